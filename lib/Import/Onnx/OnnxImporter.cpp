@@ -1,0 +1,516 @@
+//===- OnnxImporter.cpp - ONNX models to the sinter graph dialect ---------===//
+//
+// Reads the model, checks the graph as a whole (every op has a handler, every
+// edge has a producer, no cycles, every input has a static shape), then runs
+// one handler per node in topological order. See ImporterInternals.h for the
+// handler contract.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sinter/Import/OnnxImporter.h"
+#include "ImporterInternals.h"
+#include "Tensors.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include "onnx/defs/parser.h"
+
+#include <deque>
+
+using namespace mlir;
+
+namespace sinter {
+namespace onnx_import {
+
+//===----------------------------------------------------------------------===//
+// Handler registry
+//===----------------------------------------------------------------------===//
+
+void HandlerRegistry::add(llvm::StringRef domain, llvm::StringRef opType,
+                          int sinceVersion, HandlerFn fn) {
+  handlers[(domain + "::" + opType).str()].push_back({sinceVersion, fn});
+}
+
+HandlerFn HandlerRegistry::lookup(llvm::StringRef domain,
+                                  llvm::StringRef opType, int64_t opset,
+                                  int *since) const {
+  auto it = handlers.find((domain + "::" + opType).str());
+  if (it == handlers.end())
+    return nullptr;
+  const Entry *best = nullptr;
+  for (const Entry &e : it->second)
+    if (e.since <= opset && (!best || e.since > best->since))
+      best = &e;
+  if (!best)
+    return nullptr;
+  if (since)
+    *since = best->since;
+  return best->fn;
+}
+
+std::vector<std::string> HandlerRegistry::list() const {
+  std::vector<std::string> out;
+  for (const auto &kv : handlers) {
+    std::vector<int> versions;
+    for (const Entry &e : kv.second)
+      versions.push_back(e.since);
+    llvm::sort(versions);
+    std::string line = kv.first().str() + " since";
+    for (int v : versions)
+      line += " " + std::to_string(v);
+    out.push_back(line);
+  }
+  llvm::sort(out);
+  return out;
+}
+
+const HandlerRegistry &getHandlerRegistry() {
+  static const HandlerRegistry registry = [] {
+    HandlerRegistry r;
+    registerElementwiseHandlers(r);
+    registerTensorHandlers(r);
+    registerNNHandlers(r);
+    registerLLMHandlers(r);
+    return r;
+  }();
+  return registry;
+}
+
+namespace {
+
+constexpr int64_t kMinOpset = 7;
+constexpr int64_t kMaxOpset = 28;
+
+/// "" and "ai.onnx" are the same domain.
+llvm::StringRef canonicalDomain(llvm::StringRef d) {
+  return d == "ai.onnx" ? "" : d;
+}
+
+class ModelImporter {
+public:
+  ModelImporter(MLIRContext *ctx, llvm::StringRef path,
+                const OnnxImportOptions &options)
+      : ctx(ctx), path(path), options(options),
+        fileLoc(FileLineColLoc::get(ctx, path, 0, 0)) {}
+
+  OwningOpRef<ModuleOp> run();
+
+private:
+  LogicalResult load();
+  LogicalResult readOpsets();
+  LogicalResult checkSupported(const onnx::GraphProto &g);
+  FailureOr<std::vector<const onnx::NodeProto *>>
+  sortNodes(const onnx::GraphProto &g, const llvm::StringSet<> &defined);
+  FailureOr<RankedTensorType> inputType(const onnx::ValueInfoProto &vi);
+  LogicalResult importGraph(const onnx::GraphProto &g, ModuleOp module);
+  InFlightDiagnostic error() { return emitError(fileLoc); }
+  Location nodeLoc(const onnx::NodeProto &n, size_t index) {
+    std::string name = n.name().empty()
+                           ? n.op_type() + "#" + std::to_string(index)
+                           : n.name();
+    return NameLoc::get(StringAttr::get(ctx, name), fileLoc);
+  }
+  int64_t opsetOf(llvm::StringRef domain) {
+    auto it = opsets.find(canonicalDomain(domain));
+    return it == opsets.end() ? -1 : it->second;
+  }
+
+  MLIRContext *ctx;
+  std::string path;
+  OnnxImportOptions options;
+  Location fileLoc;
+  onnx::ModelProto model;
+  llvm::StringMap<int64_t> opsets;
+  llvm::StringMap<Value> values;
+};
+
+LogicalResult ModelImporter::load() {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/true);
+  if (!buffer)
+    return error() << "cannot read model file: " << buffer.getError().message();
+  llvm::StringRef data = (*buffer)->getBuffer();
+  if (llvm::StringRef(path).ends_with(".onnxtxt")) {
+    onnx::Common::Status status =
+        onnx::OnnxParser::Parse(model, data.data());
+    if (!status.IsOK())
+      return error() << "invalid ONNX text: " << status.ErrorMessage();
+    return success();
+  }
+  if (data.size() > (size_t)INT32_MAX)
+    return error() << "model protobuf is " << data.size()
+                   << " bytes, over protobuf's 2 GiB limit; store the weights "
+                      "as external data";
+  if (!model.ParseFromArray(data.data(), (int)data.size()))
+    return error() << "not a valid ONNX model: the protobuf is truncated or "
+                      "corrupt (" << data.size() << " bytes)";
+  if (!model.has_graph())
+    return error() << "not a valid ONNX model: it has no graph";
+  return success();
+}
+
+LogicalResult ModelImporter::readOpsets() {
+  for (const onnx::OperatorSetIdProto &o : model.opset_import())
+    opsets[canonicalDomain(o.domain())] = o.version();
+  if (!opsets.count(""))
+    return error() << "the model imports no opset of the default ONNX domain";
+  int64_t v = opsets[""];
+  if (v < kMinOpset || v > kMaxOpset)
+    return error() << "default-domain opset " << v
+                   << " is outside the supported range " << kMinOpset << "-"
+                   << kMaxOpset;
+  return success();
+}
+
+LogicalResult ModelImporter::checkSupported(const onnx::GraphProto &g) {
+  // Report every unsupported node at once, not only the first.
+  const HandlerRegistry &registry = getHandlerRegistry();
+  bool ok = true;
+  for (auto [i, n] : llvm::enumerate(g.node())) {
+    llvm::StringRef domain = canonicalDomain(n.domain());
+    int64_t opset = opsetOf(domain);
+    if (opset < 0) {
+      emitError(nodeLoc(n, i))
+          << "node '" << n.name() << "' (" << n.op_type() << ", domain '"
+          << n.domain() << "'): the model imports no opset of domain '"
+          << n.domain() << "'";
+      ok = false;
+      continue;
+    }
+    if (!registry.lookup(domain, n.op_type(), opset)) {
+      emitError(nodeLoc(n, i))
+          << "unsupported operator " << n.op_type() << " (domain '"
+          << (domain.empty() ? "ai.onnx" : domain) << "', opset " << opset
+          << ") at node '"
+          << (n.name().empty() ? n.op_type() + "#" + std::to_string(i)
+                               : n.name())
+          << "'";
+      ok = false;
+    }
+  }
+  return success(ok);
+}
+
+FailureOr<std::vector<const onnx::NodeProto *>>
+ModelImporter::sortNodes(const onnx::GraphProto &g,
+                         const llvm::StringSet<> &defined) {
+  // Kahn's algorithm over value names; ONNX requires a sorted graph, but
+  // exporters and hand edits do not always deliver one.
+  llvm::StringMap<int> producer;
+  for (auto [i, n] : llvm::enumerate(g.node()))
+    for (const std::string &o : n.output()) {
+      if (o.empty())
+        continue;
+      if (defined.count(o) || !producer.try_emplace(o, (int)i).second) {
+        emitError(nodeLoc(n, i)) << "node '" << n.name() << "' (" << n.op_type()
+                                 << ") defines '" << o
+                                 << "', which is already defined";
+        return failure();
+      }
+    }
+  int size = g.node_size();
+  std::vector<int> pending(size, 0);
+  std::vector<std::vector<int>> users(size);
+  bool ok = true;
+  for (auto [i, n] : llvm::enumerate(g.node()))
+    for (const std::string &in : n.input()) {
+      if (in.empty() || defined.count(in))
+        continue;
+      auto it = producer.find(in);
+      if (it == producer.end()) {
+        emitError(nodeLoc(n, i))
+            << "node '" << n.name() << "' (" << n.op_type() << ") reads '" << in
+            << "', which no node, initializer or graph input defines";
+        ok = false;
+        continue;
+      }
+      ++pending[i];
+      users[it->second].push_back(i);
+    }
+  if (!ok)
+    return failure();
+  std::deque<int> ready;
+  for (int i = 0; i < size; ++i)
+    if (pending[i] == 0)
+      ready.push_back(i);
+  std::vector<const onnx::NodeProto *> order;
+  while (!ready.empty()) {
+    int i = ready.front();
+    ready.pop_front();
+    order.push_back(&g.node(i));
+    for (int u : users[i])
+      if (--pending[u] == 0)
+        ready.push_back(u);
+  }
+  if ((int)order.size() != size) {
+    InFlightDiagnostic d = error();
+    d << "the graph has a cycle through nodes";
+    int listed = 0;
+    for (int i = 0; i < size && listed < 8; ++i)
+      if (pending[i] > 0) {
+        d << (listed++ ? ", '" : " '")
+          << (g.node(i).name().empty() ? g.node(i).op_type() : g.node(i).name())
+          << "'";
+      }
+    return failure();
+  }
+  return order;
+}
+
+FailureOr<RankedTensorType>
+ModelImporter::inputType(const onnx::ValueInfoProto &vi) {
+  if (!vi.type().has_tensor_type())
+    return error() << "graph input '" << vi.name()
+                   << "' is not a tensor (sequences, maps and optionals are "
+                      "not supported)",
+           failure();
+  const onnx::TypeProto_Tensor &tt = vi.type().tensor_type();
+  FailureOr<Type> elt = convertElementType(ctx, tt.elem_type());
+  if (failed(elt))
+    return error() << "graph input '" << vi.name() << "' has element type "
+                   << onnxTypeName(tt.elem_type())
+                   << ", which Sinter does not support",
+           failure();
+  auto fixed = options.inputShapes.find(vi.name());
+  if (fixed != options.inputShapes.end()) {
+    if (tt.has_shape() && tt.shape().dim_size() != (int)fixed->second.size())
+      return error() << "--input-shape gives " << vi.name() << " rank "
+                     << fixed->second.size() << " but the model declares rank "
+                     << tt.shape().dim_size(),
+             failure();
+    if (tt.has_shape())
+      for (int i = 0; i < tt.shape().dim_size(); ++i) {
+        const auto &d = tt.shape().dim(i);
+        if (d.has_dim_value() && d.dim_value() != fixed->second[i])
+          return error() << "--input-shape gives " << vi.name() << " dimension "
+                         << i << " = " << fixed->second[i]
+                         << " but the model fixes it to " << d.dim_value(),
+                 failure();
+      }
+    return RankedTensorType::get(fixed->second, *elt);
+  }
+  if (!tt.has_shape())
+    return error() << "graph input '" << vi.name()
+                   << "' has no declared shape; fix it with --input-shape "
+                   << vi.name() << "=D0xD1x...",
+           failure();
+  SmallVector<int64_t> dims;
+  for (int i = 0; i < tt.shape().dim_size(); ++i) {
+    const auto &d = tt.shape().dim(i);
+    if (d.has_dim_value() && d.dim_value() >= 0) {
+      dims.push_back(d.dim_value());
+      continue;
+    }
+    if (d.has_dim_param()) {
+      auto p = options.dimParams.find(d.dim_param());
+      if (p != options.dimParams.end()) {
+        dims.push_back(p->second);
+        continue;
+      }
+    }
+    InFlightDiagnostic diag = error();
+    diag << "graph input '" << vi.name() << "' has unknown dimension " << i;
+    if (d.has_dim_param())
+      diag << " ('" << d.dim_param() << "'); fix it with --input-shape "
+           << d.dim_param() << "=<size> or --input-shape " << vi.name()
+           << "=D0xD1x...";
+    else
+      diag << "; fix it with --input-shape " << vi.name() << "=D0xD1x...";
+    return failure();
+  }
+  return RankedTensorType::get(dims, *elt);
+}
+
+LogicalResult ModelImporter::importGraph(const onnx::GraphProto &g,
+                                         ModuleOp module) {
+  if (failed(checkSupported(g)))
+    return failure();
+
+  OpBuilder b(ctx);
+  b.setInsertionPointToEnd(module.getBody());
+  llvm::StringRef modelDir = llvm::sys::path::parent_path(path);
+
+  // Initializers are constants; a graph input of the same name (IR < 4) is
+  // its declaration, not a runtime input.
+  llvm::StringSet<> defined;
+  llvm::StringMap<const onnx::TensorProto *> inits;
+  for (const onnx::TensorProto &t : g.initializer()) {
+    if (!inits.try_emplace(t.name(), &t).second)
+      return error() << "initializer '" << t.name() << "' is defined twice";
+    defined.insert(t.name());
+  }
+  // `--input-shape NAME=N` for a NAME that is no input fixes a dim_param.
+  llvm::StringSet<> inputNames;
+  for (const onnx::ValueInfoProto &vi : g.input())
+    inputNames.insert(vi.name());
+  for (const auto &kv : llvm::StringMap<SmallVector<int64_t>>(options.inputShapes)) {
+    if (inputNames.count(kv.first()))
+      continue;
+    if (kv.second.size() != 1)
+      return error() << "--input-shape names '" << kv.first()
+                     << "', which is not an input of the model";
+    options.dimParams[kv.first()] = kv.second[0];
+    options.inputShapes.erase(kv.first());
+  }
+  SmallVector<const onnx::ValueInfoProto *> runtimeInputs;
+  SmallVector<Type> argTypes;
+  bool inputsOk = true;
+  for (const onnx::ValueInfoProto &vi : g.input()) {
+    if (inits.count(vi.name()))
+      continue;
+    if (!defined.insert(vi.name()).second)
+      return error() << "graph input '" << vi.name() << "' is declared twice";
+    FailureOr<RankedTensorType> t = inputType(vi);
+    if (failed(t)) {
+      inputsOk = false;
+      continue;
+    }
+    runtimeInputs.push_back(&vi);
+    argTypes.push_back(*t);
+  }
+  if (!inputsOk)
+    return failure();
+
+  FailureOr<std::vector<const onnx::NodeProto *>> order = sortNodes(g, defined);
+  if (failed(order))
+    return failure();
+
+  auto func = func::FuncOp::create(b, fileLoc, "main",
+                                   b.getFunctionType(argTypes, {}));
+  Block *entry = func.addEntryBlock();
+  for (auto [i, vi] : llvm::enumerate(runtimeInputs)) {
+    values[vi->name()] = entry->getArgument(i);
+    func.setArgAttr(i, "sinter.name", b.getStringAttr(vi->name()));
+  }
+  b.setInsertionPointToStart(entry);
+
+  for (const auto &kv : inits) {
+    std::string why;
+    FailureOr<ElementsAttr> attr =
+        convertTensor(ctx, *kv.second, modelDir, why);
+    if (failed(attr))
+      return error() << "initializer " << why, failure();
+    values[kv.first()] =
+        arith::ConstantOp::create(b, fileLoc, cast<TypedAttr>(*attr));
+  }
+
+  const HandlerRegistry &registry = getHandlerRegistry();
+  for (auto [index, n] : llvm::enumerate(*order)) {
+    llvm::StringRef domain = canonicalDomain(n->domain());
+    int64_t opset = opsetOf(domain);
+    NodeContext nctx(*n, domain, opset, b, nodeLoc(*n, index), values);
+    HandlerFn fn = registry.lookup(domain, n->op_type(), opset);
+    FailureOr<bool> folded = tryConstantFold(nctx);
+    if (failed(folded) || (!*folded && failed(fn(nctx))))
+      return failure();
+    for (int o = 0; o < n->output_size(); ++o)
+      if (nctx.wantsOutput(o) && !values.count(n->output(o)))
+        return nctx.error() << "output #" << o << " ('" << n->output(o)
+                            << "') is not supported by Sinter's handler",
+               failure();
+  }
+
+  SmallVector<Value> results;
+  for (const onnx::ValueInfoProto &vi : g.output()) {
+    Value v = values.lookup(vi.name());
+    if (!v)
+      return error() << "graph output '" << vi.name()
+                     << "' is not produced by any node, initializer or input",
+             failure();
+    auto t = cast<RankedTensorType>(v.getType());
+    if (vi.type().has_tensor_type()) {
+      const auto &tt = vi.type().tensor_type();
+      FailureOr<Type> elt = convertElementType(ctx, tt.elem_type());
+      if (tt.elem_type() != 0 && (failed(elt) || *elt != t.getElementType()))
+        return error() << "graph output '" << vi.name() << "' is declared "
+                       << onnxTypeName(tt.elem_type()) << " but computes "
+                       << t.getElementType(),
+               failure();
+      if (tt.has_shape()) {
+        bool match = tt.shape().dim_size() == t.getRank();
+        for (int i = 0; match && i < tt.shape().dim_size(); ++i)
+          if (tt.shape().dim(i).has_dim_value() &&
+              tt.shape().dim(i).dim_value() != t.getDimSize(i))
+            match = false;
+        if (!match)
+          return error() << "graph output '" << vi.name()
+                         << "' is declared with a shape of rank "
+                         << tt.shape().dim_size()
+                         << " that contradicts the computed shape "
+                         << shape::str(t.getShape()),
+                 failure();
+      }
+    }
+    results.push_back(v);
+  }
+  func::ReturnOp::create(b, fileLoc, results);
+  func.setFunctionType(b.getFunctionType(argTypes, ValueRange(results).getTypes()));
+  for (auto [i, vi] : llvm::enumerate(g.output()))
+    func.setResultAttr(i, "sinter.name", b.getStringAttr(vi.name()));
+  return success();
+}
+
+OwningOpRef<ModuleOp> ModelImporter::run() {
+  if (failed(load()) || failed(readOpsets()))
+    return nullptr;
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+  (*module)->setAttr("sinter.source", StringAttr::get(ctx, path));
+  if (failed(importGraph(model.graph(), *module)))
+    return nullptr;
+  if (failed(verify(*module))) {
+    emitError(fileLoc) << "internal error: the imported graph does not verify "
+                          "(please report this with the model)";
+    return nullptr;
+  }
+  return module;
+}
+
+} // namespace
+} // namespace onnx_import
+
+OwningOpRef<ModuleOp> importOnnxFile(MLIRContext *context, llvm::StringRef path,
+                                     const OnnxImportOptions &options) {
+  context->loadDialect<SinterDialect, func::FuncDialect, arith::ArithDialect,
+                       tensor::TensorDialect>();
+  onnx_import::ModelImporter importer(context, path, options);
+  return importer.run();
+}
+
+LogicalResult parseInputShapeOption(llvm::StringRef spec,
+                                    OnnxImportOptions &options,
+                                    std::string &why) {
+  auto [name, dimsText] = spec.rsplit('=');
+  if (name.empty() || dimsText.empty() || !spec.contains('=')) {
+    why = "--input-shape expects NAME=D0xD1x... or DIMPARAM=N, got '" +
+          spec.str() + "'";
+    return failure();
+  }
+  SmallVector<int64_t> dims;
+  SmallVector<llvm::StringRef> parts;
+  dimsText.split(parts, 'x');
+  for (llvm::StringRef p : parts) {
+    int64_t d;
+    if (p.getAsInteger(10, d) || d < 0) {
+      why = "--input-shape '" + spec.str() + "': '" + p.str() +
+            "' is not a non-negative integer";
+      return failure();
+    }
+    dims.push_back(d);
+  }
+  // `name=N` may also fix a symbolic dimension; the importer decides which
+  // once it knows the model's input names.
+  options.inputShapes[name] = dims;
+  return success();
+}
+
+std::vector<std::string> listSupportedOnnxOps() {
+  return onnx_import::getHandlerRegistry().list();
+}
+
+} // namespace sinter
