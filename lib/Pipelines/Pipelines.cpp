@@ -1,8 +1,17 @@
 //===- Pipelines.cpp - compilation phases and their pass pipelines --------===//
 
 #include "sinter/Pipelines/Pipelines.h"
+#include "sinter/Conversion/Passes.h"
 #include "sinter/Dialect/Graph/Transforms/Passes.h"
+#include "sinter/Target/Passes.h"
 
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -41,7 +50,10 @@ llvm::StringRef phaseName(Phase phase) {
 }
 
 bool isPhaseImplemented(Phase phase) {
-  return phase == Phase::Import || phase == Phase::Graph;
+  // Fuse runs (as an empty pipeline) so that --compile-to=fuse and the
+  // report are already what they will be.
+  (void)phase;
+  return true;
 }
 
 void buildGraphPipeline(OpPassManager &pm) {
@@ -51,11 +63,82 @@ void buildGraphPipeline(OpPassManager &pm) {
   pm.addPass(createSymbolDCEPass());
 }
 
+void buildFusePipeline(OpPassManager &pm) {
+  // Intentionally empty: see the header.
+  (void)pm;
+}
+
+void buildLowerPipeline(OpPassManager &pm) {
+  // Check the forward's signature first: a dynamic input shape is a user
+  // error with a fix, better said before the lowering trips over it.
+  pm.addPass(createPrepareEntryPass());
+  pm.addPass(createConvertGraphToLinalgPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::BufferResultsToOutParamsPassOptions outParams;
+  // The returned buffers become the caller's output buffers: no copy.
+  outParams.hoistStaticAllocs = true;
+  outParams.modifyPublicFunctions = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  pm.addPass(createCanonicalizerPass());
+
+  pm.addNestedPass<func::FuncOp>(createPlanMemoryPass());
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void buildCpuCodegenPipeline(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  // ipowi/fpowi have neither an LLVM intrinsic nor a libm function.
+  pm.addPass(createConvertMathToFuncs());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  // bf16 <-> f32 conversions as integer arithmetic: no compiler-rt helper
+  // needed at link time.
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
+  // LLVM intrinsics first (vectorizable), libm calls for the rest.
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  ConvertFuncToLLVMPassOptions func;
+  func.useBarePtrCallConv = true;
+  pm.addPass(createConvertFuncToLLVMPass(func));
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
 void registerPipelines() {
   PassPipelineRegistration<>(
       "sinter-graph",
       "The graph phase: recognize compound ops, canonicalize, CSE",
       [](OpPassManager &pm) { buildGraphPipeline(pm); });
+  PassPipelineRegistration<>(
+      "sinter-fuse", "The fuse phase (empty until the seed rewrites land)",
+      [](OpPassManager &pm) { buildFusePipeline(pm); });
+  PassPipelineRegistration<>(
+      "sinter-lower",
+      "The lower phase: linalg, bufferization, static memory plan",
+      [](OpPassManager &pm) { buildLowerPipeline(pm); });
+  PassPipelineRegistration<>(
+      "sinter-cpu-codegen",
+      "The codegen phase of the CPU target: to the LLVM dialect",
+      [](OpPassManager &pm) { buildCpuCodegenPipeline(pm); });
 }
 
 } // namespace sinter

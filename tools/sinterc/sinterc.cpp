@@ -2,8 +2,10 @@
 //
 // sinterc MODEL [options]: imports an ONNX model (binary .onnx or ONNX text
 // .onnxtxt; an .mlir file is taken as already imported), runs the phases up
-// to --compile-to, and writes the result. Errors go to stderr as
-// "FILE: error: ..." and make the exit code 1.
+// to --compile-to, and writes the result: the IR of that phase, or with
+// --target=cpu an executable (--emit=exe), LLVM IR (--emit=llvm) or an
+// object file (--emit=obj). Errors go to stderr as "FILE: error: ..." and
+// make the exit code 1.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +13,7 @@
 #include "sinter/Dialect/Graph/Transforms/Passes.h"
 #include "sinter/Import/OnnxImporter.h"
 #include "sinter/Pipelines/Pipelines.h"
+#include "sinter/Target/CPU/CPUTarget.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -23,6 +26,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/SourceMgr.h"
@@ -45,13 +49,43 @@ static cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdou
 static cl::opt<std::string> compileTo(
     "compile-to",
     cl::desc("Stop after this phase and write its IR: import, graph, fuse, "
-             "lower, codegen, package"),
+             "lower, codegen (MLIR); package = the whole compile"),
     cl::value_desc("phase"), cl::init(""), cl::cat(sinterCat));
+static cl::opt<std::string> target(
+    "target",
+    cl::desc("Code generation target: cpu (x86-64 Linux). Phases from lower "
+             "on need one; cpu is the default there"),
+    cl::value_desc("name"), cl::init(""), cl::cat(sinterCat));
 static cl::opt<std::string> emit(
     "emit",
-    cl::desc("What to write: 'graph' = the graph-dialect IR after the graph "
-             "phase (imported and simplified)"),
-    cl::value_desc("kind"), cl::init("graph"), cl::cat(sinterCat));
+    cl::desc("What to write: graph = the graph-dialect IR after the graph "
+             "phase (the default without --target); exe = an executable "
+             "(the default with --target); llvm = optimized LLVM IR text; "
+             "obj = the model's object file"),
+    cl::value_desc("kind"), cl::init(""), cl::cat(sinterCat));
+static cl::opt<std::string> cpuName(
+    "cpu",
+    cl::desc("x86-64 CPU to generate code for (default x86-64-v2, portable; "
+             "'native' = this machine)"),
+    cl::value_desc("name"), cl::init("x86-64-v2"), cl::cat(sinterCat));
+static cl::opt<unsigned> optLevel("O",
+                                  cl::desc("LLVM optimization level 0-3 "
+                                           "(default 2)"),
+                                  cl::Prefix, cl::init(2), cl::cat(sinterCat));
+static cl::opt<bool> keepTemps(
+    "keep-temps",
+    cl::desc("Keep the temporary entry.c and model.o of --emit=exe"),
+    cl::init(false), cl::cat(sinterCat));
+static cl::opt<std::string> runtimeLib(
+    "runtime-lib",
+    cl::desc("libsinter_runtime.a to link (default: $SINTER_RUNTIME_LIB, else "
+             "<sinterc's dir>/../lib/libsinter_runtime.a)"),
+    cl::value_desc("path"), cl::init(""), cl::cat(sinterCat));
+static cl::opt<std::string> linker(
+    "linker",
+    cl::desc("C++ compiler driver that links executables (default: "
+             "$SINTER_CXX, else clang++-22, clang++, c++ or g++ on PATH)"),
+    cl::value_desc("path"), cl::init(""), cl::cat(sinterCat));
 static cl::list<std::string> inputShapes(
     "input-shape",
     cl::desc("Fix an input's shape (NAME=1x64x2048) or a symbolic dimension "
@@ -136,6 +170,33 @@ llvm::json::Object countsJson(const std::map<std::string, int64_t> &counts) {
 
 } // namespace
 
+namespace {
+
+/// Writes `data` to `path` ("-" is stdout); false after printing an error.
+bool writeOutput(llvm::StringRef path, llvm::function_ref<void(llvm::raw_ostream &)> write) {
+  std::string err;
+  auto out = openOutputFile(path, &err);
+  if (!out) {
+    llvm::errs() << "sinterc: error: " << err << "\n";
+    return false;
+  }
+  write(out->os());
+  out->keep();
+  return true;
+}
+
+/// The file name an artifact gets when -o is not given.
+std::string defaultOutput(llvm::StringRef kind) {
+  llvm::StringRef stem = llvm::sys::path::stem(inputFile.getValue());
+  if (kind == "exe")
+    return stem.str();
+  if (kind == "obj")
+    return (stem + ".o").str();
+  return "-";
+}
+
+} // namespace
+
 int main(int argc, char **argv) {
   llvm::InitLLVM y(argc, argv);
   registerAsmPrinterCLOptions();
@@ -147,9 +208,12 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "sinterc: compiles ONNX models to fused kernels and a driver program\n\n"
-      "  sinterc model.onnx --emit=graph          print the optimized graph\n"
-      "  sinterc model.onnx --compile-to=import   print the graph as imported\n"
-      "  sinterc model.onnx --report=r.json       also write a compile report\n");
+      "  sinterc model.onnx --emit=graph            print the optimized graph\n"
+      "  sinterc model.onnx --compile-to=import     print the graph as imported\n"
+      "  sinterc model.onnx --target=cpu -o model   write an executable\n"
+      "  sinterc model.onnx --target=cpu --emit=llvm  print the LLVM IR\n"
+      "  sinterc model.onnx --compile-to=lower      print the bufferized IR\n"
+      "  sinterc model.onnx --report=r.json         also write a compile report\n");
 
   if (listOps) {
     for (const std::string &line : sinter::listSupportedOnnxOps())
@@ -157,7 +221,24 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  sinter::Phase stopAfter = sinter::Phase::Graph;
+  // What to produce: the IR of a phase (--compile-to, or --emit=graph), or
+  // an artifact of the package phase (--emit=exe|llvm|obj).
+  if (!target.empty() && target != "cpu") {
+    llvm::errs() << "sinterc: error: unknown target '" << target
+                 << "' (this build has: cpu)\n";
+    return 1;
+  }
+  std::string emitKind = emit;
+  if (emitKind.empty())
+    emitKind = target.empty() ? "graph" : "exe";
+  if (emitKind != "graph" && emitKind != "exe" && emitKind != "llvm" &&
+      emitKind != "obj") {
+    llvm::errs() << "sinterc: error: unknown --emit kind '" << emitKind
+                 << "' (graph, exe, llvm, obj)\n";
+    return 1;
+  }
+  sinter::Phase stopAfter =
+      emitKind == "graph" ? sinter::Phase::Graph : sinter::Phase::Package;
   if (!compileTo.empty()) {
     std::optional<sinter::Phase> p = sinter::parsePhase(compileTo);
     if (!p) {
@@ -168,15 +249,34 @@ int main(int argc, char **argv) {
     }
     if (!sinter::isPhaseImplemented(*p)) {
       llvm::errs() << "sinterc: error: phase '" << compileTo
-                   << "' is not implemented in this build yet (implemented: "
-                      "import, graph)\n";
+                   << "' is not implemented in this build yet\n";
+      return 1;
+    }
+    if (*p == sinter::Phase::Package) {
+      if (emit.empty())
+        emitKind = "exe";
+    } else if (!emit.empty() && emitKind != "graph") {
+      llvm::errs() << "sinterc: error: --compile-to=" << compileTo
+                   << " writes MLIR; it cannot be combined with --emit="
+                   << emitKind << "\n";
       return 1;
     }
     stopAfter = *p;
   }
-  if (emit != "graph") {
-    llvm::errs() << "sinterc: error: unknown --emit kind '" << emit
-                 << "' (this build emits: graph)\n";
+  bool packaging = stopAfter == sinter::Phase::Package;
+  std::string targetName = target;
+  if (targetName.empty() && stopAfter >= sinter::Phase::Lower)
+    targetName = "cpu";
+  std::string output = outputFile;
+  if (packaging && !outputFile.getNumOccurrences())
+    output = defaultOutput(emitKind);
+  if (packaging && output == "-" && emitKind != "llvm") {
+    llvm::errs() << "sinterc: error: --emit=" << emitKind
+                 << " writes a binary file; name it with -o\n";
+    return 1;
+  }
+  if (optLevel > 3) {
+    llvm::errs() << "sinterc: error: -O" << optLevel << ": levels are 0-3\n";
     return 1;
   }
 
@@ -192,8 +292,10 @@ int main(int argc, char **argv) {
   DialectRegistry registry;
   registry.insert<sinter::SinterDialect, func::FuncDialect, arith::ArithDialect,
                   tensor::TensorDialect>();
+  sinter::cpu::registerCpuTargetDialects(registry);
   MLIRContext context(registry);
-  context.loadAllAvailableDialects();
+  context.loadDialect<sinter::SinterDialect, func::FuncDialect,
+                      arith::ArithDialect, tensor::TensorDialect>();
   installDiagnosticPrinter(context);
 
   OwningOpRef<ModuleOp> module;
@@ -215,47 +317,128 @@ int main(int argc, char **argv) {
 
   llvm::json::Object report;
   report["model"] = inputFile;
+  if (!targetName.empty())
+    report["target"] = targetName;
   llvm::json::Array phases;
   phases.push_back("import");
   report["ops_after_import"] = countsJson(countOps(*module));
 
-  if (stopAfter >= sinter::Phase::Graph) {
+  auto runPhase = [&](sinter::Phase phase,
+                      llvm::function_ref<void(OpPassManager &)> build) {
     PassManager pm(&context);
     if (failed(applyPassManagerCLOptions(pm)))
-      return 1;
-    sinter::buildGraphPipeline(pm);
+      return false;
+    build(pm);
     if (failed(pm.run(*module)))
+      return false;
+    phases.push_back(sinter::phaseName(phase));
+    report[("ops_after_" + sinter::phaseName(phase)).str()] =
+        countsJson(countOps(*module));
+    return true;
+  };
+
+  if (stopAfter >= sinter::Phase::Graph &&
+      !runPhase(sinter::Phase::Graph, sinter::buildGraphPipeline))
+    return 1;
+  if (stopAfter >= sinter::Phase::Fuse) {
+    if (!runPhase(sinter::Phase::Fuse, sinter::buildFusePipeline))
       return 1;
-    phases.push_back("graph");
-    report["ops_after_graph"] = countsJson(countOps(*module));
+    report["fuse"] = llvm::json::Object{
+        {"status", "empty"},
+        {"note", "the fuse phase is an empty pipeline until the seed "
+                 "rewrites land (a later issue): every op is its own kernel"}};
   }
-  report["phases"] = std::move(phases);
-  // The fuse phase is not implemented yet: no fusion was considered.
+  // No fusion is considered yet, so none is taken or refused.
   report["fusions"] = llvm::json::Array();
 
-  if (!reportFile.empty()) {
-    std::string err;
-    auto out = openOutputFile(reportFile, &err);
-    if (!out) {
-      llvm::errs() << "sinterc: error: " << err << "\n";
+  std::optional<sinter::cpu::ModelDesc> model;
+  if (stopAfter >= sinter::Phase::Lower) {
+    if (!runPhase(sinter::Phase::Lower, sinter::buildLowerPipeline))
       return 1;
-    }
-    out->os() << llvm::formatv("{0:2}", llvm::json::Value(std::move(report)))
-              << "\n";
-    out->keep();
+    FailureOr<sinter::cpu::ModelDesc> desc =
+        sinter::cpu::describeLoweredModel(*module);
+    if (failed(desc))
+      return 1;
+    model = std::move(*desc);
+    model->name = llvm::sys::path::filename(inputFile.getValue()).str();
+    report["memory_plan"] = llvm::json::Object{
+        {"arena_bytes", int64_t(model->arenaBytes)},
+        {"unplanned_allocs", model->unplannedAllocs}};
+  }
+  if (stopAfter >= sinter::Phase::Codegen &&
+      !runPhase(sinter::Phase::Codegen, sinter::buildCpuCodegenPipeline))
+    return 1;
+
+  auto writeReport = [&]() {
+    if (reportFile.empty())
+      return true;
+    report["phases"] = llvm::json::Array(phases);
+    return writeOutput(reportFile, [&](llvm::raw_ostream &os) {
+      os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report)))
+         << "\n";
+    });
+  };
+
+  if (!packaging) {
+    if (!writeReport())
+      return 1;
+    OpPrintingFlags flags;
+    if (!printWeights)
+      flags.elideLargeElementsAttrs(64).elideLargeResourceString(64);
+    return writeOutput(output, [&](llvm::raw_ostream &os) {
+             module->print(os, flags);
+             os << "\n";
+           })
+               ? 0
+               : 1;
   }
 
+  // package: LLVM IR, object file, executable.
+  sinter::cpu::CodegenOptions codegen;
+  codegen.cpu = cpuName;
+  codegen.optLevel = optLevel;
+  llvm::LLVMContext llvmContext;
   std::string err;
-  auto out = openOutputFile(outputFile, &err);
-  if (!out) {
+  std::unique_ptr<llvm::Module> llvmModule =
+      sinter::cpu::translateAndOptimize(*module, llvmContext, codegen, err);
+  if (!llvmModule) {
     llvm::errs() << "sinterc: error: " << err << "\n";
     return 1;
   }
-  OpPrintingFlags flags;
-  if (!printWeights)
-    flags.elideLargeElementsAttrs(64).elideLargeResourceString(64);
-  module->print(out->os(), flags);
-  out->os() << "\n";
-  out->keep();
-  return 0;
+  phases.push_back("package");
+  if (emitKind == "llvm") {
+    if (!writeReport())
+      return 1;
+    return writeOutput(output, [&](llvm::raw_ostream &os) {
+             llvmModule->print(os, nullptr);
+           })
+               ? 0
+               : 1;
+  }
+  llvm::SmallVector<char, 0> object;
+  if (!sinter::cpu::emitObject(*llvmModule, codegen, object, err)) {
+    llvm::errs() << "sinterc: error: " << err << "\n";
+    return 1;
+  }
+  if (emitKind == "obj") {
+    if (!writeReport())
+      return 1;
+    return writeOutput(output, [&](llvm::raw_ostream &os) {
+             os.write(object.data(), object.size());
+           })
+               ? 0
+               : 1;
+  }
+  sinter::cpu::LinkOptions link;
+  link.runtimeLibrary =
+      runtimeLib.empty()
+          ? sinter::cpu::findRuntimeLibrary(argv[0], (void *)&defaultOutput)
+          : runtimeLib.getValue();
+  link.compiler = linker;
+  link.keepTemps = keepTemps;
+  if (!sinter::cpu::linkExecutable(*model, object, output, link, err)) {
+    llvm::errs() << "sinterc: error: " << err << "\n";
+    return 1;
+  }
+  return writeReport() ? 0 : 1;
 }

@@ -3,7 +3,16 @@
 // A compile runs the phases in order and may stop after any of them
 // (`sinterc --compile-to=PHASE`). Each phase past import is a named pass
 // pipeline, so every compile can be replayed on a dumped .mlir file with
-// `sinter-opt --pass-pipeline=...`.
+// `sinter-opt --pass-pipeline=...`:
+//
+//   graph    sinter-graph
+//   fuse     sinter-fuse            (empty today: the seed rewrites and
+//                                    kernel formation come in a later issue)
+//   lower    sinter-lower           graph -> linalg -> bufferized memrefs
+//                                    with a static memory plan
+//   codegen  sinter-cpu-codegen     memrefs -> LLVM dialect (x86-64 ABI)
+//   package  (not a pass pipeline)  LLVM IR -> object -> executable, in
+//                                    sinter/Target/CPU/CPUTarget.h
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,7 +37,26 @@ bool isPhaseImplemented(Phase phase);
 /// graph phase: recognition of compound ops, canonicalization, CSE.
 void buildGraphPipeline(mlir::OpPassManager &pm);
 
-/// Registers the named pipelines (`sinter-graph`) with the pass registry.
+/// fuse phase: empty for now. The seed rewrites and kernel formation come
+/// in a later issue; until then every op is its own kernel.
+void buildFusePipeline(mlir::OpPassManager &pm);
+
+/// lower phase (target independent): graph ops to linalg/tensor/arith/math,
+/// the forward renamed `sinter_forward` with read-only inputs, one-shot
+/// bufferization with identity layouts at the function boundary, results
+/// turned into out-params, temporaries placed in one arena by the static
+/// memory plan, and whatever the plan cannot place freed by the buffer
+/// deallocation pipeline. The result's entry function is
+///   sinter_forward(inputs..., outputs..., arena: memref<Nxi8>)
+void buildLowerPipeline(mlir::OpPassManager &pm);
+
+/// codegen phase of the CPU target: linalg to loops, everything to the LLVM
+/// dialect; memref arguments as bare pointers, so that the entry is the C
+/// function `void sinter_forward(T *in0, ..., T *out0, ..., i8 *arena)`.
+void buildCpuCodegenPipeline(mlir::OpPassManager &pm);
+
+/// Registers the named pipelines (`sinter-graph`, `sinter-fuse`,
+/// `sinter-lower`, `sinter-cpu-codegen`) with the pass registry.
 void registerPipelines();
 
 } // namespace sinter

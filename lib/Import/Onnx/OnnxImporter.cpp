@@ -110,11 +110,13 @@ private:
   FailureOr<RankedTensorType> inputType(const onnx::ValueInfoProto &vi);
   LogicalResult importGraph(const onnx::GraphProto &g, ModuleOp module);
   InFlightDiagnostic error() { return emitError(fileLoc); }
+  /// The node's name, or "OpType#index" for the many unnamed nodes.
+  static std::string nodeName(const onnx::NodeProto &n, size_t index) {
+    return n.name().empty() ? n.op_type() + "#" + std::to_string(index)
+                            : n.name();
+  }
   Location nodeLoc(const onnx::NodeProto &n, size_t index) {
-    std::string name = n.name().empty()
-                           ? n.op_type() + "#" + std::to_string(index)
-                           : n.name();
-    return NameLoc::get(StringAttr::get(ctx, name), fileLoc);
+    return NameLoc::get(StringAttr::get(ctx, nodeName(n, index)), fileLoc);
   }
   int64_t opsetOf(llvm::StringRef domain) {
     auto it = opsets.find(canonicalDomain(domain));
@@ -177,7 +179,7 @@ LogicalResult ModelImporter::checkSupported(const onnx::GraphProto &g) {
     int64_t opset = opsetOf(domain);
     if (opset < 0) {
       emitError(nodeLoc(n, i))
-          << "node '" << n.name() << "' (" << n.op_type() << ", domain '"
+          << "node '" << nodeName(n, i) << "' (" << n.op_type() << ", domain '"
           << n.domain() << "'): the model imports no opset of domain '"
           << n.domain() << "'";
       ok = false;
@@ -187,10 +189,7 @@ LogicalResult ModelImporter::checkSupported(const onnx::GraphProto &g) {
       emitError(nodeLoc(n, i))
           << "unsupported operator " << n.op_type() << " (domain '"
           << (domain.empty() ? "ai.onnx" : domain) << "', opset " << opset
-          << ") at node '"
-          << (n.name().empty() ? n.op_type() + "#" + std::to_string(i)
-                               : n.name())
-          << "'";
+          << ") at node '" << nodeName(n, i) << "'";
       ok = false;
     }
   }
@@ -208,8 +207,8 @@ ModelImporter::sortNodes(const onnx::GraphProto &g,
       if (o.empty())
         continue;
       if (defined.count(o) || !producer.try_emplace(o, (int)i).second) {
-        emitError(nodeLoc(n, i)) << "node '" << n.name() << "' (" << n.op_type()
-                                 << ") defines '" << o
+        emitError(nodeLoc(n, i)) << "node '" << nodeName(n, i) << "' ("
+                                 << n.op_type() << ") defines '" << o
                                  << "', which is already defined";
         return failure();
       }
@@ -225,7 +224,8 @@ ModelImporter::sortNodes(const onnx::GraphProto &g,
       auto it = producer.find(in);
       if (it == producer.end()) {
         emitError(nodeLoc(n, i))
-            << "node '" << n.name() << "' (" << n.op_type() << ") reads '" << in
+            << "node '" << nodeName(n, i) << "' (" << n.op_type() << ") reads '"
+            << in
             << "', which no node, initializer or graph input defines";
         ok = false;
         continue;
@@ -249,15 +249,37 @@ ModelImporter::sortNodes(const onnx::GraphProto &g,
         ready.push_back(u);
   }
   if ((int)order.size() != size) {
+    // The nodes left are on a cycle or downstream of one; peel off those
+    // that feed no other node left, so that only the cycles are named.
+    std::vector<int> liveUsers(size, 0);
+    for (int i = 0; i < size; ++i)
+      if (pending[i] > 0)
+        for (int u : users[i])
+          liveUsers[i] += pending[u] > 0;
+    std::deque<int> sinks;
+    for (int i = 0; i < size; ++i)
+      if (pending[i] > 0 && liveUsers[i] == 0)
+        sinks.push_back(i);
+    std::vector<bool> onCycle(size);
+    for (int i = 0; i < size; ++i)
+      onCycle[i] = pending[i] > 0;
+    while (!sinks.empty()) {
+      int i = sinks.front();
+      sinks.pop_front();
+      onCycle[i] = false;
+      for (const std::string &in : g.node(i).input()) {
+        auto it = in.empty() ? producer.end() : producer.find(in);
+        if (it != producer.end() && onCycle[it->second] &&
+            --liveUsers[it->second] == 0)
+          sinks.push_back(it->second);
+      }
+    }
     InFlightDiagnostic d = error();
     d << "the graph has a cycle through nodes";
     int listed = 0;
     for (int i = 0; i < size && listed < 8; ++i)
-      if (pending[i] > 0) {
-        d << (listed++ ? ", '" : " '")
-          << (g.node(i).name().empty() ? g.node(i).op_type() : g.node(i).name())
-          << "'";
-      }
+      if (onCycle[i])
+        d << (listed++ ? ", '" : " '") << nodeName(g.node(i), i) << "'";
     return failure();
   }
   return order;
@@ -438,13 +460,19 @@ LogicalResult ModelImporter::importGraph(const onnx::GraphProto &g,
           if (tt.shape().dim(i).has_dim_value() &&
               tt.shape().dim(i).dim_value() != t.getDimSize(i))
             match = false;
-        if (!match)
+        if (!match) {
+          std::string declared;
+          for (const auto &d : tt.shape().dim())
+            declared += (declared.empty() ? "" : ",") +
+                        (d.has_dim_value() ? std::to_string(d.dim_value())
+                         : d.has_dim_param() ? d.dim_param()
+                                             : std::string("?"));
           return error() << "graph output '" << vi.name()
-                         << "' is declared with a shape of rank "
-                         << tt.shape().dim_size()
-                         << " that contradicts the computed shape "
+                         << "' is declared with shape [" << declared
+                         << "], which contradicts the computed shape "
                          << shape::str(t.getShape()),
                  failure();
+        }
       }
     }
     results.push_back(v);

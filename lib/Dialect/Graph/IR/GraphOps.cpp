@@ -135,9 +135,10 @@ LogicalResult ArgMinOp::verify() { return verifyArgReduce(*this); }
 
 template <typename OpTy>
 static LogicalResult verifyAxisInRange(OpTy op) {
-  int64_t rank = dims(op.getInput()).size();
-  if (op.getAxis() < 0 || op.getAxis() >= std::max<int64_t>(rank, 1))
-    return op.emitOpError() << "axis " << op.getAxis()
+  // I64Attr getters return uint64_t; read the axis as the signed value it is.
+  int64_t rank = dims(op.getInput()).size(), axis = op.getAxis();
+  if (axis < 0 || axis >= std::max<int64_t>(rank, 1))
+    return op.emitOpError() << "axis " << axis
                             << " is out of range for rank " << rank;
   return success();
 }
@@ -161,9 +162,9 @@ static LogicalResult verifyNormParam(Operation *op, Value x, Value p,
 
 LogicalResult RmsNormOp::verify() {
   int64_t rank = dims(getInput()).size();
-  if (getAxis() < 0 || getAxis() >= rank)
-    return emitOpError() << "axis " << getAxis() << " is out of range for rank "
-                         << rank;
+  if ((int64_t)getAxis() < 0 || (int64_t)getAxis() >= rank)
+    return emitOpError() << "axis " << (int64_t)getAxis()
+                         << " is out of range for rank " << rank;
   if (getEpsilon().isNegative())
     return emitOpError("epsilon must not be negative");
   if (getInput().getType() != getResult().getType())
@@ -174,9 +175,11 @@ LogicalResult RmsNormOp::verify() {
 LogicalResult LayerNormOp::verify() {
   ArrayRef<int64_t> in = dims(getInput());
   int64_t rank = in.size();
-  if (getAxis() < 0 || getAxis() >= rank)
-    return emitOpError() << "axis " << getAxis() << " is out of range for rank "
-                         << rank;
+  if ((int64_t)getAxis() < 0 || (int64_t)getAxis() >= rank)
+    return emitOpError() << "axis " << (int64_t)getAxis()
+                         << " is out of range for rank " << rank;
+  if (getEpsilon().isNegative())
+    return emitOpError("epsilon must not be negative");
   if (getInput().getType() != getResult().getType())
     return emitOpError("result type must equal the input type");
   if (failed(verifyNormParam(*this, getInput(), getScale(), getAxis(), "scale")))
@@ -245,6 +248,11 @@ LogicalResult ConvOp::verify() {
     return emitOpError() << why;
   if (failed(sameElementType(*this, getInput(), getWeight(), "input", "weight")))
     return failure();
+  if (getBias() &&
+      failed(sameElementType(*this, getInput(), getBias(), "input", "bias")))
+    return failure();
+  if (failed(sameElementType(*this, getInput(), getResult(), "input", "result")))
+    return failure();
   return expectShape(*this, getResult(), *out);
 }
 
@@ -311,6 +319,15 @@ LogicalResult PadOp::verify() {
     for (auto [i, d] : llvm::enumerate(dims(getInput())))
       if (d == 0 && (getPads()[i] > 0 || getPads()[i + dims(getInput()).size()] > 0))
         return emitOpError("non-constant pad of an empty dimension");
+  // Reflection mirrors without repeating the edge element, so it can add at
+  // most dim - 1 elements per side.
+  if (getMode() == PadMode::reflect)
+    for (auto [i, d] : llvm::enumerate(dims(getInput())))
+      for (int64_t p : {getPads()[i], getPads()[i + dims(getInput()).size()]})
+        if (p > 0 && p >= d)
+          return emitOpError() << "reflect pads " << shape::str(getPads())
+                               << " must be smaller than the dimensions of "
+                               << shape::str(dims(getInput()));
   return expectShape(*this, getResult(), *out);
 }
 
@@ -333,9 +350,9 @@ LogicalResult GatherOp::verify() {
 
 LogicalResult GatherElementsOp::verify() {
   int64_t rank = dims(getData()).size();
-  if (getAxis() < 0 || getAxis() >= rank)
-    return emitOpError() << "axis " << getAxis() << " is out of range for rank "
-                         << rank;
+  if ((int64_t)getAxis() < 0 || (int64_t)getAxis() >= rank)
+    return emitOpError() << "axis " << (int64_t)getAxis()
+                         << " is out of range for rank " << rank;
   if ((int64_t)dims(getIndices()).size() != rank)
     return emitOpError("indices must have the rank of data");
   if (failed(sameElementType(*this, getData(), getResult(), "data", "result")))
@@ -356,9 +373,9 @@ LogicalResult GatherNDOp::verify() {
 
 LogicalResult ScatterElementsOp::verify() {
   int64_t rank = dims(getData()).size();
-  if (getAxis() < 0 || getAxis() >= rank)
-    return emitOpError() << "axis " << getAxis() << " is out of range for rank "
-                         << rank;
+  if ((int64_t)getAxis() < 0 || (int64_t)getAxis() >= rank)
+    return emitOpError() << "axis " << (int64_t)getAxis()
+                         << " is out of range for rank " << rank;
   if (dims(getIndices()) != dims(getUpdates()) ||
       (int64_t)dims(getIndices()).size() != rank)
     return emitOpError("indices and updates must share a shape of data's rank");
@@ -396,6 +413,16 @@ LogicalResult AttentionOp::verify() {
   if (failed(sameElementType(*this, getQuery(), getKey(), "query", "key")) ||
       failed(sameElementType(*this, getQuery(), getValue(), "query", "value")))
     return failure();
+  // A mask is boolean (true = attend) or additive in the query's type.
+  if (getMask() && !getElementTypeOrSelf(getMask()).isInteger(1) &&
+      failed(sameElementType(*this, getQuery(), getMask(), "query", "mask")))
+    return failure();
+  for (auto [v, name] :
+       {std::pair(getPastKey(), "past_key"), {getPastValue(), "past_value"},
+        {getResult(), "result"}, {getPresentKey(), "present_key"},
+        {getPresentValue(), "present_value"}})
+    if (v && failed(sameElementType(*this, getQuery(), v, "query", name)))
+      return failure();
   if (getSoftcap().isNegative())
     return emitOpError("softcap must not be negative");
   if (failed(expectShape(*this, getResult(), (*outs)[0])) ||
@@ -411,29 +438,21 @@ LogicalResult RotaryEmbeddingOp::verify() {
                                     dims(getSinCache()), optDims(getPositionIds()),
                                     getRotaryDim(), why)))
     return emitOpError() << why;
+  if (failed(sameElementType(*this, getInput(), getCosCache(), "input",
+                             "cos_cache")) ||
+      failed(sameElementType(*this, getInput(), getSinCache(), "input",
+                             "sin_cache")))
+    return failure();
   if (getInput().getType() != getResult().getType())
     return emitOpError("result type must equal the input type");
   return success();
 }
 
 LogicalResult TensorScatterOp::verify() {
-  ArrayRef<int64_t> cache = dims(getCache()), upd = dims(getUpdate());
-  int64_t axis = getAxis();
-  if (cache.size() < 2 || upd.size() != cache.size())
-    return emitOpError("cache and update must have the same rank >= 2");
-  if (axis < 1 || axis >= (int64_t)cache.size())
-    return emitOpError() << "axis " << axis
-                         << " must be a non-batch dimension of the cache";
-  for (size_t i = 0; i < cache.size(); ++i)
-    if ((int64_t)i != axis && cache[i] != upd[i])
-      return emitOpError() << "update " << shape::str(upd)
-                           << " differs from cache " << shape::str(cache)
-                           << " outside the sequence axis";
-  if (upd[axis] > cache[axis])
-    return emitOpError("update is longer than the cache along the axis");
-  if (getWriteIndices() &&
-      dims(getWriteIndices()) != ArrayRef<int64_t>{cache[0]})
-    return emitOpError() << "write_indices must be [" << cache[0] << "]";
+  std::string why;
+  if (failed(shape::tensorScatter(dims(getCache()), dims(getUpdate()),
+                                  optDims(getWriteIndices()), getAxis(), why)))
+    return emitOpError() << why;
   if (getCache().getType() != getResult().getType())
     return emitOpError("result type must equal the cache type");
   return sameElementType(*this, getCache(), getUpdate(), "cache", "update");
@@ -450,6 +469,15 @@ LogicalResult LinearAttentionOp::verify() {
       needsDecay, needsBeta, why);
   if (failed(outs))
     return emitOpError() << why;
+  for (auto [v, name] : {std::pair(getKey(), "key"), {getValue(), "value"},
+                         {getDecay(), "decay"}, {getBeta(), "beta"},
+                         {getResult(), "result"}})
+    if (v && failed(sameElementType(*this, getQuery(), v, "query", name)))
+      return failure();
+  if (getPastState() &&
+      failed(sameElementType(*this, getPastState(), getPresentState(),
+                             "past_state", "present_state")))
+    return failure();
   if (failed(expectShape(*this, getResult(), (*outs)[0])) ||
       failed(expectShape(*this, getPresentState(), (*outs)[1], "present_state")))
     return failure();
@@ -463,8 +491,11 @@ LogicalResult CausalConvWithStateOp::verify() {
                         optDims(getPastState()), why);
   if (failed(outs))
     return emitOpError() << why;
-  if (failed(sameElementType(*this, getInput(), getWeight(), "input", "weight")))
-    return failure();
+  for (auto [v, name] : {std::pair(getWeight(), "weight"), {getBias(), "bias"},
+                         {getPastState(), "past_state"}, {getResult(), "result"},
+                         {getPresentState(), "present_state"}})
+    if (v && failed(sameElementType(*this, getInput(), v, "input", name)))
+      return failure();
   if (failed(expectShape(*this, getResult(), (*outs)[0])) ||
       failed(expectShape(*this, getPresentState(), (*outs)[1], "present_state")))
     return failure();

@@ -177,6 +177,10 @@ FailureOr<Shape> conv(ArrayRef<int64_t> x, ArrayRef<int64_t> w,
       (void)fail(why, "strides and dilations must be positive");
       return failure();
     }
+    if (pads[i] < 0 || pads[sp + i] < 0) {
+      (void)fail(why, "conv pads " + str(pads) + " must not be negative");
+      return failure();
+    }
     int64_t eff = (w[2 + i] - 1) * dilations[i] + 1;
     int64_t len = x[2 + i] + pads[i] + pads[sp + i] - eff;
     if (len < 0) {
@@ -407,6 +411,32 @@ LogicalResult rotaryEmbedding(ArrayRef<int64_t> x, ArrayRef<int64_t> cos,
                          "," + llvm::Twine(x[2]) + "," + llvm::Twine(half) +
                          "] without position_ids");
   }
+  return success();
+}
+
+LogicalResult tensorScatter(ArrayRef<int64_t> cache, ArrayRef<int64_t> update,
+                            std::optional<ArrayRef<int64_t>> writeIndices,
+                            int64_t axis, std::string &why) {
+  if (cache.size() < 2 || update.size() != cache.size())
+    return fail(why, "cache " + str(cache) + " and update " + str(update) +
+                         " must have the same rank >= 2");
+  if (axis < 1 || axis >= (int64_t)cache.size())
+    return fail(why, "axis " + llvm::Twine(axis) +
+                         " must be a non-batch dimension of the cache " +
+                         str(cache));
+  for (size_t i = 0; i < cache.size(); ++i)
+    if ((int64_t)i != axis && cache[i] != update[i])
+      return fail(why, "update " + str(update) + " differs from cache " +
+                           str(cache) + " outside the sequence axis " +
+                           llvm::Twine(axis));
+  if (update[axis] > cache[axis])
+    return fail(why, "update " + str(update) + " is longer than cache " +
+                         str(cache) + " along the sequence axis " +
+                         llvm::Twine(axis));
+  if (writeIndices &&
+      ArrayRef<int64_t>(*writeIndices) != ArrayRef<int64_t>{cache[0]})
+    return fail(why, "write_indices " + str(*writeIndices) + " must be [" +
+                         llvm::Twine(cache[0]) + "]");
   return success();
 }
 

@@ -681,10 +681,15 @@ def Sinter_AttentionOp : Sinter_Op<"attention", [Pure, AttrSizedOperandSegments]
     importer unpacks the 3-D form); `q_num_heads` must be a multiple of the
     KV heads (grouped-query attention). `past_key`/`past_value` are
     concatenated in front of K/V along the sequence and returned as
-    `present_key`/`present_value`. `mask` is bool (true = attend) or additive
-    float, broadcast to [B, q_heads, S_q, S_kv]. With `is_causal`, query i
-    attends to keys up to `i + S_kv - S_q`. `scale` defaults to
-    1/sqrt(head_dim); `softcap > 0` applies `softcap * tanh(s / softcap)`.
+    `present_key`/`present_value`. Query head h reads KV head
+    h / (q_heads / kv_heads). `mask` is bool (true = attend) or additive
+    float, broadcast to [B, q_heads, S_q, S_kv] (S_kv includes the past).
+    With `is_causal`, query i attends to keys up to `i + S_kv - S_q`. The
+    scores are `scale * q k^T` (`scale` is explicit; ONNX's default
+    1/sqrt(head_dim) is filled in by the importer), then `softcap > 0` applies
+    `softcap * tanh(s / softcap)`, then the mask and causal bias are added and
+    the softmax taken. A query row whose keys are all masked out yields zeros,
+    not NaN (ONNX's fully-masked-row rule).
 
     Example:
     ```mlir
@@ -768,7 +773,10 @@ def Sinter_LinearAttentionOp : Sinter_Op<"linear_attention", [Pure, AttrSizedOpe
     - gated:       S = exp(g) S + k v^T
     - delta:       S = S + beta k (v - S^T k)^T
     - gated_delta: S = exp(g) S + beta k (v - exp(g) S^T k)^T
-    and `o_t = scale * S^T q_t`. `q_num_heads` is a multiple of `kv_num_heads`.
+    and `o_t = scale * S^T q_t`. `q_num_heads` is a multiple of `kv_num_heads`;
+    query head h reads the state of KV head h / (q_num_heads / kv_num_heads).
+    `decay` is per head [B, T, H_kv] or per key feature [B, T, H_kv * d_k];
+    `beta` is per head [B, T, H_kv] or shared [B, T, 1].
     The recurrence is computed in f32.
 
     Example:

@@ -97,6 +97,13 @@ mlir::LogicalResult rotaryEmbedding(llvm::ArrayRef<int64_t> x,
                                     std::optional<llvm::ArrayRef<int64_t>> pos,
                                     int64_t rotaryDim, std::string &why);
 
+/// TensorScatter: `update` matches `cache` outside the (non-batch) sequence
+/// `axis` and is not longer along it; write indices are [B].
+mlir::LogicalResult
+tensorScatter(llvm::ArrayRef<int64_t> cache, llvm::ArrayRef<int64_t> update,
+              std::optional<llvm::ArrayRef<int64_t>> writeIndices, int64_t axis,
+              std::string &why);
+
 /// LinearAttention; returns {output, present_state} shapes.
 mlir::FailureOr<llvm::SmallVector<Shape>>
 linearAttention(llvm::ArrayRef<int64_t> q, llvm::ArrayRef<int64_t> k,

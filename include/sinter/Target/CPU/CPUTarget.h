@@ -1,0 +1,94 @@
+//===- CPUTarget.h - the CPU target: x86-64 objects and executables -*- C++ -*-===//
+//
+// The package phase of the CPU target. After the codegen pipeline
+// (sinter::buildCpuCodegenPipeline) the module is LLVM dialect; this file
+// translates it to LLVM IR, optimizes it (-O2) for x86-64 with libLLVM's
+// TargetMachine, emits an object file, and links it with a generated entry
+// file and libsinter_runtime.a into an executable (Link.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SINTER_TARGET_CPU_CPUTARGET_H
+#define SINTER_TARGET_CPU_CPUTARGET_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sinter::cpu {
+
+/// Dialects and interface implementations the lower, codegen and package
+/// phases need (bufferization models, LLVM IR translation).
+void registerCpuTargetDialects(mlir::DialectRegistry &registry);
+
+/// One input or output of a compiled model, as the runtime sees it.
+struct TensorDesc {
+  std::string name;
+  int32_t dtype = 0; // ONNX TensorProto.DataType, as SinterDType
+  llvm::SmallVector<int64_t> shape;
+};
+
+/// The interface of a compiled forward:
+///   sinter_forward(inputs..., outputs..., arena)
+struct ModelDesc {
+  std::string name; // for messages and --help of the executable
+  std::vector<TensorDesc> inputs, outputs;
+  uint64_t arenaBytes = 0;
+  int64_t unplannedAllocs = 0;
+};
+
+/// Reads the interface of the forward from a module after the lower phase
+/// (the function marked `sinter.entry`). Emits an error and fails when the
+/// module is not in that state.
+mlir::FailureOr<ModelDesc> describeLoweredModel(mlir::ModuleOp module);
+
+struct CodegenOptions {
+  /// LLVM CPU name. The default is portable to every x86-64 machine of the
+  /// last fifteen years (SSE4.2, POPCNT); "native" tunes for this machine.
+  std::string cpu = "x86-64-v2";
+  unsigned optLevel = 2;
+};
+
+/// Translates an LLVM-dialect module to LLVM IR for x86-64 and optimizes it.
+std::unique_ptr<llvm::Module>
+translateAndOptimize(mlir::ModuleOp module, llvm::LLVMContext &ctx,
+                     const CodegenOptions &options, std::string &error);
+
+/// Emits an ELF object file of `module` into `out`.
+bool emitObject(llvm::Module &module, const CodegenOptions &options,
+                llvm::SmallVectorImpl<char> &out, std::string &error);
+
+struct LinkOptions {
+  /// libsinter_runtime.a; see findRuntimeLibrary.
+  std::string runtimeLibrary;
+  /// A C++ compiler driver used to compile the entry file and link; empty
+  /// to search PATH (clang++-22, clang++, c++, g++) or $SINTER_CXX.
+  std::string compiler;
+  /// Keep the temporary directory (entry.c, model.o) and print its path.
+  bool keepTemps = false;
+};
+
+/// $SINTER_RUNTIME_LIB, else <dir of the sinterc binary>/../lib/
+/// libsinter_runtime.a. `argv0` and `mainAddr` locate the binary.
+std::string findRuntimeLibrary(const char *argv0, void *mainAddr);
+
+/// The C source of the executable's entry: the runtime ABI header, the
+/// model descriptor and a trampoline that calls sinter_forward.
+std::string generateEntrySource(const ModelDesc &model);
+
+/// Writes `object` and the entry file to a temporary directory and links
+/// them with the runtime into the executable `outputPath`.
+bool linkExecutable(const ModelDesc &model, llvm::ArrayRef<char> object,
+                    llvm::StringRef outputPath, const LinkOptions &options,
+                    std::string &error);
+
+} // namespace sinter::cpu
+
+#endif // SINTER_TARGET_CPU_CPUTARGET_H

@@ -1,0 +1,167 @@
+//===- ScanAndSort.cpp - cumsum and topk to scf.for over linalg -----------===//
+//
+// Neither op is a single linalg.generic. cumsum walks the axis with an
+// scf.for that carries the running sum of one slice (O(n), summed in order).
+// topk runs k selection rounds: round r picks, per row, the best element
+// that comes after round r-1's pick in a strict total order on (value,
+// index), so no mask tensor is needed and the cost is O(k * n) per row.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+#include "sinter/Conversion/GraphToLinalg/GraphToLinalg.h"
+#include "sinter/Dialect/Graph/IR/GraphOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace sinter::lowering;
+
+namespace {
+
+/// Offsets, sizes and strides of the slice at `pos` along `axis`.
+struct AxisSlice {
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+  AxisSlice(OpBuilder &b, ArrayRef<int64_t> shape, int64_t axis, Value pos) {
+    for (auto [d, size] : llvm::enumerate(shape)) {
+      offsets.push_back(d == (size_t)axis ? OpFoldResult(pos)
+                                          : OpFoldResult(b.getIndexAttr(0)));
+      sizes.push_back(b.getIndexAttr(d == (size_t)axis ? 1 : size));
+      strides.push_back(b.getIndexAttr(1));
+    }
+  }
+};
+
+struct CumSumLowering : OpConversionPattern<sinter::CumSumOp> {
+  using Base::Base;
+  LogicalResult
+  matchAndRewrite(sinter::CumSumOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput();
+    auto type = cast<RankedTensorType>(x.getType());
+    Type elemType = type.getElementType();
+    Type accType = computeType(elemType);
+    bool exclusive = op.getExclusive();
+    if (type.getRank() == 0) {
+      Value r = buildComputeGeneric(
+          rewriter, loc, type, x, [&](OpBuilder &b, Location l, ValueRange a) {
+            return exclusive ? scalarConst(b, l, a[0].getType(), 0) : a[0];
+          });
+      rewriter.replaceOp(op, r);
+      return success();
+    }
+
+    int64_t axis = op.getAxis();
+    int64_t n = type.getDimSize(axis);
+    SmallVector<int64_t> rowShape = dropDims(type.getShape(), {axis});
+    auto rowType = RankedTensorType::get(rowShape, elemType);
+    auto accRowType = RankedTensorType::get(rowShape, accType);
+    unsigned rowRank = rowShape.size();
+    MLIRContext *ctx = rewriter.getContext();
+    AffineMap id = AffineMap::getMultiDimIdentityMap(rowRank, ctx);
+
+    Value out = emptyLike(rewriter, loc, x);
+    Value acc0 = filledTensor(rewriter, loc, rowShape,
+                              scalarConst(rewriter, loc, accType, 0));
+    Value lb = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value ub = arith::ConstantIndexOp::create(rewriter, loc, n);
+    Value step = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    bool reverse = op.getReverse();
+    auto loop = scf::ForOp::create(
+        rewriter, loc, lb, ub, step, ValueRange{out, acc0},
+        [&](OpBuilder &b, Location l, Value iv, ValueRange iter) {
+          Value pos = iv;
+          if (reverse)
+            pos = arith::SubIOp::create(
+                b, l, arith::ConstantIndexOp::create(b, l, n - 1), iv);
+          AxisSlice slice(b, type.getShape(), axis, pos);
+          Value xs = tensor::ExtractSliceOp::create(
+              b, l, rowType, x, slice.offsets, slice.sizes, slice.strides);
+          // One generic yields the new running sum and this slice's output.
+          auto gen = linalg::GenericOp::create(
+              b, l, TypeRange{accRowType, rowType}, ValueRange{xs, iter[1]},
+              ValueRange{emptyTensor(b, l, rowShape, accType),
+                         emptyTensor(b, l, rowShape, elemType)},
+              SmallVector<AffineMap>(4, id),
+              iteratorsWithReductions(rowRank, {}),
+              [&](OpBuilder &nb, Location nl, ValueRange a) {
+                Value v = toCompute(nb, nl, a[0]);
+                Value sum = isa<FloatType>(accType)
+                                ? (Value)arith::AddFOp::create(nb, nl, a[1], v)
+                                : (Value)arith::AddIOp::create(nb, nl, a[1], v);
+                Value o = fromCompute(nb, nl, exclusive ? a[1] : sum, elemType);
+                linalg::YieldOp::create(nb, nl, ValueRange{sum, o});
+              });
+          Value next = tensor::InsertSliceOp::create(
+              b, l, gen.getResult(1), iter[0], slice.offsets, slice.sizes,
+              slice.strides);
+          scf::YieldOp::create(b, l, ValueRange{next, gen.getResult(0)});
+        });
+    rewriter.replaceOp(op, loop.getResult(0));
+    return success();
+  }
+};
+
+struct TopKLowering : OpConversionPattern<sinter::TopKOp> {
+  using Base::Base;
+  LogicalResult
+  matchAndRewrite(sinter::TopKOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput();
+    auto type = cast<RankedTensorType>(x.getType());
+    int64_t axis = op.getAxis();
+    int64_t k = op.getK();
+    bool largest = op.getLargest();
+    auto valuesType = cast<RankedTensorType>(op.getValues().getType());
+    auto indicesType = cast<RankedTensorType>(op.getIndices().getType());
+    SmallVector<int64_t> rowShape = dropDims(type.getShape(), {axis});
+    Type i64 = rewriter.getI64Type();
+
+    Value values = emptyTensor(rewriter, loc, valuesType.getShape(),
+                               valuesType.getElementType());
+    Value indices = emptyTensor(rewriter, loc, indicesType.getShape(), i64);
+    Value prevVal = filledTensor(
+        rewriter, loc, rowShape,
+        scalarConst(rewriter, loc, type.getElementType(), 0));
+    Value prevIdx =
+        filledTensor(rewriter, loc, rowShape, scalarConst(rewriter, loc, i64, -1));
+    Value lb = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value ub = arith::ConstantIndexOp::create(rewriter, loc, k);
+    Value step = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    auto loop = scf::ForOp::create(
+        rewriter, loc, lb, ub, step,
+        ValueRange{values, indices, prevVal, prevIdx},
+        [&](OpBuilder &b, Location l, Value iv, ValueRange iter) {
+          // Largest first (NaN counts as the largest value), or smallest
+          // first (NaN last); equal values in index order.
+          auto [val, idx] = buildArgSelect(
+              b, l, x, axis, iter[2], iter[3],
+              [&](OpBuilder &nb, Location nl, Value av, Value ai, Value bv,
+                  Value bi) {
+                Value tie = arith::CmpIOp::create(
+                    nb, nl, arith::CmpIPredicate::slt, ai, bi);
+                return precedesOrTies(nb, nl, av, bv, /*descending=*/largest,
+                                      /*nanFirst=*/largest, tie);
+              });
+          AxisSlice slice(b, valuesType.getShape(), axis, iv);
+          Value nv = tensor::InsertSliceOp::create(
+              b, l, val, iter[0], slice.offsets, slice.sizes, slice.strides);
+          Value ni = tensor::InsertSliceOp::create(
+              b, l, idx, iter[1], slice.offsets, slice.sizes, slice.strides);
+          scf::YieldOp::create(b, l, ValueRange{nv, ni, val, idx});
+        });
+    rewriter.replaceOp(op, {loop.getResult(0), loop.getResult(1)});
+    return success();
+  }
+};
+
+} // namespace
+
+void sinter::populateScanAndSortPatterns(RewritePatternSet &patterns) {
+  patterns.add<CumSumLowering, TopKLowering>(patterns.getContext());
+}

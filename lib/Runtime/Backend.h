@@ -1,0 +1,47 @@
+//===- Backend.h - the target-specific part of the runtime ------*- C++ -*-===//
+//
+// The driver (argument parsing, file I/O, validation, timing) is shared by
+// every target; what differs is where buffers live and how a forward runs.
+// A Backend is a table of those operations. The CPU backend calls the
+// generated forward directly on host memory; the CUDA backend (a later
+// issue) will keep buffers on the device and launch kernels.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SINTER_RUNTIME_BACKEND_H
+#define SINTER_RUNTIME_BACKEND_H
+
+#include "sinter/Runtime/sinter_runtime.h"
+
+#include <cstddef>
+#include <string>
+
+namespace sinter::rt {
+
+struct Backend {
+  const char *name;
+  /// Prepares the target (loads a driver, creates a stream...).
+  bool (*init)(std::string &err);
+  /// Allocates `bytes` of target memory, 64-byte aligned; nullptr + err.
+  void *(*alloc)(size_t bytes, std::string &err);
+  void (*free)(void *ptr);
+  bool (*copyToTarget)(void *dst, const void *src, size_t bytes,
+                       std::string &err);
+  bool (*copyToHost)(void *dst, const void *src, size_t bytes,
+                     std::string &err);
+  /// Starts one forward; `buffers` as in SinterForwardFn.
+  bool (*run)(const SinterModel *model, void *const *buffers,
+              std::string &err);
+  /// Waits until the forwards started so far have finished.
+  bool (*sync)(std::string &err);
+};
+
+/// The backend for a model's `target` string; nullptr when this runtime
+/// has none.
+const Backend *findBackend(const char *target);
+
+extern const Backend cpuBackend;
+
+} // namespace sinter::rt
+
+#endif // SINTER_RUNTIME_BACKEND_H

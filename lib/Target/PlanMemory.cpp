@@ -1,0 +1,185 @@
+//===- PlanMemory.cpp - the sinter-plan-memory pass -----------------------===//
+//
+// A static memory plan for the forward: all of its temporary buffers become
+// views of one arena whose size and offsets are decided here, at compile
+// time. The runtime allocates the arena once per executable instead of
+// calling malloc and free for every intermediate tensor of every forward,
+// and buffers that are never live together share bytes.
+//
+// Liveness is computed on the function's body block only: a use nested in a
+// region counts as a use by its top-level ancestor, which is conservative
+// (the buffer stays live for the whole loop) and needs no analysis of
+// region control flow.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sinter/Target/Passes.h"
+
+#include "mlir/Interfaces/CallInterfaces.h"
+#include "mlir/Interfaces/ControlFlowInterfaces.h"
+
+#include <algorithm>
+
+namespace sinter {
+#define GEN_PASS_DEF_PLANMEMORYPASS
+#include "sinter/Target/Passes.h.inc"
+} // namespace sinter
+
+using namespace mlir;
+
+namespace {
+
+struct PlannedBuffer {
+  memref::AllocOp alloc;
+  int64_t bytes = 0;
+  unsigned start = 0, end = 0; // positions in the body block, inclusive
+  int64_t offset = -1;
+  SmallVector<Operation *> deallocs;
+};
+
+/// Bytes per element of a buffer the plan can place, 0 otherwise.
+int64_t elementBytes(Type t) {
+  if (t.isIntOrFloat())
+    return (int64_t(t.getIntOrFloatBitWidth()) + 7) / 8;
+  if (t.isIndex())
+    return 8;
+  return 0;
+}
+
+int64_t alignTo(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
+
+struct PlanMemoryPass : sinter::impl::PlanMemoryPassBase<PlanMemoryPass> {
+  using Base::Base;
+
+  /// Sets `b.end` to the position of the last top-level op using the buffer
+  /// or one of its aliases; false when an alias reaches a func.return (the
+  /// buffer must then outlive the call and cannot live in the arena).
+  bool computeLiveness(Block &body,
+                       const DenseMap<Operation *, unsigned> &position,
+                       PlannedBuffer &b) {
+    unsigned blockEnd = body.getOperations().size();
+    SmallVector<Value> worklist{b.alloc.getResult()};
+    DenseSet<Value> seen{b.alloc.getResult()};
+    while (!worklist.empty()) {
+      Value v = worklist.pop_back_val();
+      for (OpOperand &use : v.getUses()) {
+        Operation *user = use.getOwner();
+        if (isa<memref::DeallocOp>(user)) {
+          b.deallocs.push_back(user);
+          continue;
+        }
+        if (isa<func::ReturnOp>(user))
+          return false;
+        Operation *top = body.findAncestorOpInBlock(*user);
+        if (!top || isa<CallOpInterface>(user) ||
+            (user->hasTrait<OpTrait::IsTerminator>() &&
+             user->getParentOp() != body.getParentOp())) {
+          // Escapes through a call or out of a region: live to the end.
+          b.end = blockEnd;
+          continue;
+        }
+        b.end = std::max(b.end, position.lookup(top));
+        // Any memref the user produces may alias this buffer (views,
+        // casts, loop results): follow it.
+        for (Value r : user->getResults())
+          if (isa<BaseMemRefType>(r.getType()) && seen.insert(r).second)
+            worklist.push_back(r);
+      }
+    }
+    return true;
+  }
+
+  void runOnOperation() override {
+    func::FuncOp f = getOperation();
+    if (!f->hasAttr("sinter.entry") || f.isExternal())
+      return;
+    if (alignment == 0 || (alignment & (alignment - 1))) {
+      f.emitError() << "sinter-plan-memory: alignment must be a power of two";
+      return signalPassFailure();
+    }
+    Block &body = f.getBody().front();
+    DenseMap<Operation *, unsigned> position;
+    for (auto [i, op] : llvm::enumerate(body))
+      position[&op] = i;
+
+    SmallVector<PlannedBuffer> buffers;
+    int64_t unplanned = 0;
+    f.walk([&](memref::AllocOp alloc) {
+      MemRefType type = alloc.getType();
+      int64_t eltBytes = elementBytes(type.getElementType());
+      bool placeable = alloc->getBlock() == &body && type.hasStaticShape() &&
+                       type.getLayout().isIdentity() &&
+                       !type.getMemorySpace() && eltBytes > 0 &&
+                       alloc.getAlignment().value_or(1) <= alignment;
+      if (!placeable) {
+        ++unplanned;
+        return;
+      }
+      PlannedBuffer b;
+      b.alloc = alloc;
+      b.bytes = type.getNumElements() * eltBytes;
+      b.start = b.end = position.lookup(alloc);
+      if (!computeLiveness(body, position, b)) {
+        ++unplanned;
+        return;
+      }
+      buffers.push_back(std::move(b));
+    });
+
+    // Greedy by size: largest first, each at the lowest aligned offset that
+    // does not overlap a placed buffer whose lifetime overlaps its own.
+    SmallVector<PlannedBuffer *> order;
+    for (PlannedBuffer &b : buffers)
+      order.push_back(&b);
+    llvm::stable_sort(order, [](PlannedBuffer *a, PlannedBuffer *b) {
+      return a->bytes > b->bytes;
+    });
+    SmallVector<PlannedBuffer *> placed;
+    int64_t arenaBytes = 0;
+    for (PlannedBuffer *b : order) {
+      SmallVector<std::pair<int64_t, int64_t>> busy; // [offset, offset+bytes)
+      for (PlannedBuffer *p : placed)
+        if (p->start <= b->end && b->start <= p->end)
+          busy.push_back({p->offset, p->offset + p->bytes});
+      llvm::sort(busy);
+      int64_t offset = 0;
+      for (auto [lo, hi] : busy) {
+        if (offset + b->bytes <= lo)
+          break;
+        offset = std::max(offset, alignTo(hi, alignment));
+      }
+      b->offset = offset;
+      arenaBytes = std::max(arenaBytes, alignTo(offset + b->bytes, alignment));
+      placed.push_back(b);
+    }
+
+    MLIRContext *ctx = &getContext();
+    OpBuilder builder(ctx);
+    auto arenaType =
+        MemRefType::get({arenaBytes}, IntegerType::get(ctx, 8));
+    unsigned arenaIndex = f.getNumArguments();
+    NamedAttrList arenaAttrs;
+    arenaAttrs.append("sinter.arena", builder.getUnitAttr());
+    if (failed(f.insertArgument(arenaIndex, arenaType,
+                                arenaAttrs.getDictionary(ctx), f.getLoc()))) {
+      f.emitError() << "cannot append the arena argument";
+      return signalPassFailure();
+    }
+    Value arena = f.getArgument(arenaIndex);
+    for (PlannedBuffer &b : buffers) {
+      for (Operation *d : b.deallocs)
+        d->erase();
+      builder.setInsertionPoint(b.alloc);
+      Location loc = b.alloc.getLoc();
+      Value shift = arith::ConstantIndexOp::create(builder, loc, b.offset);
+      Value view = memref::ViewOp::create(builder, loc, b.alloc.getType(),
+                                          arena, shift, ValueRange{});
+      b.alloc.getResult().replaceAllUsesWith(view);
+      b.alloc.erase();
+    }
+    f->setAttr("sinter.arena_bytes", builder.getI64IntegerAttr(arenaBytes));
+    f->setAttr("sinter.unplanned_allocs", builder.getI64IntegerAttr(unplanned));
+  }
+};
+
+} // namespace
