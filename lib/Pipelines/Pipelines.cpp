@@ -96,6 +96,7 @@ void buildLowerPipeline(OpPassManager &pm) {
 }
 
 void buildCpuCodegenPipeline(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(createFinalizeEntryPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   // ipowi/fpowi have neither an LLVM intrinsic nor a libm function.
   pm.addPass(createConvertMathToFuncs());

@@ -406,7 +406,7 @@ extern "C" int sinter_driver_main(int argc, char **argv,
     std::sort(ms.begin(), ms.end());
     size_t n = ms.size();
     double median = n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
-    std::printf("bench: %ld runs on %s, median %.4f ms, min %.4f ms per "
+    std::printf("bench: %ld runs on %s, median %.6g ms, min %.6g ms per "
                 "forward\n",
                 o.bench, backend->name, median, ms.front());
   }

@@ -83,4 +83,25 @@ def PlanMemoryPass : Pass<"sinter-plan-memory", "::mlir::func::FuncOp"> {
   ];
 }
 
+def FinalizeEntryPass : Pass<"sinter-finalize-entry", "::mlir::func::FuncOp"> {
+  let summary = "Replaces the entry's bookkeeping argument attributes by LLVM ones";
+  let description = [{
+    Runs at the start of code generation on the function marked
+    `sinter.entry`. The argument attributes that only the compiler reads
+    (`sinter.name`, `sinter.arena`, bufferization's) were consumed when the
+    model descriptor was written; they are dropped, since LLVM IR
+    translation warns about attributes it does not know. Every memref
+    argument gets `llvm.noalias`: the runtime passes distinct allocations
+    for the inputs, the outputs and the arena, and the promise lets LLVM
+    vectorize without runtime overlap checks.
+
+    Example:
+    ```mlir
+    func.func @sinter_forward(%x: memref<2x3xf32> {sinter.name = "x"}, ...)
+    // becomes
+    func.func @sinter_forward(%x: memref<2x3xf32> {llvm.noalias}, ...)
+    ```
+  }];
+}
+
 #endif // SINTER_TARGET_PASSES

@@ -261,7 +261,15 @@ Value computeElement(sinter::SoftplusOp, OpBuilder &b, Location loc,
   Value x = a[0];
   Value absX = math::AbsFOp::create(b, loc, x);
   Value e = expF(b, loc, arith::NegFOp::create(b, loc, absX));
-  Value l = math::Log1pOp::create(b, loc, e);
+  // log1p(e) as log(u) * e / (u - 1) with u = 1 + e (exact to a few ulp):
+  // math.log1p itself lowers to log(1 + e) in convert-math-to-llvm, which
+  // loses every digit for small e.
+  Value u = arith::AddFOp::create(b, loc, cst(b, loc, x, 1), e);
+  Value d = arith::SubFOp::create(b, loc, u, cst(b, loc, x, 1));
+  Value ratio = divF(b, loc, math::LogOp::create(b, loc, u), d);
+  Value l = select(b, loc,
+                   cmpF(b, loc, arith::CmpFPredicate::OEQ, d, cst(b, loc, x, 0)),
+                   e, mul(b, loc, e, ratio));
   return arith::AddFOp::create(b, loc, maxF(b, loc, x, cst(b, loc, x, 0)), l);
 }
 Value computeElement(sinter::SoftsignOp, OpBuilder &b, Location loc,

@@ -379,9 +379,10 @@ struct LinearAttentionLowering
             });
       }
 
-      // S' = exp(g) S + k (x) u, u = v or beta (v - retrieved).
-      SmallVector<Value> ins{S, kt, vt};
-      SmallVector<AffineMap> maps{id4, kMap, m({m.d(0), m.d(1) * dv + m.d(3)})};
+      // S' = exp(g) S + k (x) u, u = v or beta (v - retrieved), updating the
+      // carried state in place (it is the init, read through the out arg).
+      SmallVector<Value> ins{kt, vt};
+      SmallVector<AffineMap> maps{kMap, m({m.d(0), m.d(1) * dv + m.d(3)})};
       int gIdx = -1, bIdx = -1, rIdx = -1;
       if (gated) {
         gIdx = ins.size();
@@ -399,17 +400,17 @@ struct LinearAttentionLowering
       }
       maps.push_back(id4);
       Value S2 = generic1(
-          b, l, ins, emptyTensor(b, l, stShape, f32), maps, iterators(4),
+          b, l, ins, S, maps, iterators(4),
           [&](OpBuilder &nb, Location nl, ValueRange a) {
-            Value s = a[0];
+            Value s = a.back();
             if (gated)
               s = mul(nb, nl, s, decayFactor(nb, nl, a[gIdx]));
-            Value u = convert(nb, nl, a[2], f32);
+            Value u = convert(nb, nl, a[1], f32);
             if (delta) {
               u = arith::SubFOp::create(nb, nl, u, a[rIdx]);
               u = mul(nb, nl, convert(nb, nl, a[bIdx], f32), u);
             }
-            Value kv = convert(nb, nl, a[1], f32);
+            Value kv = convert(nb, nl, a[0], f32);
             yield(nb, nl, add(nb, nl, s, mul(nb, nl, kv, u)));
           });
 

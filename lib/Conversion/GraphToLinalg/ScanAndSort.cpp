@@ -81,12 +81,12 @@ struct CumSumLowering : OpConversionPattern<sinter::CumSumOp> {
           AxisSlice slice(b, type.getShape(), axis, pos);
           Value xs = tensor::ExtractSliceOp::create(
               b, l, rowType, x, slice.offsets, slice.sizes, slice.strides);
-          // One generic yields the new running sum and this slice's output.
+          // One generic updates the running sum in place (so the loop
+          // carries one buffer) and yields this slice's output.
           auto gen = linalg::GenericOp::create(
-              b, l, TypeRange{accRowType, rowType}, ValueRange{xs, iter[1]},
-              ValueRange{emptyTensor(b, l, rowShape, accType),
-                         emptyTensor(b, l, rowShape, elemType)},
-              SmallVector<AffineMap>(4, id),
+              b, l, TypeRange{accRowType, rowType}, ValueRange{xs},
+              ValueRange{iter[1], emptyTensor(b, l, rowShape, elemType)},
+              SmallVector<AffineMap>(3, id),
               iteratorsWithReductions(rowRank, {}),
               [&](OpBuilder &nb, Location nl, ValueRange a) {
                 Value v = toCompute(nb, nl, a[0]);
@@ -119,41 +119,62 @@ struct TopKLowering : OpConversionPattern<sinter::TopKOp> {
     bool largest = op.getLargest();
     auto valuesType = cast<RankedTensorType>(op.getValues().getType());
     auto indicesType = cast<RankedTensorType>(op.getIndices().getType());
-    SmallVector<int64_t> rowShape = dropDims(type.getShape(), {axis});
     Type i64 = rewriter.getI64Type();
-
     Value values = emptyTensor(rewriter, loc, valuesType.getShape(),
                                valuesType.getElementType());
     Value indices = emptyTensor(rewriter, loc, indicesType.getShape(), i64);
-    Value prevVal = filledTensor(
-        rewriter, loc, rowShape,
-        scalarConst(rewriter, loc, type.getElementType(), 0));
-    Value prevIdx =
-        filledTensor(rewriter, loc, rowShape, scalarConst(rewriter, loc, i64, -1));
-    Value lb = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    if (k == 0) {
+      rewriter.replaceOp(op, {values, indices});
+      return success();
+    }
+
+    // Largest first (NaN counts as the largest value), or smallest first
+    // (NaN last); equal values in index order.
+    auto precedes = [&](OpBuilder &nb, Location nl, Value av, Value ai,
+                        Value bv, Value bi) {
+      Value tie =
+          arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, ai, bi);
+      return precedesOrTies(nb, nl, av, bv, /*descending=*/largest,
+                            /*nanFirst=*/largest, tie);
+    };
+    auto rowTypeOf = [&](RankedTensorType t) {
+      return RankedTensorType::get(dropDims(t.getShape(), {axis}),
+                                   t.getElementType());
+    };
+    auto insertRound = [&](OpBuilder &b, Location l, Value val, Value idx,
+                           Value into, Value intoIdx, Value pos) {
+      AxisSlice slice(b, valuesType.getShape(), axis, pos);
+      Value nv = tensor::InsertSliceOp::create(b, l, val, into, slice.offsets,
+                                               slice.sizes, slice.strides);
+      Value ni = tensor::InsertSliceOp::create(
+          b, l, idx, intoIdx, slice.offsets, slice.sizes, slice.strides);
+      return std::make_pair(nv, ni);
+    };
+
+    // Round 0 has no previous pick; round r reads round r-1's pick back from
+    // the results, so the loop carries only the two result tensors.
+    auto [v0, i0] = buildArgSelect(rewriter, loc, x, axis, {}, {}, precedes);
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    std::tie(values, indices) =
+        insertRound(rewriter, loc, v0, i0, values, indices, zero);
+    Value lb = arith::ConstantIndexOp::create(rewriter, loc, 1);
     Value ub = arith::ConstantIndexOp::create(rewriter, loc, k);
     Value step = arith::ConstantIndexOp::create(rewriter, loc, 1);
     auto loop = scf::ForOp::create(
-        rewriter, loc, lb, ub, step,
-        ValueRange{values, indices, prevVal, prevIdx},
+        rewriter, loc, lb, ub, step, ValueRange{values, indices},
         [&](OpBuilder &b, Location l, Value iv, ValueRange iter) {
-          // Largest first (NaN counts as the largest value), or smallest
-          // first (NaN last); equal values in index order.
-          auto [val, idx] = buildArgSelect(
-              b, l, x, axis, iter[2], iter[3],
-              [&](OpBuilder &nb, Location nl, Value av, Value ai, Value bv,
-                  Value bi) {
-                Value tie = arith::CmpIOp::create(
-                    nb, nl, arith::CmpIPredicate::slt, ai, bi);
-                return precedesOrTies(nb, nl, av, bv, /*descending=*/largest,
-                                      /*nanFirst=*/largest, tie);
-              });
-          AxisSlice slice(b, valuesType.getShape(), axis, iv);
-          Value nv = tensor::InsertSliceOp::create(
-              b, l, val, iter[0], slice.offsets, slice.sizes, slice.strides);
-          Value ni = tensor::InsertSliceOp::create(
-              b, l, idx, iter[1], slice.offsets, slice.sizes, slice.strides);
-          scf::YieldOp::create(b, l, ValueRange{nv, ni, val, idx});
+          Value prev = arith::SubIOp::create(
+              b, l, iv, arith::ConstantIndexOp::create(b, l, 1));
+          AxisSlice slice(b, valuesType.getShape(), axis, prev);
+          Value pv = tensor::ExtractSliceOp::create(
+              b, l, rowTypeOf(valuesType), iter[0], slice.offsets, slice.sizes,
+              slice.strides);
+          Value pi = tensor::ExtractSliceOp::create(
+              b, l, rowTypeOf(indicesType), iter[1], slice.offsets,
+              slice.sizes, slice.strides);
+          auto [val, idx] = buildArgSelect(b, l, x, axis, pv, pi, precedes);
+          auto [nv, ni] = insertRound(b, l, val, idx, iter[0], iter[1], iv);
+          scf::YieldOp::create(b, l, ValueRange{nv, ni});
         });
     rewriter.replaceOp(op, {loop.getResult(0), loop.getResult(1)});
     return success();

@@ -88,10 +88,12 @@ int64_t wrap(int64_t v, Type elt) {
 /// Rounds a double to the precision of `elt` (f32 or f64).
 double roundTo(double v, Type elt) { return elt.isF32() ? (float)v : v; }
 
+/// The element count, saturated so that huge shapes compare as too large.
 int64_t numElements(ArrayRef<int64_t> shape) {
   int64_t n = 1;
   for (int64_t d : shape)
-    n *= d;
+    if (llvm::MulOverflow(n, d, n))
+      return INT64_MAX;
   return n;
 }
 
@@ -467,7 +469,8 @@ std::optional<Literal> gather(const NodeContext &ctx, const Literal &data,
   std::string why;
   int64_t axis;
   FailureOr<Shape> out = gatherResult(ctx, axis, why);
-  if (failed(out) || !(indices.elt.isInteger(64) || indices.elt.isInteger(32)))
+  if (failed(out) || numElements(*out) > kMaxFoldElements ||
+      !(indices.elt.isInteger(64) || indices.elt.isInteger(32)))
     return std::nullopt;
   int64_t dim = data.shape[axis];
   int64_t inner = numElements(ArrayRef<int64_t>(data.shape).drop_front(axis + 1));

@@ -24,8 +24,7 @@ LogicalResult requireInputs(NodeContext &ctx,
   unsigned i = 0;
   for (const char *name : names) {
     if (!ctx.hasInput(i))
-      return ctx.error() << "input #" << i << " ('" << name
-                         << "') is required";
+      return ctx.error() << "input #" << i << " ('" << name << "') is required";
     ++i;
   }
   return success();
@@ -112,7 +111,8 @@ FailureOr<Value> positionMask(NodeContext &ctx, bool causal, int64_t left,
   Value keys = iota(total, {1, total});
   Value rel, offset, n; // r = j - i; o; nonpad_kv_seqlen as [B, 1, 1, 1]
   if (causal || left >= 0 || right >= 0) {
-    FailureOr<Value> r = broadcastOp<SubOp>(ctx, i64, {keys, iota(sq, {sq, 1})});
+    FailureOr<Value> r =
+        broadcastOp<SubOp>(ctx, i64, {keys, iota(sq, {sq, 1})});
     if (failed(r))
       return failure();
     rel = *r;
@@ -269,19 +269,18 @@ LogicalResult attention(NodeContext &ctx) {
     return cast<RankedTensorType>(x.getType()).getShape();
   };
   ArrayRef<int64_t> vShape = cast<RankedTensorType>(v.getType()).getShape();
-  FailureOr<SmallVector<shape::Shape>> outs = ctx.check(
-      shape::attention(qs, ks, vShape, std::nullopt, optShape(pastKey),
-                       optShape(pastValue), why),
-      why);
+  FailureOr<SmallVector<shape::Shape>> outs =
+      ctx.check(shape::attention(qs, ks, vShape, std::nullopt,
+                                 optShape(pastKey), optShape(pastValue), why),
+                why);
   if (failed(outs))
     return failure();
   int64_t sq = qs[2], total = (*outs)[1][2];
   int64_t past = pastKey ? total - ks[2] : 0;
   if (ctx.hasInput(6)) {
-    if (pastKey || ctx.wantsOutput(1) || ctx.wantsOutput(2))
+    if (pastKey)
       return ctx.error() << "nonpad_kv_seqlen (external KV cache) cannot be "
-                            "combined with past_key/past_value or "
-                            "present_key/present_value";
+                            "combined with past_key/past_value";
     FailureOr<Value> n = indexInput(ctx, 6, "nonpad_kv_seqlen");
     if (failed(n))
       return failure();
@@ -310,8 +309,8 @@ LogicalResult attention(NodeContext &ctx) {
       pads.back() = short_;
       shape::Shape padded(mtype.getShape());
       padded.back() = total;
-      Value fill = mt.isInteger(1) ? ctx.scalar(mt, 0)
-                                   : ctx.scalar(elt, -INFINITY);
+      Value fill =
+          mt.isInteger(1) ? ctx.scalar(mt, 0) : ctx.scalar(elt, -INFINITY);
       mask = ctx.create<PadOp>(mtype.clone(padded), mask, fill, pads,
                                PadMode::constant)
                  .getResult();
@@ -326,7 +325,8 @@ LogicalResult attention(NodeContext &ctx) {
         positionMask(ctx, causal, left, right, sq, total, past, nonpad);
     if (failed(allowed))
       return failure();
-    if (mask && cast<RankedTensorType>(mask.getType()).getElementType().isInteger(1))
+    if (mask &&
+        cast<RankedTensorType>(mask.getType()).getElementType().isInteger(1))
       allowed = broadcastOp<AndOp>(ctx, ctx.b.getI1Type(), {mask, *allowed});
     else if (mask)
       allowed = broadcastOp<WhereOp>(
@@ -336,10 +336,10 @@ LogicalResult attention(NodeContext &ctx) {
     mask = *allowed;
   }
   if (mask) {
-    outs = ctx.check(shape::attention(qs, ks, vShape, optShape(mask),
-                                      optShape(pastKey), optShape(pastValue),
-                                      why),
-                     why);
+    outs =
+        ctx.check(shape::attention(qs, ks, vShape, optShape(mask),
+                                   optShape(pastKey), optShape(pastValue), why),
+                  why);
     if (failed(outs))
       return failure();
   }
@@ -459,10 +459,9 @@ LogicalResult rmsNormalization(NodeContext &ctx) {
     if (failed(toX) || ArrayRef<int64_t>(*toX) != xs)
       return ctx.error() << "scale " << shape::str(ctx.inputShape(1))
                          << " does not broadcast to X " << shape::str(xs);
-    Value norm = ctx.create<RmsNormOp>(ctx.inputType(0), ctx.input(0),
-                                       ctx.scalar(xElt, 1.0),
-                                       ctx.b.getI64IntegerAttr(*axis),
-                                       ctx.b.getF32FloatAttr(eps));
+    Value norm = ctx.create<RmsNormOp>(
+        ctx.inputType(0), ctx.input(0), ctx.scalar(xElt, 1.0),
+        ctx.b.getI64IntegerAttr(*axis), ctx.b.getF32FloatAttr(eps));
     FailureOr<Value> mul = ctx.binary<MulOp>(norm, scale);
     if (failed(mul))
       return failure();
@@ -503,14 +502,14 @@ LogicalResult tensorScatter(NodeContext &ctx) {
     wiShape = ctx.inputShape(2);
   }
   std::string why;
-  if (failed(ctx.check(shape::tensorScatter(cs, ctx.inputShape(1), wiShape,
-                                            *axis, why),
-                       why)))
+  if (failed(ctx.check(
+          shape::tensorScatter(cs, ctx.inputShape(1), wiShape, *axis, why),
+          why)))
     return failure();
   ctx.setOutput(0, ctx.create<TensorScatterOp>(
-                      ctx.inputType(0), ctx.input(0), ctx.input(1),
-                      writeIndices, ctx.b.getI64IntegerAttr(*axis),
-                      CacheModeAttr::get(ctx.context(), m)));
+                       ctx.inputType(0), ctx.input(0), ctx.input(1),
+                       writeIndices, ctx.b.getI64IntegerAttr(*axis),
+                       CacheModeAttr::get(ctx.context(), m)));
   return success();
 }
 
@@ -555,7 +554,8 @@ LogicalResult linearAttention(NodeContext &ctx) {
     return ctx.error() << "update_rule '" << rule << "' takes no beta input";
   Type elt = ctx.inputElementType(0);
   if ((ctx.hasInput(3) && failed(checkTypeClass(ctx, 3, TypeClass::Float))) ||
-      (ctx.hasInput(4) && failed(sameElementType(ctx, 0, 4, "query", "decay"))) ||
+      (ctx.hasInput(4) &&
+       failed(sameElementType(ctx, 0, 4, "query", "decay"))) ||
       (ctx.hasInput(5) && failed(sameElementType(ctx, 0, 5, "query", "beta"))))
     return failure();
 
@@ -596,7 +596,8 @@ LogicalResult causalConvWithState(NodeContext &ctx) {
   if (failed(requireInputs(ctx, {"input", "weight"})) ||
       failed(checkTypeClass(ctx, 0, TypeClass::Float)) ||
       failed(sameElementType(ctx, 0, 1, "input", "weight")) ||
-      (ctx.hasInput(2) && failed(sameElementType(ctx, 0, 2, "input", "bias"))) ||
+      (ctx.hasInput(2) &&
+       failed(sameElementType(ctx, 0, 2, "input", "bias"))) ||
       (ctx.hasInput(3) &&
        failed(sameElementType(ctx, 0, 3, "input", "past_state"))))
     return failure();
@@ -611,10 +612,10 @@ LogicalResult causalConvWithState(NodeContext &ctx) {
     return ctx.inputShape(i);
   };
   std::string why;
-  FailureOr<SmallVector<shape::Shape>> outs = ctx.check(
-      shape::causalConv(ctx.inputShape(0), ctx.inputShape(1), optShape(2),
-                        optShape(3), why),
-      why);
+  FailureOr<SmallVector<shape::Shape>> outs =
+      ctx.check(shape::causalConv(ctx.inputShape(0), ctx.inputShape(1),
+                                  optShape(2), optShape(3), why),
+                why);
   if (failed(outs))
     return failure();
   Type elt = ctx.inputElementType(0);

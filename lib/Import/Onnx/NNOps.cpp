@@ -19,6 +19,8 @@
 
 #include "llvm/ADT/STLExtras.h"
 
+#include <cmath>
+
 using namespace mlir;
 
 namespace sinter::onnx_import {
@@ -30,8 +32,8 @@ using shape::Shape;
 LogicalResult expectInputs(NodeContext &ctx, unsigned n) {
   for (unsigned i = 0; i < n; ++i)
     if (!ctx.hasInput(i))
-      return ctx.error() << "expects " << n << " inputs, input #" << i
-                         << " is missing";
+      return ctx.error() << "expects " << n << (n == 1 ? " input" : " inputs")
+                         << ", input #" << i << " is missing";
   return success();
 }
 
@@ -96,6 +98,11 @@ LogicalResult gemm(NodeContext &ctx) {
                        << (transB ? " (transB)" : "") << " gives K = " << kb;
   Type elt = ctx.inputElementType(0);
   Shape yShape{m, n};
+  // Integer Gemm scales by integer constants; a fraction would truncate.
+  if (!isa<FloatType>(elt) &&
+      (alpha != std::trunc(alpha) || beta != std::trunc(beta)))
+    return ctx.error() << "alpha " << alpha << " and beta " << beta
+                       << " must be integers for " << elt << " inputs";
 
   // beta == 0 drops C, as ONNX Runtime does.
   Value c = beta != 0 ? ctx.input(2) : Value();

@@ -13,6 +13,7 @@
 #include "TensorShapes.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 
@@ -112,9 +113,11 @@ LogicalResult constantOfShape(NodeContext &ctx) {
   FailureOr<SmallVector<int64_t>> dims = ctx.constInts(0, "input");
   if (failed(dims))
     return failure();
-  if (llvm::any_of(*dims, [](int64_t d) { return d < 0; }))
-    return ctx.error() << "shape " << shape::str(*dims)
-                       << " has a negative dimension";
+  int64_t n = 1;
+  for (int64_t d : *dims)
+    if (d < 0 || llvm::MulOverflow(n, d, n))
+      return ctx.error() << "shape " << shape::str(*dims)
+                         << " has a negative dimension or too many elements";
   Attribute fill = ctx.b.getF32FloatAttr(0);
   if (ctx.hasAttr("value")) {
     FailureOr<ElementsAttr> v = ctx.attrTensor("value");
@@ -207,9 +210,10 @@ LogicalResult range(NodeContext &ctx) {
   // ceil((l - s) / d) without overflow.
   __int128 n = d > 0 ? (l - s + d - 1) / d : (s - l - d - 1) / -d;
   if (n > kMaxBuiltElements)
-    return ctx.error() << "Range has " << (int64_t)n
-                       << " elements, more than the " << kMaxBuiltElements
-                       << " Sinter builds as a constant";
+    return ctx.error() << "Range(" << v[0][0] << ", " << v[1][0] << ", "
+                       << v[2][0] << ") has more than the "
+                       << kMaxBuiltElements
+                       << " elements Sinter builds as a constant";
   unsigned bits = elt.getIntOrFloatBitWidth();
   SmallVector<APInt> values;
   for (__int128 i = 0; i < n; ++i)
@@ -235,13 +239,13 @@ LogicalResult eyeLike(NodeContext &ctx) {
                          << " is not supported";
     elt = *t;
   }
-  if (in[0] * in[1] > kMaxBuiltElements)
+  int64_t n;
+  if (llvm::MulOverflow(in[0], in[1], n) || n > kMaxBuiltElements)
     return ctx.error() << "an identity matrix of " << shape::str(in)
                        << " is too large to build as a constant";
   int64_t k = ctx.attrInt("k", 0);
   auto type = ctx.tensorType(in, elt);
   auto isOne = [&](int64_t i) { return i % in[1] - i / in[1] == k; };
-  int64_t n = in[0] * in[1];
   DenseElementsAttr attr;
   if (auto ft = dyn_cast<FloatType>(elt)) {
     APFloat zero = APFloat::getZero(ft.getFloatSemantics());
@@ -405,7 +409,11 @@ LogicalResult tile(NodeContext &ctx) {
     }
     interleaved.push_back(d);
     expanded.push_back(d);
-    out.push_back(d * r);
+    int64_t tiled;
+    if (llvm::MulOverflow(d, r, tiled))
+      return ctx.error() << "repeats " << shape::str(*repeats)
+                         << " make the result too large";
+    out.push_back(tiled);
   }
   Value x = ctx.input(0);
   if (interleaved.size() != in.size()) {
@@ -574,8 +582,8 @@ LogicalResult pad(NodeContext &ctx) {
       if (failed(n))
         return failure();
       if (seen[*n])
-        return ctx.error() << "axes " << shape::str(*axes) << " repeat axis "
-                           << a;
+        return ctx.error() << "axes " << shape::str(*axes) << " name axis "
+                           << *n << " twice";
       seen[*n] = true;
       full[*n] = pads[i];
       full[rank + *n] = pads[axes->size() + i];

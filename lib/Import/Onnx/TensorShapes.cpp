@@ -26,13 +26,14 @@ LogicalResult normalizeAxes(SmallVectorImpl<int64_t> &axes, int64_t rank,
   if (rank == 0 && !axes.empty())
     return fail(why, "axes " + shape::str(axes) + " are out of range for rank 0");
   SmallVector<bool> seen(rank, false);
+  SmallVector<int64_t> given(axes.begin(), axes.end());
   for (int64_t &a : axes) {
     FailureOr<int64_t> n = shape::normalizeAxis(a, rank, why);
     if (failed(n))
       return failure();
     if (seen[*n])
-      return fail(why, "axes " + shape::str(axes) + " repeat axis " +
-                           llvm::Twine(a));
+      return fail(why, "axes " + shape::str(given) + " name axis " +
+                           llvm::Twine(*n) + " twice");
     seen[*n] = true;
     a = *n;
   }

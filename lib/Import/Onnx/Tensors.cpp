@@ -214,7 +214,8 @@ static FailureOr<ElementsAttr> fromExternal(RankedTensorType type,
           location + "'";
     return failure();
   }
-  if (offset + need > st.st_size) {
+  // Written so that a huge offset from the model cannot overflow.
+  if (offset > st.st_size || need > st.st_size - offset) {
     ::close(fd);
     why = "tensor '" + t.name() + "': external data file '" + location +
           "' is too short (" + std::to_string(st.st_size) + " bytes, needs " +
