@@ -487,13 +487,12 @@ struct ScatterNDLowering : OpConversionPattern<sinter::ScatterNDOp> {
           if (kind != sinter::ScatterReduction::none) {
             Value old = tensor::ExtractSliceOp::create(b, l, sliceTy, acc, dOff,
                                                        dSize, dStride);
+            // Combined into the addressed slice itself (no temporary).
             unsigned r = slice.size();
             AffineMap id = AffineMap::getMultiDimIdentityMap(r, b.getContext());
-            u = generic1(b, l, ValueRange{old, u},
-                         emptyTensor(b, l, slice, dataTy.getElementType()),
-                         {id, id, id}, iterators(r),
+            u = generic1(b, l, u, old, {id, id}, iterators(r),
                          [&](OpBuilder &nb, Location nl, ValueRange a) {
-                           yield(nb, nl, combine(nb, nl, kind, a[0], a[1]));
+                           yield(nb, nl, combine(nb, nl, kind, a[1], a[0]));
                          });
           }
           return tensor::InsertSliceOp::create(b, l, u, acc, dOff, dSize,

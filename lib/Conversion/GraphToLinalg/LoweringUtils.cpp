@@ -242,21 +242,24 @@ std::pair<Value, Value> buildArgSelect(OpBuilder &b, Location loc, Value x,
     maps.append({red, red});
   }
   maps.append({red, red});
-  Value initVal = filledTensor(b, loc, rowShape, scalarConst(b, loc, elemType, 0));
+  // The running pick is kept in the compute type: a loop-carried bf16 value
+  // makes the x86 backend call __truncsfbf2, which libgcc may not have.
+  Value initVal =
+      filledTensor(b, loc, rowShape, scalarConst(b, loc, computeType(elemType), 0));
   Value initIdx = filledTensor(b, loc, rowShape, scalarConst(b, loc, i64, -1));
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{initVal.getType(), initIdx.getType()}, inputs,
       ValueRange{initVal, initIdx}, maps, iteratorsWithReductions(rank, {axis}),
       [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value xv = args[0], bv = args[args.size() - 2], bi = args.back();
+        Value bv = args[args.size() - 2], bi = args.back();
         Value xi = arith::IndexCastOp::create(
             nb, nl, i64, linalg::IndexOp::create(nb, nl, axis));
         Value none = scalarConst(nb, nl, i64, -1);
-        Value xc = toCompute(nb, nl, xv);
+        Value xc = toCompute(nb, nl, args[0]);
         Value take = arith::OrIOp::create(
             nb, nl,
             arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, bi, none),
-            precedes(nb, nl, xc, xi, toCompute(nb, nl, bv), bi));
+            precedes(nb, nl, xc, xi, bv, bi));
         if (prevValue) {
           Value pi = args[2];
           Value after = arith::OrIOp::create(
@@ -265,7 +268,7 @@ std::pair<Value, Value> buildArgSelect(OpBuilder &b, Location loc, Value x,
               precedes(nb, nl, toCompute(nb, nl, args[1]), pi, xc, xi));
           take = arith::AndIOp::create(nb, nl, take, after);
         }
-        Value nv = arith::SelectOp::create(nb, nl, take, xv, bv);
+        Value nv = arith::SelectOp::create(nb, nl, take, xc, bv);
         Value ni = arith::SelectOp::create(nb, nl, take, xi, bi);
         linalg::YieldOp::create(nb, nl, ValueRange{nv, ni});
       });

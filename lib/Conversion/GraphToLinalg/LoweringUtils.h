@@ -111,8 +111,9 @@ using PrecedesFn = llvm::function_ref<mlir::Value(
 /// `x` along `axis` that comes first under `precedes`; with `prevValue` and
 /// `prevIndex` (tensors of the reduced shape, index -1 meaning none), only
 /// elements that come after that previous pick are candidates, which makes
-/// repeated calls walk the order (topk). Returns the picked values (x's
-/// element type) and i64 indices (-1 where there was no candidate).
+/// repeated calls walk the order (topk). Returns the picked values (in the
+/// compute type of x's element type) and i64 indices (-1 where there was no
+/// candidate).
 std::pair<mlir::Value, mlir::Value>
 buildArgSelect(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
                int64_t axis, mlir::Value prevValue, mlir::Value prevIndex,

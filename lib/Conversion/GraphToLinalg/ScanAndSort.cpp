@@ -143,6 +143,12 @@ struct TopKLowering : OpConversionPattern<sinter::TopKOp> {
     };
     auto insertRound = [&](OpBuilder &b, Location l, Value val, Value idx,
                            Value into, Value intoIdx, Value pos) {
+      auto rowType = rowTypeOf(valuesType);
+      if (val.getType() != rowType) // exact: the value came from the input
+        val = buildComputeGeneric(b, l, rowType, val,
+                                  [](OpBuilder &, Location, ValueRange a) {
+                                    return a[0];
+                                  });
       AxisSlice slice(b, valuesType.getShape(), axis, pos);
       Value nv = tensor::InsertSliceOp::create(b, l, val, into, slice.offsets,
                                                slice.sizes, slice.strides);

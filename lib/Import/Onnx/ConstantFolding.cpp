@@ -20,8 +20,10 @@
 #include <cmath>
 
 using namespace mlir;
+
 namespace sinter::onnx_import {
 using shape::Shape;
+
 namespace {
 
 /// Inputs and results above this size are left to the handler: folding is
@@ -596,8 +598,6 @@ std::optional<Literal> evaluate(const NodeContext &ctx, StringRef op,
     return has(0) ? reduce(ctx, op, in[0], since) : std::nullopt;
   if (!has(0))
     return std::nullopt;
-  if (op == "Identity")
-    return in[0];
   if (op == "Reshape")
     return has(1) ? reshaped(in[0], reshapeResult(ctx, since, why))
                   : std::nullopt;

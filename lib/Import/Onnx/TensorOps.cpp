@@ -18,8 +18,10 @@
 #include <cmath>
 
 using namespace mlir;
+
 namespace sinter::onnx_import {
 using shape::Shape;
+
 namespace {
 
 /// Constants built element by element (Range, EyeLike) stay below this; a
@@ -148,7 +150,8 @@ LogicalResult shapeOf(NodeContext &ctx) {
   auto clampDim = [&](int64_t v) {
     return std::clamp<int64_t>(v < 0 ? v + rank : v, 0, rank);
   };
-  start = clampDim(start), end = std::max(clampDim(end), clampDim(start));
+  start = clampDim(start);
+  end = std::max(clampDim(end), start);
   SmallVector<int64_t> dims(in.begin() + start, in.begin() + end);
   ctx.setOutput(0, ctx.constant(DenseElementsAttr::get(
                        ctx.tensorType({(int64_t)dims.size()}, ctx.b.getI64Type()),
@@ -304,12 +307,13 @@ LogicalResult dropout(NodeContext &ctx) {
     return failure();
   if (Since >= 12 && ctx.hasInput(2)) {
     std::optional<DenseElementsAttr> training = ctx.constInput(2);
-    if (!training || training->getNumElements() != 1)
-      return ctx.error() << "training_mode must be a compile-time constant "
-                            "(Sinter compiles inference graphs)";
-    bool train = !(*training->getValues<APInt>().begin()).isZero();
-    bool noDrop = ctx.hasInput(1) && ctx.constInput(1) &&
-                  succeeded(ctx.constScalar(1, "ratio")) &&
+    if (!training || training->getNumElements() != 1 ||
+        !training->getElementType().isInteger(1))
+      return ctx.error() << "training_mode must be a one-element bool "
+                            "constant (Sinter compiles inference graphs)";
+    bool train = *training->getValues<bool>().begin();
+    std::optional<DenseElementsAttr> ratio = ctx.constInput(1);
+    bool noDrop = ratio && ratio->getNumElements() == 1 &&
                   *ctx.constScalar(1, "ratio") == 0;
     if (train && !noDrop)
       return ctx.error() << "Dropout in training mode is random; Sinter "

@@ -11,8 +11,10 @@
 #include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
+
 namespace sinter::onnx_import {
 using shape::Shape;
+
 namespace {
 
 LogicalResult fail(std::string &why, const llvm::Twine &msg) {

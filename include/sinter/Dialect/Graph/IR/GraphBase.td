@@ -48,6 +48,13 @@ def Sinter_IndexTensor : StaticShapeTensorOf<[I64, I32]>;
 def Sinter_BoolTensor : StaticShapeTensorOf<[I1]>;
 def Sinter_IntOrBoolTensor : StaticShapeTensorOf<[I64, I32, I8, I1]>;
 
+// A signless i64 attribute read as signed: axes, k and offsets may be
+// negative, and upstream I64Attr hands them out as uint64_t.
+def Sinter_I64Attr : TypedSignlessIntegerAttrBase<I64, "int64_t",
+    "64-bit signless integer attribute"> {
+  let convertFromStorage = "$_self.getValue().getSExtValue()";
+}
+
 //===----------------------------------------------------------------------===//
 // Enums.
 //===----------------------------------------------------------------------===//

@@ -289,7 +289,7 @@ class Sinter_ArgReduceOp<string mnemonic, string doc> : Sinter_Op<mnemonic, [Pur
     %r = sinter.}] # mnemonic # [{ %x {axis = 1 : i64} : (tensor<2x3xf32>) -> tensor<2xi64>
     ```
   }];
-  let arguments = (ins Sinter_NumericTensor:$input, I64Attr:$axis,
+  let arguments = (ins Sinter_NumericTensor:$input, Sinter_I64Attr:$axis,
                        UnitAttr:$keepdims, UnitAttr:$select_last_index);
   let results = (outs StaticShapeTensorOf<[I64]>:$result);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
@@ -310,7 +310,7 @@ class Sinter_SoftmaxLikeOp<string mnemonic, string doc>
     %r = sinter.}] # mnemonic # [{ %x {axis = 1 : i64} : tensor<2x8xf32>
     ```
   }];
-  let arguments = (ins Sinter_FloatTensor:$input, I64Attr:$axis);
+  let arguments = (ins Sinter_FloatTensor:$input, Sinter_I64Attr:$axis);
   let results = (outs Sinter_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
   let hasVerifier = 1;
@@ -332,7 +332,7 @@ def Sinter_RmsNormOp : Sinter_Op<"rms_norm", [Pure]> {
     ```
   }];
   let arguments = (ins Sinter_FloatTensor:$input, Sinter_FloatTensor:$scale,
-                       I64Attr:$axis, F32Attr:$epsilon);
+                       Sinter_I64Attr:$axis, F32Attr:$epsilon);
   let results = (outs Sinter_FloatTensor:$result);
   let assemblyFormat = "$input `,` $scale attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
@@ -351,7 +351,7 @@ def Sinter_LayerNormOp : Sinter_Op<"layer_norm", [Pure]> {
     ```
   }];
   let arguments = (ins Sinter_FloatTensor:$input, Sinter_FloatTensor:$scale,
-                       Optional<Sinter_FloatTensor>:$bias, I64Attr:$axis,
+                       Optional<Sinter_FloatTensor>:$bias, Sinter_I64Attr:$axis,
                        F32Attr:$epsilon);
   let results = (outs Sinter_FloatTensor:$result, Sinter_FloatTensor:$mean,
                       Sinter_FloatTensor:$inv_std_dev);
@@ -372,7 +372,7 @@ def Sinter_CumSumOp : Sinter_Op<"cumsum", [Pure, SameOperandsAndResultType]> {
     %r = sinter.cumsum %x {axis = 0 : i64} : tensor<5xf32>
     ```
   }];
-  let arguments = (ins Sinter_NumericTensor:$input, I64Attr:$axis,
+  let arguments = (ins Sinter_NumericTensor:$input, Sinter_I64Attr:$axis,
                        UnitAttr:$exclusive, UnitAttr:$reverse);
   let results = (outs Sinter_NumericTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
@@ -391,7 +391,7 @@ def Sinter_TopKOp : Sinter_Op<"topk", [Pure]> {
     %v, %i = sinter.topk %x {axis = 1 : i64, k = 2 : i64, largest} : (tensor<1x8xf32>) -> (tensor<1x2xf32>, tensor<1x2xi64>)
     ```
   }];
-  let arguments = (ins Sinter_NumericTensor:$input, I64Attr:$k, I64Attr:$axis,
+  let arguments = (ins Sinter_NumericTensor:$input, Sinter_I64Attr:$k, Sinter_I64Attr:$axis,
                        UnitAttr:$largest);
   let results = (outs Sinter_NumericTensor:$values,
                       StaticShapeTensorOf<[I64]>:$indices);
@@ -459,7 +459,7 @@ def Sinter_ConvOp : Sinter_Op<"conv", [Pure]> {
   let arguments = (ins Sinter_FloatTensor:$input, Sinter_FloatTensor:$weight,
                        Optional<Sinter_FloatTensor>:$bias,
                        DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
-                       DenseI64ArrayAttr:$dilations, I64Attr:$group);
+                       DenseI64ArrayAttr:$dilations, Sinter_I64Attr:$group);
   let results = (outs Sinter_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight (`bias` $bias^)? attr-dict `:` functional-type(operands, results)
@@ -533,7 +533,7 @@ def Sinter_SplitOp : Sinter_Op<"split", [Pure]> {
     %a, %b = sinter.split %x {axis = 1 : i64, sizes = array<i64: 2, 6>} : (tensor<4x8xf32>) -> (tensor<4x2xf32>, tensor<4x6xf32>)
     ```
   }];
-  let arguments = (ins Sinter_Tensor:$input, I64Attr:$axis,
+  let arguments = (ins Sinter_Tensor:$input, Sinter_I64Attr:$axis,
                        DenseI64ArrayAttr:$sizes);
   let results = (outs Variadic<Sinter_Tensor>:$results);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
@@ -570,7 +570,7 @@ def Sinter_TriluOp : Sinter_Op<"trilu", [Pure, SameOperandsAndResultType]> {
     %r = sinter.trilu %x {k = 0 : i64, upper} : tensor<4x4xf32>
     ```
   }];
-  let arguments = (ins Sinter_Tensor:$input, I64Attr:$k, UnitAttr:$upper);
+  let arguments = (ins Sinter_Tensor:$input, Sinter_I64Attr:$k, UnitAttr:$upper);
   let results = (outs Sinter_Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
   let hasVerifier = 1;
@@ -589,7 +589,7 @@ def Sinter_GatherOp : Sinter_Op<"gather", [Pure]> {
     ```
   }];
   let arguments = (ins Sinter_Tensor:$data, Sinter_IndexTensor:$indices,
-                       I64Attr:$axis);
+                       Sinter_I64Attr:$axis);
   let results = (outs Sinter_Tensor:$result);
   let assemblyFormat = "$data `,` $indices attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
@@ -607,7 +607,7 @@ def Sinter_GatherElementsOp : Sinter_Op<"gather_elements", [Pure]> {
     ```
   }];
   let arguments = (ins Sinter_Tensor:$data, Sinter_IndexTensor:$indices,
-                       I64Attr:$axis);
+                       Sinter_I64Attr:$axis);
   let results = (outs Sinter_Tensor:$result);
   let assemblyFormat = "$data `,` $indices attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
@@ -625,7 +625,7 @@ def Sinter_GatherNDOp : Sinter_Op<"gather_nd", [Pure]> {
     ```
   }];
   let arguments = (ins Sinter_Tensor:$data, StaticShapeTensorOf<[I64]>:$indices,
-                       I64Attr:$batch_dims);
+                       Sinter_I64Attr:$batch_dims);
   let results = (outs Sinter_Tensor:$result);
   let assemblyFormat = "$data `,` $indices attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
@@ -643,7 +643,7 @@ def Sinter_ScatterElementsOp : Sinter_Op<"scatter_elements", [Pure]> {
     ```
   }];
   let arguments = (ins Sinter_Tensor:$data, Sinter_IndexTensor:$indices,
-                       Sinter_Tensor:$updates, I64Attr:$axis,
+                       Sinter_Tensor:$updates, Sinter_I64Attr:$axis,
                        Sinter_ScatterReductionAttr:$reduction);
   let results = (outs Sinter_Tensor:$result);
   let assemblyFormat = "$data `,` $indices `,` $updates attr-dict `:` functional-type(operands, results)";
@@ -730,7 +730,7 @@ def Sinter_RotaryEmbeddingOp : Sinter_Op<"rotary_embedding", [Pure]> {
   let arguments = (ins Sinter_FloatTensor:$input, Sinter_FloatTensor:$cos_cache,
                        Sinter_FloatTensor:$sin_cache,
                        Optional<StaticShapeTensorOf<[I64]>>:$position_ids,
-                       I64Attr:$rotary_dim, UnitAttr:$interleaved);
+                       Sinter_I64Attr:$rotary_dim, UnitAttr:$interleaved);
   let results = (outs Sinter_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $cos_cache `,` $sin_cache (`positions` $position_ids^)?
@@ -755,7 +755,7 @@ def Sinter_TensorScatterOp : Sinter_Op<"tensor_scatter", [Pure]> {
   }];
   let arguments = (ins Sinter_Tensor:$cache, Sinter_Tensor:$update,
                        Optional<StaticShapeTensorOf<[I64]>>:$write_indices,
-                       I64Attr:$axis, Sinter_CacheModeAttr:$mode);
+                       Sinter_I64Attr:$axis, Sinter_CacheModeAttr:$mode);
   let results = (outs Sinter_Tensor:$result);
   let assemblyFormat = [{
     $cache `,` $update (`,` $write_indices^)? attr-dict `:` functional-type(operands, results)
@@ -789,7 +789,7 @@ def Sinter_LinearAttentionOp : Sinter_Op<"linear_attention", [Pure, AttrSizedOpe
                        Optional<Sinter_FloatTensor>:$past_state,
                        Optional<Sinter_FloatTensor>:$decay,
                        Optional<Sinter_FloatTensor>:$beta,
-                       I64Attr:$q_num_heads, I64Attr:$kv_num_heads,
+                       Sinter_I64Attr:$q_num_heads, Sinter_I64Attr:$kv_num_heads,
                        F32Attr:$scale, Sinter_UpdateRuleAttr:$update_rule);
   let results = (outs Sinter_FloatTensor:$result,
                       Sinter_FloatTensor:$present_state);
