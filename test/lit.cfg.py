@@ -1,6 +1,7 @@
 # lit configuration of Sinter's regression tests: FileCheck over sinter-opt
 # (passes, dialect) and sinterc (importer, CLI).
 import os
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -17,7 +18,9 @@ config.test_exec_root = os.path.join(config.sinter_obj_root, "test")
 config.environment["FILECHECK_OPTS"] = "-enable-var-scope"
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
-config.substitutions.append(("%python", config.python_executable))
+# The site config's Python3_EXECUTABLE is empty unless CMake looked for
+# Python; lit's own interpreter will do.
+config.substitutions.append(("%python", config.python_executable or sys.executable))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
@@ -29,3 +32,6 @@ llvm_config.with_environment("PATH", config.sinter_tools_dir, append_path=True)
 tool_dirs = [config.sinter_tools_dir, config.llvm_tools_dir]
 tools = ["sinter-opt", "sinterc"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# CPU-target tests inspect objects and executables with LLVM's binutils.
+llvm_config.add_tool_substitutions(["llvm-readelf"], [config.llvm_tools_dir])

@@ -19,6 +19,7 @@
 #include "mlir/Interfaces/ControlFlowInterfaces.h"
 
 #include <algorithm>
+#include <map>
 
 namespace sinter {
 #define GEN_PASS_DEF_PLANMEMORYPASS
@@ -166,14 +167,22 @@ struct PlanMemoryPass : sinter::impl::PlanMemoryPassBase<PlanMemoryPass> {
       return signalPassFailure();
     }
     Value arena = f.getArgument(arenaIndex);
+    // One constant per distinct offset, at the top of the function.
+    std::map<int64_t, Value> offsets;
+    for (PlannedBuffer &b : buffers) {
+      Value &shift = offsets[b.offset];
+      if (!shift) {
+        builder.setInsertionPointToStart(&body);
+        shift = arith::ConstantIndexOp::create(builder, f.getLoc(), b.offset);
+      }
+    }
     for (PlannedBuffer &b : buffers) {
       for (Operation *d : b.deallocs)
         d->erase();
       builder.setInsertionPoint(b.alloc);
-      Location loc = b.alloc.getLoc();
-      Value shift = arith::ConstantIndexOp::create(builder, loc, b.offset);
-      Value view = memref::ViewOp::create(builder, loc, b.alloc.getType(),
-                                          arena, shift, ValueRange{});
+      Value view = memref::ViewOp::create(builder, b.alloc.getLoc(),
+                                          b.alloc.getType(), arena,
+                                          offsets[b.offset], ValueRange{});
       b.alloc.getResult().replaceAllUsesWith(view);
       b.alloc.erase();
     }

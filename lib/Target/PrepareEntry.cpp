@@ -91,8 +91,10 @@ struct PrepareEntryPass
     bool ok = true;
     for (auto [i, t] : llvm::enumerate(f.getArgumentTypes()))
       ok &= succeeded(checkType(f, true, i, t));
+    // Outputs only when the inputs are fine: a dynamic input makes every
+    // output dynamic, and one error with its fix says it all.
     for (auto [i, t] : llvm::enumerate(f.getResultTypes()))
-      ok &= succeeded(checkType(f, false, i, t));
+      ok = ok && succeeded(checkType(f, false, i, t));
     if (!ok)
       return signalPassFailure();
 

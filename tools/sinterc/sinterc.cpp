@@ -86,6 +86,12 @@ static cl::opt<std::string> linker(
     cl::desc("C++ compiler driver that links executables (default: "
              "$SINTER_CXX, else clang++-22, clang++, c++ or g++ on PATH)"),
     cl::value_desc("path"), cl::init(""), cl::cat(sinterCat));
+static cl::list<std::string> freezeInputs(
+    "freeze-input",
+    cl::desc("Replace a graph input by the constant in an ONNX TensorProto "
+             "file (NAME=FILE.pb), specializing shapes that depend on it; "
+             "repeatable"),
+    cl::value_desc("spec"), cl::cat(sinterCat));
 static cl::list<std::string> inputShapes(
     "input-shape",
     cl::desc("Fix an input's shape (NAME=1x64x2048) or a symbolic dimension "
@@ -281,6 +287,15 @@ int main(int argc, char **argv) {
   }
 
   sinter::OnnxImportOptions importOptions;
+  for (const std::string &spec : freezeInputs) {
+    auto [name, file] = llvm::StringRef(spec).split('=');
+    if (name.empty() || file.empty()) {
+      llvm::errs() << "sinterc: error: --freeze-input expects NAME=FILE.pb, "
+                      "got '" << spec << "'\n";
+      return 1;
+    }
+    importOptions.frozenInputs[name] = file.str();
+  }
   for (const std::string &spec : inputShapes) {
     std::string why;
     if (failed(sinter::parseInputShapeOption(spec, importOptions, why))) {

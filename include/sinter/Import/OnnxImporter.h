@@ -25,6 +25,11 @@ struct OnnxImportOptions {
   /// Values of symbolic dimensions by name (`--input-shape seq=64`), applied
   /// to every input that uses that dim_param.
   llvm::StringMap<int64_t> dimParams;
+  /// Graph inputs replaced by constants read from ONNX TensorProto (.pb)
+  /// files, by input name (`--freeze-input NAME=FILE.pb`): specializes a
+  /// model whose shapes depend on an input's value (Reshape's shape, Slice's
+  /// starts, ...) to one value of it.
+  llvm::StringMap<std::string> frozenInputs;
 };
 
 /// Imports the model at `path` (.onnx, or ONNX text when the file name ends

@@ -41,8 +41,8 @@ struct TransposeLowering : OpConversionPattern<sinter::TransposeOp> {
     auto outTy = cast<RankedTensorType>(op.getType());
     Value init = emptyTensor(rewriter, op.getLoc(), outTy.getShape(),
                              outTy.getElementType());
-    auto t = linalg::TransposeOp::create(rewriter, op.getLoc(),
-                                         adaptor.getInput(), init, op.getPerm());
+    auto t = linalg::TransposeOp::create(
+        rewriter, op.getLoc(), adaptor.getInput(), init, op.getPerm());
     rewriter.replaceOp(op, t.getResult());
     return success();
   }
@@ -89,8 +89,8 @@ struct ReverseLowering : OpConversionPattern<sinter::ReverseOp> {
     }
     SmallVector<AffineMap> maps{AffineMap::get(r, 0, e, ctx),
                                 AffineMap::getMultiDimIdentityMap(r, ctx)};
-    Value init = emptyTensor(rewriter, op.getLoc(), ty.getShape(),
-                             ty.getElementType());
+    Value init =
+        emptyTensor(rewriter, op.getLoc(), ty.getShape(), ty.getElementType());
     rewriter.replaceOp(op, generic1(rewriter, op.getLoc(), adaptor.getInput(),
                                     init, maps, iterators(r),
                                     [](OpBuilder &b, Location l, ValueRange a) {
@@ -209,8 +209,8 @@ struct PadLowering : OpConversionPattern<sinter::PadOp> {
       rewriter.replaceOpWithNewOp<tensor::PadOp>(op, outTy, in, lo, hi, v);
       return success();
     }
-    Value init = emptyTensor(rewriter, loc, outTy.getShape(),
-                             outTy.getElementType());
+    Value init =
+        emptyTensor(rewriter, loc, outTy.getShape(), outTy.getElementType());
     AffineMap id = AffineMap::getMultiDimIdentityMap(r, rewriter.getContext());
     Value res = generic1(
         rewriter, loc, ValueRange{}, init, {id}, iterators(r),
@@ -243,17 +243,19 @@ struct TriluLowering : OpConversionPattern<sinter::TriluOp> {
     int64_t k = op.getK();
     bool upper = op.getUpper();
     Value res = generic1(
-        rewriter, op.getLoc(), adaptor.getInput(), init, {id, id},
-        iterators(r), [&](OpBuilder &b, Location l, ValueRange a) {
+        rewriter, op.getLoc(), adaptor.getInput(), init, {id, id}, iterators(r),
+        [&](OpBuilder &b, Location l, ValueRange a) {
           Value i = linalg::IndexOp::create(b, l, r - 2);
           Value j = linalg::IndexOp::create(b, l, r - 1);
           Value diff = arith::SubIOp::create(b, l, j, i);
           // upper keeps j - i >= k, lower keeps j - i <= k.
-          Value keep = arith::CmpIOp::create(
-              b, l, upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle,
-              diff, cstIndex(b, l, k));
+          Value keep = arith::CmpIOp::create(b, l,
+                                             upper ? arith::CmpIPredicate::sge
+                                                   : arith::CmpIPredicate::sle,
+                                             diff, cstIndex(b, l, k));
           Value zero = constant(b, l, ty.getElementType(), 0.0);
-          yield(b, l, arith::SelectOp::create(b, l, keep, a[0], zero).getResult());
+          yield(b, l,
+                arith::SelectOp::create(b, l, keep, a[0], zero).getResult());
         });
     rewriter.replaceOp(op, res);
     return success();
@@ -287,7 +289,8 @@ struct GatherLowering : OpConversionPattern<sinter::GatherOp> {
           coords.push_back(wrapIndex(b, l, a[0], ds[axis]));
           for (unsigned i = axis + 1; i < rd; ++i)
             coords.push_back(ivs[ri + i - 1]);
-          yield(b, l, tensor::ExtractOp::create(b, l, data, coords).getResult());
+          yield(b, l,
+                tensor::ExtractOp::create(b, l, data, coords).getResult());
         });
     rewriter.replaceOp(op, res);
     return success();
@@ -311,7 +314,8 @@ struct GatherElementsLowering : OpConversionPattern<sinter::GatherElementsOp> {
         iterators(r), [&](OpBuilder &b, Location l, ValueRange a) {
           SmallVector<Value> coords = loopIndices(b, l, r);
           coords[axis] = wrapIndex(b, l, a[0], ds[axis]);
-          yield(b, l, tensor::ExtractOp::create(b, l, data, coords).getResult());
+          yield(b, l,
+                tensor::ExtractOp::create(b, l, data, coords).getResult());
         });
     rewriter.replaceOp(op, res);
     return success();
@@ -347,7 +351,8 @@ struct GatherNDLowering : OpConversionPattern<sinter::GatherNDOp> {
           }
           for (unsigned i = nb + tuple; i < rd; ++i)
             coords.push_back(ivs[ri - 1 + (i - nb - tuple)]);
-          yield(b, l, tensor::ExtractOp::create(b, l, data, coords).getResult());
+          yield(b, l,
+                tensor::ExtractOp::create(b, l, data, coords).getResult());
         });
     rewriter.replaceOp(op, res);
     return success();
@@ -392,9 +397,9 @@ Value combine(OpBuilder &b, Location loc, sinter::ScatterReduction kind,
 }
 
 /// A loop nest over `shape` carrying `init`; `body` returns the new value.
-Value loopNest(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Value init,
-               function_ref<Value(OpBuilder &, Location, ValueRange, Value)>
-                   body) {
+Value loopNest(
+    OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Value init,
+    function_ref<Value(OpBuilder &, Location, ValueRange, Value)> body) {
   SmallVector<Value> lbs, ubs, steps;
   for (int64_t d : shape) {
     lbs.push_back(cstIndex(b, loc, 0));
@@ -561,9 +566,9 @@ struct TensorScatterLowering : OpConversionPattern<sinter::TensorScatterOp> {
 } // namespace
 
 void sinter::populateDataMovementToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<TransposeLowering, ExpandLowering, ReverseLowering,
-               SplitLowering, PadLowering, TriluLowering, GatherLowering,
-               GatherElementsLowering, GatherNDLowering,
-               ScatterElementsLowering, ScatterNDLowering,
-               TensorScatterLowering>(patterns.getContext());
+  patterns
+      .add<TransposeLowering, ExpandLowering, ReverseLowering, SplitLowering,
+           PadLowering, TriluLowering, GatherLowering, GatherElementsLowering,
+           GatherNDLowering, ScatterElementsLowering, ScatterNDLowering,
+           TensorScatterLowering>(patterns.getContext());
 }

@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <cmath>
@@ -85,16 +86,41 @@ Value computeElement(sinter::DivOp, OpBuilder &b, Location loc, ValueRange a) {
     return divF(b, loc, a[0], a[1]);
   return arith::DivSIOp::create(b, loc, a[0], a[1]);
 }
+/// x^y for signed integers, wrapping like integer multiplication: square and
+/// multiply over the exponent's bits. A negative exponent gives 1/x^|y|
+/// truncated toward zero (0 unless x is 1 or -1), as std::pow then a cast.
+Value integerPow(OpBuilder &b, Location loc, Value x, Value y) {
+  Type type = x.getType();
+  unsigned width = type.getIntOrFloatBitWidth();
+  Value one = cst(b, loc, x, 1);
+  auto loop = scf::ForOp::create(
+      b, loc, arith::ConstantIndexOp::create(b, loc, 0),
+      arith::ConstantIndexOp::create(b, loc, width),
+      arith::ConstantIndexOp::create(b, loc, 1), ValueRange{one, x, y},
+      [&](OpBuilder &lb, Location ll, Value, ValueRange it) {
+        Value r = it[0], base = it[1], e = it[2];
+        Value bit = arith::AndIOp::create(lb, ll, e, cst(lb, ll, e, 1));
+        Value set = cmpI(lb, ll, arith::CmpIPredicate::ne, bit, cst(lb, ll, e, 0));
+        Value nr = select(lb, ll, set, mul(lb, ll, r, base), r);
+        Value nb = mul(lb, ll, base, base);
+        Value ne = arith::ShRUIOp::create(lb, ll, e, cst(lb, ll, e, 1));
+        scf::YieldOp::create(lb, ll, ValueRange{nr, nb, ne});
+      });
+  Value zero = cst(b, loc, x, 0), minusOne = cst(b, loc, x, -1);
+  Value odd = cmpI(b, loc, arith::CmpIPredicate::ne,
+                   arith::AndIOp::create(b, loc, y, one), zero);
+  Value ofMinusOne = select(b, loc, odd, minusOne, one);
+  Value negative = select(
+      b, loc, cmpI(b, loc, arith::CmpIPredicate::eq, x, one), one,
+      select(b, loc, cmpI(b, loc, arith::CmpIPredicate::eq, x, minusOne),
+             ofMinusOne, zero));
+  return select(b, loc, cmpI(b, loc, arith::CmpIPredicate::slt, y, zero),
+                negative, loop.getResult(0));
+}
 Value computeElement(sinter::PowOp, OpBuilder &b, Location loc, ValueRange a) {
   if (isFloat(a[0]))
     return math::PowFOp::create(b, loc, a[0], a[1]);
-  // Integer pow through f64: exact while |result| < 2^53, and math.ipowi has
-  // no direct LLVM lowering.
-  Type f64 = b.getF64Type();
-  Value x = arith::SIToFPOp::create(b, loc, f64, a[0]);
-  Value y = arith::SIToFPOp::create(b, loc, f64, a[1]);
-  Value p = math::PowFOp::create(b, loc, x, y);
-  return arith::FPToSIOp::create(b, loc, a[0].getType(), p);
+  return integerPow(b, loc, a[0], a[1]);
 }
 Value computeElement(sinter::MaxOp, OpBuilder &b, Location loc, ValueRange a) {
   if (isFloat(a[0]))

@@ -1,4 +1,5 @@
-//===- GenericBuilders.h - small builders for the linalg lowerings -*- C++ -*-===//
+//===- GenericBuilders.h - small builders for the linalg lowerings -*- C++
+//-*-===//
 //
 // Helpers shared by the linear algebra, data movement and LLM op lowerings:
 // the accumulation type of an element type, scalar conversions inside
@@ -58,12 +59,14 @@ inline Value convert(OpBuilder &b, Location loc, Value v, Type to) {
   if (fFrom)
     return arith::FPToSIOp::create(b, loc, to, v);
   if (fTo)
-    return from.isInteger(1) ? arith::UIToFPOp::create(b, loc, to, v).getResult()
-                             : arith::SIToFPOp::create(b, loc, to, v).getResult();
+    return from.isInteger(1)
+               ? arith::UIToFPOp::create(b, loc, to, v).getResult()
+               : arith::SIToFPOp::create(b, loc, to, v).getResult();
   unsigned wf = from.getIntOrFloatBitWidth(), wt = to.getIntOrFloatBitWidth();
   if (wf < wt)
-    return from.isInteger(1) ? arith::ExtUIOp::create(b, loc, to, v).getResult()
-                             : arith::ExtSIOp::create(b, loc, to, v).getResult();
+    return from.isInteger(1)
+               ? arith::ExtUIOp::create(b, loc, to, v).getResult()
+               : arith::ExtSIOp::create(b, loc, to, v).getResult();
   return arith::TruncIOp::create(b, loc, to, v);
 }
 
@@ -117,11 +120,10 @@ generic(OpBuilder &b, Location loc, ValueRange inputs, ValueRange inits,
 }
 
 /// Single-init variant.
-inline Value generic1(OpBuilder &b, Location loc, ValueRange inputs, Value init,
-                      llvm::ArrayRef<AffineMap> maps,
-                      llvm::ArrayRef<IterKind> iters,
-                      llvm::function_ref<void(OpBuilder &, Location, ValueRange)>
-                          body) {
+inline Value
+generic1(OpBuilder &b, Location loc, ValueRange inputs, Value init,
+         llvm::ArrayRef<AffineMap> maps, llvm::ArrayRef<IterKind> iters,
+         llvm::function_ref<void(OpBuilder &, Location, ValueRange)> body) {
   return generic(b, loc, inputs, ValueRange{init}, maps, iters, body)[0];
 }
 

@@ -87,8 +87,8 @@ struct AttentionLowering : OpConversionPattern<sinter::AttentionOp> {
     ArrayRef<int64_t> qs = tensorType(q).getShape(),
                       ks = tensorType(k).getShape(),
                       vs = tensorType(v).getShape();
-    int64_t B = qs[0], Hq = qs[1], Sq = qs[2], D = qs[3], T = ks[2],
-            Dv = vs[3], group = Hq / ks[1];
+    int64_t B = qs[0], Hq = qs[1], Sq = qs[2], D = qs[3], T = ks[2], Dv = vs[3],
+            group = Hq / ks[1];
     Type elt = elementType(q);
     Type ct = elt.isF64() ? elt : Type(rewriter.getF32Type());
     double scale = op.getScale().convertToDouble();
@@ -101,17 +101,18 @@ struct AttentionLowering : OpConversionPattern<sinter::AttentionOp> {
     // scores[b,h,i,j] = sum_d (q * sqrt(scale)) (k * sqrt(scale)).
     MapBuilder m5{ctx, 5};
     SmallVector<int64_t> sShape{B, Hq, Sq, T};
-    Value scores = generic1(
-        rewriter, loc, ValueRange{q, k}, filledTensor(rewriter, loc, sShape, ct, 0),
-        {m5({m5.d(0), m5.d(1), m5.d(2), m5.d(4)}),
-         m5({m5.d(0), m5.d(1).floorDiv(group), m5.d(3), m5.d(4)}),
-         m5({m5.d(0), m5.d(1), m5.d(2), m5.d(3)})},
-        iterators(4, 1), [&](OpBuilder &b, Location l, ValueRange a) {
-          Value s = constant(b, l, ct, rootScale);
-          Value x = mul(b, l, convert(b, l, a[0], ct), s);
-          Value y = mul(b, l, convert(b, l, a[1], ct), s);
-          yield(b, l, add(b, l, a[2], mul(b, l, x, y)));
-        });
+    Value scores =
+        generic1(rewriter, loc, ValueRange{q, k},
+                 filledTensor(rewriter, loc, sShape, ct, 0),
+                 {m5({m5.d(0), m5.d(1), m5.d(2), m5.d(4)}),
+                  m5({m5.d(0), m5.d(1).floorDiv(group), m5.d(3), m5.d(4)}),
+                  m5({m5.d(0), m5.d(1), m5.d(2), m5.d(3)})},
+                 iterators(4, 1), [&](OpBuilder &b, Location l, ValueRange a) {
+                   Value s = constant(b, l, ct, rootScale);
+                   Value x = mul(b, l, convert(b, l, a[0], ct), s);
+                   Value y = mul(b, l, convert(b, l, a[1], ct), s);
+                   yield(b, l, add(b, l, a[2], mul(b, l, x, y)));
+                 });
 
     // logits = softcap(scores) + mask bias + causal bias.
     MapBuilder m4{ctx, 4};
@@ -120,8 +121,7 @@ struct AttentionLowering : OpConversionPattern<sinter::AttentionOp> {
     SmallVector<AffineMap> maps{id4};
     if (mask) {
       ins.push_back(mask);
-      maps.push_back(
-          broadcastMap(ctx, tensorType(mask).getShape(), sShape, 4));
+      maps.push_back(broadcastMap(ctx, tensorType(mask).getShape(), sShape, 4));
     }
     maps.push_back(id4);
     Value logits = generic1(
@@ -138,8 +138,8 @@ struct AttentionLowering : OpConversionPattern<sinter::AttentionOp> {
           if (mask) {
             Value mv = a[1];
             bias = mv.getType().isInteger(1)
-                       ? arith::SelectOp::create(b, l, mv, constant(b, l, ct, 0),
-                                                 negInf(b, l, ct))
+                       ? arith::SelectOp::create(
+                             b, l, mv, constant(b, l, ct, 0), negInf(b, l, ct))
                              .getResult()
                        : convert(b, l, mv, ct);
           }
@@ -150,7 +150,8 @@ struct AttentionLowering : OpConversionPattern<sinter::AttentionOp> {
             Value visible = arith::CmpIOp::create(
                 b, l, arith::CmpIPredicate::sle, j, limit);
             Value keep = bias ? bias : constant(b, l, ct, 0);
-            bias = arith::SelectOp::create(b, l, visible, keep, negInf(b, l, ct));
+            bias =
+                arith::SelectOp::create(b, l, visible, keep, negInf(b, l, ct));
           }
           yield(b, l, bias ? add(b, l, x, bias) : x);
         });
@@ -171,7 +172,8 @@ struct AttentionLowering : OpConversionPattern<sinter::AttentionOp> {
     auto shiftedExp = [&](OpBuilder &b, Location l, Value x, Value mx) {
       Value masked = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, mx,
                                            negInf(b, l, ct));
-      Value safe = arith::SelectOp::create(b, l, masked, constant(b, l, ct, 0), mx);
+      Value safe =
+          arith::SelectOp::create(b, l, masked, constant(b, l, ct, 0), mx);
       Value e = exp(b, l, arith::SubFOp::create(b, l, x, safe));
       return arith::SelectOp::create(b, l, masked, constant(b, l, ct, 0), e)
           .getResult();
@@ -189,9 +191,10 @@ struct AttentionLowering : OpConversionPattern<sinter::AttentionOp> {
           Value zero = constant(b, l, ct, 0);
           Value isZero = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ,
                                                a[2], zero);
-          Value den = arith::SelectOp::create(b, l, isZero, constant(b, l, ct, 1),
-                                              a[2]);
-          Value p = arith::DivFOp::create(b, l, shiftedExp(b, l, a[0], a[1]), den);
+          Value den = arith::SelectOp::create(b, l, isZero,
+                                              constant(b, l, ct, 1), a[2]);
+          Value p =
+              arith::DivFOp::create(b, l, shiftedExp(b, l, a[0], a[1]), den);
           // The reference rounds the probabilities to the input type
           // before the second matmul.
           if (ct != elt)
@@ -201,16 +204,16 @@ struct AttentionLowering : OpConversionPattern<sinter::AttentionOp> {
 
     // y[b,h,i,e] = sum_j p[b,h,i,j] v[b,h/group,j,e].
     SmallVector<int64_t> yShape{B, Hq, Sq, Dv};
-    Value y = generic1(
-        rewriter, loc, ValueRange{probs, v},
-        filledTensor(rewriter, loc, yShape, ct, 0),
-        {m5({m5.d(0), m5.d(1), m5.d(2), m5.d(4)}),
-         m5({m5.d(0), m5.d(1).floorDiv(group), m5.d(4), m5.d(3)}),
-         m5({m5.d(0), m5.d(1), m5.d(2), m5.d(3)})},
-        iterators(4, 1), [&](OpBuilder &b, Location l, ValueRange a) {
-          Value x = convert(b, l, a[1], ct);
-          yield(b, l, add(b, l, a[2], mul(b, l, a[0], x)));
-        });
+    Value y =
+        generic1(rewriter, loc, ValueRange{probs, v},
+                 filledTensor(rewriter, loc, yShape, ct, 0),
+                 {m5({m5.d(0), m5.d(1), m5.d(2), m5.d(4)}),
+                  m5({m5.d(0), m5.d(1).floorDiv(group), m5.d(4), m5.d(3)}),
+                  m5({m5.d(0), m5.d(1), m5.d(2), m5.d(3)})},
+                 iterators(4, 1), [&](OpBuilder &b, Location l, ValueRange a) {
+                   Value x = convert(b, l, a[1], ct);
+                   yield(b, l, add(b, l, a[2], mul(b, l, a[0], x)));
+                 });
     y = convertTensor(rewriter, loc, y, elt);
     rewriter.replaceOp(op, {y, k, v});
     return success();
@@ -256,7 +259,8 @@ struct RotaryEmbeddingLowering
             i2 = arith::AddIOp::create(b, l, i1, one);
           } else {
             Value h = cstIndex(b, l, half);
-            first = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, d, h);
+            first =
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, d, h);
             pair = arith::SelectOp::create(
                 b, l, first, d, arith::SubIOp::create(b, l, d, h).getResult());
             i1 = pair;
@@ -268,17 +272,17 @@ struct RotaryEmbeddingLowering
           Value x1 = read(x, {bi, hi, si, i1}), x2 = read(x, {bi, hi, si, i2});
           Value c, s;
           if (pos) {
-            Value p = convert(b, l, tensor::ExtractOp::create(b, l, pos,
-                                                              ValueRange{bi, si}),
-                              b.getIndexType());
+            Value p = convert(
+                b, l, tensor::ExtractOp::create(b, l, pos, ValueRange{bi, si}),
+                b.getIndexType());
             c = read(cosC, {p, pair});
             s = read(sinC, {p, pair});
           } else {
             c = read(cosC, {bi, si, pair});
             s = read(sinC, {bi, si, pair});
           }
-          Value real = arith::SubFOp::create(b, l, mul(b, l, c, x1),
-                                             mul(b, l, s, x2));
+          Value real =
+              arith::SubFOp::create(b, l, mul(b, l, c, x1), mul(b, l, s, x2));
           Value imag = add(b, l, mul(b, l, s, x1), mul(b, l, c, x2));
           Value r = arith::SelectOp::create(b, l, first, real, imag);
           yield(b, l, convert(b, l, r, elt));
@@ -328,9 +332,10 @@ struct LinearAttentionLowering
     bool betaShared = beta && tensorType(beta).getDimSize(2) == 1 && Hkv != 1;
 
     SmallVector<int64_t> stShape{B, Hkv, dk, dv};
-    Value state = adaptor.getPastState()
-                      ? convertTensor(rewriter, loc, adaptor.getPastState(), f32)
-                      : filledTensor(rewriter, loc, stShape, f32, 0);
+    Value state =
+        adaptor.getPastState()
+            ? convertTensor(rewriter, loc, adaptor.getPastState(), f32)
+            : filledTensor(rewriter, loc, stShape, f32, 0);
     auto outTy = cast<RankedTensorType>(op.getResult().getType());
     Value out = emptyTensor(rewriter, loc, outTy.getShape(), elt);
 
@@ -399,20 +404,19 @@ struct LinearAttentionLowering
         maps.push_back(m({m.d(0), m.d(1), m.d(3)}));
       }
       maps.push_back(id4);
-      Value S2 = generic1(
-          b, l, ins, S, maps, iterators(4),
-          [&](OpBuilder &nb, Location nl, ValueRange a) {
-            Value s = a.back();
-            if (gated)
-              s = mul(nb, nl, s, decayFactor(nb, nl, a[gIdx]));
-            Value u = convert(nb, nl, a[1], f32);
-            if (delta) {
-              u = arith::SubFOp::create(nb, nl, u, a[rIdx]);
-              u = mul(nb, nl, convert(nb, nl, a[bIdx], f32), u);
-            }
-            Value kv = convert(nb, nl, a[0], f32);
-            yield(nb, nl, add(nb, nl, s, mul(nb, nl, kv, u)));
-          });
+      Value S2 = generic1(b, l, ins, S, maps, iterators(4),
+                          [&](OpBuilder &nb, Location nl, ValueRange a) {
+                            Value s = a.back();
+                            if (gated)
+                              s = mul(nb, nl, s, decayFactor(nb, nl, a[gIdx]));
+                            Value u = convert(nb, nl, a[1], f32);
+                            if (delta) {
+                              u = arith::SubFOp::create(nb, nl, u, a[rIdx]);
+                              u = mul(nb, nl, convert(nb, nl, a[bIdx], f32), u);
+                            }
+                            Value kv = convert(nb, nl, a[0], f32);
+                            yield(nb, nl, add(nb, nl, s, mul(nb, nl, kv, u)));
+                          });
 
       // o[b,h,m] = scale * sum_d q[b,h,d] S'[b,h/group,d,m]; loops (b,h,m,d).
       MapBuilder r{ctx, 4};
@@ -426,11 +430,12 @@ struct LinearAttentionLowering
             yield(nb, nl, add(nb, nl, a[2], mul(nb, nl, qv, a[1])));
           });
       AffineMap id3 = AffineMap::getMultiDimIdentityMap(3, ctx);
-      ot = generic1(b, l, ot, emptyTensor(b, l, {B, Hq, dv}, elt), {id3, id3},
-                    iterators(3), [&](OpBuilder &nb, Location nl, ValueRange a) {
-                      Value sv = mul(nb, nl, a[0], constant(nb, nl, f32, scale));
-                      yield(nb, nl, convert(nb, nl, sv, elt));
-                    });
+      ot =
+          generic1(b, l, ot, emptyTensor(b, l, {B, Hq, dv}, elt), {id3, id3},
+                   iterators(3), [&](OpBuilder &nb, Location nl, ValueRange a) {
+                     Value sv = mul(nb, nl, a[0], constant(nb, nl, f32, scale));
+                     yield(nb, nl, convert(nb, nl, sv, elt));
+                   });
       ot = tensor::CollapseShapeOp::create(
           b, l, ot, SmallVector<ReassociationIndices>{{0}, {1, 2}});
       SmallVector<OpFoldResult> offs{b.getIndexAttr(0), t, b.getIndexAttr(0)},
@@ -439,10 +444,9 @@ struct LinearAttentionLowering
       o = tensor::InsertSliceOp::create(b, l, ot, o, offs, sizes, strides);
       scf::YieldOp::create(b, l, ValueRange{S2, o});
     };
-    auto loop = scf::ForOp::create(rewriter, loc, cstIndex(rewriter, loc, 0),
-                                   cstIndex(rewriter, loc, T),
-                                   cstIndex(rewriter, loc, 1),
-                                   ValueRange{state, out}, step);
+    auto loop = scf::ForOp::create(
+        rewriter, loc, cstIndex(rewriter, loc, 0), cstIndex(rewriter, loc, T),
+        cstIndex(rewriter, loc, 1), ValueRange{state, out}, step);
     Type stElt = elementType(op.getPresentState());
     Value present = convertTensor(rewriter, loc, loop.getResult(0), stElt);
     rewriter.replaceOp(op, {loop.getResult(1), present});
@@ -465,8 +469,7 @@ struct CausalConvWithStateLowering
     Value x = adaptor.getInput(), w = adaptor.getWeight(),
           bias = adaptor.getBias(), st = adaptor.getPastState();
     ArrayRef<int64_t> xs = tensorType(x).getShape();
-    int64_t B = xs[0], C = xs[1], L = xs[2],
-            K = tensorType(w).getDimSize(2);
+    int64_t B = xs[0], C = xs[1], L = xs[2], K = tensorType(w).getDimSize(2);
     Type elt = elementType(x), ct = accType(elt);
 
     // [B, C, K-1 + L]: the past state (or zeros) followed by the input.
@@ -484,11 +487,12 @@ struct CausalConvWithStateLowering
     Value init;
     if (bias) {
       AffineMap id3 = AffineMap::getMultiDimIdentityMap(3, ctx);
-      init = generic1(rewriter, loc, bias, emptyTensor(rewriter, loc, shape, ct),
-                      {AffineMap::get(3, 0, {getAffineDimExpr(1, ctx)}, ctx), id3},
-                      iterators(3), [&](OpBuilder &b, Location l, ValueRange a) {
-                        yield(b, l, convert(b, l, a[0], ct));
-                      });
+      init =
+          generic1(rewriter, loc, bias, emptyTensor(rewriter, loc, shape, ct),
+                   {AffineMap::get(3, 0, {getAffineDimExpr(1, ctx)}, ctx), id3},
+                   iterators(3), [&](OpBuilder &b, Location l, ValueRange a) {
+                     yield(b, l, convert(b, l, a[0], ct));
+                   });
     } else {
       init = filledTensor(rewriter, loc, shape, ct, 0);
     }
@@ -511,8 +515,9 @@ struct CausalConvWithStateLowering
             Type st = accType(elt);
             Value f = convert(b, l, r, st);
             Value one = constant(b, l, st, 1);
-            Value den = add(b, l, one,
-                            exp(b, l, arith::NegFOp::create(b, l, f).getResult()));
+            Value den =
+                add(b, l, one,
+                    exp(b, l, arith::NegFOp::create(b, l, f).getResult()));
             r = convert(b, l, arith::DivFOp::create(b, l, f, den).getResult(),
                         elt);
           }

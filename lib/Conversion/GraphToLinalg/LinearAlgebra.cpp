@@ -162,9 +162,8 @@ struct ConvLowering : OpConversionPattern<sinter::ConvOp> {
         padded[2 + i] += pads[i] + pads[sp + i];
       }
       Value zero = constant(rewriter, loc, xElt, 0.0);
-      x = tensor::PadOp::create(rewriter, loc,
-                                RankedTensorType::get(padded, xElt), x, lo, hi,
-                                zero);
+      x = tensor::PadOp::create(
+          rewriter, loc, RankedTensorType::get(padded, xElt), x, lo, hi, zero);
       xs = shapeOf(x);
     }
 
@@ -176,8 +175,8 @@ struct ConvLowering : OpConversionPattern<sinter::ConvOp> {
       xe.push_back(xs[2 + i]);
       xr.push_back({(int64_t)(3 + i)});
     }
-    x = tensor::ExpandShapeOp::create(
-        rewriter, loc, RankedTensorType::get(xe, xElt), x, xr);
+    x = tensor::ExpandShapeOp::create(rewriter, loc,
+                                      RankedTensorType::get(xe, xElt), x, xr);
     // [M, C/G, K...] -> [G, M/G, C/G, K...]
     Type wElt = cast<RankedTensorType>(w.getType()).getElementType();
     SmallVector<int64_t> we{g, mg, cg};
@@ -186,8 +185,8 @@ struct ConvLowering : OpConversionPattern<sinter::ConvOp> {
       we.push_back(ws[2 + i]);
       wr.push_back({(int64_t)(3 + i)});
     }
-    w = tensor::ExpandShapeOp::create(
-        rewriter, loc, RankedTensorType::get(we, wElt), w, wr);
+    w = tensor::ExpandShapeOp::create(rewriter, loc,
+                                      RankedTensorType::get(we, wElt), w, wr);
 
     // Loops: n, g, m, o_0.., c, k_0..
     unsigned numLoops = 4 + 2 * sp, cDim = 3 + sp;
@@ -216,9 +215,8 @@ struct ConvLowering : OpConversionPattern<sinter::ConvOp> {
           rewriter, loc, RankedTensorType::get({g, mg}, bElt), bias,
           SmallVector<ReassociationIndices>{{0, 1}});
     }
-    Value init =
-        accumulatorInit(rewriter, loc, accShape, acc, bias,
-                        dimsMap(ctx, accShape.size(), {1, 2}));
+    Value init = accumulatorInit(rewriter, loc, accShape, acc, bias,
+                                 dimsMap(ctx, accShape.size(), {1, 2}));
     Value res = generic1(rewriter, loc, ValueRange{x, w}, init, maps,
                          iterators(3 + sp, 1 + sp), macBody);
     res = convertTensor(rewriter, loc, res, elt);
@@ -229,7 +227,8 @@ struct ConvLowering : OpConversionPattern<sinter::ConvOp> {
 
 } // namespace
 
-void sinter::populateLinearAlgebraToLinalgPatterns(RewritePatternSet &patterns) {
+void sinter::populateLinearAlgebraToLinalgPatterns(
+    RewritePatternSet &patterns) {
   patterns.add<MatMulLowering, LinearLowering, ConvLowering>(
       patterns.getContext());
 }

@@ -136,7 +136,8 @@ Literal take(const Literal &src, Shape shape, ArrayRef<int64_t> from) {
 
 /// numpy broadcasting: the flat index into `in` read by each element of
 /// `out`.
-SmallVector<int64_t> broadcastFrom(ArrayRef<int64_t> in, ArrayRef<int64_t> out) {
+SmallVector<int64_t> broadcastFrom(ArrayRef<int64_t> in,
+                                   ArrayRef<int64_t> out) {
   SmallVector<int64_t> strides = stridesOf(in);
   size_t lead = out.size() - in.size();
   return mapIndices(out, [&](ArrayRef<int64_t> idx) {
@@ -230,8 +231,7 @@ std::optional<Literal> binary(StringRef op, const Literal &a,
                               const Literal &b) {
   bool logic = op == "And" || op == "Or" || op == "Xor";
   if (a.elt != b.elt || logic != a.isBool() ||
-      (a.isBool() && !logic && op != "Equal") ||
-      (op == "Mod" && a.isFloat()))
+      (a.isBool() && !logic && op != "Equal") || (op == "Mod" && a.isFloat()))
     return std::nullopt;
   std::string why;
   FailureOr<Shape> out = shape::broadcast({a.shape, b.shape}, why);
@@ -240,11 +240,12 @@ std::optional<Literal> binary(StringRef op, const Literal &a,
   SmallVector<int64_t> ia = broadcastFrom(a.shape, *out);
   SmallVector<int64_t> ib = broadcastFrom(b.shape, *out);
   bool compare = isComparison(op);
-  Literal r{*out, compare ? IntegerType::get(a.elt.getContext(), 1) : a.elt,
-            {}, {}};
+  Literal r{
+      *out, compare ? IntegerType::get(a.elt.getContext(), 1) : a.elt, {}, {}};
   for (size_t k = 0; k < ia.size(); ++k) {
     if (a.isFloat()) {
-      std::optional<double> v = floatBinary(op, a.floats[ia[k]], b.floats[ib[k]]);
+      std::optional<double> v =
+          floatBinary(op, a.floats[ia[k]], b.floats[ib[k]]);
       if (!v)
         return std::nullopt;
       if (compare)
@@ -253,7 +254,8 @@ std::optional<Literal> binary(StringRef op, const Literal &a,
         r.floats.push_back(roundTo(*v, a.elt));
       continue;
     }
-    std::optional<int64_t> v = intBinary(op, a.ints[ia[k]], b.ints[ib[k]], a.elt);
+    std::optional<int64_t> v =
+        intBinary(op, a.ints[ia[k]], b.ints[ib[k]], a.elt);
     if (!v)
       return std::nullopt;
     r.ints.push_back(*v);
@@ -270,9 +272,9 @@ std::optional<Literal> unary(StringRef op, const Literal &x) {
     return std::nullopt;
   Literal r{x.shape, x.elt, {}, {}};
   for (double v : x.floats) {
-    double y = op == "Neg"    ? -v
-               : op == "Abs"  ? std::fabs(v)
-               : op == "Sqrt" ? std::sqrt(v)
+    double y = op == "Neg"     ? -v
+               : op == "Abs"   ? std::fabs(v)
+               : op == "Sqrt"  ? std::sqrt(v)
                : op == "Floor" ? std::floor(v)
                : op == "Ceil"  ? std::ceil(v)
                : op == "Sign"  ? (double)((v > 0) - (v < 0))
@@ -283,8 +285,8 @@ std::optional<Literal> unary(StringRef op, const Literal &x) {
   }
   for (int64_t v : x.ints) {
     uint64_t u = v;
-    int64_t y = op == "Neg"   ? (int64_t)(0 - u)
-                : op == "Abs" ? (v < 0 ? (int64_t)(0 - u) : v)
+    int64_t y = op == "Neg"    ? (int64_t)(0 - u)
+                : op == "Abs"  ? (v < 0 ? (int64_t)(0 - u) : v)
                 : op == "Sign" ? (v > 0) - (v < 0)
                                : !v;
     r.ints.push_back(wrap(y, x.elt));
@@ -407,7 +409,7 @@ std::optional<Literal> reduce(const NodeContext &ctx, StringRef op,
       bool nan = std::isnan(v) || std::isnan(acc);
       acc = !seen[o] ? v
             : nan    ? NAN
-                     : (op == "ReduceMax" ? std::max(acc, v) : std::min(acc, v));
+                  : (op == "ReduceMax" ? std::max(acc, v) : std::min(acc, v));
     } else {
       int64_t v = x.ints[k], &acc = r.ints[o];
       uint64_t ua = acc, uv = v;
@@ -475,7 +477,8 @@ std::optional<Literal> gather(const NodeContext &ctx, const Literal &data,
       !(indices.elt.isInteger(64) || indices.elt.isInteger(32)))
     return std::nullopt;
   int64_t dim = data.shape[axis];
-  int64_t inner = numElements(ArrayRef<int64_t>(data.shape).drop_front(axis + 1));
+  int64_t inner =
+      numElements(ArrayRef<int64_t>(data.shape).drop_front(axis + 1));
   int64_t outer = numElements(ArrayRef<int64_t>(data.shape).take_front(axis));
   SmallVector<int64_t> from;
   for (int64_t o = 0; o < outer; ++o)
@@ -590,9 +593,8 @@ std::optional<Literal> evaluate(const NodeContext &ctx, StringRef op,
     return castTo(in[0], to);
   }
   if (op == "Where")
-    return n == 3 && has(0) && has(1) && has(2)
-               ? where(in[0], in[1], in[2])
-               : std::nullopt;
+    return n == 3 && has(0) && has(1) && has(2) ? where(in[0], in[1], in[2])
+                                                : std::nullopt;
   if (op == "ReduceSum" || op == "ReduceProd" || op == "ReduceMax" ||
       op == "ReduceMin")
     return has(0) ? reduce(ctx, op, in[0], since) : std::nullopt;

@@ -109,6 +109,9 @@ private:
   sortNodes(const onnx::GraphProto &g, const llvm::StringSet<> &defined);
   FailureOr<RankedTensorType> inputType(const onnx::ValueInfoProto &vi);
   LogicalResult importGraph(const onnx::GraphProto &g, ModuleOp module);
+  LogicalResult freezeInputs(const onnx::GraphProto &g,
+                             llvm::StringMap<const onnx::TensorProto *> &inits,
+                             llvm::StringSet<> &defined);
   InFlightDiagnostic error() { return emitError(fileLoc); }
   /// The node's name, or "OpType#index" for the many unnamed nodes.
   static std::string nodeName(const onnx::NodeProto &n, size_t index) {
@@ -130,6 +133,8 @@ private:
   onnx::ModelProto model;
   llvm::StringMap<int64_t> opsets;
   llvm::StringMap<Value> values;
+  /// Tensors read for --freeze-input; they back initializer entries.
+  std::vector<std::unique_ptr<onnx::TensorProto>> frozen;
 };
 
 LogicalResult ModelImporter::load() {
@@ -380,6 +385,8 @@ LogicalResult ModelImporter::importGraph(const onnx::GraphProto &g,
     options.dimParams[kv.first()] = kv.second[0];
     options.inputShapes.erase(kv.first());
   }
+  if (failed(freezeInputs(g, inits, defined)))
+    return failure();
   SmallVector<const onnx::ValueInfoProto *> runtimeInputs;
   SmallVector<Type> argTypes;
   bool inputsOk = true;
@@ -481,6 +488,50 @@ LogicalResult ModelImporter::importGraph(const onnx::GraphProto &g,
   func.setFunctionType(b.getFunctionType(argTypes, ValueRange(results).getTypes()));
   for (auto [i, vi] : llvm::enumerate(g.output()))
     func.setResultAttr(i, "sinter.name", b.getStringAttr(vi.name()));
+  return success();
+}
+
+LogicalResult
+ModelImporter::freezeInputs(const onnx::GraphProto &g,
+                            llvm::StringMap<const onnx::TensorProto *> &inits,
+                            llvm::StringSet<> &defined) {
+  for (const auto &kv : options.frozenInputs) {
+    const onnx::ValueInfoProto *vi = nullptr;
+    for (const onnx::ValueInfoProto &in : g.input())
+      if (in.name() == kv.first() && !inits.count(in.name()))
+        vi = &in;
+    if (!vi)
+      return error() << "--freeze-input names '" << kv.first()
+                     << "', which is not an input of the model";
+    auto buffer = llvm::MemoryBuffer::getFile(kv.second, /*IsText=*/false);
+    auto tensor = std::make_unique<onnx::TensorProto>();
+    if (!buffer)
+      return error() << "--freeze-input " << kv.first() << ": cannot read '"
+                     << kv.second << "': " << buffer.getError().message();
+    if (!tensor->ParseFromArray((*buffer)->getBufferStart(),
+                                (int)(*buffer)->getBufferSize()))
+      return error() << "--freeze-input " << kv.first() << ": '" << kv.second
+                     << "' is not an ONNX TensorProto (.pb)";
+    tensor->set_name(vi->name());
+    // The value must fit the declared type: element type exactly, and every
+    // dimension the model fixes.
+    const auto &tt = vi->type().tensor_type();
+    bool fits = tensor->data_type() == tt.elem_type();
+    if (tt.has_shape()) {
+      fits &= tt.shape().dim_size() == tensor->dims_size();
+      for (int i = 0; fits && i < tt.shape().dim_size(); ++i)
+        if (tt.shape().dim(i).has_dim_value() &&
+            tt.shape().dim(i).dim_value() != tensor->dims(i))
+          fits = false;
+    }
+    if (!fits)
+      return error() << "--freeze-input " << kv.first() << ": the tensor in '"
+                     << kv.second << "' does not match the input's declared "
+                     << "type (" << onnxTypeName(tt.elem_type()) << ")";
+    inits[vi->name()] = tensor.get();
+    defined.insert(vi->name());
+    frozen.push_back(std::move(tensor));
+  }
   return success();
 }
 

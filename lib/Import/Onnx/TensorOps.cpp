@@ -66,8 +66,7 @@ LogicalResult identity(NodeContext &ctx) {
 }
 
 /// Constant; the value_* attributes exist from opset 12 on.
-template <int Since>
-LogicalResult constant(NodeContext &ctx) {
+template <int Since> LogicalResult constant(NodeContext &ctx) {
   if (ctx.hasAttr("sparse_value"))
     return ctx.error() << "sparse constants (attribute 'sparse_value') are "
                           "not supported; store the tensor dense";
@@ -136,8 +135,7 @@ LogicalResult constantOfShape(NodeContext &ctx) {
 }
 
 /// Shape folds to a constant: every shape is static. start/end from 15 on.
-template <int Since>
-LogicalResult shapeOf(NodeContext &ctx) {
+template <int Since> LogicalResult shapeOf(NodeContext &ctx) {
   if (failed(expectInputs(ctx, 1)))
     return failure();
   ArrayRef<int64_t> in = ctx.inputShape(0);
@@ -153,9 +151,10 @@ LogicalResult shapeOf(NodeContext &ctx) {
   start = clampDim(start);
   end = std::max(clampDim(end), start);
   SmallVector<int64_t> dims(in.begin() + start, in.begin() + end);
-  ctx.setOutput(0, ctx.constant(DenseElementsAttr::get(
-                       ctx.tensorType({(int64_t)dims.size()}, ctx.b.getI64Type()),
-                       ArrayRef<int64_t>(dims))));
+  ctx.setOutput(0,
+                ctx.constant(DenseElementsAttr::get(
+                    ctx.tensorType({(int64_t)dims.size()}, ctx.b.getI64Type()),
+                    ArrayRef<int64_t>(dims))));
   return success();
 }
 
@@ -214,8 +213,7 @@ LogicalResult range(NodeContext &ctx) {
   __int128 n = d > 0 ? (l - s + d - 1) / d : (s - l - d - 1) / -d;
   if (n > kMaxBuiltElements)
     return ctx.error() << "Range(" << v[0][0] << ", " << v[1][0] << ", "
-                       << v[2][0] << ") has more than the "
-                       << kMaxBuiltElements
+                       << v[2][0] << ") has more than the " << kMaxBuiltElements
                        << " elements Sinter builds as a constant";
   unsigned bits = elt.getIntOrFloatBitWidth();
   SmallVector<APInt> values;
@@ -301,8 +299,7 @@ LogicalResult castLike(NodeContext &ctx) {
 /// Inference-mode Dropout is the identity; the mask is all true (of the
 /// input's type before opset 10, bool after). From opset 12 training_mode
 /// is an input: it must be a constant false, or the ratio a constant 0.
-template <int Since>
-LogicalResult dropout(NodeContext &ctx) {
+template <int Since> LogicalResult dropout(NodeContext &ctx) {
   if (failed(expectInputs(ctx, 1)))
     return failure();
   if (Since >= 12 && ctx.hasInput(2)) {
@@ -325,8 +322,8 @@ LogicalResult dropout(NodeContext &ctx) {
     RankedTensorType t = ctx.inputType(0);
     Type maskElt = Since >= 10 ? (Type)ctx.b.getI1Type() : t.getElementType();
     Attribute one = ctx.b.getOneAttr(maskElt);
-    ctx.setOutput(1, ctx.constant(
-                         DenseElementsAttr::get(t.clone(maskElt), {one})));
+    ctx.setOutput(
+        1, ctx.constant(DenseElementsAttr::get(t.clone(maskElt), {one})));
   }
   return success();
 }
@@ -358,7 +355,8 @@ LogicalResult transpose(NodeContext &ctx) {
   if (failed(expectInputs(ctx, 1)))
     return failure();
   std::string why;
-  FailureOr<SmallVector<int64_t>> perm = ctx.check(transposePerm(ctx, why), why);
+  FailureOr<SmallVector<int64_t>> perm =
+      ctx.check(transposePerm(ctx, why), why);
   if (failed(perm))
     return failure();
   Value x = ctx.input(0);
@@ -367,9 +365,9 @@ LogicalResult transpose(NodeContext &ctx) {
     return success();
   }
   Shape out = *shape::transpose(ctx.inputShape(0), *perm, why);
-  ctx.setOutput(0, ctx.create<TransposeOp>(
-                       ctx.tensorType(out, ctx.inputElementType(0)), x,
-                       ctx.b.getDenseI64ArrayAttr(*perm)));
+  ctx.setOutput(
+      0, ctx.create<TransposeOp>(ctx.tensorType(out, ctx.inputElementType(0)),
+                                 x, ctx.b.getDenseI64ArrayAttr(*perm)));
   return success();
 }
 
@@ -454,8 +452,7 @@ LogicalResult concat(NodeContext &ctx) {
 
 /// Split sizes: the 'split' attribute before 13, an input from 13; from 18
 /// num_outputs splits into equal parts with a smaller last one.
-template <int Since>
-LogicalResult split(NodeContext &ctx) {
+template <int Since> LogicalResult split(NodeContext &ctx) {
   if (failed(expectInputs(ctx, 1)))
     return failure();
   ArrayRef<int64_t> in = ctx.inputShape(0);
@@ -512,8 +509,7 @@ LogicalResult split(NodeContext &ctx) {
 
 /// Positive steps are a tensor.extract_slice; negative ones reverse the
 /// axis first and then slice with the positive step.
-template <int Since>
-LogicalResult slice(NodeContext &ctx) {
+template <int Since> LogicalResult slice(NodeContext &ctx) {
   if (failed(expectInputs(ctx, Since < 10 ? 1 : 3)))
     return failure();
   std::string why;
@@ -534,8 +530,8 @@ LogicalResult slice(NodeContext &ctx) {
     }
   }
   if (!reversed.empty())
-    x = ctx.create<ReverseOp>(x.getType(),
-                              x, ctx.b.getDenseI64ArrayAttr(reversed));
+    x = ctx.create<ReverseOp>(x.getType(), x,
+                              ctx.b.getDenseI64ArrayAttr(reversed));
   bool whole = ArrayRef<int64_t>(s->size) == in &&
                llvm::all_of(offsets, [](int64_t o) { return o == 0; }) &&
                llvm::all_of(strides, [](int64_t t) { return t == 1; });
@@ -549,8 +545,7 @@ LogicalResult slice(NodeContext &ctx) {
 
 /// Pad: attributes before 11, pads and constant_value inputs from 11, an
 /// axes input from 18.
-template <int Since>
-LogicalResult pad(NodeContext &ctx) {
+template <int Since> LogicalResult pad(NodeContext &ctx) {
   if (failed(expectInputs(ctx, Since < 11 ? 1 : 2)))
     return failure();
   ArrayRef<int64_t> in = ctx.inputShape(0);
@@ -561,6 +556,8 @@ LogicalResult pad(NodeContext &ctx) {
   if (!mode)
     return ctx.error() << "mode '" << modeName
                        << "' is not one of constant, reflect, edge, wrap";
+  if (*mode == PadMode::wrap && ctx.opset < 19)
+    return ctx.error() << "mode 'wrap' exists from opset 19 on";
   SmallVector<int64_t> pads;
   if (Since < 11) {
     pads = ctx.attrInts("pads");
@@ -605,9 +602,8 @@ LogicalResult pad(NodeContext &ctx) {
                            << "' cannot pad the empty dimension " << d;
   Value value;
   if (Since < 11) {
-    value = ctx.scalar(elt, *mode == PadMode::constant
-                                ? ctx.attrFloat("value", 0)
-                                : 0.0);
+    value = ctx.scalar(
+        elt, *mode == PadMode::constant ? ctx.attrFloat("value", 0) : 0.0);
   } else if (ctx.hasInput(2) && *mode == PadMode::constant) {
     RankedTensorType vt = ctx.inputType(2);
     if (vt.getElementType() != elt || vt.getNumElements() != 1)
@@ -635,9 +631,9 @@ LogicalResult gather(NodeContext &ctx) {
   FailureOr<Shape> out = ctx.check(gatherResult(ctx, axis, why), why);
   if (failed(out))
     return failure();
-  ctx.setOutput(0, ctx.create<GatherOp>(
-                       ctx.tensorType(*out, ctx.inputElementType(0)),
-                       ctx.input(0), ctx.input(1), (uint64_t)axis));
+  ctx.setOutput(
+      0, ctx.create<GatherOp>(ctx.tensorType(*out, ctx.inputElementType(0)),
+                              ctx.input(0), ctx.input(1), (uint64_t)axis));
   return success();
 }
 
@@ -658,8 +654,7 @@ LogicalResult gatherElements(NodeContext &ctx) {
 }
 
 /// GatherND; batch_dims exists from opset 12 on.
-template <int Since>
-LogicalResult gatherND(NodeContext &ctx) {
+template <int Since> LogicalResult gatherND(NodeContext &ctx) {
   if (failed(expectInputs(ctx, 2)) || failed(checkIndices(ctx, 1, true)))
     return failure();
   int64_t batchDims = Since >= 12 ? ctx.attrInt("batch_dims", 0) : 0;
@@ -698,8 +693,7 @@ LogicalResult checkScatterOperands(NodeContext &ctx, bool i64Only) {
   return success();
 }
 
-template <int Since>
-LogicalResult scatterElements(NodeContext &ctx) {
+template <int Since> LogicalResult scatterElements(NodeContext &ctx) {
   if (failed(checkScatterOperands(ctx, false)))
     return failure();
   FailureOr<ScatterReduction> red = scatterReduction(ctx, Since);
@@ -715,9 +709,9 @@ LogicalResult scatterElements(NodeContext &ctx) {
                        << shape::str(ctx.inputShape(2))
                        << " must share a shape of the rank of data "
                        << shape::str(data);
-  ctx.setOutput(0, ctx.create<ScatterElementsOp>(
-                       ctx.inputType(0), ctx.input(0), ctx.input(1),
-                       ctx.input(2), (uint64_t)*axis, *red));
+  ctx.setOutput(0, ctx.create<ScatterElementsOp>(ctx.inputType(0), ctx.input(0),
+                                                 ctx.input(1), ctx.input(2),
+                                                 (uint64_t)*axis, *red));
   return success();
 }
 
@@ -730,18 +724,17 @@ LogicalResult scatter(NodeContext &ctx) {
   return scatterElements<11>(ctx);
 }
 
-template <int Since>
-LogicalResult scatterND(NodeContext &ctx) {
+template <int Since> LogicalResult scatterND(NodeContext &ctx) {
   if (failed(checkScatterOperands(ctx, true)))
     return failure();
   FailureOr<ScatterReduction> red = scatterReduction(ctx, Since);
   if (failed(red))
     return failure();
   std::string why;
-  if (failed(ctx.check(shape::checkScatterND(ctx.inputShape(0),
-                                             ctx.inputShape(1),
-                                             ctx.inputShape(2), why),
-                       why)))
+  if (failed(
+          ctx.check(shape::checkScatterND(ctx.inputShape(0), ctx.inputShape(1),
+                                          ctx.inputShape(2), why),
+                    why)))
     return failure();
   ctx.setOutput(0, ctx.create<ScatterNDOp>(ctx.inputType(0), ctx.input(0),
                                            ctx.input(1), ctx.input(2), *red));
@@ -789,9 +782,9 @@ LogicalResult where(NodeContext &ctx) {
       why);
   if (failed(out))
     return failure();
-  ctx.setOutput(0, ctx.create<WhereOp>(
-                       ctx.tensorType(*out, ctx.inputElementType(1)),
-                       ctx.input(0), ctx.input(1), ctx.input(2)));
+  ctx.setOutput(
+      0, ctx.create<WhereOp>(ctx.tensorType(*out, ctx.inputElementType(1)),
+                             ctx.input(0), ctx.input(1), ctx.input(2)));
   return success();
 }
 

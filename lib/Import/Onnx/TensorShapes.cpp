@@ -26,7 +26,8 @@ LogicalResult fail(std::string &why, const llvm::Twine &msg) {
 LogicalResult normalizeAxes(SmallVectorImpl<int64_t> &axes, int64_t rank,
                             std::string &why) {
   if (rank == 0 && !axes.empty())
-    return fail(why, "axes " + shape::str(axes) + " are out of range for rank 0");
+    return fail(why,
+                "axes " + shape::str(axes) + " are out of range for rank 0");
   SmallVector<bool> seen(rank, false);
   SmallVector<int64_t> given(axes.begin(), axes.end());
   for (int64_t &a : axes) {
@@ -87,7 +88,8 @@ FailureOr<Shape> reshapeShape(ArrayRef<int64_t> in, ArrayRef<int64_t> spec,
       continue;
     }
     if (d < -1) {
-      (void)fail(why, "shape " + shape::str(spec) + " has a negative dimension");
+      (void)fail(why,
+                 "shape " + shape::str(spec) + " has a negative dimension");
       return failure();
     }
     if (d == 0 && !allowZero) {
@@ -375,8 +377,8 @@ FailureOr<Shape> expandResult(const NodeContext &ctx, std::string &why) {
     return failure();
   for (int64_t d : *spec)
     if (d < 0) {
-      (void)fail(why, "shape " + shape::str(*spec) +
-                          " has a negative dimension");
+      (void)fail(why,
+                 "shape " + shape::str(*spec) + " has a negative dimension");
       return failure();
     }
   return shape::broadcast({ctx.inputShape(0), *spec}, why);

@@ -1,4 +1,4 @@
-//===- TensorShapes.h - static operands of ONNX data-movement ops -*- C++ -*-===//
+//===- TensorShapes.h - operands of ONNX data-movement ops ------*- C++ -*-===//
 //
 // Both the handlers (TensorOps.cpp) and the constant folder need the result
 // shape of Reshape, Squeeze, Slice, ... and the operands that decide it
@@ -17,9 +17,10 @@
 namespace sinter::onnx_import {
 
 /// The integer elements of constant input `i`, named `what` in `why`.
-FailureOr<llvm::SmallVector<int64_t>>
-readConstInts(const NodeContext &ctx, unsigned i, llvm::StringRef what,
-              std::string &why);
+FailureOr<llvm::SmallVector<int64_t>> readConstInts(const NodeContext &ctx,
+                                                    unsigned i,
+                                                    llvm::StringRef what,
+                                                    std::string &why);
 
 /// Reshape's target: 0 copies the input dimension (unless `allowZero`), one
 /// -1 is inferred.
@@ -34,8 +35,7 @@ FailureOr<shape::Shape> squeezeResult(const NodeContext &ctx, int since,
                                       std::string &why);
 FailureOr<shape::Shape> unsqueezeResult(const NodeContext &ctx, int since,
                                         std::string &why);
-FailureOr<shape::Shape> flattenResult(const NodeContext &ctx,
-                                      std::string &why);
+FailureOr<shape::Shape> flattenResult(const NodeContext &ctx, std::string &why);
 
 /// A Slice resolved per input dimension: result element i of dim d reads
 /// input element start[d] + i * step[d]; step may be negative.
@@ -58,8 +58,7 @@ FailureOr<shape::Shape> gatherResult(const NodeContext &ctx, int64_t &axis,
                                      std::string &why);
 
 /// Expand's result: the broadcast of the input with the constant shape.
-FailureOr<shape::Shape> expandResult(const NodeContext &ctx,
-                                     std::string &why);
+FailureOr<shape::Shape> expandResult(const NodeContext &ctx, std::string &why);
 
 } // namespace sinter::onnx_import
 
