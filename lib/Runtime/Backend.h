@@ -30,8 +30,7 @@ struct Backend {
   bool (*copyToHost)(void *dst, const void *src, size_t bytes,
                      std::string &err);
   /// Starts one forward; `buffers` as in SinterForwardFn.
-  bool (*run)(const SinterModel *model, void *const *buffers,
-              std::string &err);
+  bool (*run)(const SinterModel *model, void *const *buffers, std::string &err);
   /// Waits until the forwards started so far have finished.
   bool (*sync)(std::string &err);
 };

@@ -183,8 +183,8 @@ bool loadInputs(const SinterModel *m, const Options &o,
   for (const auto &[name, file] : o.inputs) {
     auto it = index.find(name);
     if (it == index.end()) {
-      err = "unknown input '" + name + "' (the model's inputs: " +
-            inputNames(m) + ")";
+      err = "unknown input '" + name +
+            "' (the model's inputs: " + inputNames(m) + ")";
       return false;
     }
     if (files[size_t(it->second)]) {
@@ -197,8 +197,8 @@ bool loadInputs(const SinterModel *m, const Options &o,
   for (int i = 0; i < m->num_inputs; ++i)
     if (!files[size_t(i)]) {
       err = "missing input '" + std::string(m->inputs[i].name) + "' (" +
-            typeString(m->inputs[i]) + "); pass --input " +
-            m->inputs[i].name + "=FILE";
+            typeString(m->inputs[i]) + "); pass --input " + m->inputs[i].name +
+            "=FILE";
       return false;
     }
   tensors.resize(size_t(m->num_inputs));
@@ -344,8 +344,7 @@ int fail(const std::string &prog, const std::string &msg) {
 
 } // namespace
 
-extern "C" int sinter_driver_main(int argc, char **argv,
-                                  const SinterModel *m) {
+extern "C" int sinter_driver_main(int argc, char **argv, const SinterModel *m) {
   std::string prog = progName(m, argv);
   if (!m || m->abi_version != SINTER_MODEL_ABI_VERSION)
     return fail(prog, "this executable's model was compiled for another "

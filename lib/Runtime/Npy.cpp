@@ -154,8 +154,8 @@ struct DictParser {
   bool word(std::string &out) {
     skipSpace();
     size_t start = pos;
-    while (pos < s.size() && (std::isalnum((unsigned char)s[pos]) ||
-                              s[pos] == '_'))
+    while (pos < s.size() &&
+           (std::isalnum((unsigned char)s[pos]) || s[pos] == '_'))
       ++pos;
     out = s.substr(start, pos - start);
     return !out.empty();
@@ -244,8 +244,7 @@ const char *descrOf(int32_t dtype) {
 
 /// Fortran order to C order, element by element.
 std::vector<uint8_t> fortranToC(const std::vector<uint8_t> &src,
-                                const std::vector<int64_t> &shape,
-                                size_t elt) {
+                                const std::vector<int64_t> &shape, size_t elt) {
   std::vector<uint8_t> dst(src.size());
   size_t rank = shape.size();
   int64_t n = 1;
@@ -329,12 +328,12 @@ bool parseNpy(const std::vector<uint8_t> &file, HostTensor &out,
       ok = false;
     }
     if (!ok) {
-      err = "malformed or unsupported .npy header field '" + key +
-            "': " + header;
+      err =
+          "malformed or unsupported .npy header field '" + key + "': " + header;
       return false;
     }
-    if (!p.consume(',') && !(p.skipSpace(), p.pos < header.size() &&
-                             header[p.pos] == '}')) {
+    if (!p.consume(',') &&
+        !(p.skipSpace(), p.pos < header.size() && header[p.pos] == '}')) {
       err = "malformed .npy header: " + header;
       return false;
     }
@@ -380,12 +379,14 @@ bool parseNpy(const std::vector<uint8_t> &file, HostTensor &out,
   return true;
 }
 
-std::vector<uint8_t> encodeNpy(int32_t dtype, const int64_t *shape,
-                               size_t rank, const void *data, size_t bytes) {
+std::vector<uint8_t> encodeNpy(int32_t dtype, const int64_t *shape, size_t rank,
+                               const void *data, size_t bytes) {
   std::string dict = std::string("{'descr': '") + descrOf(dtype) +
                      "', 'fortran_order': False, 'shape': (";
   for (size_t i = 0; i < rank; ++i)
-    dict += std::to_string(shape[i]) + (rank == 1 ? "," : i + 1 < rank ? ", " : "");
+    dict += std::to_string(shape[i]) + (rank == 1      ? ","
+                                        : i + 1 < rank ? ", "
+                                                       : "");
   dict += "), }";
   // Pad with spaces so that the data starts at a multiple of 64 bytes.
   size_t total = 10 + dict.size() + 1;
@@ -410,7 +411,8 @@ bool readTensorFile(const std::string &path, HostTensor &out,
   if (!readFile(path, file, err))
     return false;
   bool npy = file.size() >= 6 && std::memcmp(file.data(), "\x93NUMPY", 6) == 0;
-  bool npyName = path.size() >= 4 && path.compare(path.size() - 4, 4, ".npy") == 0;
+  bool npyName =
+      path.size() >= 4 && path.compare(path.size() - 4, 4, ".npy") == 0;
   if (npy || npyName)
     return parseNpy(file, out, err);
   std::string name;

@@ -52,12 +52,11 @@ bool parseNpy(const std::vector<uint8_t> &file, HostTensor &out,
 bool parseTensorProto(const std::vector<uint8_t> &file, HostTensor &out,
                       std::string &name, std::string &err);
 /// Reads a .npy or .pb file: by its magic number, else by its extension.
-bool readTensorFile(const std::string &path, HostTensor &out,
-                    std::string &err);
+bool readTensorFile(const std::string &path, HostTensor &out, std::string &err);
 
 /// Serializes a tensor as a .npy (format 1.0) file image.
-std::vector<uint8_t> encodeNpy(int32_t dtype, const int64_t *shape,
-                               size_t rank, const void *data, size_t bytes);
+std::vector<uint8_t> encodeNpy(int32_t dtype, const int64_t *shape, size_t rank,
+                               const void *data, size_t bytes);
 /// Writes `data` to `path`; false with `err` set when it cannot.
 bool writeFile(const std::string &path, const std::vector<uint8_t> &data,
                std::string &err);

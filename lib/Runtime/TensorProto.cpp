@@ -232,8 +232,7 @@ bool parseTensorProto(const std::vector<uint8_t> &file, HostTensor &out,
   }
   if (src->size() != n) {
     err = std::string(field) + " holds " + std::to_string(src->size()) +
-          " values, shape " + shapeString(dims) + " needs " +
-          std::to_string(n);
+          " values, shape " + shapeString(dims) + " needs " + std::to_string(n);
     return false;
   }
   // Little-endian host: the low `elt` bytes of each word are the element.

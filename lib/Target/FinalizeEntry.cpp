@@ -28,7 +28,9 @@ struct FinalizeEntryPass
     Builder b(&getContext());
     for (unsigned i = 0, e = f.getNumArguments(); i < e; ++i) {
       NamedAttrList kept;
-      for (NamedAttribute a : f.getArgAttrDict(i) ? f.getArgAttrDict(i).getValue() : ArrayRef<NamedAttribute>())
+      for (NamedAttribute a : f.getArgAttrDict(i)
+                                  ? f.getArgAttrDict(i).getValue()
+                                  : ArrayRef<NamedAttribute>())
         if (a.getName().strref().starts_with("llvm."))
           kept.push_back(a);
       if (isa<MemRefType>(f.getArgumentTypes()[i]))

@@ -156,8 +156,7 @@ struct PlanMemoryPass : sinter::impl::PlanMemoryPassBase<PlanMemoryPass> {
 
     MLIRContext *ctx = &getContext();
     OpBuilder builder(ctx);
-    auto arenaType =
-        MemRefType::get({arenaBytes}, IntegerType::get(ctx, 8));
+    auto arenaType = MemRefType::get({arenaBytes}, IntegerType::get(ctx, 8));
     unsigned arenaIndex = f.getNumArguments();
     NamedAttrList arenaAttrs;
     arenaAttrs.append("sinter.arena", builder.getUnitAttr());
@@ -180,9 +179,9 @@ struct PlanMemoryPass : sinter::impl::PlanMemoryPassBase<PlanMemoryPass> {
       for (Operation *d : b.deallocs)
         d->erase();
       builder.setInsertionPoint(b.alloc);
-      Value view = memref::ViewOp::create(builder, b.alloc.getLoc(),
-                                          b.alloc.getType(), arena,
-                                          offsets[b.offset], ValueRange{});
+      Value view =
+          memref::ViewOp::create(builder, b.alloc.getLoc(), b.alloc.getType(),
+                                 arena, offsets[b.offset], ValueRange{});
       b.alloc.getResult().replaceAllUsesWith(view);
       b.alloc.erase();
     }

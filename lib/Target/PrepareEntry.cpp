@@ -36,13 +36,12 @@ std::string valueName(func::FuncOp f, bool isInput, unsigned i) {
   return name ? name.str() : "#" + std::to_string(i);
 }
 
-struct PrepareEntryPass
-    : sinter::impl::PrepareEntryPassBase<PrepareEntryPass> {
+struct PrepareEntryPass : sinter::impl::PrepareEntryPassBase<PrepareEntryPass> {
   using Base::Base;
 
   LogicalResult checkType(func::FuncOp f, bool isInput, unsigned i, Type t) {
-    std::string what = (isInput ? "input '" : "output '") +
-                       valueName(f, isInput, i) + "'";
+    std::string what =
+        (isInput ? "input '" : "output '") + valueName(f, isInput, i) + "'";
     auto tensor = dyn_cast<RankedTensorType>(t);
     if (!tensor)
       return f.emitError() << what << " has type " << t
@@ -53,8 +52,8 @@ struct PrepareEntryPass
                              << what << " has the dynamic shape " << t
                              << ": code generation needs static shapes";
       if (isInput)
-        d << "; fix them with sinterc --input-shape "
-          << valueName(f, true, i) << "=D0x...xDn (or DIMPARAM=N for a "
+        d << "; fix them with sinterc --input-shape " << valueName(f, true, i)
+          << "=D0x...xDn (or DIMPARAM=N for a "
           << "named dimension)";
       else
         d << "; fix the inputs' shapes with sinterc --input-shape";
@@ -105,8 +104,8 @@ struct PrepareEntryPass
     if (f.getSymName() != entryName) {
       if (failed(SymbolTable::replaceAllSymbolUses(
               f, b.getStringAttr(entryName), module))) {
-        f.emitError() << "cannot rename the forward function to '"
-                      << entryName << "'";
+        f.emitError() << "cannot rename the forward function to '" << entryName
+                      << "'";
         return signalPassFailure();
       }
       f.setSymName(entryName);

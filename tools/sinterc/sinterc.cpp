@@ -179,7 +179,8 @@ llvm::json::Object countsJson(const std::map<std::string, int64_t> &counts) {
 namespace {
 
 /// Writes `data` to `path` ("-" is stdout); false after printing an error.
-bool writeOutput(llvm::StringRef path, llvm::function_ref<void(llvm::raw_ostream &)> write) {
+bool writeOutput(llvm::StringRef path,
+                 llvm::function_ref<void(llvm::raw_ostream &)> write) {
   std::string err;
   auto out = openOutputFile(path, &err);
   if (!out) {

@@ -1,4 +1,5 @@
-//===- Pipelines.h - compilation phases and their pass pipelines -*- C++ -*-===//
+//===- Pipelines.h - compilation phases and their pass pipelines -*- C++
+//-*-===//
 //
 // A compile runs the phases in order and may stop after any of them
 // (`sinterc --compile-to=PHASE`). Each phase past import is a named pass

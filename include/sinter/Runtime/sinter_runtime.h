@@ -38,8 +38,8 @@ enum SinterDType {
 
 /* One input or output of the model: a dense row-major tensor. */
 typedef struct SinterTensorInfo {
-  const char *name;     /* the ONNX value name */
-  int32_t dtype;        /* enum SinterDType */
+  const char *name; /* the ONNX value name */
+  int32_t dtype;    /* enum SinterDType */
   int32_t rank;
   const int64_t *shape; /* `rank` static dimensions */
 } SinterTensorInfo;

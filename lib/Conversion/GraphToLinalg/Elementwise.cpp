@@ -100,7 +100,8 @@ Value integerPow(OpBuilder &b, Location loc, Value x, Value y) {
       [&](OpBuilder &lb, Location ll, Value, ValueRange it) {
         Value r = it[0], base = it[1], e = it[2];
         Value bit = arith::AndIOp::create(lb, ll, e, cst(lb, ll, e, 1));
-        Value set = cmpI(lb, ll, arith::CmpIPredicate::ne, bit, cst(lb, ll, e, 0));
+        Value set =
+            cmpI(lb, ll, arith::CmpIPredicate::ne, bit, cst(lb, ll, e, 0));
         Value nr = select(lb, ll, set, mul(lb, ll, r, base), r);
         Value nb = mul(lb, ll, base, base);
         Value ne = arith::ShRUIOp::create(lb, ll, e, cst(lb, ll, e, 1));
@@ -110,10 +111,10 @@ Value integerPow(OpBuilder &b, Location loc, Value x, Value y) {
   Value odd = cmpI(b, loc, arith::CmpIPredicate::ne,
                    arith::AndIOp::create(b, loc, y, one), zero);
   Value ofMinusOne = select(b, loc, odd, minusOne, one);
-  Value negative = select(
-      b, loc, cmpI(b, loc, arith::CmpIPredicate::eq, x, one), one,
-      select(b, loc, cmpI(b, loc, arith::CmpIPredicate::eq, x, minusOne),
-             ofMinusOne, zero));
+  Value negative =
+      select(b, loc, cmpI(b, loc, arith::CmpIPredicate::eq, x, one), one,
+             select(b, loc, cmpI(b, loc, arith::CmpIPredicate::eq, x, minusOne),
+                    ofMinusOne, zero));
   return select(b, loc, cmpI(b, loc, arith::CmpIPredicate::slt, y, zero),
                 negative, loop.getResult(0));
 }
@@ -166,7 +167,8 @@ Value computeElement(sinter::XorOp, OpBuilder &b, Location loc, ValueRange a) {
   return arith::XOrIOp::create(b, loc, a[0], a[1]);
 }
 
-/// Ordered float predicates; signed integer ones, unsigned for i1 (true > false).
+/// Ordered float predicates; signed integer ones, unsigned for i1 (true >
+/// false).
 Value compare(OpBuilder &b, Location loc, ValueRange a, arith::CmpFPredicate fp,
               arith::CmpIPredicate sp, arith::CmpIPredicate up) {
   if (isFloat(a[0]))
@@ -293,9 +295,9 @@ Value computeElement(sinter::SoftplusOp, OpBuilder &b, Location loc,
   Value u = arith::AddFOp::create(b, loc, cst(b, loc, x, 1), e);
   Value d = arith::SubFOp::create(b, loc, u, cst(b, loc, x, 1));
   Value ratio = divF(b, loc, math::LogOp::create(b, loc, u), d);
-  Value l = select(b, loc,
-                   cmpF(b, loc, arith::CmpFPredicate::OEQ, d, cst(b, loc, x, 0)),
-                   e, mul(b, loc, e, ratio));
+  Value l = select(
+      b, loc, cmpF(b, loc, arith::CmpFPredicate::OEQ, d, cst(b, loc, x, 0)), e,
+      mul(b, loc, e, ratio));
   return arith::AddFOp::create(b, loc, maxF(b, loc, x, cst(b, loc, x, 0)), l);
 }
 Value computeElement(sinter::SoftsignOp, OpBuilder &b, Location loc,
@@ -316,7 +318,8 @@ Value computeElement(sinter::GeluOp op, OpBuilder &b, Location loc,
     inner = math::TanhOp::create(
         b, loc, mul(b, loc, cst(b, loc, x, std::sqrt(2.0 / M_PI)), s));
   } else {
-    inner = math::ErfOp::create(b, loc, mul(b, loc, x, cst(b, loc, x, M_SQRT1_2)));
+    inner =
+        math::ErfOp::create(b, loc, mul(b, loc, x, cst(b, loc, x, M_SQRT1_2)));
   }
   Value half = mul(b, loc, cst(b, loc, x, 0.5), x);
   return mul(b, loc, half, add(b, loc, cst(b, loc, x, 1), inner));
@@ -344,7 +347,8 @@ Value computeElement(sinter::CeluOp op, OpBuilder &b, Location loc,
   Value x = a[0];
   double alpha = attr(op.getAlphaAttr());
   Value scaled = divF(b, loc, x, cst(b, loc, x, alpha));
-  Value neg = minF(b, loc, cst(b, loc, x, 0), expMinusOne(b, loc, scaled, alpha));
+  Value neg =
+      minF(b, loc, cst(b, loc, x, 0), expMinusOne(b, loc, scaled, alpha));
   return add(b, loc, maxF(b, loc, cst(b, loc, x, 0), x), neg);
 }
 Value computeElement(sinter::ThresholdedReluOp op, OpBuilder &b, Location loc,
@@ -358,14 +362,16 @@ Value computeElement(sinter::SeluOp op, OpBuilder &b, Location loc,
                      ValueRange a) {
   Value x = a[0];
   Value gt = cmpF(b, loc, arith::CmpFPredicate::OGT, x, cst(b, loc, x, 0));
-  Value v = select(b, loc, gt, x, expMinusOne(b, loc, x, attr(op.getAlphaAttr())));
+  Value v =
+      select(b, loc, gt, x, expMinusOne(b, loc, x, attr(op.getAlphaAttr())));
   return mul(b, loc, cst(b, loc, x, attr(op.getGammaAttr())), v);
 }
 Value computeElement(sinter::HardSigmoidOp op, OpBuilder &b, Location loc,
                      ValueRange a) {
   Value x = a[0];
-  Value lin = add(b, loc, mul(b, loc, cst(b, loc, x, attr(op.getAlphaAttr())), x),
-                  cst(b, loc, x, attr(op.getBetaAttr())));
+  Value lin =
+      add(b, loc, mul(b, loc, cst(b, loc, x, attr(op.getAlphaAttr())), x),
+          cst(b, loc, x, attr(op.getBetaAttr())));
   return maxF(b, loc, cst(b, loc, x, 0), minF(b, loc, cst(b, loc, x, 1), lin));
 }
 Value computeElement(sinter::IsNanOp, OpBuilder &b, Location loc,

@@ -100,7 +100,8 @@ Value convertScalar(OpBuilder &b, Location loc, Value v, Type to) {
                   : (Value)arith::SIToFPOp::create(b, loc, mid, v);
     return convertScalar(b, loc, r, to);
   }
-  unsigned fromW = from.getIntOrFloatBitWidth(), toW = to.getIntOrFloatBitWidth();
+  unsigned fromW = from.getIntOrFloatBitWidth(),
+           toW = to.getIntOrFloatBitWidth();
   if (toW == 1)
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, v,
                                  scalarConst(b, loc, from, 0));
@@ -244,8 +245,8 @@ std::pair<Value, Value> buildArgSelect(OpBuilder &b, Location loc, Value x,
   maps.append({red, red});
   // The running pick is kept in the compute type: a loop-carried bf16 value
   // makes the x86 backend call __truncsfbf2, which libgcc may not have.
-  Value initVal =
-      filledTensor(b, loc, rowShape, scalarConst(b, loc, computeType(elemType), 0));
+  Value initVal = filledTensor(b, loc, rowShape,
+                               scalarConst(b, loc, computeType(elemType), 0));
   Value initIdx = filledTensor(b, loc, rowShape, scalarConst(b, loc, i64, -1));
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{initVal.getType(), initIdx.getType()}, inputs,
@@ -287,11 +288,11 @@ Value precedesOrTies(OpBuilder &b, Location loc, Value x, Value y,
     Value ordered = cmp(descending ? P::OGT : P::OLT, x, y);
     Value t = scalarConst(b, loc, b.getI1Type(), 1);
     // (x is NaN and y is not) when NaNs go first, the reverse otherwise
-    Value nanOrder = nanFirst
-                         ? arith::AndIOp::create(b, loc, xNan,
-                                                 arith::XOrIOp::create(b, loc, yNan, t))
-                         : arith::AndIOp::create(b, loc, yNan,
-                                                 arith::XOrIOp::create(b, loc, xNan, t));
+    Value nanOrder =
+        nanFirst ? arith::AndIOp::create(b, loc, xNan,
+                                         arith::XOrIOp::create(b, loc, yNan, t))
+                 : arith::AndIOp::create(
+                       b, loc, yNan, arith::XOrIOp::create(b, loc, xNan, t));
     before = arith::OrIOp::create(b, loc, ordered, nanOrder);
     same = arith::OrIOp::create(b, loc, cmp(P::OEQ, x, y),
                                 arith::AndIOp::create(b, loc, xNan, yNan));

@@ -1,4 +1,4 @@
-//===- LoweringUtils.h - helpers shared by the graph-to-linalg patterns -*- C++ -*-===//
+//===- LoweringUtils.h - shared graph-to-linalg helpers ---------*- C++ -*-===//
 //
 // Builders used by several op families: destination tensors, numpy
 // broadcasting indexing maps, elementwise linalg.generic construction, and
@@ -122,9 +122,9 @@ buildArgSelect(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
 /// `x` strictly before `y` in ascending (or `descending`) order with NaNs
 /// placed first (`nanFirst`) or last, or else equal and `tie` holds. NaNs
 /// count as equal to each other.
-mlir::Value precedesOrTies(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
-                           mlir::Value y, bool descending, bool nanFirst,
-                           mlir::Value tie);
+mlir::Value precedesOrTies(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value x, mlir::Value y, bool descending,
+                           bool nanFirst, mlir::Value tie);
 
 /// Reshapes `reduced` (the input shape without `axes`) to `keptType` (the
 /// input shape with `axes` set to 1) with tensor.expand_shape.

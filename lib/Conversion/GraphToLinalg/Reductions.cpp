@@ -185,8 +185,8 @@ struct ReduceLowering : OpConversionPattern<OpTy> {
               if (isFloat(v))
                 return divF(b, l, v, cst(b, l, t, count));
               // An empty integer mean is 0 rather than a division by zero.
-              return arith::DivSIOp::create(b, l, v,
-                                            cst(b, l, t, std::max<int64_t>(count, 1)));
+              return arith::DivSIOp::create(
+                  b, l, v, cst(b, l, t, std::max<int64_t>(count, 1)));
             case ReduceKind::L2:
               return math::SqrtOp::create(b, l, v);
             case ReduceKind::LogSum:
@@ -222,15 +222,17 @@ struct ArgReduceLowering : OpConversionPattern<OpTy> {
     auto inType = cast<RankedTensorType>(x.getType());
     int64_t axis = op.getAxis();
     if (inType.getDimSize(axis) == 0)
-      return rewriter.notifyMatchFailure(op, "arg-reduction over an empty axis");
+      return rewriter.notifyMatchFailure(op,
+                                         "arg-reduction over an empty axis");
     bool last = op.getSelectLastIndex();
     // NaN wins both argmax and argmin, as numpy (the ONNX reference) does.
     auto [val, idx] = buildArgSelect(
         rewriter, loc, x, axis, /*prevValue=*/{}, /*prevIndex=*/{},
         [&](OpBuilder &b, Location l, Value xv, Value xi, Value bv, Value bi) {
-          Value tie = arith::CmpIOp::create(
-              b, l, last ? arith::CmpIPredicate::sgt : arith::CmpIPredicate::slt,
-              xi, bi);
+          Value tie = arith::CmpIOp::create(b, l,
+                                            last ? arith::CmpIPredicate::sgt
+                                                 : arith::CmpIPredicate::slt,
+                                            xi, bi);
           return precedesOrTies(b, l, xv, bv, /*descending=*/IsMax,
                                 /*nanFirst=*/true, tie);
         });
@@ -270,13 +272,13 @@ struct SoftmaxLowering : OpConversionPattern<OpTy> {
 
     Value m = buildReduction(rewriter, loc, x, axes,
                              lowestConst(rewriter, loc, accType),
-                             [](OpBuilder &b, Location l, ValueRange e, Value acc) {
-                               return maxOf(b, l, acc, e[0]);
-                             });
+                             [](OpBuilder &b, Location l, ValueRange e,
+                                Value acc) { return maxOf(b, l, acc, e[0]); });
     Value s = buildReduction(
         rewriter, loc, {x, m}, axes, cst(rewriter, loc, accType, 0),
         [](OpBuilder &b, Location l, ValueRange e, Value acc) {
-          return add(b, l, acc, math::ExpOp::create(b, l, sub(b, l, e[0], e[1])));
+          return add(b, l, acc,
+                     math::ExpOp::create(b, l, sub(b, l, e[0], e[1])));
         });
     AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
     AffineMap red = dropDimsMap(ctx, rank, axes);
@@ -299,8 +301,7 @@ struct SoftmaxLowering : OpConversionPattern<OpTy> {
 
 /// `sum(x)` or `sum(x^2)` over the normalized dims, in the compute type.
 Value sumOver(OpBuilder &b, Location loc, ValueRange inputs,
-              ArrayRef<int64_t> axes, Type accType,
-              CombineFn combine) {
+              ArrayRef<int64_t> axes, Type accType, CombineFn combine) {
   return buildReduction(b, loc, inputs, axes, cst(b, loc, accType, 0), combine);
 }
 
@@ -326,9 +327,11 @@ struct RmsNormLowering : OpConversionPattern<sinter::RmsNormOp> {
     auto statType =
         RankedTensorType::get(dropDims(inType.getShape(), axes), accType);
     Value rms = buildComputeGeneric(
-        rewriter, loc, statType, ss, [&](OpBuilder &b, Location l, ValueRange a) {
+        rewriter, loc, statType, ss,
+        [&](OpBuilder &b, Location l, ValueRange a) {
           Value mean = divF(b, l, a[0], cst(b, l, accType, count));
-          return math::SqrtOp::create(b, l, add(b, l, mean, cst(b, l, accType, eps)));
+          return math::SqrtOp::create(b, l,
+                                      add(b, l, mean, cst(b, l, accType, eps)));
         });
     AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
     Value y = buildMappedGeneric(
@@ -369,7 +372,8 @@ struct LayerNormLowering : OpConversionPattern<sinter::LayerNormOp> {
                           return add(b, l, acc, e[0]);
                         });
     Value mean = buildComputeGeneric(
-        rewriter, loc, statType, sum, [&](OpBuilder &b, Location l, ValueRange a) {
+        rewriter, loc, statType, sum,
+        [&](OpBuilder &b, Location l, ValueRange a) {
           return divF(b, l, a[0], cst(b, l, accType, count));
         });
     Value sq = sumOver(rewriter, loc, {x, mean}, axes, accType,
@@ -378,9 +382,11 @@ struct LayerNormLowering : OpConversionPattern<sinter::LayerNormOp> {
                          return add(b, l, acc, mul(b, l, d, d));
                        });
     Value inv = buildComputeGeneric(
-        rewriter, loc, statType, sq, [&](OpBuilder &b, Location l, ValueRange a) {
+        rewriter, loc, statType, sq,
+        [&](OpBuilder &b, Location l, ValueRange a) {
           Value var = divF(b, l, a[0], cst(b, l, accType, count));
-          Value sd = math::SqrtOp::create(b, l, add(b, l, var, cst(b, l, accType, eps)));
+          Value sd = math::SqrtOp::create(
+              b, l, add(b, l, var, cst(b, l, accType, eps)));
           return divF(b, l, cst(b, l, accType, 1), sd);
         });
 
@@ -424,20 +430,19 @@ struct LayerNormLowering : OpConversionPattern<sinter::LayerNormOp> {
 
 void sinter::populateReductionToLinalgPatterns(RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<ReduceLowering<ReduceSumOp, ReduceKind::Sum>,
-               ReduceLowering<ReduceMeanOp, ReduceKind::Mean>,
-               ReduceLowering<ReduceMaxOp, ReduceKind::Max>,
-               ReduceLowering<ReduceMinOp, ReduceKind::Min>,
-               ReduceLowering<ReduceProdOp, ReduceKind::Prod>,
-               ReduceLowering<ReduceL1Op, ReduceKind::L1>,
-               ReduceLowering<ReduceL2Op, ReduceKind::L2>,
-               ReduceLowering<ReduceSumSquareOp, ReduceKind::SumSquare>,
-               ReduceLowering<ReduceLogSumOp, ReduceKind::LogSum>,
-               ReduceLowering<ReduceLogSumExpOp, ReduceKind::LogSumExp>,
-               ArgReduceLowering<ArgMaxOp, true>,
-               ArgReduceLowering<ArgMinOp, false>,
-               SoftmaxLowering<SoftmaxOp, false>,
-               SoftmaxLowering<LogSoftmaxOp, true>, RmsNormLowering,
-               LayerNormLowering>(ctx);
+  patterns.add<
+      ReduceLowering<ReduceSumOp, ReduceKind::Sum>,
+      ReduceLowering<ReduceMeanOp, ReduceKind::Mean>,
+      ReduceLowering<ReduceMaxOp, ReduceKind::Max>,
+      ReduceLowering<ReduceMinOp, ReduceKind::Min>,
+      ReduceLowering<ReduceProdOp, ReduceKind::Prod>,
+      ReduceLowering<ReduceL1Op, ReduceKind::L1>,
+      ReduceLowering<ReduceL2Op, ReduceKind::L2>,
+      ReduceLowering<ReduceSumSquareOp, ReduceKind::SumSquare>,
+      ReduceLowering<ReduceLogSumOp, ReduceKind::LogSum>,
+      ReduceLowering<ReduceLogSumExpOp, ReduceKind::LogSumExp>,
+      ArgReduceLowering<ArgMaxOp, true>, ArgReduceLowering<ArgMinOp, false>,
+      SoftmaxLowering<SoftmaxOp, false>, SoftmaxLowering<LogSoftmaxOp, true>,
+      RmsNormLowering, LayerNormLowering>(ctx);
   populateScanAndSortPatterns(patterns);
 }

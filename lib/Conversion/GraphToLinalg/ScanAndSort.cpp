@@ -145,10 +145,9 @@ struct TopKLowering : OpConversionPattern<sinter::TopKOp> {
                            Value into, Value intoIdx, Value pos) {
       auto rowType = rowTypeOf(valuesType);
       if (val.getType() != rowType) // exact: the value came from the input
-        val = buildComputeGeneric(b, l, rowType, val,
-                                  [](OpBuilder &, Location, ValueRange a) {
-                                    return a[0];
-                                  });
+        val = buildComputeGeneric(
+            b, l, rowType, val,
+            [](OpBuilder &, Location, ValueRange a) { return a[0]; });
       AxisSlice slice(b, valuesType.getShape(), axis, pos);
       Value nv = tensor::InsertSliceOp::create(b, l, val, into, slice.offsets,
                                                slice.sizes, slice.strides);
@@ -172,12 +171,12 @@ struct TopKLowering : OpConversionPattern<sinter::TopKOp> {
           Value prev = arith::SubIOp::create(
               b, l, iv, arith::ConstantIndexOp::create(b, l, 1));
           AxisSlice slice(b, valuesType.getShape(), axis, prev);
-          Value pv = tensor::ExtractSliceOp::create(
-              b, l, rowTypeOf(valuesType), iter[0], slice.offsets, slice.sizes,
-              slice.strides);
+          Value pv = tensor::ExtractSliceOp::create(b, l, rowTypeOf(valuesType),
+                                                    iter[0], slice.offsets,
+                                                    slice.sizes, slice.strides);
           Value pi = tensor::ExtractSliceOp::create(
-              b, l, rowTypeOf(indicesType), iter[1], slice.offsets,
-              slice.sizes, slice.strides);
+              b, l, rowTypeOf(indicesType), iter[1], slice.offsets, slice.sizes,
+              slice.strides);
           auto [val, idx] = buildArgSelect(b, l, x, axis, pv, pi, precedes);
           auto [nv, ni] = insertRound(b, l, val, idx, iter[0], iter[1], iv);
           scf::YieldOp::create(b, l, ValueRange{nv, ni});

@@ -92,10 +92,10 @@ FailureOr<ModelDesc> describeLoweredModel(ModuleOp module) {
     t.name = name ? name.str() : "#" + std::to_string(i);
     if (!type || !type.hasStaticShape() || !type.getLayout().isIdentity() ||
         !(t.dtype = dtypeOf(type.getElementType())))
-      return entry.emitError() << "argument #" << i << " ('" << t.name
-                               << "') of the forward has type "
-                               << entry.getArgumentTypes()[i]
-                               << ", which the runtime cannot pass",
+      return entry.emitError()
+                 << "argument #" << i << " ('" << t.name
+                 << "') of the forward has type " << entry.getArgumentTypes()[i]
+                 << ", which the runtime cannot pass",
              failure();
     t.shape.assign(type.getShape().begin(), type.getShape().end());
     (int64_t(i) < numInputs.getInt() ? desc.inputs : desc.outputs)
@@ -122,15 +122,14 @@ createTargetMachine(const CodegenOptions &options, std::string &error) {
       features += (features.empty() ? "" : ",") +
                   std::string(f.second ? "+" : "-") + f.first().str();
   }
-  llvm::CodeGenOptLevel level = options.optLevel == 0 ? llvm::CodeGenOptLevel::None
-                                : options.optLevel == 1
-                                    ? llvm::CodeGenOptLevel::Less
-                                : options.optLevel == 2
-                                    ? llvm::CodeGenOptLevel::Default
-                                    : llvm::CodeGenOptLevel::Aggressive;
-  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
-      triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_,
-      std::nullopt, level));
+  llvm::CodeGenOptLevel level =
+      options.optLevel == 0   ? llvm::CodeGenOptLevel::None
+      : options.optLevel == 1 ? llvm::CodeGenOptLevel::Less
+      : options.optLevel == 2 ? llvm::CodeGenOptLevel::Default
+                              : llvm::CodeGenOptLevel::Aggressive;
+  std::unique_ptr<llvm::TargetMachine> tm(
+      target->createTargetMachine(triple, cpu, features, llvm::TargetOptions(),
+                                  llvm::Reloc::PIC_, std::nullopt, level));
   if (!tm) {
     error = "cannot create an LLVM target machine for " + triple.str();
     return nullptr;
@@ -174,9 +173,10 @@ translateAndOptimize(ModuleOp module, llvm::LLVMContext &ctx,
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
-  llvm::OptimizationLevel level = options.optLevel == 1   ? llvm::OptimizationLevel::O1
-                                  : options.optLevel == 2 ? llvm::OptimizationLevel::O2
-                                                          : llvm::OptimizationLevel::O3;
+  llvm::OptimizationLevel level =
+      options.optLevel == 1   ? llvm::OptimizationLevel::O1
+      : options.optLevel == 2 ? llvm::OptimizationLevel::O2
+                              : llvm::OptimizationLevel::O3;
   llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(level);
   mpm.run(*llvmModule, mam);
   return llvmModule;

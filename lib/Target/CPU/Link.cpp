@@ -191,10 +191,21 @@ bool linkExecutable(const ModelDesc &model, llvm::ArrayRef<char> object,
     return false;
 
   std::string output = outputPath.str();
-  llvm::SmallVector<llvm::StringRef> args = {
-      *compiler, "-x", "c", "-O1", "-w", entryPath, "-x", "none", objPath,
-      options.runtimeLibrary, "-o", output, "-static-libstdc++",
-      "-static-libgcc", "-lm"};
+  llvm::SmallVector<llvm::StringRef> args = {*compiler,
+                                             "-x",
+                                             "c",
+                                             "-O1",
+                                             "-w",
+                                             entryPath,
+                                             "-x",
+                                             "none",
+                                             objPath,
+                                             options.runtimeLibrary,
+                                             "-o",
+                                             output,
+                                             "-static-libstdc++",
+                                             "-static-libgcc",
+                                             "-lm"};
   std::string execError;
   std::optional<llvm::StringRef> redirects[] = {std::nullopt, logPath, logPath};
   int rc = llvm::sys::ExecuteAndWait(*compiler, args, std::nullopt, redirects,
@@ -207,8 +218,9 @@ bool linkExecutable(const ModelDesc &model, llvm::ArrayRef<char> object,
     error = "linking the executable failed" +
             (execError.empty() ? "" : " (" + execError + ")") + ":\n  " +
             command + (log.empty() ? "" : "\n" + log) +
-            (options.keepTemps ? "" : "\n(rerun with --keep-temps to keep "
-                                      "the files)");
+            (options.keepTemps ? ""
+                               : "\n(rerun with --keep-temps to keep "
+                                 "the files)");
     return false;
   }
   return true;

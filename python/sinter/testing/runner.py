@@ -78,6 +78,11 @@ class Step:
             head = f"exit {self.rc}"
         detail = err or next((l for l in lines if any(m in l for m in CRASH_MARKERS)),
                              lines[0] if lines else "")
+        if detail.endswith(":"):  # "linking the executable failed:" and the like
+            cause = next((l for l in lines if "undefined reference" in l or
+                          "error:" in l and l.find(detail) < 0), None)
+            if cause:
+                detail += " " + cause
         return f"{head}: {detail[:300]}" if detail else head
 
     def command_line(self):

@@ -1,4 +1,5 @@
-//===- CPUTarget.h - the CPU target: x86-64 objects and executables -*- C++ -*-===//
+//===- CPUTarget.h - the CPU target: x86-64 objects and executables -*- C++
+//-*-===//
 //
 // The package phase of the CPU target. After the codegen pipeline
 // (sinter::buildCpuCodegenPipeline) the module is LLVM dialect; this file
