@@ -684,7 +684,8 @@ def Sinter_AttentionOp : Sinter_Op<"attention", [Pure, AttrSizedOperandSegments]
     `present_key`/`present_value`. Query head h reads KV head
     h / (q_heads / kv_heads). `mask` is bool (true = attend) or additive
     float, broadcast to [B, q_heads, S_q, S_kv] (S_kv includes the past).
-    With `is_causal`, query i attends to keys up to `i + S_kv - S_q`. The
+    With `is_causal`, query i attends to keys j <= i + P, where P is the
+    length of `past_key` (0 without a past), as ONNX's reference does. The
     scores are `scale * q k^T` (`scale` is explicit; ONNX's default
     1/sqrt(head_dim) is filled in by the importer), then `softcap > 0` applies
     `softcap * tanh(s / softcap)`, then the mask and causal bias are added and
