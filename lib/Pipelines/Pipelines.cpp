@@ -63,9 +63,32 @@ void buildGraphPipeline(OpPassManager &pm) {
   pm.addPass(createSymbolDCEPass());
 }
 
-void buildFusePipeline(OpPassManager &pm) {
-  // Intentionally empty: see the header.
-  (void)pm;
+void addFusePass(OpPassManager &pm, const FuseOptions &options,
+                 std::unique_ptr<Pass> pass) {
+  if (options.seenPasses)
+    options.seenPasses->push_back(pass->getArgument().str());
+  if (options.isPassEnabled(pass->getArgument()))
+    pm.addPass(std::move(pass));
+}
+
+void buildFusePipeline(OpPassManager &pm, const FuseOptions &options) {
+  if (!options.enabled)
+    return;
+  // The seed rewrites, each as addFusePass(pm, options, createXPass()).
+  addFusePass(pm, options, createFormLinearsPass());
+  addFusePass(pm, options, createFuseParallelLinearsPass());
+  // After parallel-linear fusion: gate and up may be halves of one split.
+  addFusePass(pm, options, createFuseGatedActivationPass());
+  addFusePass(pm, options, createLowerDepthwiseConv1dPass());
+}
+
+llvm::SmallVector<std::string> fusePassNames() {
+  OpPassManager pm;
+  llvm::SmallVector<std::string> names;
+  FuseOptions options;
+  options.seenPasses = &names;
+  buildFusePipeline(pm, options);
+  return names;
 }
 
 void buildLowerPipeline(OpPassManager &pm) {
@@ -124,14 +147,30 @@ void buildCpuCodegenPipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
+namespace {
+/// sinter-opt --pass-pipeline='builtin.module(sinter-fuse{disable-pass=A,B})'
+struct FusePipelineCLOptions
+    : public PassPipelineOptions<FusePipelineCLOptions> {
+  ListOption<std::string> disablePass{
+      *this, "disable-pass",
+      llvm::cl::desc("Fuse-phase passes (by argument) not to run")};
+};
+} // namespace
+
 void registerPipelines() {
   PassPipelineRegistration<>(
       "sinter-graph",
       "The graph phase: recognize compound ops, canonicalize, CSE",
       [](OpPassManager &pm) { buildGraphPipeline(pm); });
-  PassPipelineRegistration<>(
-      "sinter-fuse", "The fuse phase (empty until the seed rewrites land)",
-      [](OpPassManager &pm) { buildFusePipeline(pm); });
+  PassPipelineRegistration<FusePipelineCLOptions>(
+      "sinter-fuse",
+      "The fuse phase: the seed rewrites, then kernel formation",
+      [](OpPassManager &pm, const FusePipelineCLOptions &cl) {
+        FuseOptions options;
+        for (const std::string &name : cl.disablePass)
+          options.disabledPasses.insert(name);
+        buildFusePipeline(pm, options);
+      });
   PassPipelineRegistration<>(
       "sinter-lower",
       "The lower phase: linalg, bufferization, static memory plan",

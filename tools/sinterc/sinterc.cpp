@@ -12,6 +12,7 @@
 #include "sinter/Dialect/Graph/IR/GraphOps.h"
 #include "sinter/Dialect/Graph/Transforms/Passes.h"
 #include "sinter/Import/OnnxImporter.h"
+#include "sinter/Pipelines/KernelCount.h"
 #include "sinter/Pipelines/Pipelines.h"
 #include "sinter/Target/CPU/CPUTarget.h"
 
@@ -24,6 +25,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -34,13 +36,15 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <map>
+#include <optional>
+#include <vector>
 
 using namespace mlir;
 namespace cl = llvm::cl;
 
 static cl::OptionCategory sinterCat("Sinter options");
 
-static cl::opt<std::string> inputFile(cl::Positional, cl::Required,
+static cl::opt<std::string> inputFile(cl::Positional, cl::Optional,
                                       cl::desc("<model.onnx | model.onnxtxt | graph.mlir>"),
                                       cl::cat(sinterCat));
 static cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout, the default)"),
@@ -102,6 +106,21 @@ static cl::opt<std::string> reportFile(
     cl::desc("Write a JSON report of the compile: ops per kind after each "
              "phase, phases run, fusions taken or refused"),
     cl::value_desc("file.json"), cl::init(""), cl::cat(sinterCat));
+static cl::list<std::string> disablePasses(
+    "disable-pass",
+    cl::desc("Do not run this fuse-phase pass (by its argument, for example "
+             "sinter-fuse-parallel-linears); repeatable"),
+    cl::value_desc("name"), cl::cat(sinterCat));
+static cl::opt<bool> noFuse(
+    "no-fuse",
+    cl::desc("Run the fuse phase without any pass: every op stays its own "
+             "kernel"),
+    cl::init(false), cl::cat(sinterCat));
+static cl::opt<bool> printRemarks(
+    "remarks",
+    cl::desc("Also print the fuse phase's decisions (fusions taken or "
+             "refused) to stderr as remarks"),
+    cl::init(false), cl::cat(sinterCat));
 static cl::opt<bool> printWeights(
     "print-weights",
     cl::desc("Print every constant in full (by default tensors of more than "
@@ -114,10 +133,77 @@ static cl::opt<bool> listOps("list-onnx-ops",
 
 namespace {
 
+/// A location as people read it: the ONNX node name when there is one, then
+/// "file:line:col" when the line is known.
+std::string describeLoc(Location loc) {
+  std::string name, file;
+  loc->walk([&](Location l) {
+    if (auto n = dyn_cast<NameLoc>(l); n && name.empty())
+      name = n.getName().str();
+    if (auto f = dyn_cast<FileLineColLoc>(l); f && file.empty() &&
+                                              f.getLine() > 0)
+      file = (f.getFilename().str() + ":" + std::to_string(f.getLine()) +
+              ":" + std::to_string(f.getColumn()));
+    return WalkResult::advance();
+  });
+  if (!name.empty() && !file.empty())
+    return name + " (" + file + ")";
+  return name.empty() ? file : name;
+}
+
+/// One fuse-phase decision, parsed from a remark in the FusionRemarks.h form
+/// "<pass>: fused: <what>" or "<pass>: refused: <why>".
+struct FusionDecision {
+  std::string pass, decision, detail, location;
+  std::vector<std::pair<std::string, std::string>> involves; // op, location
+};
+
+/// Parses a FusionRemarks.h remark; nullopt for any other diagnostic.
+std::optional<FusionDecision> parseFusionRemark(Diagnostic &diag) {
+  if (diag.getSeverity() != DiagnosticSeverity::Remark)
+    return std::nullopt;
+  std::string msg = diag.str();
+  llvm::StringRef rest(msg);
+  auto [pass, afterPass] = rest.split(": ");
+  if (pass.empty() || pass.contains(' ') || afterPass.empty())
+    return std::nullopt;
+  FusionDecision d;
+  if (afterPass.consume_front("fused: "))
+    d.decision = "fused";
+  else if (afterPass.consume_front("refused: "))
+    d.decision = "refused";
+  else
+    return std::nullopt;
+  d.pass = pass.str();
+  d.detail = afterPass.str();
+  d.location = describeLoc(diag.getLocation());
+  for (Diagnostic &note : diag.getNotes()) {
+    std::string text = note.str();
+    llvm::StringRef t(text);
+    if (t.consume_front("involves: "))
+      d.involves.emplace_back(t.split(" ").first.str(),
+                              describeLoc(note.getLocation()));
+  }
+  return d;
+}
+
+/// Fusion decisions seen so far (collected for the report).
+std::vector<FusionDecision> &fusionDecisions() {
+  static std::vector<FusionDecision> decisions;
+  return decisions;
+}
+
 /// Prints "FILE: error: message" (FILE from the innermost file location) and
 /// attached notes; keeps errors readable for people who never saw MLIR.
+/// Fuse-phase decisions are collected for the report and printed only with
+/// --remarks.
 void installDiagnosticPrinter(MLIRContext &ctx) {
   ctx.getDiagEngine().registerHandler([](Diagnostic &diag) {
+    if (std::optional<FusionDecision> d = parseFusionRemark(diag)) {
+      fusionDecisions().push_back(std::move(*d));
+      if (!printRemarks)
+        return success();
+    }
     std::string where;
     diag.getLocation()->walk([&](Location loc) {
       if (auto f = dyn_cast<FileLineColLoc>(loc)) {
@@ -202,6 +288,78 @@ std::string defaultOutput(llvm::StringRef kind) {
   return "-";
 }
 
+/// `--report=-`: the report as a few readable lines.
+void printReportSummary(const llvm::json::Object &report,
+                        llvm::raw_ostream &os) {
+  auto str = [](const llvm::json::Value *v) {
+    return v && v->getAsString() ? v->getAsString()->str() : std::string();
+  };
+  os << "sinter report: " << str(report.get("model"));
+  if (const llvm::json::Value *t = report.get("target"))
+    os << " (target " << str(t) << ")";
+  os << "\n";
+  if (const llvm::json::Array *phases = report.getArray("phases")) {
+    os << "phases: ";
+    llvm::interleaveComma(*phases, os,
+                          [&](const llvm::json::Value &p) { os << str(&p); });
+    os << "\n";
+  }
+  if (const llvm::json::Object *k = report.getObject("kernels_per_forward")) {
+    std::optional<int64_t> before = k->getInteger("before_fuse");
+    std::optional<int64_t> after = k->getInteger("after_fuse");
+    if (before && after)
+      os << "kernels per forward: " << *before << " before fuse, " << *after
+         << " after (" << (*after - *before >= 0 ? "+" : "")
+         << (*after - *before) << ")\n";
+    else if (before)
+      os << "kernels per forward: " << *before << " (fuse phase not run)\n";
+  }
+  if (const llvm::json::Object *f = report.getObject("fuse")) {
+    if (f->getBoolean("enabled") == false)
+      os << "fuse phase: off (--no-fuse)\n";
+    else if (const llvm::json::Array *off = f->getArray("passes_disabled");
+             off && !off->empty()) {
+      os << "fuse passes disabled: ";
+      llvm::interleaveComma(*off, os,
+                            [&](const llvm::json::Value &p) { os << str(&p); });
+      os << "\n";
+    }
+  }
+  if (const llvm::json::Array *fusions = report.getArray("fusions")) {
+    int taken = 0;
+    for (const llvm::json::Value &v : *fusions)
+      if (str(v.getAsObject()->get("decision")) == "fused")
+        ++taken;
+    os << "fusions: " << taken << " taken, " << fusions->size() - taken
+       << " refused\n";
+    for (const llvm::json::Value &v : *fusions) {
+      const llvm::json::Object &o = *v.getAsObject();
+      os << "  " << (str(o.get("decision")) == "fused" ? "fused   " : "refused ")
+         << str(o.get("pass")) << ": " << str(o.get("detail"));
+      std::string loc = str(o.get("location"));
+      if (!loc.empty())
+        os << " [at " << loc << "]";
+      if (const llvm::json::Array *inv = o.getArray("involves");
+          inv && !inv->empty()) {
+        os << " (involves ";
+        llvm::interleaveComma(*inv, os, [&](const llvm::json::Value &i) {
+          os << str(i.getAsObject()->get("op"));
+        });
+        os << ")";
+      }
+      os << "\n";
+    }
+  }
+  if (const llvm::json::Object *p = report.getObject("pack_plan"))
+    os << "weight pack plan: " << p->getInteger("ops").value_or(0)
+       << " ops, " << p->getInteger("bytes_moved_at_load").value_or(0)
+       << " bytes moved at load time\n";
+  if (const llvm::json::Object *m = report.getObject("memory_plan"))
+    os << "memory plan: arena " << m->getInteger("arena_bytes").value_or(0)
+       << " bytes, " << m->getInteger("unplanned_allocs").value_or(0)
+       << " unplanned allocations\n";
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -210,8 +368,8 @@ int main(int argc, char **argv) {
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
   cl::HideUnrelatedOptions(sinterCat);
-  // Still accepted, documented by --help-hidden: MLIR's own IR-printing and
-  // pass-manager flags, useful when debugging a phase.
+  // MLIR's own IR-printing and pass-manager flags (--mlir-print-ir-after-all,
+  // ...) stay accepted though hidden from --help; docs/cli.md lists them.
   cl::ParseCommandLineOptions(
       argc, argv,
       "sinterc: compiles ONNX models to fused kernels and a driver program\n\n"
@@ -226,6 +384,10 @@ int main(int argc, char **argv) {
     for (const std::string &line : sinter::listSupportedOnnxOps())
       llvm::outs() << line << "\n";
     return 0;
+  }
+  if (inputFile.empty()) {
+    llvm::errs() << "sinterc: error: no input model given (see --help)\n";
+    return 1;
   }
 
   // What to produce: the IR of a phase (--compile-to, or --emit=graph), or
@@ -305,6 +467,23 @@ int main(int argc, char **argv) {
     }
   }
 
+  sinter::FuseOptions fuseOptions;
+  fuseOptions.enabled = !noFuse;
+  {
+    llvm::SmallVector<std::string> known = sinter::fusePassNames();
+    for (const std::string &name : disablePasses) {
+      if (!llvm::is_contained(known, name)) {
+        llvm::errs() << "sinterc: error: --disable-pass=" << name
+                     << ": no such fuse-phase pass (known: "
+                     << (known.empty() ? std::string("none yet")
+                                       : llvm::join(known, ", "))
+                     << ")\n";
+        return 1;
+      }
+      fuseOptions.disabledPasses.insert(name);
+    }
+  }
+
   DialectRegistry registry;
   registry.insert<sinter::SinterDialect, func::FuncDialect, arith::ArithDialect,
                   tensor::TensorDialect>();
@@ -356,16 +535,49 @@ int main(int argc, char **argv) {
   if (stopAfter >= sinter::Phase::Graph &&
       !runPhase(sinter::Phase::Graph, sinter::buildGraphPipeline))
     return 1;
-  if (stopAfter >= sinter::Phase::Fuse) {
-    if (!runPhase(sinter::Phase::Fuse, sinter::buildFusePipeline))
-      return 1;
-    report["fuse"] = llvm::json::Object{
-        {"status", "empty"},
-        {"note", "the fuse phase is an empty pipeline until the seed "
-                 "rewrites land (a later issue): every op is its own kernel"}};
+  // Kernels per forward before and after the fuse phase (KernelCount.h
+  // says what counts), and the weight-pack plan the fuse phase leaves.
+  llvm::json::Object kernels{{"counted", "ops of the forward that launch a "
+                                         "kernel: not constants, views, or "
+                                         "load-time ops on weights only"}};
+  std::optional<sinter::KernelCount> kernelsBefore, kernelsAfter;
+  if (stopAfter >= sinter::Phase::Graph) {
+    kernelsBefore = sinter::countKernels(*module);
+    kernels["before_fuse"] = kernelsBefore->kernels;
   }
-  // No fusion is considered yet, so none is taken or refused.
-  report["fusions"] = llvm::json::Array();
+  if (stopAfter >= sinter::Phase::Fuse) {
+    if (!runPhase(sinter::Phase::Fuse, [&](OpPassManager &pm) {
+          sinter::buildFusePipeline(pm, fuseOptions);
+        }))
+      return 1;
+    kernelsAfter = sinter::countKernels(*module);
+    kernels["after_fuse"] = kernelsAfter->kernels;
+    llvm::json::Array ran, disabled;
+    llvm::SmallVector<std::string> known = sinter::fusePassNames();
+    for (const std::string &name : known)
+      (fuseOptions.isPassEnabled(name) ? ran : disabled).push_back(name);
+    report["fuse"] = llvm::json::Object{{"enabled", fuseOptions.enabled},
+                                        {"passes_run", std::move(ran)},
+                                        {"passes_disabled", std::move(disabled)}};
+    report["pack_plan"] = llvm::json::Object{
+        {"ops", kernelsAfter->packOps},
+        {"bytes_moved_at_load", kernelsAfter->packBytes}};
+  }
+  report["kernels_per_forward"] = std::move(kernels);
+  {
+    llvm::json::Array fusions;
+    for (const FusionDecision &d : fusionDecisions()) {
+      llvm::json::Array involves;
+      for (const auto &[op, loc] : d.involves)
+        involves.push_back(llvm::json::Object{{"op", op}, {"location", loc}});
+      fusions.push_back(llvm::json::Object{{"pass", d.pass},
+                                           {"decision", d.decision},
+                                           {"detail", d.detail},
+                                           {"location", d.location},
+                                           {"involves", std::move(involves)}});
+    }
+    report["fusions"] = std::move(fusions);
+  }
 
   std::optional<sinter::cpu::ModelDesc> model;
   if (stopAfter >= sinter::Phase::Lower) {
@@ -389,6 +601,10 @@ int main(int argc, char **argv) {
     if (reportFile.empty())
       return true;
     report["phases"] = llvm::json::Array(phases);
+    if (reportFile == "-")
+      return writeOutput("-", [&](llvm::raw_ostream &os) {
+        printReportSummary(report, os);
+      });
     return writeOutput(reportFile, [&](llvm::raw_ostream &os) {
       os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report)))
          << "\n";

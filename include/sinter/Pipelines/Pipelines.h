@@ -21,7 +21,11 @@
 #define SINTER_PIPELINES_PIPELINES_H
 
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/ADT/StringSet.h"
+#include <memory>
+#include <string>
 #include <optional>
 
 namespace sinter {
@@ -38,9 +42,37 @@ bool isPhaseImplemented(Phase phase);
 /// graph phase: recognition of compound ops, canonicalization, CSE.
 void buildGraphPipeline(mlir::OpPassManager &pm);
 
-/// fuse phase: empty for now. The seed rewrites and kernel formation come
-/// in a later issue; until then every op is its own kernel.
-void buildFusePipeline(mlir::OpPassManager &pm);
+/// What the fuse phase runs: `sinterc --no-fuse` turns the whole phase off,
+/// `sinterc --disable-pass=NAME` (repeatable) one pass of it, named by its
+/// pass argument (for example `sinter-fuse-parallel-linears`).
+struct FuseOptions {
+  /// False: the fuse phase runs no pass at all (--no-fuse).
+  bool enabled = true;
+  /// Pass arguments of fuse-phase passes not to run (--disable-pass).
+  llvm::StringSet<> disabledPasses;
+  /// When set, addFusePass appends every pass argument it sees here, run or
+  /// not (fusePassNames uses it).
+  llvm::SmallVectorImpl<std::string> *seenPasses = nullptr;
+
+  bool isPassEnabled(llvm::StringRef passArg) const {
+    return enabled && !disabledPasses.contains(passArg);
+  }
+};
+
+/// Adds `pass` to `pm` unless `options` disables it (by its argument).
+/// Every fuse-phase pass is added through this, so that --disable-pass and
+/// --no-fuse reach it.
+void addFusePass(mlir::OpPassManager &pm, const FuseOptions &options,
+                 std::unique_ptr<mlir::Pass> pass);
+
+/// fuse phase: the seed rewrites (parallel linears, gated activation,
+/// depthwise conv1d), each through addFusePass, then kernel formation.
+void buildFusePipeline(mlir::OpPassManager &pm,
+                       const FuseOptions &options = {});
+
+/// The pass arguments of every pass the fuse phase can run (what
+/// --disable-pass accepts), in pipeline order.
+llvm::SmallVector<std::string> fusePassNames();
 
 /// lower phase (target independent): graph ops to linalg/tensor/arith/math,
 /// the forward renamed `sinter_forward` with read-only inputs, one-shot

@@ -37,8 +37,10 @@ struct ConvertGraphToLinalgPass
     sinter::populateElementwiseToLinalgPatterns(patterns);
     sinter::populateReductionToLinalgPatterns(patterns);
     sinter::populateLinearAlgebraToLinalgPatterns(patterns);
+    sinter::populateGatedLinearToLinalgPatterns(patterns);
     sinter::populateDataMovementToLinalgPatterns(patterns);
     sinter::populateLLMOpsToLinalgPatterns(patterns);
+    sinter::populatePackWeightsToLinalgPatterns(patterns);
     if (failed(applyFullConversion(getOperation(), target, std::move(patterns))))
       signalPassFailure();
   }

@@ -65,6 +65,12 @@ LEGALIZE = re.compile(r"failed to legalize (?:operation|unresolved materializati
                       r"(?: '([^']+)')?")
 
 
+# Refusals --freeze-input lifts: a shape-deciding input given at run time.
+NEEDS_CONSTANT = re.compile(r"known at compile time|must be (one-element|a one-element) "
+                            r"constant|would depend on runtime values")
+INT_TYPES = {2, 3, 4, 5, 6, 7, 9, 12, 13}  # ONNX uint/int/bool element types
+
+
 def normalize(message):
     """A short reason that groups equal messages of different tests."""
     m = re.search(r"unsupported operator (\S+)", message)
@@ -159,16 +165,36 @@ def _run_test(res, model_path, test_dir, sinterc, work, timeout):
     exe = os.path.join(work, "model")
     c = runner.compile_model(model_path, exe, sinterc, timeout)
     res["compile_seconds"] = round(c.seconds, 3)
-    if not c.ok:
+    # A shape-deciding input given at run time (Reshape's shape, ...) cannot
+    # compile to static shapes; such a test is compiled once per data set with
+    # its integer inputs frozen to that data set's values (--freeze-input) and
+    # counted as passed only if the remaining computation is right.
+    freeze = not c.ok and NEEDS_CONSTANT.search(c.stderr) is not None
+    if not c.ok and not freeze:
         _classify_compile_failure(res, c, model_path, sinterc, timeout)
         return
 
     for ds in _datasets(test_dir):
         ds_name = os.path.basename(ds)
+        frozen = set()
+        if freeze:
+            flags = []
+            for k, path in enumerate(_numbered(ds, "input")):
+                if k < len(in_infos) and in_infos[k].type.tensor_type.elem_type in INT_TYPES:
+                    flags.append(f"--freeze-input={in_infos[k].name}={path}")
+                    frozen.add(k)
+            exe = os.path.join(work, "model." + ds_name)
+            c = runner.compile_model(model_path, exe, sinterc, timeout, flags)
+            if not c.ok:
+                _classify_compile_failure(res, c, model_path, sinterc, timeout)
+                return
+            res["frozen_inputs"] = sorted(in_infos[k].name for k in frozen)
         inputs = {}
         for k, path in enumerate(_numbered(ds, "input")):
             if k >= len(in_infos):
                 break
+            if k in frozen:
+                continue
             info = in_infos[k]
             dtype = tensor_dtype(info)
             array = read_tensor(path)
@@ -197,12 +223,37 @@ def _run_test(res, model_path, test_dir, sinterc, work, timeout):
             if k < len(out_infos):
                 expected[out_infos[k].name] = read_tensor(path, dtypes[out_infos[k].name])
         problems = compare.compare_all(expected, actual)
+        if problems and _reference_agrees(model, test_dir, ds, in_infos, actual):
+            # Debian's test data is ONNX 1.12's; where onnx's current
+            # reference evaluator computes what Sinter computes and not the
+            # stored outputs, the data is stale. Still a failure, named so.
+            res.update(status="failed", kind="bad test data",
+                       reason=f"{ds_name}: the stored outputs disagree with onnx "
+                              f"{onnx.__version__}'s reference evaluator, which "
+                              "matches Sinter (" + "; ".join(problems[:1]) + ")")
+            return
         if problems:
             res.update(status="failed", kind="wrong answer",
                        reason=f"{ds_name}: " + "; ".join(problems[:3]),
                        command=r.command_line())
             return
     res["status"] = "passed"
+
+
+def _reference_agrees(model, test_dir, ds, in_infos, actual):
+    """Whether onnx.reference, on this data set's inputs, computes `actual`."""
+    try:
+        from onnx.reference import ReferenceEvaluator
+        feeds = {}
+        for k, path in enumerate(_numbered(ds, "input")):
+            if k < len(in_infos):
+                feeds[in_infos[k].name] = read_tensor(path, tensor_dtype(in_infos[k]))
+        outs = ReferenceEvaluator(model).run(None, feeds)
+    except Exception:  # the reference cannot run it: no verdict
+        return False
+    names = [o.name for o in model.graph.output]
+    ref = {n: np.asarray(v) for n, v in zip(names, outs)}
+    return not compare.compare_all(ref, actual)
 
 
 def _classify_compile_failure(res, c, model_path, sinterc, timeout):
@@ -360,6 +411,9 @@ def main(argv=None):
     print(f"conformance --target={args.target}: {len(results)} node tests from "
           f"{args.data} in {elapsed:.0f} s ({args.jobs} jobs)")
     print(f"  passed       {len(passed):4d}")
+    n_frozen = sum(1 for r in passed if r.get("frozen_inputs"))
+    if n_frozen:
+        print(f"    with shape inputs frozen to the test data {n_frozen:4d}")
     print(f"  failed       {len(failed):4d}")
     for kind in FAIL_KINDS:
         if kinds[kind]:

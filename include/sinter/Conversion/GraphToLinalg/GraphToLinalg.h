@@ -19,9 +19,13 @@ void populateElementwiseToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populateReductionToLinalgPatterns(mlir::RewritePatternSet &patterns);
 /// matmul, linear, conv.
 void populateLinearAlgebraToLinalgPatterns(mlir::RewritePatternSet &patterns);
+/// gated_linear: one contraction with the gated product formed on load.
+void populateGatedLinearToLinalgPatterns(mlir::RewritePatternSet &patterns);
 /// transpose, expand, reverse, split, pad, trilu, gather*, scatter*,
 /// tensor_scatter.
 void populateDataMovementToLinalgPatterns(mlir::RewritePatternSet &patterns);
+/// pack_weights: the weight-pack plan, computed by the forward (CPU).
+void populatePackWeightsToLinalgPatterns(mlir::RewritePatternSet &patterns);
 /// attention, rotary_embedding, linear_attention, causal_conv_with_state.
 void populateLLMOpsToLinalgPatterns(mlir::RewritePatternSet &patterns);
 

@@ -9,6 +9,7 @@
 #include "sinter/Dialect/Graph/IR/ShapeInference.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
@@ -239,6 +240,27 @@ LogicalResult LinearOp::verify() {
   return expectShape(*this, getResult(), *out);
 }
 
+LogicalResult GatedLinearOp::verify() {
+  // (C1) gate and up are one type: the product is taken without broadcasting.
+  if (getGate().getType() != getUp().getType())
+    return emitOpError() << "gate type " << getGate().getType()
+                         << " differs from up type " << getUp().getType();
+  // (C2) the rest is linear(gate, weight, bias)'s contract.
+  std::string why;
+  FailureOr<Shape> out =
+      shape::linear(dims(getGate()), dims(getWeight()), optDims(getBias()), why);
+  if (failed(out))
+    return emitOpError() << why;
+  if (failed(sameElementType(*this, getGate(), getWeight(), "gate", "weight")))
+    return failure();
+  if (getBias() &&
+      failed(sameElementType(*this, getGate(), getBias(), "gate", "bias")))
+    return failure();
+  if (failed(sameElementType(*this, getGate(), getResult(), "gate", "result")))
+    return failure();
+  return expectShape(*this, getResult(), *out);
+}
+
 LogicalResult ConvOp::verify() {
   std::string why;
   FailureOr<Shape> out =
@@ -302,6 +324,53 @@ LogicalResult SplitOp::verify() {
                            ("result #" + llvm::Twine(i)).str())))
       return failure();
   }
+  return success();
+}
+
+LogicalResult PackWeightsOp::verify() {
+  size_t n = getSources().size();
+  if (n == 0)
+    return emitOpError("needs at least one source");
+  if (getOffsets().size() != n || getTranspose().size() != n)
+    return emitOpError() << "has " << n << " sources but "
+                         << getOffsets().size() << " offsets and "
+                         << getTranspose().size() << " transpose flags";
+  ArrayRef<int64_t> res = dims(getResult());
+  int64_t rank = res.size(), axis = getAxis();
+  if (axis < 0 || axis >= rank)
+    return emitOpError() << "axis " << axis << " is out of range for rank "
+                         << rank;
+  int64_t offset = 0;
+  for (auto [i, src] : llvm::enumerate(getSources())) {
+    // The plan is applied when the weights are loaded: nothing computed by
+    // the forward may feed it.
+    if (!matchPattern(src, m_Constant()))
+      return emitOpError() << "source #" << i << " is not a constant";
+    if (failed(sameElementType(*this, src, getResult(), "source", "result")))
+      return failure();
+    Shape s(dims(src));
+    if (getTranspose()[i]) {
+      if (s.size() != 2)
+        return emitOpError() << "source #" << i << " " << shape::str(s)
+                             << " is transposed but is not 2-D";
+      std::swap(s[0], s[1]);
+    }
+    if (int64_t(s.size()) != rank)
+      return emitOpError() << "source #" << i << " " << shape::str(s)
+                           << " does not have the result's rank " << rank;
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis && s[d] != res[d])
+        return emitOpError() << "source #" << i << " " << shape::str(s)
+                             << " differs from the result "
+                             << shape::str(res) << " off the axis";
+    if (getOffsets()[i] != offset)
+      return emitOpError() << "offset #" << i << " is " << getOffsets()[i]
+                           << ", the sources before it end at " << offset;
+    offset += s[axis];
+  }
+  if (offset != res[axis])
+    return emitOpError() << "sources add up to " << offset << " along axis "
+                         << axis << " but the result has " << res[axis];
   return success();
 }
 

@@ -111,6 +111,20 @@ def Sinter_CacheModeEnum : I32EnumAttr<"CacheMode",
 def Sinter_CacheModeAttr : EnumAttr<Sinter_Dialect, Sinter_CacheModeEnum,
     "cache_mode">;
 
+def Sinter_GatedSilu : I32EnumAttrCase<"silu", 0>;
+def Sinter_GatedGelu : I32EnumAttrCase<"gelu", 1>;
+def Sinter_GatedGeluTanh : I32EnumAttrCase<"gelu_tanh", 2>;
+def Sinter_GatedRelu : I32EnumAttrCase<"relu", 3>;
+def Sinter_GatedActivationEnum : I32EnumAttr<"GatedActivation",
+    "the activation a gated linear applies to its gate operand",
+    [Sinter_GatedSilu, Sinter_GatedGelu, Sinter_GatedGeluTanh,
+     Sinter_GatedRelu]> {
+  let cppNamespace = "::sinter";
+  let genSpecializedAttr = 0;
+}
+def Sinter_GatedActivationAttr : EnumAttr<Sinter_Dialect,
+    Sinter_GatedActivationEnum, "gated_activation">;
+
 //===----------------------------------------------------------------------===//
 // Traits implemented in C++ (GraphOps.h), shared by op families.
 //===----------------------------------------------------------------------===//

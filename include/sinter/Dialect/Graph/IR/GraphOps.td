@@ -444,6 +444,34 @@ def Sinter_LinearOp : Sinter_Op<"linear", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Sinter_GatedLinearOp : Sinter_Op<"gated_linear", [Pure]> {
+  let summary = "linear of act(gate) * up, the product formed as it is loaded";
+  let description = [{
+    `y[..., n] = sum_k act(gate[..., k]) * up[..., k] * weight[n, k] + bias[n]`
+    with `act` one of silu, gelu (erf form), gelu_tanh (tanh approximation)
+    and relu. The SwiGLU/GeGLU MLP's down projection, formed by
+    `sinter-fuse-gated-activation`: the lowering computes `act(gate) * up`
+    inside the contraction (a prologue of the operand load), so no tensor of
+    the gated product exists. `gate` and `up` have one type [..., I]; the
+    weight is [N, I] as for `sinter.linear`; the optional bias is [N].
+    f16/bf16 compute in f32 throughout and round once.
+
+    Example:
+    ```mlir
+    %y = sinter.gated_linear %g, %u, %w {activation = #sinter<gated_activation silu>} : (tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<64x16xf32>) -> tensor<1x4x64xf32>
+    ```
+  }];
+  let arguments = (ins Sinter_FloatTensor:$gate, Sinter_FloatTensor:$up,
+                       Sinter_FloatTensor:$weight,
+                       Optional<Sinter_FloatTensor>:$bias,
+                       Sinter_GatedActivationAttr:$activation);
+  let results = (outs Sinter_FloatTensor:$result);
+  let assemblyFormat = [{
+    $gate `,` $up `,` $weight (`bias` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def Sinter_ConvOp : Sinter_Op<"conv", [Pure]> {
   let summary = "grouped N-D convolution (1-D to 3-D), channels first";
   let description = [{
@@ -537,6 +565,31 @@ def Sinter_SplitOp : Sinter_Op<"split", [Pure]> {
                        DenseI64ArrayAttr:$sizes);
   let results = (outs Variadic<Sinter_Tensor>:$results);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Sinter_PackWeightsOp : Sinter_Op<"pack_weights", [Pure]> {
+  let summary = "a weight-pack plan: constants laid out into one weight";
+  let description = [{
+    The result is the concatenation along `axis` of the sources, source i
+    first transposed (2-D, dims swapped) when `transpose[i]` is set; it
+    starts at `offsets[i]` along `axis`. Every source must be a constant:
+    the op is a plan applied to the weights once, when they are loaded,
+    not a computation of the forward. Fusion passes emit it for weights
+    whose data the compiler must not read (external-data initializers,
+    `DenseResourceElementsAttr`); inline constants are folded at compile
+    time instead. Layout changes a kernel wants (a transpose) use it too,
+    with one source. See "Weight-pack plan" in docs/architecture.md.
+
+    Example:
+    ```mlir
+    %w = sinter.pack_weights %q, %k {axis = 0 : i64, offsets = array<i64: 0, 8>, transpose = array<i1: false, true>} : (tensor<8x4xf32>, tensor<4x2xf32>) -> tensor<10x4xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Sinter_Tensor>:$sources, Sinter_I64Attr:$axis,
+                       DenseI64ArrayAttr:$offsets, DenseBoolArrayAttr:$transpose);
+  let results = (outs Sinter_Tensor:$result);
+  let assemblyFormat = "$sources attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 
