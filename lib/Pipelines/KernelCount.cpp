@@ -106,9 +106,7 @@ KernelCount countKernels(ModuleOp module) {
             !loadTime.contains(v))
           chains.unionSets(op, def);
     }
-    for (auto it = chains.begin(), e = chains.end(); it != e; ++it)
-      if ((*it)->isLeader())
-        ++count.kernels;
+    count.kernels += chains.getNumClasses();
   }
   return count;
 }

@@ -310,7 +310,9 @@ void printReportSummary(const llvm::json::Object &report,
     if (before && after)
       os << "kernels per forward: " << *before << " before fuse, " << *after
          << " after (" << (*after - *before >= 0 ? "+" : "")
-         << (*after - *before) << ")\n";
+         << (*after - *before) << "); ops "
+         << k->getInteger("ops_before_fuse").value_or(0) << " -> "
+         << k->getInteger("ops_after_fuse").value_or(0) << "\n";
     else if (before)
       os << "kernels per forward: " << *before << " (fuse phase not run)\n";
   }
@@ -537,13 +539,15 @@ int main(int argc, char **argv) {
     return 1;
   // Kernels per forward before and after the fuse phase (KernelCount.h
   // says what counts), and the weight-pack plan the fuse phase leaves.
-  llvm::json::Object kernels{{"counted", "ops of the forward that launch a "
-                                         "kernel: not constants, views, or "
-                                         "load-time ops on weights only"}};
+  llvm::json::Object kernels{
+      {"counted", "ops of the forward that launch a kernel (not constants, "
+                  "views, the weight-pack plan); a connected chain of "
+                  "elementwise ops is one kernel; ops_* count every op"}};
   std::optional<sinter::KernelCount> kernelsBefore, kernelsAfter;
   if (stopAfter >= sinter::Phase::Graph) {
     kernelsBefore = sinter::countKernels(*module);
     kernels["before_fuse"] = kernelsBefore->kernels;
+    kernels["ops_before_fuse"] = kernelsBefore->ops;
   }
   if (stopAfter >= sinter::Phase::Fuse) {
     if (!runPhase(sinter::Phase::Fuse, [&](OpPassManager &pm) {
@@ -552,6 +556,7 @@ int main(int argc, char **argv) {
       return 1;
     kernelsAfter = sinter::countKernels(*module);
     kernels["after_fuse"] = kernelsAfter->kernels;
+    kernels["ops_after_fuse"] = kernelsAfter->ops;
     llvm::json::Array ran, disabled;
     llvm::SmallVector<std::string> known = sinter::fusePassNames();
     for (const std::string &name : known)

@@ -1316,3 +1316,35 @@ func.func @causal_conv_present_state_shape(%x: tensor<1x8x1xf32>, %w: tensor<8x1
   %0:2 = sinter.causal_conv_with_state %x, %w : (tensor<1x8x1xf32>, tensor<8x1x4xf32>) -> (tensor<1x8x1xf32>, tensor<1x8x4xf32>)
   return
 }
+
+// -----
+
+func.func @gated_linear_broadcast(%g: tensor<2x16xf32>, %u: tensor<1x16xf32>, %w: tensor<8x16xf32>) {
+  // expected-error @+1 {{'sinter.gated_linear' op gate type 'tensor<2x16xf32>' differs from up type 'tensor<1x16xf32>'}}
+  %0 = sinter.gated_linear %g, %u, %w {activation = #sinter<gated_activation silu>} : (tensor<2x16xf32>, tensor<1x16xf32>, tensor<8x16xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @gated_linear_features(%g: tensor<2x16xf32>, %u: tensor<2x16xf32>, %w: tensor<8x12xf32>) {
+  // expected-error @+1 {{'sinter.gated_linear' op input features 16 do not match weight [8,12] ([out_features, in_features])}}
+  %0 = sinter.gated_linear %g, %u, %w {activation = #sinter<gated_activation relu>} : (tensor<2x16xf32>, tensor<2x16xf32>, tensor<8x12xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @gated_linear_weight_type(%g: tensor<2x16xbf16>, %u: tensor<2x16xbf16>, %w: tensor<8x16xf32>) {
+  // expected-error @+1 {{'sinter.gated_linear' op gate element type 'bf16' differs from weight element type 'f32'}}
+  %0 = sinter.gated_linear %g, %u, %w {activation = #sinter<gated_activation gelu>} : (tensor<2x16xbf16>, tensor<2x16xbf16>, tensor<8x16xf32>) -> tensor<2x8xbf16>
+  return
+}
+
+// -----
+
+func.func @gated_linear_result_shape(%g: tensor<2x16xf32>, %u: tensor<2x16xf32>, %w: tensor<8x16xf32>, %b: tensor<8xf32>) {
+  // expected-error @+1 {{'sinter.gated_linear' op result shape [2,16] does not match the expected [2,8]}}
+  %0 = sinter.gated_linear %g, %u, %w bias %b {activation = #sinter<gated_activation gelu_tanh>} : (tensor<2x16xf32>, tensor<2x16xf32>, tensor<8x16xf32>, tensor<8xf32>) -> tensor<2x16xf32>
+  return
+}

@@ -369,3 +369,13 @@ func.func @causal_conv_with_state(%x: tensor<1x8x1xf32>, %w: tensor<8x1x4xf32>,
   %3:2 = sinter.causal_conv_with_state %x, %w bias %b state %s : (tensor<1x8x1xf32>, tensor<8x1x4xf32>, tensor<8xf32>, tensor<1x8x3xf32>) -> (tensor<1x8x1xf32>, tensor<1x8x3xf32>)
   return
 }
+
+// CHECK-LABEL: func.func @gated_linear
+// CHECK-SAME: (%[[G:.+]]: tensor<1x4x16xbf16>, %[[U:.+]]: tensor<1x4x16xbf16>, %[[W:.+]]: tensor<64x16xbf16>, %[[B:.+]]: tensor<64xbf16>)
+func.func @gated_linear(%g: tensor<1x4x16xbf16>, %u: tensor<1x4x16xbf16>, %w: tensor<64x16xbf16>, %b: tensor<64xbf16>) {
+  // CHECK: sinter.gated_linear %[[G]], %[[U]], %[[W]] {activation = #sinter<gated_activation silu>} : (tensor<1x4x16xbf16>, tensor<1x4x16xbf16>, tensor<64x16xbf16>) -> tensor<1x4x64xbf16>
+  // CHECK: sinter.gated_linear %[[G]], %[[U]], %[[W]] bias %[[B]] {activation = #sinter<gated_activation gelu_tanh>} : (tensor<1x4x16xbf16>, tensor<1x4x16xbf16>, tensor<64x16xbf16>, tensor<64xbf16>) -> tensor<1x4x64xbf16>
+  %0 = sinter.gated_linear %g, %u, %w {activation = #sinter<gated_activation silu>} : (tensor<1x4x16xbf16>, tensor<1x4x16xbf16>, tensor<64x16xbf16>) -> tensor<1x4x64xbf16>
+  %1 = sinter.gated_linear %g, %u, %w bias %b {activation = #sinter<gated_activation gelu_tanh>} : (tensor<1x4x16xbf16>, tensor<1x4x16xbf16>, tensor<64x16xbf16>, tensor<64xbf16>) -> tensor<1x4x64xbf16>
+  return
+}
