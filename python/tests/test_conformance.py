@@ -1,7 +1,8 @@
 """The conformance harness itself (python/sinter/testing/conformance.py), on
 a few real ONNX node tests copied to a scratch data folder: a passing test
-passes, a corrupted expected output is a wrong answer (never unsupported), a
-refusal is unsupported, and --check catches a regression. The full run over
+passes, a corrupted expected output is a wrong answer (never unsupported) or,
+where onnx's reference evaluator sides with Sinter, bad test data (still a
+failure), a refusal is unsupported, and --check catches a regression. The full run over
 every node test is scripts/test's conformance layer."""
 
 import os
@@ -44,7 +45,10 @@ def run(capsys, *args):
     return rc, capsys.readouterr().out
 
 
-def test_classification(data, tmp_path, capsys):
+def test_classification(data, tmp_path, capsys, monkeypatch):
+    # The oracle cross-check is what would call the corrupted output stale
+    # data; without it the mismatch must be a wrong answer.
+    monkeypatch.setattr(conformance, "_reference_agrees", lambda *a: False)
     js = tmp_path / "r.json"
     rc, out = run(capsys, "--data", str(data), "--json", str(js), "--expect-file", "")
     assert rc == 0
@@ -57,6 +61,16 @@ def test_classification(data, tmp_path, capsys):
     assert res["test_relu_wrong"]["kind"] == "wrong answer"
     assert res[UNSUPPORTED]["status"] == "unsupported"
     assert "MatMulInteger" in res[UNSUPPORTED]["reason"]
+
+
+def test_stale_data_is_a_failure_named_so(data, tmp_path, capsys):
+    js = tmp_path / "r.json"
+    rc, out = run(capsys, "--data", str(data), "--json", str(js), "--expect-file", "")
+    assert out.strip().splitlines()[-1] == "1 passed, 1 failed"
+    res = {r["test"]: r for r in json.loads(js.read_text())["results"]}
+    assert res["test_relu_wrong"]["status"] == "failed"
+    assert res["test_relu_wrong"]["kind"] == "bad test data"
+    assert "reference evaluator" in res["test_relu_wrong"]["reason"]
 
 
 def test_check_fails_on_a_regression(data, tmp_path, capsys):

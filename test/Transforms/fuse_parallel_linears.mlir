@@ -90,6 +90,43 @@ func.func @through_shared_reshape(%x: tensor<2x3x4xf32>) -> (tensor<6x3xf32>, te
 
 // -----
 
+// One piece reads x, the others a reshape of it with the same K: one linear
+// over x, the slices reshaped back; the now unused reshape is gone.
+// CHECK-LABEL: func.func @through_different_reshapes
+// CHECK-SAME: (%[[X:.+]]: tensor<1x3x4xf32>)
+// CHECK: %[[Y:.+]] = sinter.linear %[[X]], %{{.+}} : (tensor<1x3x4xf32>, tensor<5x4xf32>) -> tensor<1x3x5xf32>
+// CHECK: %[[S:.+]]:2 = sinter.split %[[Y]] {axis = 2 : i64, sizes = array<i64: 3, 2>}
+// CHECK: %[[R:.+]] = tensor.collapse_shape %[[S]]#1 {{\[}}[0, 1], [2]] : tensor<1x3x2xf32> into tensor<3x2xf32>
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: return %[[S]]#0, %[[R]]
+// REMARK: remark: sinter-fuse-parallel-linears: fused: 2 linears of widths [3, 2]
+func.func @through_different_reshapes(%x: tensor<1x3x4xf32>) -> (tensor<1x3x3xf32>, tensor<3x2xf32>) {
+  %w1 = arith.constant dense<1.0> : tensor<3x4xf32>
+  %a = sinter.linear %x, %w1 : (tensor<1x3x4xf32>, tensor<3x4xf32>) -> tensor<1x3x3xf32>
+  %r = tensor.collapse_shape %x [[0, 1], [2]] : tensor<1x3x4xf32> into tensor<3x4xf32>
+  %w2 = arith.constant dense<2.0> : tensor<2x4xf32>
+  %b = sinter.linear %r, %w2 : (tensor<3x4xf32>, tensor<2x4xf32>) -> tensor<3x2xf32>
+  return %a, %b : tensor<1x3x3xf32>, tensor<3x2xf32>
+}
+
+// -----
+
+// Same dtype and K, but one input went through f16 and back: other values.
+// CHECK-LABEL: func.func @refuse_other_casts
+// CHECK-NOT: sinter.split
+// REMARK: remark: sinter-fuse-parallel-linears: refused: input tensor<2x4xf32> is reached through other casts than the tensor<2x4xf32> of the 1 other linear reading the same activation
+// REMARK: remark: sinter-fuse-parallel-linears: refused: input tensor<2x4xf32> is reached through other casts
+func.func @refuse_other_casts(%x: tensor<2x4xf32>) -> (tensor<2x2xf32>, tensor<2x2xf32>) {
+  %w = arith.constant dense<1.0> : tensor<2x4xf32>
+  %a = sinter.linear %x, %w : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x2xf32>
+  %h = sinter.cast %x : (tensor<2x4xf32>) -> tensor<2x4xf16>
+  %f = sinter.cast %h : (tensor<2x4xf16>) -> tensor<2x4xf32>
+  %b = sinter.linear %f, %w : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x2xf32>
+  return %a, %b : tensor<2x2xf32>, tensor<2x2xf32>
+}
+
+// -----
+
 // External-data weights (resources) are not read: the fused weight is a
 // pack plan over the sources; an inline piece joins the plan as a source.
 // CHECK-LABEL: func.func @external_weights_pack_plan

@@ -46,8 +46,8 @@ Value activation(OpBuilder &b, Location loc, sinter::GatedActivation act,
       inner = math::TanhOp::create(
           b, loc, mul(b, loc, cstLike(b, loc, x, std::sqrt(2.0 / M_PI)), s));
     } else {
-      inner = math::ErfOp::create(b, loc,
-                                  mul(b, loc, x, cstLike(b, loc, x, M_SQRT1_2)));
+      inner = math::ErfOp::create(
+          b, loc, mul(b, loc, x, cstLike(b, loc, x, M_SQRT1_2)));
     }
     Value half = mul(b, loc, cstLike(b, loc, x, 0.5), x);
     return mul(b, loc, half, add(b, loc, cstLike(b, loc, x, 1), inner));

@@ -41,8 +41,8 @@ struct MatMulToLinear : OpRewritePattern<MatMulOp> {
     std::string why;
     FailureOr<shape::Shape> out =
         shape::linear(xt.getShape(), outIn.getShape(), std::nullopt, why);
-    if (failed(out) ||
-        ArrayRef<int64_t>(*out) != cast<RankedTensorType>(op.getType()).getShape())
+    if (failed(out) || ArrayRef<int64_t>(*out) !=
+                           cast<RankedTensorType>(op.getType()).getShape())
       return rewriter.notifyMatchFailure(op, "not a linear's shape");
     src->transposed = !src->transposed;
     rewriter.setInsertionPoint(op);
@@ -64,9 +64,9 @@ struct FoldLinearWeightTranspose : OpRewritePattern<LinearOp> {
     if (failed(src))
       return rewriter.notifyMatchFailure(op, "weight is not a constant");
     rewriter.setInsertionPoint(op);
-    Value w = buildPack(rewriter, op.getLoc(),
-                        cast<RankedTensorType>(op.getWeight().getType()),
-                        {*src}, 0);
+    Value w =
+        buildPack(rewriter, op.getLoc(),
+                  cast<RankedTensorType>(op.getWeight().getType()), {*src}, 0);
     rewriter.modifyOpInPlace(op, [&] { op.getWeightMutable().assign(w); });
     return success();
   }

@@ -77,12 +77,12 @@ std::string typeStr(Type t) {
 
 /// Why `act(gate) * up` (the product `mul`) cannot fold into a linear, or
 /// the empty string when it can; `down` is then that linear.
-std::string whyNot(MulOp mul, const Activation &act, Value up,
-                   LinearOp &down) {
+std::string whyNot(MulOp mul, const Activation &act, Value up, LinearOp &down) {
   Value product = mul.getResult();
   if (!product.hasOneUse())
     return "the gated product has " +
-           std::to_string(std::distance(product.use_begin(), product.use_end())) +
+           std::to_string(
+               std::distance(product.use_begin(), product.use_end())) +
            " users; only a single linear can load it";
   OpOperand &use = *product.use_begin();
   down = dyn_cast<LinearOp>(use.getOwner());

@@ -15,7 +15,9 @@
 #include "sinter/Dialect/Graph/Transforms/FusionRemarks.h"
 #include "sinter/Dialect/Graph/Transforms/Passes.h"
 
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/MapVector.h"
 
@@ -66,13 +68,59 @@ std::string mismatch(Value mine, Value theirs, size_t theirCount) {
                        " other linear" + (theirCount == 1 ? "" : "s") +
                        " reading the same activation";
   if (a.getElementType() != b.getElementType())
-    return "dtypes differ: input is " + typeStr(a.getElementType()) +
-           ", not " + typeStr(b.getElementType()) + others;
+    return "dtypes differ: input is " + typeStr(a.getElementType()) + ", not " +
+           typeStr(b.getElementType()) + others;
   if (a.getShape().back() != b.getShape().back())
     return "K differs: " + std::to_string(a.getShape().back()) + ", not " +
            std::to_string(b.getShape().back()) + others;
-  return "input " + typeStr(a) + " is reached through another cast or "
-         "reshape than the " + typeStr(b) + others;
+  return "input " + typeStr(a) + " is reached through other casts than the " +
+         typeStr(b) + others;
+}
+
+/// The element types along the casts from `v` back to its root activation.
+SmallVector<Type> castChain(Value v) {
+  SmallVector<Type> chain;
+  while (Operation *def = v.getDefiningOp()) {
+    if (isa<CastOp>(def))
+      chain.push_back(getElementTypeOrSelf(v));
+    else if (!isa<tensor::ReshapeOp, tensor::ExpandShapeOp,
+                  tensor::CollapseShapeOp>(def))
+      break;
+    v = def->getOperand(0);
+  }
+  return chain;
+}
+
+/// Whether two inputs (of one root) hold the same rows of K elements: the
+/// same casts, the same K; reshapes only regroup whole rows.
+bool sameView(Value a, Value b) {
+  if (a == b)
+    return true;
+  RankedTensorType ta = tensorType(a), tb = tensorType(b);
+  return ta.getElementType() == tb.getElementType() &&
+         ta.getShape().back() == tb.getShape().back() &&
+         castChain(a) == castChain(b);
+}
+
+/// `v` reshaped to `shape` (same element count), as the importer does it.
+Value reshape(RewriterBase &rewriter, Location loc, Value v,
+              ArrayRef<int64_t> shape) {
+  RankedTensorType src = tensorType(v);
+  if (src.getShape() == shape)
+    return v;
+  auto dst = RankedTensorType::get(shape, src.getElementType());
+  if (dst.getRank() < src.getRank()) {
+    if (auto re = getReassociationIndicesForCollapse(src.getShape(), shape))
+      return tensor::CollapseShapeOp::create(rewriter, loc, dst, v, *re);
+  } else if (dst.getRank() > src.getRank()) {
+    if (auto re = getReassociationIndicesForCollapse(shape, src.getShape()))
+      return tensor::ExpandShapeOp::create(rewriter, loc, dst, v, *re);
+  }
+  auto shapeTy =
+      RankedTensorType::get({int64_t(shape.size())}, rewriter.getI64Type());
+  Value s = arith::ConstantOp::create(
+      rewriter, loc, shapeTy, DenseIntElementsAttr::get(shapeTy, shape));
+  return tensor::ReshapeOp::create(rewriter, loc, dst, v, s);
 }
 
 void eraseIfDead(RewriterBase &rewriter, Value v) {
@@ -98,6 +146,7 @@ void fuse(RewriterBase &rewriter, ArrayRef<Piece> pieces) {
     locs.push_back(p.op.getLoc());
   Location loc = rewriter.getFusedLoc(locs);
 
+  // Pieces are in program order: the first one's input dominates `first`.
   Value input = pieces.front().op.getInput();
   RankedTensorType inTy = tensorType(input);
   Type elt = inTy.getElementType();
@@ -112,8 +161,8 @@ void fuse(RewriterBase &rewriter, ArrayRef<Piece> pieces) {
   auto wTy = RankedTensorType::get({total, k}, elt);
   Value w = buildPack(rewriter, loc, wTy, weights, 0);
   int64_t bytes = byteSize(wTy);
-  bool allInline = llvm::all_of(
-      weights, [](const WeightSource &s) { return s.isInline(); });
+  bool allInline =
+      llvm::all_of(weights, [](const WeightSource &s) { return s.isInline(); });
 
   // Missing biases are zeros: the sum of a slice is unchanged.
   Value bias;
@@ -162,12 +211,15 @@ void fuse(RewriterBase &rewriter, ArrayRef<Piece> pieces) {
   auto fused = LinearOp::create(
       rewriter, loc, RankedTensorType::get(outShape, elt), input, w, bias);
   SmallVector<Type> types;
-  for (const Piece &p : pieces)
-    types.push_back(p.op.getType());
-  auto split = SplitOp::create(
-      rewriter, loc, types, fused,
-      rewriter.getI64IntegerAttr(int64_t(outShape.size()) - 1),
-      rewriter.getDenseI64ArrayAttr(widths));
+  for (const Piece &p : pieces) {
+    outShape.back() = p.width;
+    types.push_back(RankedTensorType::get(outShape, elt));
+  }
+  outShape.back() = total;
+  auto split =
+      SplitOp::create(rewriter, loc, types, fused,
+                      rewriter.getI64IntegerAttr(int64_t(outShape.size()) - 1),
+                      rewriter.getDenseI64ArrayAttr(widths));
 
   std::string widthList;
   llvm::raw_string_ostream os(widthList);
@@ -186,11 +238,17 @@ void fuse(RewriterBase &rewriter, ArrayRef<Piece> pieces) {
               involved);
 
   for (auto [p, r] : llvm::zip_equal(pieces, split.getResults())) {
-    Value oldW = p.op.getWeight(), oldB = p.op.getBias();
-    rewriter.replaceOp(p.op, r);
+    Value oldW = p.op.getWeight(), oldB = p.op.getBias(),
+          oldIn = p.op.getInput();
+    // A piece that read another reshape of the activation gets its slice
+    // in its own shape.
+    rewriter.setInsertionPointAfter(split);
+    rewriter.replaceOp(
+        p.op, reshape(rewriter, p.op.getLoc(), r, p.op.getType().getShape()));
     eraseIfDead(rewriter, oldW);
     if (oldB)
       eraseIfDead(rewriter, oldB);
+    eraseIfDead(rewriter, oldIn);
   }
 }
 
@@ -209,12 +267,19 @@ void processGroup(RewriterBase &rewriter, ArrayRef<LinearOp> group) {
     candidates.push_back(
         {op, *w, tensorType(op.getWeight()).getShape().front()});
   }
-  // Linears reading one value (the graph phase CSEs identical casts and
-  // reshapes) are fusable together; after CSE, any other reader differs in
-  // dtype, K or shape.
+  // Linears whose inputs are one activation seen through the same casts
+  // (reshapes aside: a linear acts on the last dimension only, so a slice
+  // of the fused output is reshaped instead) fuse together.
   llvm::MapVector<Value, SmallVector<Piece>> classes;
-  for (const Piece &p : candidates)
-    classes[p.op.getInput()].push_back(p);
+  for (const Piece &p : candidates) {
+    Value in = p.op.getInput();
+    auto it =
+        llvm::find_if(classes, [&](auto &c) { return sameView(c.first, in); });
+    if (it == classes.end())
+      classes[in].push_back(p);
+    else
+      it->second.push_back(p);
+  }
   for (auto &[input, pieces] : classes) {
     if (pieces.size() < 2) {
       if (classes.size() < 2)
@@ -234,7 +299,8 @@ void processGroup(RewriterBase &rewriter, ArrayRef<LinearOp> group) {
     Operation *first = pieces.front().op;
     SmallVector<Piece> ready;
     for (const Piece &p : pieces) {
-      Operation *def = p.op.getBias() ? p.op.getBias().getDefiningOp() : nullptr;
+      Operation *def =
+          p.op.getBias() ? p.op.getBias().getDefiningOp() : nullptr;
       if (def && def->getBlock() == first->getBlock() &&
           !def->isBeforeInBlock(first) && !isa<arith::ConstantOp>(def)) {
         remarkRefused(p.op, kPass,

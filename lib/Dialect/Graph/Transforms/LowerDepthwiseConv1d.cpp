@@ -153,10 +153,10 @@ std::string str(ArrayRef<int64_t> v) {
 
 /// Why `op` is not a depthwise 1-D conv the pass rewrites, or "".
 std::string whyNot(ConvOp op, int64_t maxK) {
-  RankedTensorType xt = tensorType(op.getInput()), wt = tensorType(op.getWeight());
+  RankedTensorType xt = tensorType(op.getInput()),
+                   wt = tensorType(op.getWeight());
   if (xt.getRank() != 3)
-    return "not a 1-D convolution (" + std::to_string(xt.getRank() - 2) +
-           "-D)";
+    return "not a 1-D convolution (" + std::to_string(xt.getRank() - 2) + "-D)";
   if (!xt.hasStaticShape() || !wt.hasStaticShape() ||
       !cast<RankedTensorType>(op.getType()).hasStaticShape())
     return "dynamic shape";
@@ -214,10 +214,10 @@ void rewriteConv(IRRewriter &rewriter, ConvOp op) {
         rewriter, loc,
         DenseElementsAttr::get(RankedTensorType::get({}, acc),
                                rewriter.getFloatAttr(acc, 0.0).getValue()));
-    x = PadOp::create(rewriter, loc, RankedTensorType::get(padded, acc), x,
-                      zero, rewriter.getDenseI64ArrayAttr({0, 0, pads[0], 0, 0,
-                                                           pads[1]}),
-                      PadModeAttr::get(rewriter.getContext(), PadMode::constant));
+    x = PadOp::create(
+        rewriter, loc, RankedTensorType::get(padded, acc), x, zero,
+        rewriter.getDenseI64ArrayAttr({0, 0, pads[0], 0, 0, pads[1]}),
+        PadModeAttr::get(rewriter.getContext(), PadMode::constant));
   }
   Value sum = buildShiftedMac(rewriter, loc, x, op.getWeight(), op.getBias(),
                               outTy.getDimSize(2), acc);
@@ -246,8 +246,9 @@ void rewriteCausalConv(IRRewriter &rewriter, CausalConvWithStateOp op) {
     st = castTo(rewriter, loc, st, elt);
     prefixed = tensor::ConcatOp::create(rewriter, loc, 2, ValueRange{st, x});
   }
-  Value sum = buildShiftedMac(rewriter, loc, castTo(rewriter, loc, prefixed, acc),
-                              w, op.getBias(), l, acc);
+  Value sum =
+      buildShiftedMac(rewriter, loc, castTo(rewriter, loc, prefixed, acc), w,
+                      op.getBias(), l, acc);
   Value y = castTo(rewriter, loc, sum, elt);
   if (op.getSilu())
     y = SiluOp::create(rewriter, loc, y.getType(), y);
@@ -265,8 +266,8 @@ void rewriteCausalConv(IRRewriter &rewriter, CausalConvWithStateOp op) {
         SmallVector<OpFoldResult>(3, idx(1)));
     present = castTo(rewriter, loc, present, presentElt);
   } else {
-    present = tensor::EmptyOp::create(rewriter, loc,
-                                      SmallVector<int64_t>{n, c, 0}, presentElt);
+    present = tensor::EmptyOp::create(
+        rewriter, loc, SmallVector<int64_t>{n, c, 0}, presentElt);
   }
   SmallVector<Value> folded{w, op.getBias()};
   rewriter.replaceOp(op, {y, present});

@@ -17,8 +17,8 @@ namespace sinter {
 FailureOr<WeightSource> traceWeight(Value v) {
   if (auto c = v.getDefiningOp<arith::ConstantOp>()) {
     auto data = dyn_cast<ElementsAttr>(c.getValue());
-    if (!data || !(isa<DenseElementsAttr>(data) ||
-                   isa<DenseResourceElementsAttr>(data)))
+    if (!data ||
+        !(isa<DenseElementsAttr>(data) || isa<DenseResourceElementsAttr>(data)))
       return failure();
     return WeightSource{v, data, false};
   }
@@ -48,8 +48,8 @@ int64_t byteSize(Type type) {
   return (t.getNumElements() * t.getElementTypeBitWidth() + 7) / 8;
 }
 
-DenseElementsAttr foldPack(RankedTensorType type, ArrayRef<WeightSource> sources,
-                           int64_t axis) {
+DenseElementsAttr foldPack(RankedTensorType type,
+                           ArrayRef<WeightSource> sources, int64_t axis) {
   int64_t elt = type.getElementTypeBitWidth() / 8;
   ArrayRef<int64_t> res = type.getShape();
   int64_t outer = 1;

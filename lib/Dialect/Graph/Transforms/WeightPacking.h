@@ -1,4 +1,4 @@
-//===- WeightPacking.h - constant weights and how to lay them out -*- C++ -*-===//
+//===- WeightPacking.h - constant weights and their layout ---*- C++ -*-===//
 //
 // Shared by sinter-form-linears and sinter-fuse-parallel-linears: a weight
 // is "constant" when it is an arith.constant, a 2-D transpose of one, or a
