@@ -325,17 +325,6 @@ bool writeOutputs(const SinterModel *m, const std::string &dir,
   return true;
 }
 
-/// Target buffers of one forward; freed on destruction.
-struct Buffers {
-  const Backend *backend;
-  std::vector<void *> ptrs;
-  ~Buffers() {
-    for (void *p : ptrs)
-      if (p)
-        backend->free(p);
-  }
-};
-
 int fail(const std::string &prog, const std::string &msg) {
   std::fflush(stdout);
   std::fprintf(stderr, "%s: error: %s\n", prog.c_str(), msg.c_str());
@@ -357,48 +346,36 @@ extern "C" int sinter_driver_main(int argc, char **argv, const SinterModel *m) {
     printHelp(m, prog);
     return 0;
   }
-  const Backend *backend = findBackend(m->target);
-  if (!backend)
+  if (!findBackend(m->target))
     return fail(prog, std::string("this runtime has no backend for the '") +
                           (m->target ? m->target : "?") + "' target");
 
   std::vector<HostTensor> inputs;
   if (!loadInputs(m, o, inputs, err))
     return fail(prog, err);
-  if (!backend->init(err))
-    return fail(prog, err);
 
-  // Target buffers: inputs, outputs, then the arena.
-  Buffers bufs{backend, {}};
-  size_t numBuffers = size_t(m->num_inputs + m->num_outputs) + 1;
-  bufs.ptrs.assign(numBuffers, nullptr);
-  for (size_t i = 0; i < numBuffers; ++i) {
-    size_t bytes;
-    if (i < size_t(m->num_inputs))
-      bytes = inputs[i].bytes.size();
-    else if (i < numBuffers - 1)
-      bytes = tensorBytes(m->outputs[i - size_t(m->num_inputs)]);
-    else
-      bytes = size_t(m->arena_bytes);
-    bufs.ptrs[i] = backend->alloc(bytes, err);
-    if (!bufs.ptrs[i])
-      return fail(prog, err);
-  }
-  for (size_t i = 0; i < size_t(m->num_inputs); ++i)
-    if (!backend->copyToTarget(bufs.ptrs[i], inputs[i].bytes.data(),
-                               inputs[i].bytes.size(), err))
-      return fail(prog, "copying input '" + std::string(m->inputs[i].name) +
-                            "' to the target: " + err);
+  // The rest goes through the C API, as a shared library's users do.
+  SinterSession *session = nullptr;
+  if (sinter_open_model(m, &session) != SINTER_OK)
+    return fail(prog, sinter_last_error());
+  struct Closer {
+    SinterSession *s;
+    ~Closer() { sinter_close(s); }
+  } closer{session};
+  for (int32_t i = 0; i < m->num_inputs; ++i)
+    if (sinter_set_input(session, i, inputs[size_t(i)].bytes.data(),
+                         inputs[size_t(i)].bytes.size()) != SINTER_OK)
+      return fail(prog, sinter_last_error());
 
-  if (!backend->run(m, bufs.ptrs.data(), err) || !backend->sync(err))
-    return fail(prog, err);
+  if (sinter_run(session) != SINTER_OK)
+    return fail(prog, sinter_last_error());
   if (o.bench > 0) {
     std::vector<double> ms;
     ms.reserve(size_t(o.bench));
     for (long r = 0; r < o.bench; ++r) {
       auto t0 = std::chrono::steady_clock::now();
-      if (!backend->run(m, bufs.ptrs.data(), err) || !backend->sync(err))
-        return fail(prog, err);
+      if (sinter_run(session) != SINTER_OK)
+        return fail(prog, sinter_last_error());
       auto t1 = std::chrono::steady_clock::now();
       ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     }
@@ -407,17 +384,15 @@ extern "C" int sinter_driver_main(int argc, char **argv, const SinterModel *m) {
     double median = n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
     std::printf("bench: %ld runs on %s, median %.6g ms, min %.6g ms per "
                 "forward\n",
-                o.bench, backend->name, median, ms.front());
+                o.bench, sinter_model_target(session), median, ms.front());
   }
 
   std::vector<std::vector<uint8_t>> outputs(size_t(m->num_outputs));
   for (size_t i = 0; i < outputs.size(); ++i) {
     outputs[i].resize(tensorBytes(m->outputs[i]));
-    if (!backend->copyToHost(outputs[i].data(),
-                             bufs.ptrs[size_t(m->num_inputs) + i],
-                             outputs[i].size(), err))
-      return fail(prog, "copying output '" + std::string(m->outputs[i].name) +
-                            "' from the target: " + err);
+    if (sinter_read_output(session, int32_t(i), outputs[i].data(),
+                           outputs[i].size()) != SINTER_OK)
+      return fail(prog, sinter_last_error());
   }
   if (!o.outputDir.empty()) {
     if (!writeOutputs(m, o.outputDir, outputs, err))

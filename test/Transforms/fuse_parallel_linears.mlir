@@ -198,6 +198,34 @@ func.func @computed_bias(%x: tensor<2x4xf32>, %ba: tensor<2xf32>) -> (tensor<2x2
 
 // -----
 
+// Gemm's beta * C, computed after the first piece: moved up to the fused
+// linear. A bias computed from another piece's output cannot be.
+// CHECK-LABEL: func.func @bias_hoisted
+// CHECK-SAME: (%[[X:.+]]: tensor<2x4xf32>, %[[C:.+]]: tensor<3xf32>)
+// CHECK: %[[BETA:.+]] = sinter.mul %[[C]]
+// CHECK: %[[B:.+]] = tensor.concat dim(0) %{{.+}}, %[[BETA]] : (tensor<2xf32>, tensor<3xf32>) -> tensor<5xf32>
+// CHECK: %[[Y:.+]] = sinter.linear %[[X]], %{{.+}} bias %[[B]]
+// CHECK: %[[S:.+]]:2 = sinter.split %[[Y]]
+// CHECK: sinter.add %[[S]]#0
+// CHECK: sinter.linear %[[X]]
+// REMARK: remark: sinter-fuse-parallel-linears: refused: its bias is computed after the first linear of the group from values not available there
+// REMARK: remark: sinter-fuse-parallel-linears: fused: 2 linears of widths [2, 3] (N = 5, K = 4, f32, 1 of 2 with bias)
+func.func @bias_hoisted(%x: tensor<2x4xf32>, %c: tensor<3xf32>) -> (tensor<2x2xf32>, tensor<2x3xf32>, tensor<2x3xf32>) {
+  %wa = arith.constant dense<1.0> : tensor<2x4xf32>
+  %a = sinter.linear %x, %wa : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x2xf32>
+  %beta = arith.constant dense<0.25> : tensor<f32>
+  %bb = sinter.mul %c, %beta : (tensor<3xf32>, tensor<f32>) -> tensor<3xf32>
+  %wb = arith.constant dense<2.0> : tensor<3x4xf32>
+  %b = sinter.linear %x, %wb bias %bb : (tensor<2x4xf32>, tensor<3x4xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  %s = sinter.add %a, %a : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
+  %bd = tensor.collapse_shape %s [[0, 1]] : tensor<2x2xf32> into tensor<4xf32>
+  %bd3 = tensor.extract_slice %bd[0] [3] [1] : tensor<4xf32> to tensor<3xf32>
+  %d = sinter.linear %x, %wb bias %bd3 : (tensor<2x4xf32>, tensor<3x4xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  return %s, %b, %d : tensor<2x2xf32>, tensor<2x3xf32>, tensor<2x3xf32>
+}
+
+// -----
+
 // Different dtypes (one piece reads a bf16 cast of x): nothing is fused.
 // CHECK-LABEL: func.func @refuse_dtype_mismatch
 // CHECK-COUNT-2: sinter.linear

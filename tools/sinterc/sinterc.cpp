@@ -64,7 +64,8 @@ static cl::opt<std::string> emit(
     "emit",
     cl::desc("What to write: graph = the graph-dialect IR after the graph "
              "phase (the default without --target); exe = an executable "
-             "(the default with --target); llvm = optimized LLVM IR text; "
+             "(the default with --target); shared = a shared library with "
+             "the C API of sinter_runtime.h; llvm = optimized LLVM IR text; "
              "obj = the model's object file"),
     cl::value_desc("kind"), cl::init(""), cl::cat(sinterCat));
 static cl::opt<std::string> cpuName(
@@ -285,6 +286,8 @@ std::string defaultOutput(llvm::StringRef kind) {
     return stem.str();
   if (kind == "obj")
     return (stem + ".o").str();
+  if (kind == "shared")
+    return ("lib" + stem + ".so").str();
   return "-";
 }
 
@@ -378,6 +381,7 @@ int main(int argc, char **argv) {
       "  sinterc model.onnx --emit=graph            print the optimized graph\n"
       "  sinterc model.onnx --compile-to=import     print the graph as imported\n"
       "  sinterc model.onnx --target=cpu -o model   write an executable\n"
+      "  sinterc model.onnx --emit=shared -o libmodel.so  a shared library\n"
       "  sinterc model.onnx --target=cpu --emit=llvm  print the LLVM IR\n"
       "  sinterc model.onnx --compile-to=lower      print the bufferized IR\n"
       "  sinterc model.onnx --report=r.json         also write a compile report\n");
@@ -403,9 +407,9 @@ int main(int argc, char **argv) {
   if (emitKind.empty())
     emitKind = target.empty() ? "graph" : "exe";
   if (emitKind != "graph" && emitKind != "exe" && emitKind != "llvm" &&
-      emitKind != "obj") {
+      emitKind != "obj" && emitKind != "shared") {
     llvm::errs() << "sinterc: error: unknown --emit kind '" << emitKind
-                 << "' (graph, exe, llvm, obj)\n";
+                 << "' (graph, exe, shared, llvm, obj)\n";
     return 1;
   }
   sinter::Phase stopAfter =
@@ -673,6 +677,7 @@ int main(int argc, char **argv) {
           : runtimeLib.getValue();
   link.compiler = linker;
   link.keepTemps = keepTemps;
+  link.shared = emitKind == "shared";
   if (!sinter::cpu::linkExecutable(*model, object, output, link, err)) {
     llvm::errs() << "sinterc: error: " << err << "\n";
     return 1;

@@ -74,6 +74,9 @@ struct LinkOptions {
   std::string compiler;
   /// Keep the temporary directory (entry.c, model.o) and print its path.
   bool keepTemps = false;
+  /// Link a shared library exporting only the C API (--emit=shared)
+  /// instead of an executable.
+  bool shared = false;
 };
 
 /// $SINTER_RUNTIME_LIB, else <dir of the sinterc binary>/../lib/
@@ -81,11 +84,16 @@ struct LinkOptions {
 std::string findRuntimeLibrary(const char *argv0, void *mainAddr);
 
 /// The C source of the executable's entry: the runtime ABI header, the
-/// model descriptor and a trampoline that calls sinter_forward.
-std::string generateEntrySource(const ModelDesc &model);
+/// model descriptor, sinter_model_descriptor() and a trampoline that calls
+/// sinter_forward; and `main` unless `shared`.
+std::string generateEntrySource(const ModelDesc &model, bool shared = false);
+
+/// The functions a shared library exports: the C API of sinter_runtime.h.
+llvm::ArrayRef<const char *> cApiSymbols();
 
 /// Writes `object` and the entry file to a temporary directory and links
-/// them with the runtime into the executable `outputPath`.
+/// them with the runtime into the executable (or, with options.shared, the
+/// shared library) `outputPath`.
 bool linkExecutable(const ModelDesc &model, llvm::ArrayRef<char> object,
                     llvm::StringRef outputPath, const LinkOptions &options,
                     std::string &error);

@@ -18,8 +18,9 @@
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/TypeUtilities.h"
-#include "mlir/Transforms/RegionUtils.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
 
 namespace sinter {
 #define GEN_PASS_DEF_FUSEPARALLELLINEARSPASS
@@ -123,6 +124,28 @@ Value reshape(RewriterBase &rewriter, Location loc, Value v,
   return tensor::ReshapeOp::create(rewriter, loc, dst, v, s);
 }
 
+/// Collects into `ops`, operands first, the ops that `v` needs and that
+/// come after `first` in its block, so that moving them before `first` makes
+/// `v` available there; false when one of them has effects or regions, or
+/// is a piece of the group.
+bool collectHoist(Value v, Operation *first,
+                  const llvm::SmallPtrSetImpl<Operation *> &pieces,
+                  llvm::SetVector<Operation *> &ops) {
+  Operation *def = v.getDefiningOp();
+  // Block arguments and values of other blocks dominate the whole block.
+  if (!def || def->getBlock() != first->getBlock() ||
+      def->isBeforeInBlock(first) || ops.contains(def))
+    return true;
+  if (def == first || pieces.contains(def) || !isPure(def) ||
+      def->getNumRegions() != 0)
+    return false;
+  for (Value o : def->getOperands())
+    if (!collectHoist(o, first, pieces, ops))
+      return false;
+  ops.insert(def);
+  return true;
+}
+
 void eraseIfDead(RewriterBase &rewriter, Value v) {
   Operation *def = v.getDefiningOp();
   if (!def || !isOpTriviallyDead(def))
@@ -193,12 +216,7 @@ void fuse(RewriterBase &rewriter, ArrayRef<Piece> pieces) {
       allInline &= llvm::all_of(
           sources, [](const WeightSource &s) { return s.isInline(); });
     } else {
-      // Constants may come later in the block; computed biases were checked
-      // to come first.
-      for (Value v : values)
-        if (auto c = v.getDefiningOp<arith::ConstantOp>())
-          if (c->getBlock() == first->getBlock() && first->isBeforeInBlock(c))
-            rewriter.moveOpBefore(c, first);
+      // processGroup moved every bias up to `first` already.
       bias = tensor::ConcatOp::create(rewriter, loc, bTy, 0, values);
     }
     bytes += byteSize(bTy);
@@ -294,24 +312,30 @@ void processGroup(RewriterBase &rewriter, ArrayRef<LinearOp> group) {
                     mismatch(input, other->first, other->second.size()));
       continue;
     }
-    // A computed bias must exist before the first piece, where the fused
-    // linear goes.
+    // A bias computed after the first piece (Gemm's beta * C) is moved up
+    // to where the fused linear goes, when it can be.
     Operation *first = pieces.front().op;
+    llvm::SmallPtrSet<Operation *, 8> pieceOps;
+    for (const Piece &p : pieces)
+      pieceOps.insert(p.op);
+    llvm::SetVector<Operation *> hoist;
     SmallVector<Piece> ready;
     for (const Piece &p : pieces) {
-      Operation *def =
-          p.op.getBias() ? p.op.getBias().getDefiningOp() : nullptr;
-      if (def && def->getBlock() == first->getBlock() &&
-          !def->isBeforeInBlock(first) && !isa<arith::ConstantOp>(def)) {
+      llvm::SetVector<Operation *> mine;
+      if (p.op.getBias() &&
+          !collectHoist(p.op.getBias(), first, pieceOps, mine)) {
         remarkRefused(p.op, kPass,
                       "its bias is computed after the first linear of the "
-                      "group, where the fused linear would go");
+                      "group from values not available there");
         continue;
       }
+      hoist.insert(mine.begin(), mine.end());
       ready.push_back(p);
     }
     if (ready.size() < 2)
       continue;
+    for (Operation *op : hoist)
+      rewriter.moveOpBefore(op, first);
     fuse(rewriter, ready);
   }
 }

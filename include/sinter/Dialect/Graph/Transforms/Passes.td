@@ -69,8 +69,12 @@ def FuseParallelLinearsPass : Pass<"sinter-fuse-parallel-linears"> {
     Every piece is checked before anything is rewritten. A piece is
     refused, with a remark naming the reason, when its weight is not a
     constant, when its input differs in dtype or K (or reaches the
-    activation through another cast or reshape) from the others', or when
-    its computed bias comes after the first piece. What remains of a group
+    activation through other casts) from the others', or when its bias is
+    computed after the first piece from values not available there (a
+    later bias of side-effect-free ops, like Gemm's beta * C, is moved up).
+    Pieces reading different reshapes of one activation (same K) fuse: the
+    fused linear reads the first piece's input and the other slices are
+    reshaped back. What remains of a group
     is fused whole or not at all. Each fusion is a remark
     `sinter-fuse-parallel-linears: fused: <n> linears of widths [...] (N,
     K, dtype, biases); <bytes> weight bytes moved at compile time | by a
