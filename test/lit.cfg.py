@@ -35,3 +35,7 @@ llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # CPU-target tests inspect objects and executables with LLVM's binutils.
 llvm_config.add_tool_substitutions(["llvm-readelf"], [config.llvm_tools_dir])
+
+# The C API tests compile sinter_runtime.h and a C program with LLVM's clang.
+config.substitutions.append(("%sinter_include", os.path.join(config.sinter_src_root, "include")))
+config.substitutions.append(("%clang_c", os.path.join(config.llvm_tools_dir, "clang")))

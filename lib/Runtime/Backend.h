@@ -40,6 +40,12 @@ struct Backend {
 const Backend *findBackend(const char *target);
 
 extern const Backend cpuBackend;
+/// The CUDA driver API backend (CudaBackend.cpp).
+extern const Backend cudaBackend;
+/// false with --no-graph: every forward launches kernel by kernel.
+extern bool useCudaGraphs;
+/// The name of the GPU the CUDA backend runs on ("" before it starts).
+std::string cudaDeviceName();
 
 } // namespace sinter::rt
 

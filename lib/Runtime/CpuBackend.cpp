@@ -52,6 +52,8 @@ const Backend cpuBackend = {"cpu",   cpuInit, cpuAlloc, cpuFree,
 const Backend *findBackend(const char *target) {
   if (target && std::strcmp(target, "cpu") == 0)
     return &cpuBackend;
+  if (target && std::strcmp(target, "cuda") == 0)
+    return &cudaBackend;
   return nullptr;
 }
 

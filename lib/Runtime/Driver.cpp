@@ -69,6 +69,9 @@ void printHelp(const SinterModel *m, const std::string &prog) {
       "  --bench N          run one warm-up forward, then time N forwards "
       "and print\n"
       "                     the median and minimum milliseconds per forward\n"
+      "  --no-graph         (cuda target) launch the kernels one by one "
+      "every forward\n"
+      "                     instead of replaying a CUDA graph of it\n"
       "  --help             print this message\n\n",
       prog.c_str(), m->name ? m->name : "?", m->target ? m->target : "?");
   size_t width = 0;
@@ -147,6 +150,10 @@ bool parseArgs(int argc, char **argv, const SinterModel *m, Options &o,
         return false;
       }
       o.outputDir = value;
+    } else if (a == "--no-graph") {
+      // CUDA target: launch kernel by kernel instead of replaying the
+      // forward's CUDA graph (no effect on the CPU target).
+      useCudaGraphs = false;
     } else if (flag("--bench")) {
       if (!takeValue("--bench"))
         return false;

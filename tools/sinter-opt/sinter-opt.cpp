@@ -10,6 +10,7 @@
 #include "sinter/Dialect/Graph/IR/GraphOps.h"
 #include "sinter/Dialect/Graph/Transforms/Passes.h"
 #include "sinter/Pipelines/Pipelines.h"
+#include "sinter/Target/CUDA/CUDATarget.h"
 #include "sinter/Target/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -24,6 +25,7 @@ int main(int argc, char **argv) {
   sinter::registerSinterConversionPasses();
   sinter::registerSinterTargetPasses();
   sinter::registerPipelines();
+  sinter::cuda::registerCudaPasses();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

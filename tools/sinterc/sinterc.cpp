@@ -12,9 +12,11 @@
 #include "sinter/Dialect/Graph/IR/GraphOps.h"
 #include "sinter/Dialect/Graph/Transforms/Passes.h"
 #include "sinter/Import/OnnxImporter.h"
+#include "sinter/Import/StableHloImporter.h"
 #include "sinter/Pipelines/KernelCount.h"
 #include "sinter/Pipelines/Pipelines.h"
 #include "sinter/Target/CPU/CPUTarget.h"
+#include "sinter/Target/CUDA/CUDATarget.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -68,6 +70,11 @@ static cl::opt<std::string> emit(
              "the C API of sinter_runtime.h; llvm = optimized LLVM IR text; "
              "obj = the model's object file"),
     cl::value_desc("kind"), cl::init(""), cl::cat(sinterCat));
+static cl::opt<std::string> gpuArch(
+    "gpu-arch",
+    cl::desc("With --target=cuda: the GPU architecture (sm_80, sm_89, "
+             "sm_90a; default sm_90a)"),
+    cl::value_desc("sm_XX"), cl::init("sm_90a"), cl::cat(sinterCat));
 static cl::opt<std::string> cpuName(
     "cpu",
     cl::desc("x86-64 CPU to generate code for (default x86-64-v2, portable; "
@@ -127,6 +134,12 @@ static cl::opt<bool> printWeights(
     cl::desc("Print every constant in full (by default tensors of more than "
              "64 elements are elided, and the printed IR cannot be re-read)"),
     cl::init(false), cl::cat(sinterCat));
+static cl::opt<std::string> inputFormat(
+    "input-format",
+    cl::desc("Input format: onnx, mlir (sinter IR) or stablehlo (JAX's "
+             "as_text()); by default from the file name, and a .mlir file "
+             "with stablehlo ops is StableHLO"),
+    cl::value_desc("format"), cl::init(""), cl::cat(sinterCat));
 static cl::opt<bool> listOps("list-onnx-ops",
                              cl::desc("List the ONNX ops and since-versions "
                                       "the importer supports, then exit"),
@@ -398,18 +411,31 @@ int main(int argc, char **argv) {
 
   // What to produce: the IR of a phase (--compile-to, or --emit=graph), or
   // an artifact of the package phase (--emit=exe|llvm|obj).
-  if (!target.empty() && target != "cpu") {
+  bool cudaTarget = target == "cuda";
+  if (cudaTarget && !sinter::cuda::isSupportedGpuArch(gpuArch)) {
+    llvm::errs() << "sinterc: error: unknown --gpu-arch '" << gpuArch
+                 << "' (supported: "
+                 << llvm::join(sinter::cuda::supportedGpuArchs(), ", ")
+                 << ")\n";
+    return 1;
+  }
+  if (emit == "ptx" && !cudaTarget) {
+    llvm::errs() << "sinterc: error: --emit=ptx needs --target=cuda\n";
+    return 1;
+  }
+  if (!target.empty() && target != "cpu" && !cudaTarget) {
     llvm::errs() << "sinterc: error: unknown target '" << target
-                 << "' (this build has: cpu)\n";
+                 << "' (this build has: cpu, cuda)\n";
     return 1;
   }
   std::string emitKind = emit;
   if (emitKind.empty())
     emitKind = target.empty() ? "graph" : "exe";
   if (emitKind != "graph" && emitKind != "exe" && emitKind != "llvm" &&
+      emitKind != "ptx" &&
       emitKind != "obj" && emitKind != "shared") {
     llvm::errs() << "sinterc: error: unknown --emit kind '" << emitKind
-                 << "' (graph, exe, shared, llvm, obj)\n";
+                 << "' (graph, exe, shared, llvm, obj, ptx)\n";
     return 1;
   }
   sinter::Phase stopAfter =
@@ -445,7 +471,7 @@ int main(int argc, char **argv) {
   std::string output = outputFile;
   if (packaging && !outputFile.getNumOccurrences())
     output = defaultOutput(emitKind);
-  if (packaging && output == "-" && emitKind != "llvm") {
+  if (packaging && output == "-" && emitKind != "llvm" && emitKind != "ptx") {
     llvm::errs() << "sinterc: error: --emit=" << emitKind
                  << " writes a binary file; name it with -o\n";
     return 1;
@@ -494,13 +520,30 @@ int main(int argc, char **argv) {
   registry.insert<sinter::SinterDialect, func::FuncDialect, arith::ArithDialect,
                   tensor::TensorDialect>();
   sinter::cpu::registerCpuTargetDialects(registry);
+  sinter::cuda::registerCudaTargetDialects(registry);
   MLIRContext context(registry);
   context.loadDialect<sinter::SinterDialect, func::FuncDialect,
                       arith::ArithDialect, tensor::TensorDialect>();
   installDiagnosticPrinter(context);
 
   OwningOpRef<ModuleOp> module;
-  if (llvm::StringRef(inputFile).ends_with(".mlir")) {
+  bool isMlir = llvm::StringRef(inputFile).ends_with(".mlir");
+  bool isStableHlo = inputFormat == "stablehlo";
+  if (inputFormat.empty() && isMlir) {
+    // StableHLO text is detected by content (`stablehlo.` ops).
+    std::string err;
+    if (auto buffer = openInputFile(inputFile, &err))
+      isStableHlo = sinter::looksLikeStableHlo(buffer->getBuffer());
+  }
+  if (!inputFormat.empty() && inputFormat != "stablehlo" &&
+      inputFormat != "mlir" && inputFormat != "onnx") {
+    llvm::errs() << "sinterc: error: --input-format=" << inputFormat
+                 << ": expected onnx, mlir or stablehlo\n";
+    return 1;
+  }
+  if (isStableHlo) {
+    module = sinter::importStableHloFile(&context, inputFile);
+  } else if (inputFormat == "mlir" || (inputFormat.empty() && isMlir)) {
     llvm::SourceMgr sourceMgr;
     std::string err;
     auto buffer = openInputFile(inputFile, &err);
@@ -603,7 +646,13 @@ int main(int argc, char **argv) {
         {"unplanned_allocs", model->unplannedAllocs}};
   }
   if (stopAfter >= sinter::Phase::Codegen &&
-      !runPhase(sinter::Phase::Codegen, sinter::buildCpuCodegenPipeline))
+      !runPhase(sinter::Phase::Codegen, [&](OpPassManager &pm) {
+        if (!cudaTarget)
+          return sinter::buildCpuCodegenPipeline(pm);
+        sinter::cuda::CudaOptions cuda;
+        cuda.gpuArch = gpuArch;
+        sinter::cuda::buildCudaCodegenPipeline(pm, cuda);
+      }))
     return 1;
 
   auto writeReport = [&]() {
@@ -635,6 +684,20 @@ int main(int argc, char **argv) {
   }
 
   // package: LLVM IR, object file, executable.
+  if (cudaTarget) {
+    model->target = "cuda";
+    if (emitKind == "ptx") {
+      phases.push_back("package");
+      if (!writeReport())
+        return 1;
+      return writeOutput(output, [&](llvm::raw_ostream &os) {
+               for (auto &[name, ptx] : sinter::cuda::collectPtx(*module))
+                 os << "// gpu.module @" << name << "\n" << ptx << "\n";
+             })
+                 ? 0
+                 : 1;
+    }
+  }
   sinter::cpu::CodegenOptions codegen;
   codegen.cpu = cpuName;
   codegen.optLevel = optLevel;

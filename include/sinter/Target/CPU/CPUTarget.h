@@ -40,6 +40,8 @@ struct TensorDesc {
 ///   sinter_forward(inputs..., outputs..., arena)
 struct ModelDesc {
   std::string name; // for messages and --help of the executable
+  /// The runtime backend the executable uses: "cpu" or "cuda".
+  std::string target = "cpu";
   std::vector<TensorDesc> inputs, outputs;
   uint64_t arenaBytes = 0;
   int64_t unplannedAllocs = 0;

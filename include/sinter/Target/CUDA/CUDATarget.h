@@ -1,0 +1,62 @@
+//===- CUDATarget.h - the CUDA target: kernels as PTX, host as x86-64 -*- C++ -*-===//
+//
+// The codegen phase of the CUDA target (docs/cuda-target.md). After the
+// lower phase every linalg op becomes parallel loops; each outermost
+// parallel loop nest becomes one gpu.launch (one thread per iteration of
+// the collapsed parallel dimensions, reductions as sequential loops in the
+// thread); the launches are outlined into a gpu.module, lowered to NVVM and
+// serialized to PTX by LLVM's NVPTX backend. The host side (the forward)
+// becomes LLVM dialect whose gpu.launch_func ops the translation turns into
+// calls of mgpuModuleLoadJIT / mgpuLaunchKernel..., which Sinter's runtime
+// implements over the CUDA driver API (lib/Runtime/CudaBackend.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SINTER_TARGET_CUDA_CUDATARGET_H
+#define SINTER_TARGET_CUDA_CUDATARGET_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
+
+#include <string>
+#include <vector>
+
+namespace sinter::cuda {
+
+struct CudaOptions {
+  /// sm_80, sm_89 or sm_90a.
+  std::string gpuArch = "sm_90a";
+  /// The CUDA toolkit (for libdevice, the math library as bitcode); empty
+  /// to look in $CUDA_HOME, $CUDA_PATH, /usr/local/cuda.
+  std::string toolkitPath;
+  /// Threads per block of the elementwise mapping.
+  int64_t blockSize = 256;
+};
+
+/// The GPU architectures this build can generate code for.
+llvm::ArrayRef<llvm::StringRef> supportedGpuArchs();
+bool isSupportedGpuArch(llvm::StringRef arch);
+/// The PTX feature string used for `arch` (e.g. "+ptx80").
+std::string ptxFeaturesFor(llvm::StringRef arch);
+
+/// Registers the GPU/NVVM dialect translations and the NVVM target
+/// interface (for gpu-module-to-binary and the host translation).
+void registerCudaTargetDialects(mlir::DialectRegistry &registry);
+
+/// The codegen phase for the CUDA target: from the lower phase's memrefs to
+/// an LLVM-dialect host module holding gpu.binary ops with PTX.
+void buildCudaCodegenPipeline(mlir::OpPassManager &pm,
+                              const CudaOptions &options);
+
+/// Registers sinter-cuda-map-loops, sinter-cuda-device-globals and the
+/// sinter-cuda-codegen pipeline (sm_90a) for sinter-opt.
+void registerCudaPasses();
+
+/// The PTX text of every gpu.binary in `module` (after the codegen phase):
+/// (module name, PTX).
+std::vector<std::pair<std::string, std::string>>
+collectPtx(mlir::ModuleOp module);
+
+} // namespace sinter::cuda
+
+#endif // SINTER_TARGET_CUDA_CUDATARGET_H

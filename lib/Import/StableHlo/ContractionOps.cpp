@@ -1,0 +1,258 @@
+//===- ContractionOps.cpp - dot_general, reduce, convolution to sinter ----===//
+//
+// dot_general becomes sinter.matmul between operands brought to
+// [batch..., M, K] x [batch..., K, N] (transposes and reshapes only where
+// needed), so `x @ W` with a constant W stays a plain matmul that
+// sinter-form-linears turns into sinter.linear. reduce with an add / max /
+// min / multiply body becomes the sinter reduction; convolution becomes
+// sinter.conv in NC[spatial] layout.
+//
+//===----------------------------------------------------------------------===//
+
+#include "StableHloInternals.h"
+#include "sinter/Dialect/Graph/IR/GraphOps.h"
+#include "sinter/Dialect/Graph/IR/ShapeInference.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "mlir/IR/Matchers.h"
+
+using namespace mlir;
+
+namespace sinter::stablehlo {
+namespace {
+
+using Results = SmallVectorImpl<Value>;
+
+RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+int64_t product(RankedTensorType t, ArrayRef<int64_t> dims) {
+  int64_t p = 1;
+  for (int64_t d : dims)
+    p *= t.getDimSize(d);
+  return p;
+}
+
+LogicalResult dotGeneral(Converter &c, Operation *op, ArrayRef<Value> in,
+                         Results &out) {
+  SmallVector<int64_t> lb = ints(op, "lhs_batching_dimensions").value_or(SmallVector<int64_t>{});
+  SmallVector<int64_t> rb = ints(op, "rhs_batching_dimensions").value_or(SmallVector<int64_t>{});
+  SmallVector<int64_t> lc = ints(op, "lhs_contracting_dimensions").value_or(SmallVector<int64_t>{});
+  SmallVector<int64_t> rc = ints(op, "rhs_contracting_dimensions").value_or(SmallVector<int64_t>{});
+  RankedTensorType lt = typeOf(in[0]), rt = typeOf(in[1]);
+  auto resT = cast<RankedTensorType>(op->getResult(0).getType());
+  if (lb.size() != rb.size() || lc.size() != rc.size())
+    return c.error(op) << "dot_general: mismatched dimension lists";
+  auto freeDims = [](int64_t rank, ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
+    SmallVector<int64_t> f;
+    for (int64_t k = 0; k < rank; ++k)
+      if (!llvm::is_contained(a, k) && !llvm::is_contained(b, k))
+        f.push_back(k);
+    return f;
+  };
+  SmallVector<int64_t> lf = freeDims(lt.getRank(), lb, lc);
+  SmallVector<int64_t> rf = freeDims(rt.getRank(), rb, rc);
+  if (lt.getElementType() != rt.getElementType() ||
+      lt.getElementType() != resT.getElementType())
+    return c.error(op) << "dot_general with mixed element types is not "
+                          "supported";
+  // lhs -> [batch..., M, K], rhs -> [batch..., K, N].
+  SmallVector<int64_t> lperm(lb), rperm(rb);
+  lperm.append(lf);
+  lperm.append(lc);
+  rperm.append(rc);
+  rperm.append(rf);
+  Value l = c.transpose(in[0], lperm);
+  Value r = c.transpose(in[1], rperm);
+  SmallVector<int64_t> batchShape;
+  for (int64_t d : lb)
+    batchShape.push_back(lt.getDimSize(d));
+  int64_t m = product(lt, lf), k = product(lt, lc), n = product(rt, rf);
+  // x[..., K] @ W[K, N] without batch dims: keep x's leading dims (numpy
+  // matmul broadcasts them) so the matmul is the linear-layer form.
+  bool plain = lb.empty() && lc.size() == 1 && lc[0] == lt.getRank() - 1 &&
+               rt.getRank() == 2 && rf.size() == 1;
+  SmallVector<int64_t> lshape(batchShape), rshape(batchShape), oshape(batchShape);
+  if (plain) {
+    lshape.assign(lt.getShape().begin(), lt.getShape().end());
+    rshape = {k, n};
+    oshape.assign(lt.getShape().begin(), lt.getShape().end() - 1);
+    oshape.push_back(n);
+  } else {
+    lshape.append({m, k});
+    rshape.append({k, n});
+    oshape.append({m, n});
+  }
+  l = c.reshape(l, lshape);
+  r = c.reshape(r, rshape);
+  Value y = MatMulOp::create(c.b, c.loc, resT.clone(oshape), l, r);
+  out.push_back(c.reshape(y, resT.getShape()));
+  return success();
+}
+
+/// The binary op of a reduce body: `applies` (pretty form) or the single
+/// op of the region.
+StringRef reduceKind(Operation *op) {
+  if (auto a = op->getAttrOfType<StringAttr>("sinter.applies"))
+    return a.getValue();
+  if (op->getNumRegions() != 1 || op->getRegion(0).empty())
+    return "";
+  Block &body = op->getRegion(0).front();
+  if (body.getOperations().size() != 2)
+    return "";
+  Operation &first = body.front();
+  Operation *ret = body.getTerminator();
+  if (first.getNumOperands() != 2 || ret->getNumOperands() != 1 ||
+      ret->getOperand(0) != first.getResult(0))
+    return "";
+  StringRef name = first.getName().getStringRef();
+  name.consume_front("stablehlo.");
+  return name;
+}
+
+LogicalResult reduce(Converter &c, Operation *op, ArrayRef<Value> in,
+                     Results &out) {
+  if (in.size() != 2)
+    return c.error(op) << "reduce over more than one operand (e.g. argmax) "
+                          "is not supported";
+  StringRef kind = reduceKind(op);
+  SmallVector<int64_t> dims = ints(op, "dimensions").value_or(SmallVector<int64_t>{});
+  llvm::sort(dims);
+  auto resT = cast<RankedTensorType>(op->getResult(0).getType());
+  Value x = in[0], init = in[1];
+  if (dims.empty()) {
+    out.push_back(x);
+    return success();
+  }
+  bool isBool = resT.getElementType().isInteger(1);
+  if (isBool && (kind == "and" || kind == "or")) {
+    // On i8: and = min, or = max.
+    x = c.castTo(x, c.b.getI8Type());
+    init = c.castTo(init, c.b.getI8Type());
+    kind = kind == "and" ? "minimum" : "maximum";
+  }
+  RankedTensorType workT = resT.clone(typeOf(x).getElementType());
+  auto attrs = c.b.getDenseI64ArrayAttr(dims);
+  Value r;
+  if (kind == "add")
+    r = ReduceSumOp::create(c.b, c.loc, workT, x, attrs, false);
+  else if (kind == "maximum")
+    r = ReduceMaxOp::create(c.b, c.loc, workT, x, attrs, false);
+  else if (kind == "minimum")
+    r = ReduceMinOp::create(c.b, c.loc, workT, x, attrs, false);
+  else if (kind == "multiply")
+    r = ReduceProdOp::create(c.b, c.loc, workT, x, attrs, false);
+  else
+    return c.error(op) << "reduce with a '" << (kind.empty() ? "complex" : kind)
+                       << "' body is not supported (add, maximum, minimum, "
+                          "multiply, and, or are)";
+  // Fold the init value in unless it is the identity.
+  DenseElementsAttr d = Converter::constantOf(init);
+  bool identity = false;
+  if (d && d.isSplat()) {
+    if (auto ft = dyn_cast<FloatType>(d.getElementType())) {
+      APFloat v = d.getSplatValue<APFloat>();
+      identity = (kind == "add" && v.isZero()) ||
+                 (kind == "multiply" && v.isExactlyValue(1.0)) ||
+                 (kind == "maximum" && v.isInfinity() && v.isNegative()) ||
+                 (kind == "minimum" && v.isInfinity() && !v.isNegative());
+    } else {
+      APInt v = d.getSplatValue<APInt>();
+      unsigned w = v.getBitWidth();
+      identity = (kind == "add" && v.isZero()) ||
+                 (kind == "multiply" && v.isOne()) ||
+                 (kind == "maximum" && (v.isMinSignedValue() ||
+                                        (w == 8 && isBool && v.isZero()))) ||
+                 (kind == "minimum" && (v.isMaxSignedValue() ||
+                                        (w == 8 && isBool && v.isOne())));
+    }
+  }
+  if (!identity) {
+    if (kind == "add")
+      r = AddOp::create(c.b, c.loc, workT, r, init);
+    else if (kind == "maximum")
+      r = MaxOp::create(c.b, c.loc, workT, r, init);
+    else if (kind == "minimum")
+      r = MinOp::create(c.b, c.loc, workT, r, init);
+    else
+      r = MulOp::create(c.b, c.loc, workT, r, init);
+  }
+  out.push_back(c.castTo(r, resT.getElementType()));
+  return success();
+}
+
+LogicalResult convolution(Converter &c, Operation *op, ArrayRef<Value> in,
+                          Results &out) {
+  auto one = [&](StringRef name) -> int64_t {
+    auto v = ints(op, name);
+    return v && v->size() == 1 ? (*v)[0] : -1;
+  };
+  int64_t ib = one("input_batch_dimension"), ifd = one("input_feature_dimension");
+  int64_t ko = one("kernel_output_feature_dimension"),
+          ki = one("kernel_input_feature_dimension");
+  int64_t ob = one("output_batch_dimension"), ofd = one("output_feature_dimension");
+  auto is = ints(op, "input_spatial_dimensions");
+  auto ks = ints(op, "kernel_spatial_dimensions");
+  auto os = ints(op, "output_spatial_dimensions");
+  if (ib < 0 || ifd < 0 || ko < 0 || ki < 0 || ob < 0 || ofd < 0 || !is ||
+      !ks || !os)
+    return c.error(op) << "convolution without dimension numbers";
+  int64_t ns = is->size();
+  if (ns < 1 || ns > 3)
+    return c.error(op) << "convolution with " << ns
+                       << " spatial dims is not supported (1-3 are)";
+  if (one("batch_group_count") > 1)
+    return c.error(op) << "convolution with batch_group_count > 1 is not "
+                          "supported";
+  auto ones = SmallVector<int64_t>(ns, 1);
+  SmallVector<int64_t> strides = ints(op, "window_strides").value_or(ones);
+  SmallVector<int64_t> lhsDil = ints(op, "lhs_dilation").value_or(ones);
+  SmallVector<int64_t> rhsDil = ints(op, "rhs_dilation").value_or(ones);
+  SmallVector<int64_t> padding =
+      ints(op, "padding").value_or(SmallVector<int64_t>(2 * ns, 0));
+  if (llvm::any_of(lhsDil, [](int64_t d) { return d != 1; }))
+    return c.error(op) << "convolution with lhs_dilation (transposed "
+                          "convolution) is not supported";
+  if ((int64_t)padding.size() != 2 * ns)
+    return c.error(op) << "convolution padding has the wrong size";
+  SmallVector<int64_t> pads;
+  for (int64_t k = 0; k < ns; ++k)
+    pads.push_back(padding[2 * k]);
+  for (int64_t k = 0; k < ns; ++k)
+    pads.push_back(padding[2 * k + 1]);
+  int64_t group = std::max<int64_t>(one("feature_group_count"), 1);
+  SmallVector<int64_t> iperm{ib, ifd}, kperm{ko, ki};
+  iperm.append(*is);
+  kperm.append(*ks);
+  Value x = c.transpose(in[0], iperm);
+  Value w = c.transpose(in[1], kperm);
+  std::string why;
+  FailureOr<shape::Shape> ys =
+      shape::conv(typeOf(x).getShape(), typeOf(w).getShape(), std::nullopt,
+                  strides, pads, rhsDil, group, why);
+  if (failed(ys))
+    return c.error(op) << why;
+  Value y = ConvOp::create(c.b, c.loc, typeOf(x).clone(*ys), x, w, Value(),
+                           c.b.getDenseI64ArrayAttr(strides),
+                           c.b.getDenseI64ArrayAttr(pads),
+                           c.b.getDenseI64ArrayAttr(rhsDil),
+                           c.b.getI64IntegerAttr(group));
+  // Back to the output layout: out[ob] = N, out[ofd] = C, out[os_i] = S_i.
+  SmallVector<int64_t> operm(2 + ns);
+  operm[ob] = 0;
+  operm[ofd] = 1;
+  for (int64_t k = 0; k < ns; ++k)
+    operm[(*os)[k]] = 2 + k;
+  out.push_back(c.transpose(y, operm));
+  return success();
+}
+
+} // namespace
+
+void registerContractionOps(llvm::StringMap<OpHandler> &t) {
+  t["dot_general"] = dotGeneral;
+  t["reduce"] = reduce;
+  t["convolution"] = convolution;
+}
+
+} // namespace sinter::stablehlo

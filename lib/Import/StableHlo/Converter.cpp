@@ -1,0 +1,443 @@
+//===- Converter.cpp - unregistered stablehlo ops to sinter ---------------===//
+//
+// The entry point (importStableHloFile), the normalization of generic-form
+// attributes, and the walk over @main: one handler per op name (the family
+// files), `call` inlined by converting the callee's body with the call's
+// operands bound to its arguments, `while` unrolled when its trip count is
+// known at compile time (the scans JAX emits count a constant-initialized
+// i32 up to a constant bound). Names: inputs arg0.., outputs result0..
+//
+//===----------------------------------------------------------------------===//
+
+#include "StableHloInternals.h"
+#include "sinter/Dialect/Graph/IR/GraphOps.h"
+#include "sinter/Import/StableHloImporter.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+using namespace mlir;
+
+namespace sinter {
+
+bool looksLikeStableHlo(StringRef text) {
+  size_t s = text.find("stablehlo.");
+  if (s == StringRef::npos)
+    return false;
+  size_t own = text.find("sinter.");
+  return own == StringRef::npos || s < own;
+}
+
+namespace stablehlo {
+
+std::optional<SmallVector<int64_t>> ints(Operation *op, StringRef name) {
+  Attribute a = op->getAttr(name);
+  if (!a)
+    return std::nullopt;
+  if (auto arr = dyn_cast<DenseI64ArrayAttr>(a))
+    return SmallVector<int64_t>(arr.asArrayRef());
+  if (auto i = dyn_cast<IntegerAttr>(a))
+    return SmallVector<int64_t>{i.getInt()};
+  if (auto d = dyn_cast<DenseIntElementsAttr>(a)) {
+    SmallVector<int64_t> out;
+    for (const APInt &v : d.getValues<APInt>())
+      out.push_back(v.getSExtValue());
+    return out;
+  }
+  if (auto arr = dyn_cast<ArrayAttr>(a)) {
+    SmallVector<int64_t> out;
+    for (Attribute e : arr) {
+      auto i = dyn_cast<IntegerAttr>(e);
+      if (!i)
+        return std::nullopt;
+      out.push_back(i.getInt());
+    }
+    return out;
+  }
+  return std::nullopt;
+}
+
+LogicalResult parseConvDims(StringRef text, Builder &b, NamedAttrList &attrs,
+                            std::string &why) {
+  // [b, 0, f]x[0, i, o]->[b, 0, f]: the position of each letter / spatial
+  // index in the input, kernel and output layouts.
+  SmallVector<StringRef, 3> parts;
+  auto [in, rest] = text.split('x');
+  auto [kernel, out] = rest.split("->");
+  parts = {in, kernel, out};
+  const char *names[3][3] = {{"input_batch_dimension", "input_feature_dimension",
+                              "input_spatial_dimensions"},
+                             {"kernel_output_feature_dimension",
+                              "kernel_input_feature_dimension",
+                              "kernel_spatial_dimensions"},
+                             {"output_batch_dimension",
+                              "output_feature_dimension",
+                              "output_spatial_dimensions"}};
+  const char letters[3][2] = {{'b', 'f'}, {'o', 'i'}, {'b', 'f'}};
+  for (int k = 0; k < 3; ++k) {
+    StringRef p = parts[k].trim().trim("[]");
+    SmallVector<StringRef> items;
+    p.split(items, ',');
+    SmallVector<int64_t> spatial(items.size(), -1);
+    int64_t first = -1, second = -1;
+    unsigned numSpatial = 0;
+    for (auto [i, item] : llvm::enumerate(items)) {
+      StringRef t = item.trim();
+      unsigned idx;
+      if (t.size() == 1 && t[0] == letters[k][0])
+        first = i;
+      else if (t.size() == 1 && t[0] == letters[k][1])
+        second = i;
+      else if (!t.getAsInteger(10, idx) && idx < items.size()) {
+        spatial[idx] = i;
+        ++numSpatial;
+      } else {
+        why = "cannot read convolution dimension numbers '" + text.str() + "'";
+        return failure();
+      }
+    }
+    spatial.resize(numSpatial);
+    attrs.set(names[k][0], b.getI64IntegerAttr(first));
+    attrs.set(names[k][1], b.getI64IntegerAttr(second));
+    attrs.set(names[k][2], b.getDenseI64ArrayAttr(spatial));
+  }
+  return success();
+}
+
+/// `#stablehlo.dot<k = [..], ...>`, `#stablehlo<comparison_direction LT>`,
+/// `#stablehlo.conv<...>` (opaque attributes in an unregistered context)
+/// into plain attributes on the op.
+LogicalResult normalizeAttributes(ModuleOp module) {
+  Builder b(module.getContext());
+  WalkResult r = module.walk([&](Operation *op) {
+    if (op->getName().getDialectNamespace() != "stablehlo")
+      return WalkResult::advance();
+    NamedAttrList attrs(op->getAttrDictionary());
+    // The generic form's `<{...}>` are properties of the unregistered op.
+    if (auto props =
+            dyn_cast_or_null<DictionaryAttr>(op->getPropertiesAsAttribute()))
+      for (NamedAttribute na : props)
+        attrs.set(na.getName(), na.getValue());
+    for (NamedAttribute na : llvm::to_vector(attrs.getAttrs())) {
+      auto opaque = dyn_cast<OpaqueAttr>(na.getValue());
+      if (!opaque || opaque.getDialectNamespace() != "stablehlo")
+        continue;
+      StringRef body = opaque.getAttrData();
+      if (body.consume_front("conv<")) {
+        std::string why;
+        if (failed(parseConvDims(body.drop_back(), b, attrs, why))) {
+          op->emitError(why);
+          return WalkResult::interrupt();
+        }
+        continue;
+      }
+      if (body.starts_with("<") ||
+          (!body.contains('<') && body.contains(' '))) {
+        // <comparison_direction LT>
+        if (body.consume_front("<"))
+          body = body.drop_back();
+        auto [kind, word] = body.split(' ');
+        attrs.set(na.getName(), b.getStringAttr(word.trim()));
+        continue;
+      }
+      size_t open = body.find('<');
+      if (open == StringRef::npos)
+        continue;
+      body = body.substr(open + 1).drop_back();
+      // k = [1, 2], k2 = 3
+      while (!body.trim().empty()) {
+        auto [key, rest] = body.split('=');
+        rest = rest.ltrim();
+        SmallVector<int64_t> vals;
+        bool list = rest.consume_front("[");
+        StringRef value = list ? rest.take_until([](char c) { return c == ']'; })
+                               : rest.take_until([](char c) { return c == ','; });
+        rest = rest.drop_front(value.size() + (list ? 1 : 0));
+        SmallVector<StringRef> items;
+        value.split(items, ',', -1, false);
+        for (StringRef it : items) {
+          int64_t v;
+          if (!it.trim().getAsInteger(10, v))
+            vals.push_back(v);
+        }
+        if (list)
+          attrs.set(key.trim(), b.getDenseI64ArrayAttr(vals));
+        else if (!vals.empty())
+          attrs.set(key.trim(), b.getI64IntegerAttr(vals[0]));
+        rest = rest.ltrim();
+        rest.consume_front(",");
+        body = rest;
+      }
+    }
+    op->setAttrs(attrs.getDictionary(module.getContext()));
+    return WalkResult::advance();
+  });
+  return failure(r.wasInterrupted());
+}
+
+Converter::Converter(ModuleOp source, OpBuilder &b)
+    : b(b), loc(b.getUnknownLoc()), source(source) {
+  registerElementwiseOps(table);
+  registerTensorOps(table);
+  registerContractionOps(table);
+}
+
+Value Converter::constant(Attribute value) {
+  return arith::ConstantOp::create(b, loc, cast<TypedAttr>(value));
+}
+
+Value Converter::reshape(Value v, ArrayRef<int64_t> shape) {
+  auto src = cast<RankedTensorType>(v.getType());
+  if (src.getShape() == shape)
+    return v;
+  auto dst = RankedTensorType::get(shape, src.getElementType());
+  if (dst.getRank() < src.getRank()) {
+    if (auto re = getReassociationIndicesForCollapse(src.getShape(), shape))
+      return tensor::CollapseShapeOp::create(b, loc, dst, v, *re);
+  } else if (dst.getRank() > src.getRank()) {
+    if (auto re = getReassociationIndicesForCollapse(shape, src.getShape()))
+      return tensor::ExpandShapeOp::create(b, loc, dst, v, *re);
+  }
+  SmallVector<int64_t> dims(shape);
+  Value shapeConst = constant(DenseElementsAttr::get(
+      RankedTensorType::get({(int64_t)dims.size()}, b.getI64Type()),
+      ArrayRef<int64_t>(dims)));
+  return tensor::ReshapeOp::create(b, loc, dst, v, shapeConst);
+}
+
+Value Converter::transpose(Value v, ArrayRef<int64_t> perm) {
+  if (llvm::equal(perm, llvm::seq<int64_t>(0, perm.size())))
+    return v;
+  auto src = cast<RankedTensorType>(v.getType());
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm)
+    shape.push_back(src.getDimSize(p));
+  return TransposeOp::create(b, loc, src.clone(shape), v,
+                             b.getDenseI64ArrayAttr(perm));
+}
+
+Value Converter::castTo(Value v, Type elt) {
+  auto src = mlir::cast<RankedTensorType>(v.getType());
+  if (src.getElementType() == elt)
+    return v;
+  return CastOp::create(b, loc, src.clone(elt), v);
+}
+
+DenseElementsAttr Converter::constantOf(Value v) {
+  if (auto c = v.getDefiningOp<arith::ConstantOp>())
+    return dyn_cast<DenseElementsAttr>(c.getValue());
+  return {};
+}
+
+std::optional<int64_t> Converter::constantInt(Value v) {
+  DenseElementsAttr d = constantOf(v);
+  if (!d || !d.isSplat() || !isa<IntegerType>(d.getElementType()))
+    return std::nullopt;
+  return d.getSplatValue<APInt>().getSExtValue();
+}
+
+LogicalResult Converter::convertBlock(Block &block, ArrayRef<Value> args,
+                                      SmallVectorImpl<Value> &results) {
+  IRMapping map;
+  for (auto [from, to] : llvm::zip(block.getArguments(), args))
+    map.map(from, to);
+  for (Operation &op : block) {
+    SmallVector<Value> operands;
+    for (Value v : op.getOperands()) {
+      Value m = map.lookupOrNull(v);
+      if (!m)
+        return op.emitError("operand defined outside the converted scope");
+      operands.push_back(m);
+    }
+    StringRef name = op.getName().getStringRef();
+    if (name == "stablehlo.return" || name == "func.return") {
+      results.assign(operands.begin(), operands.end());
+      return success();
+    }
+    SmallVector<Value> outs;
+    loc = op.getLoc();
+    if (failed(convertOp(&op, operands, outs)))
+      return failure();
+    if (outs.size() != op.getNumResults())
+      return op.emitError("internal error: wrong number of converted results");
+    for (auto [from, to] : llvm::zip(op.getResults(), outs)) {
+      if (from.getType() != to.getType())
+        return op.emitError("internal error: converted to ")
+               << to.getType() << ", expected " << from.getType();
+      map.map(from, to);
+    }
+  }
+  return success();
+}
+
+LogicalResult Converter::convertOp(Operation *op, ArrayRef<Value> operands,
+                                   SmallVectorImpl<Value> &results) {
+  StringRef name = op->getName().getStringRef();
+  if (name == "stablehlo.call" || name == "func.call")
+    return convertCall(op, operands, results);
+  if (name == "stablehlo.while")
+    return convertWhile(op, operands, results);
+  StringRef shortName = name;
+  if (!shortName.consume_front("stablehlo.") || !table.count(shortName))
+    return op->emitError("unsupported op '") << name << "'";
+  return table[shortName](*this, op, operands, results);
+}
+
+LogicalResult Converter::convertCall(Operation *op, ArrayRef<Value> operands,
+                                     SmallVectorImpl<Value> &results) {
+  auto callee = op->getAttrOfType<FlatSymbolRefAttr>("callee");
+  auto func = callee ? source.lookupSymbol<func::FuncOp>(callee.getValue())
+                     : func::FuncOp();
+  if (!func || func.isExternal())
+    return op->emitError("call to an unknown function");
+  if (++callDepth > 64)
+    return op->emitError("calls nest deeper than 64 (recursion?)");
+  LogicalResult r = convertBlock(func.getBody().front(), operands, results);
+  --callDepth;
+  return r;
+}
+
+/// Unrolls `while` when the condition is `iter < N` (or <=, >, >=, !=) with
+/// N constant and the iteration variable starts at a constant and steps by
+/// a constant in the body. The counter is bound to a fresh constant in each
+/// copy, so indexing by it becomes static.
+LogicalResult Converter::convertWhile(Operation *op, ArrayRef<Value> operands,
+                                      SmallVectorImpl<Value> &results) {
+  Block &cond = op->getRegion(0).front();
+  Block &body = op->getRegion(1).front();
+  auto fail = [&](const Twine &why) {
+    return op->emitError("unsupported stablehlo.while: ") << why;
+  };
+  Operation *ret = cond.getTerminator();
+  Operation *cmp = ret && ret->getNumOperands() == 1
+                       ? ret->getOperand(0).getDefiningOp()
+                       : nullptr;
+  if (!cmp || cmp->getName().getStringRef() != "stablehlo.compare")
+    return fail("the condition is not one compare");
+  auto arg = dyn_cast<BlockArgument>(cmp->getOperand(0));
+  Operation *boundOp = cmp->getOperand(1).getDefiningOp();
+  if (!arg || !boundOp || boundOp->getName().getStringRef() != "stablehlo.constant")
+    return fail("the condition does not compare a loop variable with a constant");
+  auto boundAttr = dyn_cast<DenseIntElementsAttr>(boundOp->getAttr("value"));
+  std::optional<int64_t> start = constantInt(operands[arg.getArgNumber()]);
+  if (!boundAttr || !boundAttr.isSplat() || !start)
+    return fail("the trip count is not a compile-time constant");
+  int64_t bound = boundAttr.getSplatValue<APInt>().getSExtValue();
+  // The step: body returns add(iter, constant).
+  Operation *bodyRet = body.getTerminator();
+  Value next = bodyRet->getOperand(arg.getArgNumber());
+  Operation *add = next.getDefiningOp();
+  if (!add || add->getName().getStringRef() != "stablehlo.add")
+    return fail("the loop variable is not stepped by an add");
+  Value stepV = add->getOperand(0) == body.getArgument(arg.getArgNumber())
+                    ? add->getOperand(1)
+                    : add->getOperand(0);
+  Operation *stepOp = stepV.getDefiningOp();
+  auto stepAttr = stepOp ? dyn_cast_or_null<DenseIntElementsAttr>(
+                               stepOp->getAttr("value"))
+                         : DenseIntElementsAttr();
+  if (!stepAttr || !stepAttr.isSplat())
+    return fail("the loop step is not a constant");
+  int64_t step = stepAttr.getSplatValue<APInt>().getSExtValue();
+  StringRef dir = cast<StringAttr>(cmp->getAttr("comparison_direction")).getValue();
+  auto holds = [&](int64_t i) {
+    if (dir == "LT") return i < bound;
+    if (dir == "LE") return i <= bound;
+    if (dir == "GT") return i > bound;
+    if (dir == "GE") return i >= bound;
+    if (dir == "NE") return i != bound;
+    return false;
+  };
+  if (step == 0)
+    return fail("the loop step is 0");
+  SmallVector<Value> state(operands);
+  Type counterType = operands[arg.getArgNumber()].getType();
+  int64_t trips = 0;
+  for (int64_t i = *start; holds(i); i += step) {
+    if (++trips > 4096)
+      return fail("more than 4096 iterations to unroll");
+    loc = op->getLoc();
+    state[arg.getArgNumber()] = constant(DenseElementsAttr::get(
+        cast<ShapedType>(counterType),
+        APInt(getElementTypeOrSelf(counterType).getIntOrFloatBitWidth(), i,
+              true)));
+    SmallVector<Value> out;
+    if (failed(convertBlock(body, state, out)))
+      return failure();
+    state = out;
+  }
+  results.assign(state.begin(), state.end());
+  return success();
+}
+
+} // namespace stablehlo
+
+OwningOpRef<ModuleOp> importStableHloFile(MLIRContext *context,
+                                          StringRef path) {
+  std::string err;
+  auto buffer = openInputFile(path, &err);
+  if (!buffer) {
+    emitError(FileLineColLoc::get(context, path, 0, 0)) << err;
+    return nullptr;
+  }
+  StringRef text = buffer->getBuffer();
+  bool generic = text.ltrim().starts_with("\"") ||
+                 text.find("\"func.func\"") != StringRef::npos;
+  llvm::SourceMgr sm;
+  sm.AddNewSourceBuffer(std::move(buffer), SMLoc());
+  bool allowed = context->allowsUnregisteredDialects();
+  context->allowUnregisteredDialects(true);
+  OwningOpRef<ModuleOp> source;
+  if (generic) {
+    ParserConfig config(context, /*verifyAfterParse=*/false);
+    source = parseSourceFile<ModuleOp>(sm, config);
+  } else {
+    source = stablehlo::readPretty(context, sm, path);
+  }
+  context->allowUnregisteredDialects(allowed);
+  if (!source || failed(stablehlo::normalizeAttributes(*source)))
+    return nullptr;
+  auto main = source->lookupSymbol<func::FuncOp>("main");
+  if (!main) {
+    emitError(source->getLoc()) << "no function @main";
+    return nullptr;
+  }
+  OpBuilder b(context);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(main.getLoc());
+  b.setInsertionPointToEnd(module->getBody());
+  auto func = func::FuncOp::create(b, main.getLoc(), "main",
+                                   main.getFunctionType());
+  Block *entry = func.addEntryBlock();
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    func.setArgAttr(i, "sinter.name", b.getStringAttr("arg" + Twine(i)));
+    auto t = dyn_cast<RankedTensorType>(func.getArgumentTypes()[i]);
+    if (!t || !t.hasStaticShape()) {
+      emitError(main.getLoc()) << "argument " << i
+                               << " does not have a static shape";
+      return nullptr;
+    }
+  }
+  for (unsigned i = 0; i < func.getNumResults(); ++i)
+    func.setResultAttr(i, "sinter.name", b.getStringAttr("result" + Twine(i)));
+  b.setInsertionPointToEnd(entry);
+  stablehlo::Converter conv(*source, b);
+  SmallVector<Value> results;
+  SmallVector<Value> args(entry->getArguments());
+  if (failed(conv.convertBlock(main.getBody().front(), args, results)))
+    return nullptr;
+  b.setInsertionPointToEnd(entry);
+  func::ReturnOp::create(b, main.getLoc(), results);
+  if (failed(verify(*module)))
+    return nullptr;
+  return module;
+}
+
+} // namespace sinter

@@ -1,0 +1,401 @@
+//===- CudaBackend.cpp - the runtime backend of the CUDA target -----------===//
+//
+// The CUDA driver API, loaded with dlopen("libcuda.so.1"): executables link
+// no CUDA library. Buffers are device memory (cuMemAlloc); weights are
+// uploaded once, on first use (sinter_cuda_device_global); kernels come from
+// the PTX that sinterc embedded, JIT-compiled by the driver when the backend
+// starts. The generated host code calls the mgpu* functions that MLIR's
+// gpu.launch_func translation emits; they are implemented here over one
+// stream. After the first forward the whole forward is captured as a CUDA
+// graph and replayed (--no-graph launches kernel by kernel every time).
+// docs/cuda-target.md.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Backend.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+using CUresult = int;
+using CUdevice = int;
+using CUcontext = void *;
+using CUmodule = void *;
+using CUfunction = void *;
+using CUstream = void *;
+using CUgraph = void *;
+using CUgraphExec = void *;
+using CUdeviceptr = unsigned long long;
+
+struct Driver {
+  CUresult (*cuInit)(unsigned);
+  CUresult (*cuDriverGetVersion)(int *);
+  CUresult (*cuDeviceGet)(CUdevice *, int);
+  CUresult (*cuDeviceGetName)(char *, int, CUdevice);
+  CUresult (*cuDevicePrimaryCtxRetain)(CUcontext *, CUdevice);
+  CUresult (*cuCtxSetCurrent)(CUcontext);
+  CUresult (*cuModuleLoadDataEx)(CUmodule *, const void *, unsigned, int *,
+                                 void **);
+  CUresult (*cuModuleGetFunction)(CUfunction *, CUmodule, const char *);
+  CUresult (*cuMemAlloc)(CUdeviceptr *, size_t);
+  CUresult (*cuMemFree)(CUdeviceptr);
+  CUresult (*cuMemcpyHtoD)(CUdeviceptr, const void *, size_t);
+  CUresult (*cuMemcpyDtoH)(void *, CUdeviceptr, size_t);
+  CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned,
+                             unsigned, unsigned, unsigned, unsigned, CUstream,
+                             void **, void **);
+  CUresult (*cuStreamCreate)(CUstream *, unsigned);
+  CUresult (*cuStreamSynchronize)(CUstream);
+  CUresult (*cuStreamBeginCapture)(CUstream, int);
+  CUresult (*cuStreamEndCapture)(CUstream, CUgraph *);
+  CUresult (*cuGraphInstantiate)(CUgraphExec *, CUgraph, unsigned long long);
+  CUresult (*cuGraphLaunch)(CUgraphExec, CUstream);
+  CUresult (*cuGraphDestroy)(CUgraph);
+  CUresult (*cuGraphExecDestroy)(CUgraphExec);
+  CUresult (*cuGetErrorName)(CUresult, const char **);
+  CUresult (*cuGetErrorString)(CUresult, const char **);
+};
+
+Driver drv;
+bool loaded = false;
+CUstream stream = nullptr;
+std::string deviceName;
+
+std::string describe(CUresult r) {
+  const char *name = nullptr, *text = nullptr;
+  if (drv.cuGetErrorName)
+    drv.cuGetErrorName(r, &name);
+  if (drv.cuGetErrorString)
+    drv.cuGetErrorString(r, &text);
+  std::string s = name ? name : "CUDA error " + std::to_string(r);
+  if (text)
+    s += std::string(" (") + text + ")";
+  return s;
+}
+
+/// `call` failed with `r`: the message names the call and its arguments.
+bool check(CUresult r, const std::string &call, std::string &err) {
+  if (r == 0)
+    return true;
+  err = call + " failed: " + describe(r);
+  return false;
+}
+
+std::string hex(const void *p) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%p", p);
+  return buf;
+}
+
+/// One gpu.binary: its PTX (registered before main by the module's
+/// constructor), loaded when the backend starts.
+struct Module {
+  const char *ptx;
+  CUmodule handle = nullptr;
+  std::map<std::string, CUfunction> functions;
+  std::map<CUfunction, std::string> names;
+};
+std::vector<Module *> &modules() {
+  static std::vector<Module *> m;
+  return m;
+}
+
+std::string launchError; // the first failure inside the forward
+
+std::map<const void *, CUdeviceptr> &deviceGlobals() {
+  static std::map<const void *, CUdeviceptr> m;
+  return m;
+}
+
+bool loadModule(Module &m, std::string &err) {
+  if (m.handle)
+    return true;
+  static char log[8192];
+  log[0] = 0;
+  int options[] = {5 /*CU_JIT_ERROR_LOG_BUFFER*/,
+                   6 /*CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES*/};
+  void *values[] = {log, (void *)(uintptr_t)sizeof(log)};
+  CUresult r = drv.cuModuleLoadDataEx(&m.handle, m.ptx, 2, options, values);
+  if (r != 0) {
+    err = "cuModuleLoadDataEx(PTX of " + std::to_string(std::strlen(m.ptx)) +
+          " bytes) failed: " + describe(r) + (log[0] ? "\n" : "") + log;
+    m.handle = nullptr;
+    return false;
+  }
+  return true;
+}
+
+template <typename T>
+bool sym(void *lib, T &fn, const char *name, std::string &err) {
+  fn = reinterpret_cast<T>(dlsym(lib, name));
+  if (!fn)
+    err = std::string("libcuda.so.1 lacks ") + name;
+  return fn != nullptr;
+}
+
+bool cudaInit(std::string &err) {
+  if (loaded)
+    return true;
+  void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!lib) {
+    const char *why = dlerror();
+    err = std::string("no NVIDIA driver found (libcuda.so.1): ") +
+          (why ? why : "dlopen failed");
+    return false;
+  }
+#define SYM(field, name)                                                       \
+  if (!sym(lib, drv.field, name, err))                                         \
+    return false;
+  SYM(cuInit, "cuInit")
+  SYM(cuDriverGetVersion, "cuDriverGetVersion")
+  SYM(cuDeviceGet, "cuDeviceGet")
+  SYM(cuDeviceGetName, "cuDeviceGetName")
+  SYM(cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain")
+  SYM(cuCtxSetCurrent, "cuCtxSetCurrent")
+  SYM(cuModuleLoadDataEx, "cuModuleLoadDataEx")
+  SYM(cuModuleGetFunction, "cuModuleGetFunction")
+  SYM(cuMemAlloc, "cuMemAlloc_v2")
+  SYM(cuMemFree, "cuMemFree_v2")
+  SYM(cuMemcpyHtoD, "cuMemcpyHtoD_v2")
+  SYM(cuMemcpyDtoH, "cuMemcpyDtoH_v2")
+  SYM(cuLaunchKernel, "cuLaunchKernel")
+  SYM(cuStreamCreate, "cuStreamCreate")
+  SYM(cuStreamSynchronize, "cuStreamSynchronize")
+  SYM(cuStreamBeginCapture, "cuStreamBeginCapture_v2")
+  SYM(cuStreamEndCapture, "cuStreamEndCapture")
+  SYM(cuGraphInstantiate, "cuGraphInstantiateWithFlags")
+  SYM(cuGraphLaunch, "cuGraphLaunch")
+  SYM(cuGraphDestroy, "cuGraphDestroy")
+  SYM(cuGraphExecDestroy, "cuGraphExecDestroy")
+  SYM(cuGetErrorName, "cuGetErrorName")
+  SYM(cuGetErrorString, "cuGetErrorString")
+#undef SYM
+  if (!check(drv.cuInit(0), "cuInit(0)", err))
+    return false;
+  CUdevice dev;
+  if (!check(drv.cuDeviceGet(&dev, 0), "cuDeviceGet(ordinal 0)", err))
+    return false;
+  char name[256] = {0};
+  if (drv.cuDeviceGetName(name, sizeof(name), dev) == 0)
+    deviceName = name;
+  CUcontext ctx;
+  if (!check(drv.cuDevicePrimaryCtxRetain(&ctx, dev),
+             "cuDevicePrimaryCtxRetain(device 0)", err) ||
+      !check(drv.cuCtxSetCurrent(ctx), "cuCtxSetCurrent(primary context)",
+             err) ||
+      !check(drv.cuStreamCreate(&stream, 1 /*CU_STREAM_NON_BLOCKING*/),
+             "cuStreamCreate(non-blocking)", err))
+    return false;
+  loaded = true;
+  for (Module *m : modules())
+    if (!loadModule(*m, err))
+      return false;
+  if (std::getenv("SINTER_CUDA_VERBOSE"))
+    std::fprintf(stderr, "sinter: CUDA device 0: %s\n", deviceName.c_str());
+  return true;
+}
+
+void *cudaAlloc(size_t bytes, std::string &err) {
+  CUdeviceptr p = 0;
+  size_t rounded = (bytes + 255) / 256 * 256;
+  if (!check(drv.cuMemAlloc(&p, rounded ? rounded : 256),
+             "cuMemAlloc(" + std::to_string(bytes) + " bytes)", err))
+    return nullptr;
+  return reinterpret_cast<void *>(p);
+}
+
+void cudaFree(void *p) {
+  if (p && loaded)
+    drv.cuMemFree(reinterpret_cast<CUdeviceptr>(p));
+}
+
+bool cudaSync(std::string &err) {
+  return check(drv.cuStreamSynchronize(stream), "cuStreamSynchronize", err);
+}
+
+bool cudaToTarget(void *dst, const void *src, size_t bytes,
+                  std::string &err) {
+  return !bytes ||
+         check(drv.cuMemcpyHtoD(reinterpret_cast<CUdeviceptr>(dst), src,
+                                bytes),
+               "cuMemcpyHtoD(dst " + hex(dst) + ", " + std::to_string(bytes) +
+                   " bytes)",
+               err);
+}
+
+bool cudaToHost(void *dst, const void *src, size_t bytes, std::string &err) {
+  return cudaSync(err) &&
+         (!bytes ||
+          check(drv.cuMemcpyDtoH(dst, reinterpret_cast<CUdeviceptr>(src),
+                                 bytes),
+                "cuMemcpyDtoH(src " + hex(src) + ", " +
+                    std::to_string(bytes) + " bytes)",
+                err));
+}
+
+// The CUDA graph of the forward, for one set of buffers.
+std::vector<void *> graphBuffers;
+CUgraphExec graphExec = nullptr;
+int forwardsRun = 0;
+
+bool forwardOnce(const SinterModel *model, void *const *buffers,
+                 std::string &err) {
+  launchError.clear();
+  int rc = model->forward(buffers);
+  if (!launchError.empty()) {
+    err = launchError;
+    return false;
+  }
+  if (rc != 0) {
+    err = "the forward failed";
+    return false;
+  }
+  return true;
+}
+
+bool cudaRun(const SinterModel *model, void *const *buffers,
+             std::string &err) {
+  size_t n = size_t(model->num_inputs + model->num_outputs) + 1;
+  std::vector<void *> bufs(buffers, buffers + n);
+  // The first forward runs directly: it uploads the weights (not allowed
+  // while capturing) and shows launch errors kernel by kernel.
+  if (!sinter::rt::useCudaGraphs || forwardsRun++ == 0)
+    return forwardOnce(model, buffers, err);
+  if (graphExec && bufs != graphBuffers) {
+    drv.cuGraphExecDestroy(graphExec);
+    graphExec = nullptr;
+  }
+  if (!graphExec) {
+    if (!check(drv.cuStreamBeginCapture(stream,
+                                        2 /*CU_STREAM_CAPTURE_MODE_RELAXED*/),
+               "cuStreamBeginCapture(relaxed)", err))
+      return false;
+    bool ok = forwardOnce(model, buffers, err);
+    CUgraph graph = nullptr;
+    CUresult r = drv.cuStreamEndCapture(stream, &graph);
+    if (!ok)
+      return false;
+    if (!check(r, "cuStreamEndCapture", err) ||
+        !check(drv.cuGraphInstantiate(&graphExec, graph, 0),
+               "cuGraphInstantiateWithFlags(the forward's graph)", err))
+      return false;
+    drv.cuGraphDestroy(graph);
+    graphBuffers = bufs;
+  }
+  return check(drv.cuGraphLaunch(graphExec, stream),
+               "cuGraphLaunch(the forward's graph)", err);
+}
+
+} // namespace
+
+namespace sinter::rt {
+bool useCudaGraphs = true;
+const Backend cudaBackend = {"cuda",       cudaInit,   cudaAlloc,
+                             cudaFree,     cudaToTarget, cudaToHost,
+                             cudaRun,      cudaSync};
+std::string cudaDeviceName() { return deviceName; }
+} // namespace sinter::rt
+
+// What the host code of a CUDA model calls (MLIR's gpu.launch_func
+// translation names them; MLIR's libmlir_cuda_runtime is not used).
+extern "C" {
+
+void *mgpuModuleLoadJIT(void *data, int /*optLevel*/) {
+  auto *m = new Module{static_cast<const char *>(data)};
+  modules().push_back(m);
+  return m;
+}
+
+void *mgpuModuleLoad(void *data, size_t /*size*/) {
+  return mgpuModuleLoadJIT(data, 3);
+}
+
+void mgpuModuleUnload(void * /*module*/) {
+  // Process exit: the driver releases the modules with the context.
+}
+
+void *mgpuModuleGetFunction(void *module, const char *name) {
+  auto *m = static_cast<Module *>(module);
+  auto it = m->functions.find(name);
+  if (it != m->functions.end())
+    return it->second;
+  std::string err;
+  CUfunction fn = nullptr;
+  if (!loaded) {
+    if (launchError.empty())
+      launchError = "kernel '" + std::string(name) +
+                    "' requested before the CUDA backend started";
+    return nullptr;
+  }
+  if (!loadModule(*m, err) ||
+      !check(drv.cuModuleGetFunction(&fn, m->handle, name),
+             "cuModuleGetFunction(kernel '" + std::string(name) + "')",
+             err)) {
+    if (launchError.empty())
+      launchError = err;
+    return nullptr;
+  }
+  m->functions[name] = fn;
+  m->names[fn] = name;
+  return fn;
+}
+
+void *mgpuStreamCreate() { return stream; }
+void mgpuStreamDestroy(void *) {}
+// Launches are ordered on the one stream; the driver synchronizes before
+// it reads outputs. (Synchronizing here would break graph capture.)
+void mgpuStreamSynchronize(void *) {}
+
+void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
+                      intptr_t gridZ, intptr_t blockX, intptr_t blockY,
+                      intptr_t blockZ, int32_t smem, void * /*stream*/,
+                      void **params, void **extra, size_t /*paramsCount*/) {
+  if (!function || !launchError.empty())
+    return;
+  CUresult r = drv.cuLaunchKernel(function, unsigned(gridX), unsigned(gridY),
+                                  unsigned(gridZ), unsigned(blockX),
+                                  unsigned(blockY), unsigned(blockZ),
+                                  unsigned(smem), stream, params, extra);
+  if (r != 0) {
+    std::string name = "?";
+    for (Module *m : modules()) {
+      auto it = m->names.find(function);
+      if (it != m->names.end())
+        name = it->second;
+    }
+    launchError = "cuLaunchKernel(kernel '" + name + "', grid " +
+                  std::to_string(gridX) + "x" + std::to_string(gridY) + "x" +
+                  std::to_string(gridZ) + ", block " + std::to_string(blockX) +
+                  "x" + std::to_string(blockY) + "x" + std::to_string(blockZ) +
+                  ", " + std::to_string(smem) + " bytes shared) failed: " +
+                  describe(r);
+  }
+}
+
+/// The device copy of a weight, uploaded on first use.
+void *sinter_cuda_device_global(const void *host, uint64_t bytes) {
+  auto &map = deviceGlobals();
+  auto it = map.find(host);
+  if (it != map.end())
+    return reinterpret_cast<void *>(it->second);
+  std::string err;
+  void *d = cudaAlloc(size_t(bytes), err);
+  if (!d || !cudaToTarget(d, host, size_t(bytes), err)) {
+    if (launchError.empty())
+      launchError = "uploading a weight of " + std::to_string(bytes) +
+                    " bytes: " + err;
+    return nullptr;
+  }
+  map[host] = reinterpret_cast<CUdeviceptr>(d);
+  return d;
+}
+
+} // extern "C"

@@ -1,0 +1,398 @@
+//===- CUDATarget.cpp - the codegen phase of the CUDA target --------------===//
+//
+// See CUDATarget.h and docs/cuda-target.md. The first slice: correctness
+// over speed. Each outermost scf.parallel (from a linalg op) becomes one
+// gpu.launch whose threads cover the product of its dimensions, one thread
+// per iteration; reduction dimensions stay sequential loops inside the
+// thread. Linalg ops without a parallel dimension run as one thread.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sinter/Target/CUDA/CUDATarget.h"
+#include "sinter/Target/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/Interfaces/DataLayoutInterfaces.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+
+using namespace mlir;
+
+namespace sinter::cuda {
+
+static const llvm::StringRef kArchs[] = {"sm_80", "sm_89", "sm_90a"};
+
+llvm::ArrayRef<llvm::StringRef> supportedGpuArchs() { return kArchs; }
+
+bool isSupportedGpuArch(llvm::StringRef arch) {
+  return llvm::is_contained(kArchs, arch);
+}
+
+std::string ptxFeaturesFor(llvm::StringRef arch) {
+  // sm_90a needs PTX ISA 8.0; the others use the same so that one driver
+  // generation JITs all of them.
+  (void)arch;
+  return "+ptx80";
+}
+
+void registerCudaTargetDialects(DialectRegistry &registry) {
+  registerAllToLLVMIRTranslations(registry);
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+}
+
+namespace {
+
+/// memref.copy -> linalg.copy (so that it becomes a kernel), and every
+/// linalg op without a parallel dimension wrapped into a one-iteration
+/// scf.parallel (so that it runs in one GPU thread, not on the host).
+struct PrepareLoopsPass
+    : PassWrapper<PrepareLoopsPass, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(PrepareLoopsPass)
+  StringRef getArgument() const final { return "sinter-cuda-prepare-loops"; }
+  StringRef getDescription() const final {
+    return "memref.copy to linalg.copy; linalg ops without a parallel "
+           "dimension into a one-iteration scf.parallel";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<linalg::LinalgDialect, scf::SCFDialect,
+                    arith::ArithDialect>();
+  }
+  void runOnOperation() override {
+    func::FuncOp f = getOperation();
+    IRRewriter rw(&getContext());
+    SmallVector<memref::CopyOp> copies;
+    f.walk([&](memref::CopyOp c) { copies.push_back(c); });
+    for (memref::CopyOp c : copies) {
+      rw.setInsertionPoint(c);
+      linalg::CopyOp::create(rw, c.getLoc(), c.getSource(), c.getTarget());
+      rw.eraseOp(c);
+    }
+    SmallVector<linalg::LinalgOp> serial;
+    f.walk([&](linalg::LinalgOp op) {
+      if (op.getNumParallelLoops() == 0 &&
+          !op->getParentOfType<scf::ParallelOp>())
+        serial.push_back(op);
+    });
+    for (linalg::LinalgOp op : serial) {
+      rw.setInsertionPoint(op);
+      Location loc = op.getLoc();
+      Value c0 = arith::ConstantIndexOp::create(rw, loc, 0);
+      Value c1 = arith::ConstantIndexOp::create(rw, loc, 1);
+      auto par = scf::ParallelOp::create(rw, loc, ValueRange{c0},
+                                         ValueRange{c1}, ValueRange{c1});
+      op->moveBefore(par.getBody()->getTerminator());
+    }
+  }
+};
+
+/// Every outermost scf.parallel -> gpu.launch: the iteration space
+/// linearized, blockSize threads per block, one thread per iteration.
+struct MapLoopsPass : PassWrapper<MapLoopsPass, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(MapLoopsPass)
+  MapLoopsPass() = default;
+  MapLoopsPass(const MapLoopsPass &other) : PassWrapper(other) {}
+  explicit MapLoopsPass(int64_t block) { blockSize = block; }
+  Option<int64_t> blockSize{*this, "block-size",
+                            llvm::cl::desc("threads per block"),
+                            llvm::cl::init(256)};
+  StringRef getArgument() const final { return "sinter-cuda-map-loops"; }
+  StringRef getDescription() const final {
+    return "Outermost scf.parallel loops to gpu.launch, one thread per "
+           "iteration";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<gpu::GPUDialect, scf::SCFDialect, arith::ArithDialect>();
+  }
+
+  void runOnOperation() override {
+    func::FuncOp f = getOperation();
+    SmallVector<scf::ParallelOp> tops;
+    f.walk([&](scf::ParallelOp p) {
+      if (!p->getParentOfType<scf::ParallelOp>() &&
+          !p->getParentOfType<gpu::LaunchOp>())
+        tops.push_back(p);
+    });
+    for (scf::ParallelOp p : tops)
+      if (failed(mapLoop(p)))
+        return signalPassFailure();
+    // Nothing may touch memory on the host any more.
+    WalkResult r = f.walk([&](Operation *op) {
+      if (op->getParentOfType<gpu::LaunchOp>())
+        return WalkResult::skip();
+      if (isa<memref::LoadOp, memref::StoreOp, memref::CopyOp>(op) ||
+          isa<linalg::LinalgOp>(op)) {
+        op->emitError() << "the CUDA target left this op on the host "
+                           "(not inside a kernel)";
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (r.wasInterrupted())
+      signalPassFailure();
+  }
+
+  LogicalResult mapLoop(scf::ParallelOp p) {
+    if (p.getNumResults() != 0)
+      return p.emitError() << "the CUDA target cannot map a parallel loop "
+                              "with reductions yet";
+    IRRewriter rw(p.getContext());
+    rw.setInsertionPoint(p);
+    Location loc = p.getLoc();
+    unsigned n = p.getNumLoops();
+    // Trip counts and their product.
+    SmallVector<Value> trips;
+    Value total = arith::ConstantIndexOp::create(rw, loc, 1);
+    for (unsigned k = 0; k < n; ++k) {
+      Value span = arith::SubIOp::create(rw, loc, p.getUpperBound()[k],
+                                         p.getLowerBound()[k]);
+      Value trip =
+          arith::CeilDivUIOp::create(rw, loc, span, p.getStep()[k]);
+      trips.push_back(trip);
+      total = arith::MulIOp::create(rw, loc, total, trip);
+    }
+    int64_t block = blockSize;
+    if (auto c = getConstantIntValue(total))
+      block = std::max<int64_t>(1, std::min<int64_t>(block, *c));
+    Value blockV = arith::ConstantIndexOp::create(rw, loc, block);
+    Value grid = arith::CeilDivUIOp::create(rw, loc, total, blockV);
+    Value one = arith::ConstantIndexOp::create(rw, loc, 1);
+    auto launch = gpu::LaunchOp::create(rw, loc, grid, one, one, blockV, one,
+                                        one);
+    Block &body = launch.getBody().front();
+    rw.setInsertionPointToStart(&body);
+    gpu::TerminatorOp::create(rw, loc);
+    rw.setInsertionPointToStart(&body);
+    Value bx = launch.getBlockIds().x, tx = launch.getThreadIds().x;
+    Value base = arith::MulIOp::create(rw, loc, bx, blockV);
+    Value linear = arith::AddIOp::create(rw, loc, base, tx);
+    Value inRange = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult,
+                                          linear, total);
+    auto ifOp = scf::IfOp::create(rw, loc, inRange, /*withElse=*/false);
+    rw.setInsertionPointToStart(ifOp.thenBlock());
+    SmallVector<Value> ivs(n);
+    Value rest = linear;
+    for (int k = int(n) - 1; k >= 0; --k) {
+      Value idx = rest;
+      if (k > 0) {
+        idx = arith::RemUIOp::create(rw, loc, rest, trips[k]);
+        rest = arith::DivUIOp::create(rw, loc, rest, trips[k]);
+      }
+      Value scaled = arith::MulIOp::create(rw, loc, idx, p.getStep()[k]);
+      ivs[k] = arith::AddIOp::create(rw, loc, scaled, p.getLowerBound()[k]);
+    }
+    Block *loopBody = p.getBody();
+    Operation *yield = ifOp.thenBlock()->getTerminator();
+    for (Operation &op :
+         llvm::make_early_inc_range(loopBody->without_terminator()))
+      op.moveBefore(yield);
+    for (unsigned k = 0; k < n; ++k)
+      loopBody->getArgument(k).replaceAllUsesWith(ivs[k]);
+    rw.eraseOp(p);
+    return success();
+  }
+};
+
+/// In the host functions (LLVM dialect), the address of a constant global
+/// (a weight) becomes sinter_cuda_device_global(host, bytes): the runtime
+/// uploads it once and returns the device copy, which the kernels get.
+struct DeviceGlobalsPass
+    : PassWrapper<DeviceGlobalsPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(DeviceGlobalsPass)
+  StringRef getArgument() const final { return "sinter-cuda-device-globals"; }
+  StringRef getDescription() const final {
+    return "Weights (constant globals) of the host code through "
+           "sinter_cuda_device_global";
+  }
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    OpBuilder b(ctx);
+    auto ptrTy = LLVM::LLVMPointerType::get(ctx);
+    auto i64 = IntegerType::get(ctx, 64);
+    DataLayout dl(module);
+    LLVM::LLVMFuncOp callee;
+    auto getCallee = [&]() {
+      if (callee)
+        return callee;
+      callee = module.lookupSymbol<LLVM::LLVMFuncOp>(
+          "sinter_cuda_device_global");
+      if (!callee) {
+        b.setInsertionPointToEnd(module.getBody());
+        callee = LLVM::LLVMFuncOp::create(
+            b, module.getLoc(), "sinter_cuda_device_global",
+            LLVM::LLVMFunctionType::get(ptrTy, {ptrTy, i64}));
+      }
+      return callee;
+    };
+    SmallVector<LLVM::AddressOfOp> uses;
+    for (auto fn : module.getOps<LLVM::LLVMFuncOp>())
+      fn.walk([&](LLVM::AddressOfOp a) { uses.push_back(a); });
+    for (LLVM::AddressOfOp a : uses) {
+      auto global = module.lookupSymbol<LLVM::GlobalOp>(a.getGlobalName());
+      if (!global || !global.getConstant())
+        continue;
+      uint64_t bytes = dl.getTypeSize(global.getGlobalType());
+      LLVM::LLVMFuncOp fn = getCallee();
+      b.setInsertionPointAfter(a);
+      Value size = LLVM::ConstantOp::create(b, a.getLoc(), i64,
+                                            b.getI64IntegerAttr(bytes));
+      auto call = LLVM::CallOp::create(b, a.getLoc(), fn,
+                                       ValueRange{a.getResult(), size});
+      a.getResult().replaceAllUsesExcept(call.getResult(), call);
+    }
+  }
+};
+
+/// All outlined kernels into one gpu.module (one PTX file, one module load
+/// at run time): each kernel is renamed after the module it came from.
+struct MergeModulesPass
+    : PassWrapper<MergeModulesPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(MergeModulesPass)
+  StringRef getArgument() const final { return "sinter-cuda-merge-modules"; }
+  StringRef getDescription() const final {
+    return "Every gpu.module's kernels into the first gpu.module";
+  }
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto gpuModules = llvm::to_vector(module.getOps<gpu::GPUModuleOp>());
+    if (gpuModules.size() < 2)
+      return;
+    gpu::GPUModuleOp into = gpuModules.front();
+    auto root = StringAttr::get(&getContext(), "sinter_kernels");
+    llvm::StringMap<SymbolRefAttr> renamed; // "module::kernel" -> new ref
+    for (gpu::GPUModuleOp m : gpuModules) {
+      for (Operation &op :
+           llvm::make_early_inc_range(m.getBody()->getOperations())) {
+        auto fn = dyn_cast<gpu::GPUFuncOp>(op);
+        if (!fn)
+          continue;
+        std::string key = (m.getName() + "::" + fn.getName()).str();
+        if (m != into) {
+          fn.setName(m.getName());
+          fn->moveBefore(into.getBody(), into.getBody()->end());
+        }
+        renamed[key] = SymbolRefAttr::get(
+            root, {FlatSymbolRefAttr::get(fn.getNameAttr())});
+      }
+    }
+    into.setName(root.getValue());
+    module.walk([&](gpu::LaunchFuncOp launch) {
+      SymbolRefAttr k = launch.getKernel();
+      std::string key =
+          (k.getRootReference().getValue() + "::" + k.getLeafReference().getValue())
+              .str();
+      auto it = renamed.find(key);
+      if (it != renamed.end())
+        launch.setKernelAttr(it->second);
+    });
+    for (gpu::GPUModuleOp m : llvm::drop_begin(gpuModules))
+      m.erase();
+  }
+};
+
+std::string findToolkit(const CudaOptions &options) {
+  if (!options.toolkitPath.empty())
+    return options.toolkitPath;
+  for (const char *env : {"CUDA_HOME", "CUDA_PATH"})
+    if (auto v = llvm::sys::Process::GetEnv(env))
+      return *v;
+  return "/usr/local/cuda";
+}
+
+} // namespace
+
+void buildCudaCodegenPipeline(OpPassManager &pm, const CudaOptions &options) {
+  pm.addNestedPass<func::FuncOp>(createFinalizeEntryPass());
+  pm.addNestedPass<func::FuncOp>(std::make_unique<PrepareLoopsPass>());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(
+      std::make_unique<MapLoopsPass>(options.blockSize));
+  pm.addPass(createParallelForToNestedForsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(std::make_unique<MergeModulesPass>());
+  pm.addPass(createConvertMathToFuncs());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
+
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.gpuArch;
+  target.features = ptxFeaturesFor(options.gpuArch);
+  target.optLevel = 3;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps());
+  pm.addNestedPass<gpu::GPUModuleOp>(createCanonicalizerPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createCSEPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createReconcileUnrealizedCastsPass());
+
+  // The host: as on the CPU target (bare pointers for the forward), plus
+  // gpu.launch_func.
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  GpuToLLVMConversionPassOptions gpuToLLVM;
+  gpuToLLVM.hostBarePtrCallConv = true;
+  pm.addPass(createGpuToLLVMConversionPass(gpuToLLVM));
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  ConvertFuncToLLVMPassOptions func;
+  func.useBarePtrCallConv = true;
+  pm.addPass(createConvertFuncToLLVMPass(func));
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(std::make_unique<DeviceGlobalsPass>());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = "isa";
+  binary.toolkitPath = findToolkit(options);
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+}
+
+void registerCudaPasses() {
+  PassRegistration<PrepareLoopsPass>();
+  PassRegistration<MapLoopsPass>();
+  PassRegistration<DeviceGlobalsPass>();
+  PassRegistration<MergeModulesPass>();
+  PassPipelineRegistration<>(
+      "sinter-cuda-codegen",
+      "The codegen phase of the CUDA target (sm_90a): kernels to PTX",
+      [](OpPassManager &pm) { buildCudaCodegenPipeline(pm, CudaOptions()); });
+}
+
+std::vector<std::pair<std::string, std::string>> collectPtx(ModuleOp module) {
+  std::vector<std::pair<std::string, std::string>> out;
+  module.walk([&](gpu::BinaryOp bin) {
+    for (Attribute a : bin.getObjects())
+      if (auto obj = dyn_cast<gpu::ObjectAttr>(a))
+        out.emplace_back(bin.getName().str(), obj.getObject().str());
+  });
+  return out;
+}
+
+} // namespace sinter::cuda
