@@ -29,11 +29,20 @@ using namespace mlir;
 namespace sinter {
 
 bool looksLikeStableHlo(StringRef text) {
-  size_t s = text.find("stablehlo.");
-  if (s == StringRef::npos)
-    return false;
-  size_t own = text.find("sinter.");
-  return own == StringRef::npos || s < own;
+  // The first op of either dialect decides; comment lines (lit's CHECKs)
+  // do not count.
+  while (!text.empty()) {
+    auto [line, rest] = text.split('\n');
+    text = rest;
+    if (line.ltrim().starts_with("//"))
+      continue;
+    size_t s = line.find("stablehlo."), own = line.find("sinter.");
+    if (s != StringRef::npos && (own == StringRef::npos || s < own))
+      return true;
+    if (own != StringRef::npos)
+      return false;
+  }
+  return false;
 }
 
 namespace stablehlo {

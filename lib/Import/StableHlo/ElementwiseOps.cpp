@@ -45,6 +45,35 @@ OpHandler binary() {
   };
 }
 
+bool isSplatOne(Value v) {
+  DenseElementsAttr d = Converter::constantOf(v);
+  return d && d.isSplat() && isa<FloatType>(d.getElementType()) &&
+         d.getSplatValue<APFloat>().isExactlyValue(1.0);
+}
+
+/// JAX lowers jax.nn.sigmoid / lax.logistic to 1 / (1 + exp(-x)); rebuilding
+/// sinter.sigmoid here lets sinter-recognize-activations find x*sigmoid(x)
+/// (silu) and the fusions that start from it. The decomposed ops stay for
+/// DCE to remove.
+LogicalResult divide(Converter &c, Operation *op, ArrayRef<Value> in,
+                     Results &out) {
+  if (isSplatOne(in[0])) {
+    if (auto add = in[1].getDefiningOp<AddOp>()) {
+      Value e = isSplatOne(add.getLhs()) ? add.getRhs()
+                : isSplatOne(add.getRhs()) ? add.getLhs()
+                                           : Value();
+      auto exp = e ? e.getDefiningOp<ExpOp>() : ExpOp();
+      auto neg = exp ? exp.getInput().getDefiningOp<NegOp>() : NegOp();
+      if (neg && neg.getInput().getType() == resultType(op)) {
+        out.push_back(
+            SigmoidOp::create(c.b, c.loc, resultType(op), neg.getInput()));
+        return success();
+      }
+    }
+  }
+  return binary<DivOp>()(c, op, in, out);
+}
+
 LogicalResult constant(Converter &c, Operation *op, ArrayRef<Value>,
                        Results &out) {
   auto value = dyn_cast_or_null<DenseElementsAttr>(op->getAttr("value"));
@@ -144,7 +173,7 @@ void registerElementwiseOps(llvm::StringMap<OpHandler> &t) {
   t["add"] = binary<AddOp>();
   t["subtract"] = binary<SubOp>();
   t["multiply"] = binary<MulOp>();
-  t["divide"] = binary<DivOp>();
+  t["divide"] = divide;
   t["power"] = binary<PowOp>();
   t["maximum"] = binary<MaxOp>();
   t["minimum"] = binary<MinOp>();

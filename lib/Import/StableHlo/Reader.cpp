@@ -782,11 +782,14 @@ LogicalResult Reader::op(Block *blk) {
           return fail("expected 'applies' or 'reducer'");
         SmallVector<Type> types;
         SmallVector<StringRef> names;
+        // One group (acc_i, x_i) per operand; the block takes all the
+        // accumulators, then all the elements.
         SmallVector<std::pair<StringRef, Type>> lhs, rhs;
-        for (int side = 0; side < 2; ++side) {
-          if (failed(expect("(")))
-            return failure();
-          do {
+        while (peek("(")) {
+          ++pos;
+          for (int side = 0; side < 2; ++side) {
+            if (side && failed(expect(",")))
+              return failure();
             StringRef n = ssaName();
             if (failed(expect(":")))
               return failure();
@@ -794,7 +797,7 @@ LogicalResult Reader::op(Block *blk) {
             if (!t)
               return failure();
             (side ? rhs : lhs).push_back({n, t});
-          } while (accept(","));
+          }
           if (failed(expect(")")))
             return failure();
         }

@@ -66,8 +66,8 @@ LEGALIZE = re.compile(r"failed to legalize (?:operation|unresolved materializati
 
 
 # Refusals --freeze-input lifts: a shape-deciding input given at run time.
-NEEDS_CONSTANT = re.compile(r"known at compile time|must be (one-element|a one-element) "
-                            r"constant|would depend on runtime values")
+NEEDS_CONSTANT = re.compile(r"known at compile time|must be (a )?one-element( \w+)? "
+                            r"constants?|would depend on runtime values")
 INT_TYPES = {2, 3, 4, 5, 6, 7, 9, 12, 13}  # ONNX uint/int/bool element types
 
 
