@@ -47,7 +47,7 @@ namespace cl = llvm::cl;
 static cl::OptionCategory sinterCat("Sinter options");
 
 static cl::opt<std::string> inputFile(cl::Positional, cl::Optional,
-                                      cl::desc("<model.onnx | model.onnxtxt | graph.mlir>"),
+                                      cl::desc("<model.onnx | model.onnxtxt | graph.mlir | stablehlo.mlir>"),
                                       cl::cat(sinterCat));
 static cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout, the default)"),
                                        cl::value_desc("file"), cl::init("-"),

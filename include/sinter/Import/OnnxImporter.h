@@ -38,6 +38,13 @@ mlir::OwningOpRef<mlir::ModuleOp>
 importOnnxFile(mlir::MLIRContext *context, llvm::StringRef path,
                const OnnxImportOptions &options);
 
+/// Imports a model held in memory. `path` names it in diagnostics, selects
+/// the format (ONNX text when it ends in .onnxtxt) and is the folder external
+/// data is read from (the fuzzers use this entry point).
+mlir::OwningOpRef<mlir::ModuleOp>
+importOnnxBuffer(mlir::MLIRContext *context, llvm::StringRef contents,
+                 llvm::StringRef path, const OnnxImportOptions &options);
+
 /// Parses `--input-shape` values: `name=1x64x2048` fixes an input's shape,
 /// `name=64` a symbolic dimension of that name.
 mlir::LogicalResult parseInputShapeOption(llvm::StringRef spec,

@@ -21,7 +21,10 @@
 
 #include "onnx/defs/parser.h"
 
+#include <algorithm>
+#include <cstring>
 #include <deque>
+#include <optional>
 
 using namespace mlir;
 
@@ -84,6 +87,35 @@ const HandlerRegistry &getHandlerRegistry() {
 
 namespace {
 
+/// Nesting limit of ONNX text (brackets of every kind), the same as the one
+/// protobuf applies to binary models: onnx::OnnxParser recurses once per
+/// level (subgraph attributes, nested types) and has no limit of its own.
+constexpr int kMaxTextNesting = 100;
+
+/// The deepest bracket nesting of ONNX text, outside string literals and
+/// comments. Over-counts at worst ('<' of a comparison is not ONNX syntax),
+/// so that the parser never recurses deeper than this.
+int textNesting(llvm::StringRef text) {
+  int depth = 0, deepest = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '"') {
+      for (++i; i < text.size() && text[i] != '"'; ++i)
+        if (text[i] == '\\')
+          ++i;
+    } else if (c == '#') {
+      while (i < text.size() && text[i] != '\n')
+        ++i;
+    } else if (c == '{' || c == '(' || c == '[' || c == '<') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == '}' || c == ')' || c == ']' ||
+               (c == '>' && (i == 0 || text[i - 1] != '='))) {
+      depth = std::max(depth - 1, 0);
+    }
+  }
+  return deepest;
+}
+
 constexpr int64_t kMinOpset = 7;
 constexpr int64_t kMaxOpset = 28;
 
@@ -94,9 +126,12 @@ llvm::StringRef canonicalDomain(llvm::StringRef d) {
 
 class ModelImporter {
 public:
+  /// `contents`, when given, is the model's bytes: `path` then only names
+  /// it in diagnostics, selects the format and locates external data.
   ModelImporter(MLIRContext *ctx, llvm::StringRef path,
-                const OnnxImportOptions &options)
-      : ctx(ctx), path(path), options(options),
+                const OnnxImportOptions &options,
+                std::optional<llvm::StringRef> contents = std::nullopt)
+      : ctx(ctx), path(path), options(options), contents(contents),
         fileLoc(FileLineColLoc::get(ctx, path, 0, 0)) {}
 
   OwningOpRef<ModuleOp> run();
@@ -129,6 +164,7 @@ private:
   MLIRContext *ctx;
   std::string path;
   OnnxImportOptions options;
+  std::optional<llvm::StringRef> contents;
   Location fileLoc;
   onnx::ModelProto model;
   llvm::StringMap<int64_t> opsets;
@@ -138,14 +174,27 @@ private:
 };
 
 LogicalResult ModelImporter::load() {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/true);
-  if (!buffer)
-    return error() << "cannot read model file: " << buffer.getError().message();
-  llvm::StringRef data = (*buffer)->getBuffer();
+  std::unique_ptr<llvm::MemoryBuffer> owned;
+  llvm::StringRef data;
+  if (contents) {
+    data = *contents;
+  } else {
+    auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                              /*RequiresNullTerminator=*/true);
+    if (!buffer)
+      return error() << "cannot read model file: "
+                     << buffer.getError().message();
+    owned = std::move(*buffer);
+    data = owned->getBuffer();
+  }
   if (llvm::StringRef(path).ends_with(".onnxtxt")) {
-    onnx::Common::Status status =
-        onnx::OnnxParser::Parse(model, data.data());
+    // The parser reads a NUL-terminated string: stop at the first NUL.
+    std::string text(data.data(), strnlen(data.data(), data.size()));
+    if (int depth = textNesting(text); depth > kMaxTextNesting)
+      return error() << "invalid ONNX text: brackets nest " << depth
+                     << " levels deep, over Sinter's limit of "
+                     << kMaxTextNesting << " (nested subgraphs or types)";
+    onnx::Common::Status status = onnx::OnnxParser::Parse(model, text.c_str());
     if (!status.IsOK())
       return error() << "invalid ONNX text: " << status.ErrorMessage();
     return success();
@@ -155,8 +204,9 @@ LogicalResult ModelImporter::load() {
                    << " bytes, over protobuf's 2 GiB limit; store the weights "
                       "as external data";
   if (!model.ParseFromArray(data.data(), (int)data.size()))
-    return error() << "not a valid ONNX model: the protobuf is truncated or "
-                      "corrupt (" << data.size() << " bytes)";
+    return error() << "not a valid ONNX model: the protobuf is truncated, "
+                      "corrupt or nested more than 100 messages deep ("
+                   << data.size() << " bytes)";
   if (!model.has_graph())
     return error() << "not a valid ONNX model: it has no graph";
   return success();
@@ -320,6 +370,11 @@ ModelImporter::inputType(const onnx::ValueInfoProto &vi) {
                          << " but the model fixes it to " << d.dim_value(),
                  failure();
       }
+    if (checkedElementCount(fixed->second) < 0)
+      return error() << "--input-shape gives " << vi.name() << " shape "
+                     << shape::str(fixed->second)
+                     << ", which has more than 2^40 elements",
+             failure();
     return RankedTensorType::get(fixed->second, *elt);
   }
   if (!tt.has_shape())
@@ -351,6 +406,11 @@ ModelImporter::inputType(const onnx::ValueInfoProto &vi) {
       diag << "; fix it with --input-shape " << vi.name() << "=D0xD1x...";
     return failure();
   }
+  if (checkedElementCount(dims) < 0)
+    return error() << "graph input '" << vi.name() << "' has shape "
+                   << shape::str(dims)
+                   << ", which has more than 2^40 elements",
+           failure();
   return RankedTensorType::get(dims, *elt);
 }
 
@@ -443,6 +503,17 @@ LogicalResult ModelImporter::importGraph(const onnx::GraphProto &g,
         return nctx.error() << "output #" << o << " ('" << n->output(o)
                             << "') is not supported by Sinter's handler",
                failure();
+    // Each handler bounds what it computes from its operands; this keeps
+    // every value of the graph under the same limit as the inputs.
+    for (const std::string &o : n->output()) {
+      Value v = o.empty() ? Value() : values.lookup(o);
+      auto t = v ? dyn_cast<RankedTensorType>(v.getType()) : nullptr;
+      if (t && checkedElementCount(t.getShape()) < 0)
+        return nctx.error() << "output '" << o << "' has shape "
+                            << shape::str(t.getShape())
+                            << ", which has more than 2^40 elements",
+               failure();
+    }
   }
 
   SmallVector<Value> results;
@@ -558,6 +629,16 @@ OwningOpRef<ModuleOp> importOnnxFile(MLIRContext *context, llvm::StringRef path,
   context->loadDialect<SinterDialect, func::FuncDialect, arith::ArithDialect,
                        tensor::TensorDialect>();
   onnx_import::ModelImporter importer(context, path, options);
+  return importer.run();
+}
+
+OwningOpRef<ModuleOp> importOnnxBuffer(MLIRContext *context,
+                                       llvm::StringRef contents,
+                                       llvm::StringRef path,
+                                       const OnnxImportOptions &options) {
+  context->loadDialect<SinterDialect, func::FuncDialect, arith::ArithDialect,
+                       tensor::TensorDialect>();
+  onnx_import::ModelImporter importer(context, path, options, contents);
   return importer.run();
 }
 

@@ -217,9 +217,10 @@ static FailureOr<ElementsAttr> fromExternal(RankedTensorType type,
   // Written so that a huge offset from the model cannot overflow.
   if (offset > st.st_size || need > st.st_size - offset) {
     ::close(fd);
+    // offset + need may not fit int64_t: print it as unsigned.
     why = "tensor '" + t.name() + "': external data file '" + location +
           "' is too short (" + std::to_string(st.st_size) + " bytes, needs " +
-          std::to_string(offset + need) + ")";
+          std::to_string(uint64_t(offset) + uint64_t(need)) + ")";
     return failure();
   }
   if (type.getElementType().isInteger(1) || need == 0) {
@@ -257,6 +258,16 @@ static FailureOr<ElementsAttr> fromExternal(RankedTensorType type,
       type, key, std::move(blob)));
 }
 
+int64_t checkedElementCount(ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    if (d < 0 || (d > 0 && n > kMaxTensorElements / d))
+      return -1;
+    else
+      n *= d;
+  return n;
+}
+
 FailureOr<ElementsAttr> convertTensor(MLIRContext *ctx,
                                       const onnx::TensorProto &t,
                                       llvm::StringRef modelDir,
@@ -267,15 +278,12 @@ FailureOr<ElementsAttr> convertTensor(MLIRContext *ctx,
           onnxTypeName(t.data_type()).str() + ", which Sinter does not support";
     return failure();
   }
-  SmallVector<int64_t> dims;
-  int64_t n = 1;
-  for (int64_t d : t.dims()) {
-    if (d < 0 || (d > 0 && n > (int64_t(1) << 40) / d)) {
-      why = "tensor '" + t.name() + "' has an invalid shape";
-      return failure();
-    }
-    dims.push_back(d);
-    n *= d;
+  SmallVector<int64_t> dims(t.dims().begin(), t.dims().end());
+  int64_t n = checkedElementCount(dims);
+  if (n < 0) {
+    why = "tensor '" + t.name() + "' has shape " + shape::str(dims) +
+          ", which has a negative dimension or more than 2^40 elements";
+    return failure();
   }
   auto type = RankedTensorType::get(dims, *elt);
   if (t.data_location() == onnx::TensorProto::EXTERNAL)

@@ -9,6 +9,15 @@
 
 namespace sinter::onnx_import {
 
+/// The most elements any tensor of an imported model may have (2^40: 4 TiB
+/// of float32). Models are untrusted input (docs/security.md): shapes beyond
+/// this are refused before anything allocates or multiplies by them.
+constexpr int64_t kMaxTensorElements = int64_t(1) << 40;
+
+/// The element count of `shape`, or -1 when a dimension is negative or the
+/// count is over kMaxTensorElements.
+int64_t checkedElementCount(llvm::ArrayRef<int64_t> shape);
+
 /// Converts a TensorProto (inline data, or external data read through mmap
 /// from a file inside `modelDir`) to an ElementsAttr. External data becomes a
 /// DenseResourceElementsAttr whose blob is the mapped file region, so the

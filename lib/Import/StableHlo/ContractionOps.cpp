@@ -210,6 +210,10 @@ LogicalResult convolution(Converter &c, Operation *op, ArrayRef<Value> in,
   SmallVector<int64_t> rhsDil = ints(op, "rhs_dilation").value_or(ones);
   SmallVector<int64_t> padding =
       ints(op, "padding").value_or(SmallVector<int64_t>(2 * ns, 0));
+  if (auto rev = op->getAttrOfType<DenseBoolArrayAttr>("window_reversal"))
+    if (llvm::is_contained(rev.asArrayRef(), true))
+      return c.error(op) << "convolution with window_reversal is not "
+                            "supported";
   if (llvm::any_of(lhsDil, [](int64_t d) { return d != 1; }))
     return c.error(op) << "convolution with lhs_dilation (transposed "
                           "convolution) is not supported";

@@ -22,6 +22,7 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 using namespace mlir;
@@ -255,13 +256,20 @@ std::optional<int64_t> Converter::constantInt(Value v) {
 
 LogicalResult Converter::convertBlock(Block &block, ArrayRef<Value> args,
                                       SmallVectorImpl<Value> &results) {
+  // While regions may use values of the enclosing blocks: look them up in
+  // the mappings of the blocks being converted, innermost first.
   IRMapping map;
+  scopes.push_back(&map);
+  auto popScope = llvm::make_scope_exit([&] { scopes.pop_back(); });
   for (auto [from, to] : llvm::zip(block.getArguments(), args))
     map.map(from, to);
   for (Operation &op : block) {
     SmallVector<Value> operands;
     for (Value v : op.getOperands()) {
-      Value m = map.lookupOrNull(v);
+      Value m;
+      for (IRMapping *scope : llvm::reverse(scopes))
+        if ((m = scope->lookupOrNull(v)))
+          break;
       if (!m)
         return op.emitError("operand defined outside the converted scope");
       operands.push_back(m);

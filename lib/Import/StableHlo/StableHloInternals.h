@@ -94,6 +94,7 @@ private:
                                    llvm::ArrayRef<mlir::Value> operands,
                                    llvm::SmallVectorImpl<mlir::Value> &results);
   llvm::StringMap<OpHandler> table;
+  llvm::SmallVector<mlir::IRMapping *> scopes;
   int callDepth = 0;
 };
 

@@ -141,8 +141,50 @@ Value updateSlice(Converter &c, Value dest, Value update,
                                        strides);
 }
 
+/// A KV-cache write: `update` covers `dest` except along one non-batch axis,
+/// whose offset is the only dynamic index (the others are 0). That is
+/// sinter.tensor_scatter with one clamped write index per batch row, which
+/// every target lowers inside a kernel and which becomes an in-place update
+/// when the cache is model state.
+Value cacheWrite(Converter &c, Value dest, Value update,
+                 ArrayRef<Value> indices) {
+  RankedTensorType dt = typeOf(dest), ut = typeOf(update);
+  if (dt.getRank() < 2)
+    return {};
+  int64_t axis = -1;
+  for (auto [k, v] : llvm::enumerate(indices)) {
+    std::optional<int64_t> cst = Converter::constantInt(v);
+    if (cst && *cst == 0 && ut.getDimSize(k) == dt.getDimSize(k))
+      continue;
+    if (cst || axis >= 0 || k == 0)
+      return {};
+    axis = k;
+  }
+  if (axis < 0)
+    return {};
+  auto i64 = c.b.getI64Type();
+  auto scalar = RankedTensorType::get({}, i64);
+  Value idx = c.castTo(indices[axis], i64);
+  auto bound = [&](int64_t v) {
+    return c.constant(DenseElementsAttr::get(scalar, APInt(64, v)));
+  };
+  int64_t hi = dt.getDimSize(axis) - ut.getDimSize(axis);
+  idx = ClipOp::create(c.b, c.loc, scalar, idx, bound(0), bound(hi));
+  idx = c.reshape(idx, {1});
+  auto rows = RankedTensorType::get({dt.getDimSize(0)}, i64);
+  if (dt.getDimSize(0) != 1)
+    idx = ExpandOp::create(c.b, c.loc, rows, idx);
+  return TensorScatterOp::create(
+      c.b, c.loc, dt, dest, update, idx, c.b.getI64IntegerAttr(axis),
+      CacheModeAttr::get(c.b.getContext(), CacheMode::linear));
+}
+
 LogicalResult dynamicUpdateSlice(Converter &c, Operation *op,
                                  ArrayRef<Value> in, Results &out) {
+  if (Value v = cacheWrite(c, in[0], in[1], in.drop_front(2))) {
+    out.push_back(v);
+    return success();
+  }
   out.push_back(updateSlice(c, in[0], in[1], in.drop_front(2)));
   return success();
 }

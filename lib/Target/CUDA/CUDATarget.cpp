@@ -344,7 +344,12 @@ void buildCudaCodegenPipeline(OpPassManager &pm, const CudaOptions &options) {
   target.features = ptxFeaturesFor(options.gpuArch);
   target.optLevel = 3;
   pm.addPass(createGpuNVVMAttachTarget(target));
-  pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps());
+  // Memrefs cross the launch as bare pointers on both sides: the forward's
+  // host code has bare pointers only (static shapes, the offsets of views
+  // static and in the types).
+  ConvertGpuOpsToNVVMOpsOptions toNVVM;
+  toNVVM.useBarePtrCallConv = true;
+  pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps(toNVVM));
   pm.addNestedPass<gpu::GPUModuleOp>(createCanonicalizerPass());
   pm.addNestedPass<gpu::GPUModuleOp>(createCSEPass());
   pm.addNestedPass<gpu::GPUModuleOp>(createReconcileUnrealizedCastsPass());
@@ -355,6 +360,7 @@ void buildCudaCodegenPipeline(OpPassManager &pm, const CudaOptions &options) {
   pm.addPass(createConvertMathToLibmPass());
   GpuToLLVMConversionPassOptions gpuToLLVM;
   gpuToLLVM.hostBarePtrCallConv = true;
+  gpuToLLVM.kernelBarePtrCallConv = true;
   pm.addPass(createGpuToLLVMConversionPass(gpuToLLVM));
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createArithToLLVMConversionPass());

@@ -1,0 +1,34 @@
+//===- fuzz_stablehlo.cpp - the StableHLO importer on arbitrary text -----===//
+//
+// importStableHloFile reads a path, so each input is written to one
+// temporary file first (tmpfs is fast enough for libFuzzer's rates here).
+//
+//===----------------------------------------------------------------------===//
+
+#include "FuzzContext.h"
+#include "sinter/Import/StableHloImporter.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+static const std::string &inputPath() {
+  static const std::string path = [] {
+    const char *tmp = std::getenv("TMPDIR");
+    std::string dir = std::string(tmp ? tmp : "/tmp") + "/sinter-fuzz-XXXXXX";
+    if (!mkdtemp(dir.data()))
+      std::abort();
+    return dir + "/input.mlir";
+  }();
+  return path;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  FILE *f = std::fopen(inputPath().c_str(), "wb");
+  if (!f || std::fwrite(data, 1, size, f) != size || std::fclose(f) != 0)
+    std::abort();
+  auto ctx = sinter::fuzz::makeContext();
+  (void)sinter::importStableHloFile(ctx.get(), inputPath());
+  return 0;
+}
