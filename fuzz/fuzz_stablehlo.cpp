@@ -1,12 +1,17 @@
 //===- fuzz_stablehlo.cpp - the StableHLO importer on arbitrary text -----===//
 //
 // importStableHloFile reads a path, so each input is written to one
-// temporary file first (tmpfs is fast enough for libFuzzer's rates here).
+// temporary file first. The importer expects the dialects sinterc loads.
 //
 //===----------------------------------------------------------------------===//
 
 #include "FuzzContext.h"
+#include "sinter/Dialect/Graph/IR/GraphOps.h"
 #include "sinter/Import/StableHloImporter.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <cstdint>
 #include <cstdio>
@@ -29,6 +34,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!f || std::fwrite(data, 1, size, f) != size || std::fclose(f) != 0)
     std::abort();
   auto ctx = sinter::fuzz::makeContext();
+  // What sinterc loads before it calls the importer.
+  ctx->loadDialect<sinter::SinterDialect, mlir::func::FuncDialect,
+                   mlir::arith::ArithDialect, mlir::tensor::TensorDialect>();
   (void)sinter::importStableHloFile(ctx.get(), inputPath());
   return 0;
 }

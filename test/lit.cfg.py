@@ -24,6 +24,8 @@ config.substitutions.append(("%python", config.python_executable or sys.executab
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+# Sanitizer settings of a -DSINTER_SANITIZE=ON build (scripts/test-sanitize).
+llvm_config.with_system_environment(["ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"])
 llvm_config.use_default_substitutions()
 # `not`, `count` and FileCheck come from LLVM's tools folder, not from PATH.
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
@@ -39,3 +41,18 @@ llvm_config.add_tool_substitutions(["llvm-readelf"], [config.llvm_tools_dir])
 # The C API tests compile sinter_runtime.h and a C program with LLVM's clang.
 config.substitutions.append(("%sinter_include", os.path.join(config.sinter_src_root, "include")))
 config.substitutions.append(("%clang_c", os.path.join(config.llvm_tools_dir, "clang")))
+
+# CUDA-target tests assemble the generated PTX with ptxas when the CUDA
+# toolkit is installed (the build machines have it at /usr/local/cuda; CI
+# without it skips them). $SINTER_PTXAS overrides the path.
+_ptxas = os.environ.get("SINTER_PTXAS", "/usr/local/cuda/bin/ptxas")
+if os.access(_ptxas, os.X_OK):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", _ptxas))
+
+# Without an NVIDIA driver a CUDA executable must say so and exit 1.
+try:
+    import ctypes
+    ctypes.CDLL("libcuda.so.1")
+except OSError:
+    config.available_features.add("no-cuda-driver")

@@ -203,7 +203,8 @@ bool parseTensorProto(const std::vector<uint8_t> &file, HostTensor &out,
   }
   out.dtype = int32_t(dataType);
   out.shape = dims;
-  out.bytes.assign(n * elt, 0);
+  // The data must be there before anything is allocated for it: the dims
+  // alone may ask for 2^48 elements (found by fuzz_tensorproto).
   if (haveRaw) {
     if (rawSize != n * elt) {
       err = "raw_data holds " + std::to_string(rawSize) + " bytes, shape " +
@@ -211,8 +212,7 @@ bool parseTensorProto(const std::vector<uint8_t> &file, HostTensor &out,
             std::to_string(n * elt);
       return false;
     }
-    if (rawSize)
-      std::memcpy(out.bytes.data(), raw, rawSize);
+    out.bytes.assign(raw, raw + rawSize);
     return true;
   }
   const std::vector<uint64_t> *src;
@@ -235,6 +235,7 @@ bool parseTensorProto(const std::vector<uint8_t> &file, HostTensor &out,
           " values, shape " + shapeString(dims) + " needs " + std::to_string(n);
     return false;
   }
+  out.bytes.assign(n * elt, 0);
   // Little-endian host: the low `elt` bytes of each word are the element.
   for (uint64_t i = 0; i < n; ++i)
     std::memcpy(&out.bytes[i * elt], &(*src)[i], elt);

@@ -59,15 +59,16 @@ static cl::opt<std::string> compileTo(
     cl::value_desc("phase"), cl::init(""), cl::cat(sinterCat));
 static cl::opt<std::string> target(
     "target",
-    cl::desc("Code generation target: cpu (x86-64 Linux). Phases from lower "
+    cl::desc("Code generation target: cpu (x86-64 Linux) or cuda (NVIDIA "
+             "GPUs through the CUDA driver; --gpu-arch). Phases from lower "
              "on need one; cpu is the default there"),
     cl::value_desc("name"), cl::init(""), cl::cat(sinterCat));
 static cl::opt<std::string> emit(
     "emit",
     cl::desc("What to write: graph = the graph-dialect IR after the graph "
              "phase (the default without --target); exe = an executable "
-             "(the default with --target); shared = a shared library with "
-             "the C API of sinter_runtime.h; llvm = optimized LLVM IR text; "
+             "(the default with --target); ptx = the kernels' PTX (cuda); "
+             "shared = a shared library with the C API of sinter_runtime.h; llvm = optimized LLVM IR text; "
              "obj = the model's object file"),
     cl::value_desc("kind"), cl::init(""), cl::cat(sinterCat));
 static cl::opt<std::string> gpuArch(

@@ -9,6 +9,7 @@
 
 #include "sinter/Import/OnnxImporter.h"
 #include "ImporterInternals.h"
+#include "OnnxText.h"
 #include "Tensors.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -18,8 +19,6 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
-
-#include "onnx/defs/parser.h"
 
 #include <algorithm>
 #include <cstring>
@@ -194,9 +193,9 @@ LogicalResult ModelImporter::load() {
       return error() << "invalid ONNX text: brackets nest " << depth
                      << " levels deep, over Sinter's limit of "
                      << kMaxTextNesting << " (nested subgraphs or types)";
-    onnx::Common::Status status = onnx::OnnxParser::Parse(model, text.c_str());
-    if (!status.IsOK())
-      return error() << "invalid ONNX text: " << status.ErrorMessage();
+    std::string why;
+    if (!parseOnnxText(text, model, why))
+      return error() << "invalid ONNX text: " << why;
     return success();
   }
   if (data.size() > (size_t)INT32_MAX)

@@ -1,0 +1,340 @@
+"""ONNX exporter for the Qwen3.5-MoE decode step (weights embedded).
+
+  build_decode(cfg, form)   form "opset27": Attention, RotaryEmbedding,
+                            RMSNormalization, TensorScatter, LinearAttention
+                            (gated_delta), CausalConvWithState;
+                            form "decomposed": opset 18 only (MatMul/Softmax
+                            attention, ScatterND cache write, the GDN
+                            recurrence as MatMul/Mul/Add for one token,
+                            Concat + Conv + Slice for the conv).
+
+Both forms: MoE as TopK + Softmax + Gather of stacked expert weights +
+batched MatMul; linears as MatMul against [in, out] initializers.
+
+Decode graph signature (static shapes, batch 1, one token):
+  inputs   input_ids int64 [1, 1], position_ids int64 [1, 1], then every
+           state of reference.init_state(cfg) (same names, f32):
+           conv_state.i [1, conv_dim, K-1], recurrent_state.i [1, Hv, Dk, Dv]
+           (GDN layers), past_key.i / past_value.i [1, KV, max_len, D]
+           (attention layers: a static cache written at position_ids).
+  outputs  logits [1, 1, vocab], then present.<state name> for each state.
+
+  .venv/bin/python -m sinter.models.qwen35.export --config nano -o DIR
+"""
+
+import argparse
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from . import reference
+from .configs import CONFIGS, Config
+
+FORMS = {"opset27": 27, "decomposed": 18}
+F32 = TensorProto.FLOAT
+
+
+class _G:
+    def __init__(self, form):
+        self.form = form
+        self.nodes, self.inits, self.count, self.names = [], [], {}, set()
+
+    def const(self, name, array):
+        if name not in self.names:
+            self.names.add(name)
+            self.inits.append(numpy_helper.from_array(np.asarray(array), name))
+        return name
+
+    def i64(self, name, values):
+        return self.const(name, np.array(values, np.int64))
+
+    def f32(self, name, value):
+        return self.const(name, np.array(value, np.float32))
+
+    def op(self, op_type, inputs, scope, out=None, n_out=1, **attrs):
+        n = self.count.get((scope, op_type), 0)
+        self.count[(scope, op_type)] = n + 1
+        name = f"/{scope}/{op_type}" + (f"_{n}" if n else "")
+        outs = [out or name + "_output_0"] if n_out == 1 else [
+            f"{name}_output_{i}" for i in range(n_out)]
+        self.nodes.append(helper.make_node(op_type, inputs, outs, name=name, **attrs))
+        return outs[0] if n_out == 1 else outs
+
+    def linear(self, x, wname, w_out_in, scope):
+        self.const(wname, np.ascontiguousarray(w_out_in.T))
+        return self.op("MatMul", [x, wname], scope)
+
+    def reshape(self, x, shape, scope):
+        return self.op("Reshape", [x, self.i64("shape_" + "_".join(map(str, shape)).replace("-", "m"),
+                                               shape)], scope)
+
+    def silu(self, x, scope):
+        return self.op("Mul", [x, self.op("Sigmoid", [x], scope)], scope)
+
+
+def _rms_norm(g, x, scale, eps, scope, gemma=True):
+    """RMSNorm over the last axis; Gemma style multiplies by (1 + w)."""
+    s = (1.0 + scale if gemma else scale).astype(np.float32)
+    if g.form == "opset27":
+        g.const(scope + ".scale", s)
+        return g.op("RMSNormalization", [x, scope + ".scale"], scope, axis=-1, epsilon=eps)
+    g.const(scope + ".weight", scale.astype(np.float32))
+    sq = g.op("Pow", [x, g.f32("two", 2.0)], scope)
+    var = g.op("ReduceMean", [sq, g.i64("axes_m1", [-1])], scope, keepdims=1)
+    rstd = g.op("Div", [g.f32("one", 1.0), g.op("Sqrt", [g.op("Add", [var, g.f32("eps", eps)], scope)],
+                                                    scope)], scope)
+    w = g.op("Add", [g.f32("one", 1.0), scope + ".weight"], scope) if gemma else scope + ".weight"
+    return g.op("Mul", [g.op("Mul", [x, rstd], scope), w], scope)
+
+
+def _attention(g, cfg, w, i, x):
+    s = f"layers.{i}/self_attn"
+    p = f"layers.{i}.self_attn."
+    Hq, KV, D, L = cfg.attn_heads, cfg.kv_heads, cfg.head_dim, cfg.max_len
+    qg = g.linear(x, p + "q_proj.weight", w[p + "q_proj.weight"], s)
+    k = g.linear(x, p + "k_proj.weight", w[p + "k_proj.weight"], s)
+    v = g.linear(x, p + "v_proj.weight", w[p + "v_proj.weight"], s)
+    qg = g.reshape(qg, [1, 1, Hq, 2 * D], s)
+    q, gate = g.op("Split", [qg, g.i64("split_hd", [D, D])], s, n_out=2, axis=-1)
+    gate = g.reshape(gate, [1, 1, Hq * D], s)
+    k = g.reshape(k, [1, 1, KV, D], s)
+    v = g.reshape(v, [1, 1, KV, D], s)
+    q = _rms_norm(g, q, w[p + "q_norm.weight"], cfg.eps, f"layers.{i}/self_attn/q_norm")
+    k = _rms_norm(g, k, w[p + "k_norm.weight"], cfg.eps, f"layers.{i}/self_attn/k_norm")
+    q = g.op("Transpose", [q], s, perm=[0, 2, 1, 3])   # [1, H, 1, D]
+    k = g.op("Transpose", [k], s, perm=[0, 2, 1, 3])
+    v = g.op("Transpose", [v], s, perm=[0, 2, 1, 3])
+    r = cfg.rot_dim
+    past_k, past_v = f"past_key.{i}", f"past_value.{i}"
+    pres_k, pres_v = "present." + past_k, "present." + past_v
+    # mask [1, 1, 1, L]: key j visible iff j <= position
+    mask = g.op("LessOrEqual", [g.i64("arange_L", np.arange(L)), "position_ids"], "mask",
+                out="attn_mask") if "attn_mask" not in g.names else "attn_mask"
+    g.names.add("attn_mask")
+    mask4 = "attn_mask_4d"
+    if mask4 not in g.names:
+        g.names.add(mask4)
+        g.op("Reshape", [mask, g.i64("shape_mask", [1, 1, 1, L])], "mask", out=mask4)
+    if g.form == "opset27":
+        q = g.op("RotaryEmbedding", [q, "rope.cos", "rope.sin", "position_ids"], s,
+                 rotary_embedding_dim=r)
+        k = g.op("RotaryEmbedding", [k, "rope.cos", "rope.sin", "position_ids"], s,
+                 rotary_embedding_dim=r)
+        widx = g.reshape("position_ids", [1], s)
+        g.op("TensorScatter", [past_k, k, widx], s, out=pres_k, axis=2)
+        g.op("TensorScatter", [past_v, v, widx], s, out=pres_v, axis=2)
+        o = g.op("Attention", [q, pres_k, pres_v, mask4], s,
+                 scale=float(1.0 / np.sqrt(D)))
+    else:
+        cos = g.op("Unsqueeze", [g.op("Gather", ["rope.cos", "position_ids"], s),
+                                 g.i64("axes_1", [1])], s)   # [1, 1, 1, r/2]
+        sin = g.op("Unsqueeze", [g.op("Gather", ["rope.sin", "position_ids"], s),
+                                 g.i64("axes_1", [1])], s)
+
+        def rope(t):
+            x1, x2, rest = g.op("Split", [t, g.i64("split_rope", [r // 2, r // 2, D - r])], s,
+                                n_out=3, axis=-1)
+            a = g.op("Sub", [g.op("Mul", [x1, cos], s), g.op("Mul", [x2, sin], s)], s)
+            b = g.op("Add", [g.op("Mul", [x2, cos], s), g.op("Mul", [x1, sin], s)], s)
+            return g.op("Concat", [a, b, rest], s, axis=-1)
+
+        q, k = rope(q), rope(k)
+        base = np.zeros((1, KV, 1, 3), np.int64)
+        base[0, :, 0, 1] = np.arange(KV)
+        pos4 = g.reshape("position_ids", [1, 1, 1, 1], s)
+        idx = g.op("Add", [g.i64(f"scatter_base_{KV}", base),
+                           g.op("Mul", [pos4, g.i64("unit_seq", [0, 0, 1])], s)], s)
+        g.op("ScatterND", [past_k, idx, k], s, out=pres_k)
+        g.op("ScatterND", [past_v, idx, v], s, out=pres_v)
+        rep = Hq // KV
+
+        def repeat_kv(t):
+            t = g.op("Unsqueeze", [t, g.i64("axes_2", [2])], s)
+            t = g.op("Expand", [t, g.i64("rep_shape", [1, KV, rep, L, D])], s)
+            return g.reshape(t, [1, Hq, L, D], s)
+
+        kk, vv = repeat_kv(pres_k), repeat_kv(pres_v)
+        sc = g.op("MatMul", [q, g.op("Transpose", [kk], s, perm=[0, 1, 3, 2])], s)
+        sc = g.op("Mul", [sc, g.f32("attn_scale", 1.0 / np.sqrt(D))], s)
+        sc = g.op("Where", [mask4, sc, g.f32("neg_inf", -np.inf)], s)
+        o = g.op("MatMul", [g.op("Softmax", [sc], s, axis=-1), vv], s)
+    o = g.reshape(g.op("Transpose", [o], s, perm=[0, 2, 1, 3]), [1, 1, Hq * D], s)
+    o = g.op("Mul", [o, g.op("Sigmoid", [gate], s)], s)
+    return g.linear(o, p + "o_proj.weight", w[p + "o_proj.weight"], s)
+
+
+def _gdn(g, cfg, w, i, x):
+    s = f"layers.{i}/linear_attn"
+    p = f"layers.{i}.linear_attn."
+    Hk, Hv, Dh, C, K = cfg.gdn_k_heads, cfg.gdn_v_heads, cfg.gdn_head_dim, cfg.conv_dim, cfg.conv_kernel
+    kd, vd = cfg.key_dim, cfg.value_dim
+    qkv = g.linear(x, p + "in_proj_qkv.weight", w[p + "in_proj_qkv.weight"], s)
+    z = g.linear(x, p + "in_proj_z.weight", w[p + "in_proj_z.weight"], s)
+    b = g.linear(x, p + "in_proj_b.weight", w[p + "in_proj_b.weight"], s)
+    a = g.linear(x, p + "in_proj_a.weight", w[p + "in_proj_a.weight"], s)
+    xc = g.op("Transpose", [qkv], s, perm=[0, 2, 1])          # [1, C, 1]
+    cw = g.const(p + "conv1d.weight", w[p + "conv1d.weight"])
+    past_c, pres_c = f"conv_state.{i}", f"present.conv_state.{i}"
+    if g.form == "opset27":
+        xc = g.op("CausalConvWithState", [xc, cw, "", past_c], s, n_out=2, activation="silu")
+        g.nodes[-1].output[1] = pres_c
+        xc = xc[0]
+    else:
+        cat = g.op("Concat", [past_c, xc], s, axis=2)          # [1, C, K]
+        xc = g.op("Conv", [cat, cw], s, group=C, kernel_shape=[K], pads=[0, 0], strides=[1],
+                  dilations=[1])
+        xc = g.silu(xc, s)
+        g.op("Slice", [cat, g.i64("one_1", [1]), g.i64(f"k_{K}", [K]), g.i64("axes_2", [2])], s,
+             out=pres_c)
+    xc = g.op("Transpose", [xc], s, perm=[0, 2, 1])           # [1, 1, C]
+    q, k, v = g.op("Split", [xc, g.i64(f"split_qkv_{kd}_{vd}", [kd, kd, vd])], s, n_out=3, axis=-1)
+    rep = Hv // Hk
+
+    def heads(t):   # [1,1,Hk*Dh] -> [1,1,Hv,Dh], key head j feeds value heads j*rep..
+        t = g.reshape(t, [1, 1, Hk, 1, Dh], s)
+        if rep > 1:
+            t = g.op("Expand", [t, g.i64("gdn_rep_shape", [1, 1, Hk, rep, Dh])], s)
+        return g.reshape(t, [1, 1, Hv, Dh], s)
+
+    def l2(t):
+        ss = g.op("ReduceSumSquare", [t, g.i64("axes_m1", [-1])], s, keepdims=1)
+        n = g.op("Sqrt", [g.op("Add", [ss, g.f32("l2_eps", 1e-6)], s)], s)
+        return g.op("Div", [t, n], s)
+
+    q, k = l2(heads(q)), l2(heads(k))                          # [1, 1, Hv, Dh]
+    beta = g.op("Sigmoid", [b], s)                             # [1, 1, Hv]
+    g.const(p + "A_log", w[p + "A_log"])
+    g.const(p + "dt_bias", w[p + "dt_bias"])
+    sp = g.op("Softplus", [g.op("Add", [a, p + "dt_bias"], s)], s)
+    gd = g.op("Mul", [g.op("Neg", [g.op("Exp", [p + "A_log"], s)], s), sp], s)   # [1, 1, Hv]
+    past_s, pres_s = f"recurrent_state.{i}", f"present.recurrent_state.{i}"
+    if g.form == "opset27":
+        q3, k3 = g.reshape(q, [1, 1, vd], s), g.reshape(k, [1, 1, vd], s)
+        o = g.op("LinearAttention", [q3, k3, v, past_s, gd, beta], s, n_out=2,
+                 q_num_heads=Hv, kv_num_heads=Hv, update_rule="gated_delta",
+                 scale=float(1.0 / np.sqrt(Dh)))
+        g.nodes[-1].output[1] = pres_s
+        o = g.reshape(o[0], [1, 1, Hv, Dh], s)
+    else:
+        # One token of S = exp(g) S; S += k (beta (v - S^T k))^T; o = S^T q / sqrt(Dk)
+        qh = g.op("Transpose", [q], s, perm=[0, 2, 1, 3])      # [1, Hv, 1, Dk]
+        kh = g.op("Transpose", [k], s, perm=[0, 2, 1, 3])
+        vh = g.op("Transpose", [g.reshape(v, [1, 1, Hv, Dh], s)], s, perm=[0, 2, 1, 3])
+        dec = g.reshape(g.op("Exp", [gd], s), [1, Hv, 1, 1], s)
+        bt = g.reshape(beta, [1, Hv, 1, 1], s)
+        S = g.op("Mul", [past_s, dec], s)
+        mem = g.op("MatMul", [kh, S], s)                        # [1, Hv, 1, Dv]
+        delta = g.op("Mul", [g.op("Sub", [vh, mem], s), bt], s)
+        kt = g.op("Transpose", [kh], s, perm=[0, 1, 3, 2])     # [1, Hv, Dk, 1]
+        g.op("Add", [S, g.op("MatMul", [kt, delta], s)], s, out=pres_s)
+        o = g.op("MatMul", [qh, pres_s], s)
+        o = g.op("Mul", [o, g.f32(f"gdn_scale_{Dh}", 1.0 / np.sqrt(Dh))], s)
+        o = g.op("Transpose", [o], s, perm=[0, 2, 1, 3])       # [1, 1, Hv, Dv]
+    zz = g.reshape(z, [1, 1, Hv, Dh], s)
+    o = _rms_norm(g, o, w[p + "norm.weight"], cfg.eps, f"layers.{i}/linear_attn/norm", gemma=False)
+    o = g.op("Mul", [o, g.silu(zz, s)], s)
+    o = g.reshape(o, [1, 1, vd], s)
+    return g.linear(o, p + "out_proj.weight", w[p + "out_proj.weight"], s)
+
+
+def _moe(g, cfg, w, i, x):
+    s = f"layers.{i}/mlp"
+    p = f"layers.{i}.mlp."
+    E, k, I, H = cfg.experts, cfg.top_k, cfg.expert_inter, cfg.hidden
+    logits = g.linear(x, p + "gate.weight", w[p + "gate.weight"], s)      # [1, 1, E]
+    vals, idx = g.op("TopK", [logits, g.i64(f"topk_{k}", [k])], s, n_out=2, axis=-1)
+    rw = g.reshape(g.op("Softmax", [vals], s, axis=-1), [k, 1, 1], s)
+    idx = g.reshape(idx, [k], s)
+    g.const(p + "experts.gate_up_proj", np.ascontiguousarray(
+        w[p + "experts.gate_up_proj"].transpose(0, 2, 1)))                # [E, H, 2I]
+    g.const(p + "experts.down_proj", np.ascontiguousarray(
+        w[p + "experts.down_proj"].transpose(0, 2, 1)))                   # [E, I, H]
+    gu = g.op("MatMul", [x, g.op("Gather", [p + "experts.gate_up_proj", idx], s, axis=0)], s)
+    ge, up = g.op("Split", [gu, g.i64(f"split_ii_{I}", [I, I])], s, n_out=2, axis=-1)
+    act = g.op("Mul", [g.silu(ge, s), up], s)                              # [k, 1, I]
+    eo = g.op("MatMul", [act, g.op("Gather", [p + "experts.down_proj", idx], s, axis=0)], s)
+    eo = g.op("ReduceSum", [g.op("Mul", [eo, rw], s), g.i64("axes_0", [0])], s, keepdims=1)
+    sp = p + "shared_expert."
+    se = f"{s}/shared_expert"
+    sg = g.linear(x, sp + "gate_proj.weight", w[sp + "gate_proj.weight"], se)
+    su = g.linear(x, sp + "up_proj.weight", w[sp + "up_proj.weight"], se)
+    sh = g.linear(g.op("Mul", [g.silu(sg, se), su], se), sp + "down_proj.weight",
+                  w[sp + "down_proj.weight"], se)
+    gate = g.linear(x, p + "shared_expert_gate.weight", w[p + "shared_expert_gate.weight"], s)
+    sh = g.op("Mul", [g.op("Sigmoid", [gate], s), sh], s)
+    return g.op("Add", [eo, sh], s)                                        # [1, 1, H]
+
+
+def build_decode(cfg: Config, form="opset27", weights=None):
+    if form not in FORMS:
+        raise ValueError(f"form: one of {sorted(FORMS)}, not {form!r}")
+    w = reference.init_weights(cfg) if weights is None else weights
+    g = _G(form)
+    cos, sin = reference.rope_tables(cfg)
+    g.const("rope.cos", cos)
+    g.const("rope.sin", sin)
+    g.const("embed_tokens.weight", w["embed_tokens.weight"])
+    x = g.op("Gather", ["embed_tokens.weight", "input_ids"], "embed_tokens")   # [1, 1, H]
+    for i in range(cfg.layers):
+        p = f"layers.{i}."
+        h = _rms_norm(g, x, w[p + "input_layernorm.weight"], cfg.eps, f"layers.{i}/input_layernorm")
+        h = _attention(g, cfg, w, i, h) if cfg.is_attention(i) else _gdn(g, cfg, w, i, h)
+        x = g.op("Add", [x, h], f"layers.{i}")
+        h = _rms_norm(g, x, w[p + "post_attention_layernorm.weight"], cfg.eps,
+                      f"layers.{i}/post_attention_layernorm")
+        x = g.op("Add", [x, _moe(g, cfg, w, i, h)], f"layers.{i}")
+    h = _rms_norm(g, x, w["norm.weight"], cfg.eps, "norm")
+    g.linear(h, "lm_head.weight", w["lm_head.weight"], "lm_head")
+    g.nodes[-1].output[0] = "logits"
+
+    states = reference.init_state(cfg)
+    inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, [1, 1]),
+              helper.make_tensor_value_info("position_ids", TensorProto.INT64, [1, 1])]
+    inputs += [helper.make_tensor_value_info(n, F32, a.shape) for n, a in states.items()]
+    outputs = [helper.make_tensor_value_info("logits", F32, [1, 1, cfg.vocab])]
+    outputs += [helper.make_tensor_value_info("present." + n, F32, a.shape)
+                for n, a in states.items()]
+    graph = helper.make_graph(g.nodes, f"qwen35_{cfg.name}_decode_{form}", inputs, outputs,
+                              initializer=g.inits)
+    model = helper.make_model(graph, producer_name="sinter qwen35/export.py",
+                              opset_imports=[helper.make_opsetid("", FORMS[form])])
+    if form == "decomposed":
+        model.ir_version = 8
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def decode_feeds(token, pos, state):
+    feeds = {"input_ids": np.array([[token]], np.int64),
+             "position_ids": np.array([[pos]], np.int64)}
+    feeds.update(state)
+    return feeds
+
+
+def split_outputs(names, values):
+    """(logits [vocab], state dict) from a decode graph's outputs."""
+    out = dict(zip(names, values)) if not isinstance(values, dict) else values
+    logits = np.asarray(out["logits"]).reshape(-1)
+    state = {n[len("present."):]: np.asarray(v) for n, v in out.items() if n.startswith("present.")}
+    return logits, state
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Writes the Qwen3.5-MoE decode graph as ONNX.")
+    ap.add_argument("--config", default="nano", choices=sorted(CONFIGS))
+    ap.add_argument("-o", "--output-dir", default=".")
+    args = ap.parse_args()
+    os.makedirs(args.output_dir, exist_ok=True)
+    cfg = CONFIGS[args.config]
+    for form in FORMS:
+        path = os.path.join(args.output_dir, f"qwen35_{cfg.name}_decode_{form}.onnx")
+        onnx.save(build_decode(cfg, form), path)
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
