@@ -96,7 +96,10 @@ private:
     return text.slice(start, pos);
   }
   Location here() {
-    auto lc = sm.getLineAndColumn(SMLoc::getFromPointer(text.data() + pos));
+    // Scanners may step past the end (an escape as the last character);
+    // SourceMgr must only see pointers into the buffer (fuzz_stablehlo).
+    auto lc = sm.getLineAndColumn(
+        SMLoc::getFromPointer(text.data() + std::min(pos, text.size())));
     return FileLineColLoc::get(ctx, fileName, lc.first, lc.second);
   }
   LogicalResult fail(const Twine &msg) {
@@ -124,6 +127,8 @@ private:
       } else if (c == '(' || c == '[' || c == '{' || c == '<') {
         stack.push_back(c);
       } else if (c == ')' || c == ']' || c == '}' || c == '>') {
+        if (stack.empty()) // a closer first (fuzz_stablehlo)
+          return fail("unbalanced brackets");
         stack.pop_back();
       }
       ++pos;

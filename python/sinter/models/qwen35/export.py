@@ -38,8 +38,8 @@ F32 = TensorProto.FLOAT
 
 
 class _G:
-    def __init__(self, form):
-        self.form = form
+    def __init__(self, form, seq=1):
+        self.form, self.T = form, seq
         self.nodes, self.inits, self.count, self.names = [], [], {}, set()
 
     def const(self, name, array):
@@ -68,8 +68,8 @@ class _G:
         return self.op("MatMul", [x, wname], scope)
 
     def reshape(self, x, shape, scope):
-        return self.op("Reshape", [x, self.i64("shape_" + "_".join(map(str, shape)).replace("-", "m"),
-                                               shape)], scope)
+        key = "shape_" + "_".join(map(str, shape)).replace("-", "m")
+        return self.op("Reshape", [x, self.i64(key, shape)], scope)
 
     def silu(self, x, scope):
         return self.op("Mul", [x, self.op("Sigmoid", [x], scope)], scope)
@@ -84,8 +84,8 @@ def _rms_norm(g, x, scale, eps, scope, gemma=True):
     g.const(scope + ".weight", scale.astype(np.float32))
     sq = g.op("Pow", [x, g.f32("two", 2.0)], scope)
     var = g.op("ReduceMean", [sq, g.i64("axes_m1", [-1])], scope, keepdims=1)
-    rstd = g.op("Div", [g.f32("one", 1.0), g.op("Sqrt", [g.op("Add", [var, g.f32("eps", eps)], scope)],
-                                                    scope)], scope)
+    std = g.op("Sqrt", [g.op("Add", [var, g.f32("eps", eps)], scope)], scope)
+    rstd = g.op("Div", [g.f32("one", 1.0), std], scope)
     w = g.op("Add", [g.f32("one", 1.0), scope + ".weight"], scope) if gemma else scope + ".weight"
     return g.op("Mul", [g.op("Mul", [x, rstd], scope), w], scope)
 
@@ -93,15 +93,15 @@ def _rms_norm(g, x, scale, eps, scope, gemma=True):
 def _attention(g, cfg, w, i, x):
     s = f"layers.{i}/self_attn"
     p = f"layers.{i}.self_attn."
-    Hq, KV, D, L = cfg.attn_heads, cfg.kv_heads, cfg.head_dim, cfg.max_len
+    Hq, KV, D, L, T = cfg.attn_heads, cfg.kv_heads, cfg.head_dim, cfg.max_len, g.T
     qg = g.linear(x, p + "q_proj.weight", w[p + "q_proj.weight"], s)
     k = g.linear(x, p + "k_proj.weight", w[p + "k_proj.weight"], s)
     v = g.linear(x, p + "v_proj.weight", w[p + "v_proj.weight"], s)
-    qg = g.reshape(qg, [1, 1, Hq, 2 * D], s)
+    qg = g.reshape(qg, [1, T, Hq, 2 * D], s)
     q, gate = g.op("Split", [qg, g.i64("split_hd", [D, D])], s, n_out=2, axis=-1)
-    gate = g.reshape(gate, [1, 1, Hq * D], s)
-    k = g.reshape(k, [1, 1, KV, D], s)
-    v = g.reshape(v, [1, 1, KV, D], s)
+    gate = g.reshape(gate, [1, T, Hq * D], s)
+    k = g.reshape(k, [1, T, KV, D], s)
+    v = g.reshape(v, [1, T, KV, D], s)
     q = _rms_norm(g, q, w[p + "q_norm.weight"], cfg.eps, f"layers.{i}/self_attn/q_norm")
     k = _rms_norm(g, k, w[p + "k_norm.weight"], cfg.eps, f"layers.{i}/self_attn/k_norm")
     q = g.op("Transpose", [q], s, perm=[0, 2, 1, 3])   # [1, H, 1, D]
@@ -110,27 +110,26 @@ def _attention(g, cfg, w, i, x):
     r = cfg.rot_dim
     past_k, past_v = f"past_key.{i}", f"past_value.{i}"
     pres_k, pres_v = "present." + past_k, "present." + past_v
-    # mask [1, 1, 1, L]: key j visible iff j <= position
-    mask = g.op("LessOrEqual", [g.i64("arange_L", np.arange(L)), "position_ids"], "mask",
-                out="attn_mask") if "attn_mask" not in g.names else "attn_mask"
-    g.names.add("attn_mask")
-    mask4 = "attn_mask_4d"
+    # mask [1, 1, T, L]: query t sees key j iff j <= position_ids[t]
+    mask4 = "attn_mask"
     if mask4 not in g.names:
         g.names.add(mask4)
-        g.op("Reshape", [mask, g.i64("shape_mask", [1, 1, 1, L])], "mask", out=mask4)
+        pcol = g.op("Reshape", ["position_ids", g.i64("shape_pos_col", [T, 1])], "mask")
+        m = g.op("LessOrEqual", [g.i64("arange_L", np.arange(L)), pcol], "mask")
+        g.op("Reshape", [m, g.i64("shape_mask", [1, 1, T, L])], "mask", out=mask4)
     if g.form == "opset27":
         q = g.op("RotaryEmbedding", [q, "rope.cos", "rope.sin", "position_ids"], s,
                  rotary_embedding_dim=r)
         k = g.op("RotaryEmbedding", [k, "rope.cos", "rope.sin", "position_ids"], s,
                  rotary_embedding_dim=r)
-        widx = g.reshape("position_ids", [1], s)
+        widx = g.op("Gather", ["position_ids", g.i64("zero", 0)], s, axis=1)   # [1]
         g.op("TensorScatter", [past_k, k, widx], s, out=pres_k, axis=2)
         g.op("TensorScatter", [past_v, v, widx], s, out=pres_v, axis=2)
         o = g.op("Attention", [q, pres_k, pres_v, mask4], s,
                  scale=float(1.0 / np.sqrt(D)))
     else:
         cos = g.op("Unsqueeze", [g.op("Gather", ["rope.cos", "position_ids"], s),
-                                 g.i64("axes_1", [1])], s)   # [1, 1, 1, r/2]
+                                 g.i64("axes_1", [1])], s)   # [1, 1, T, r/2]
         sin = g.op("Unsqueeze", [g.op("Gather", ["rope.sin", "position_ids"], s),
                                  g.i64("axes_1", [1])], s)
 
@@ -144,7 +143,7 @@ def _attention(g, cfg, w, i, x):
         q, k = rope(q), rope(k)
         base = np.zeros((1, KV, 1, 3), np.int64)
         base[0, :, 0, 1] = np.arange(KV)
-        pos4 = g.reshape("position_ids", [1, 1, 1, 1], s)
+        pos4 = g.reshape("position_ids", [1, 1, T, 1], s)
         idx = g.op("Add", [g.i64(f"scatter_base_{KV}", base),
                            g.op("Mul", [pos4, g.i64("unit_seq", [0, 0, 1])], s)], s)
         g.op("ScatterND", [past_k, idx, k], s, out=pres_k)
@@ -161,7 +160,7 @@ def _attention(g, cfg, w, i, x):
         sc = g.op("Mul", [sc, g.f32("attn_scale", 1.0 / np.sqrt(D))], s)
         sc = g.op("Where", [mask4, sc, g.f32("neg_inf", -np.inf)], s)
         o = g.op("MatMul", [g.op("Softmax", [sc], s, axis=-1), vv], s)
-    o = g.reshape(g.op("Transpose", [o], s, perm=[0, 2, 1, 3]), [1, 1, Hq * D], s)
+    o = g.reshape(g.op("Transpose", [o], s, perm=[0, 2, 1, 3]), [1, T, Hq * D], s)
     o = g.op("Mul", [o, g.op("Sigmoid", [gate], s)], s)
     return g.linear(o, p + "o_proj.weight", w[p + "o_proj.weight"], s)
 
@@ -169,13 +168,14 @@ def _attention(g, cfg, w, i, x):
 def _gdn(g, cfg, w, i, x):
     s = f"layers.{i}/linear_attn"
     p = f"layers.{i}.linear_attn."
-    Hk, Hv, Dh, C, K = cfg.gdn_k_heads, cfg.gdn_v_heads, cfg.gdn_head_dim, cfg.conv_dim, cfg.conv_kernel
-    kd, vd = cfg.key_dim, cfg.value_dim
+    Hk, Hv, Dh = cfg.gdn_k_heads, cfg.gdn_v_heads, cfg.gdn_head_dim
+    C, K = cfg.conv_dim, cfg.conv_kernel
+    kd, vd, T = cfg.key_dim, cfg.value_dim, g.T
     qkv = g.linear(x, p + "in_proj_qkv.weight", w[p + "in_proj_qkv.weight"], s)
     z = g.linear(x, p + "in_proj_z.weight", w[p + "in_proj_z.weight"], s)
     b = g.linear(x, p + "in_proj_b.weight", w[p + "in_proj_b.weight"], s)
     a = g.linear(x, p + "in_proj_a.weight", w[p + "in_proj_a.weight"], s)
-    xc = g.op("Transpose", [qkv], s, perm=[0, 2, 1])          # [1, C, 1]
+    xc = g.op("Transpose", [qkv], s, perm=[0, 2, 1])          # [1, C, T]
     cw = g.const(p + "conv1d.weight", w[p + "conv1d.weight"])
     past_c, pres_c = f"conv_state.{i}", f"present.conv_state.{i}"
     if g.form == "opset27":
@@ -183,80 +183,94 @@ def _gdn(g, cfg, w, i, x):
         g.nodes[-1].output[1] = pres_c
         xc = xc[0]
     else:
-        cat = g.op("Concat", [past_c, xc], s, axis=2)          # [1, C, K]
+        cat = g.op("Concat", [past_c, xc], s, axis=2)          # [1, C, K-1+T]
         xc = g.op("Conv", [cat, cw], s, group=C, kernel_shape=[K], pads=[0, 0], strides=[1],
                   dilations=[1])
         xc = g.silu(xc, s)
-        g.op("Slice", [cat, g.i64("one_1", [1]), g.i64(f"k_{K}", [K]), g.i64("axes_2", [2])], s,
-             out=pres_c)
-    xc = g.op("Transpose", [xc], s, perm=[0, 2, 1])           # [1, 1, C]
+        g.op("Slice", [cat, g.i64(f"start_{T}", [T]), g.i64(f"end_{T + K - 1}", [T + K - 1]),
+                       g.i64("axes_2", [2])], s, out=pres_c)
+    xc = g.op("Transpose", [xc], s, perm=[0, 2, 1])           # [1, T, C]
     q, k, v = g.op("Split", [xc, g.i64(f"split_qkv_{kd}_{vd}", [kd, kd, vd])], s, n_out=3, axis=-1)
     rep = Hv // Hk
 
-    def heads(t):   # [1,1,Hk*Dh] -> [1,1,Hv,Dh], key head j feeds value heads j*rep..
-        t = g.reshape(t, [1, 1, Hk, 1, Dh], s)
+    def heads(t):   # [1,T,Hk*Dh] -> [1,T,Hv,Dh], key head j feeds value heads j*rep..
+        t = g.reshape(t, [1, T, Hk, 1, Dh], s)
         if rep > 1:
-            t = g.op("Expand", [t, g.i64("gdn_rep_shape", [1, 1, Hk, rep, Dh])], s)
-        return g.reshape(t, [1, 1, Hv, Dh], s)
+            t = g.op("Expand", [t, g.i64("gdn_rep_shape", [1, T, Hk, rep, Dh])], s)
+        return g.reshape(t, [1, T, Hv, Dh], s)
 
     def l2(t):
         ss = g.op("ReduceSumSquare", [t, g.i64("axes_m1", [-1])], s, keepdims=1)
         n = g.op("Sqrt", [g.op("Add", [ss, g.f32("l2_eps", 1e-6)], s)], s)
         return g.op("Div", [t, n], s)
 
-    q, k = l2(heads(q)), l2(heads(k))                          # [1, 1, Hv, Dh]
-    beta = g.op("Sigmoid", [b], s)                             # [1, 1, Hv]
+    q, k = l2(heads(q)), l2(heads(k))                          # [1, T, Hv, Dh]
+    beta = g.op("Sigmoid", [b], s)                             # [1, T, Hv]
     g.const(p + "A_log", w[p + "A_log"])
     g.const(p + "dt_bias", w[p + "dt_bias"])
     sp = g.op("Softplus", [g.op("Add", [a, p + "dt_bias"], s)], s)
-    gd = g.op("Mul", [g.op("Neg", [g.op("Exp", [p + "A_log"], s)], s), sp], s)   # [1, 1, Hv]
+    gd = g.op("Mul", [g.op("Neg", [g.op("Exp", [p + "A_log"], s)], s), sp], s)   # [1, T, Hv]
     past_s, pres_s = f"recurrent_state.{i}", f"present.recurrent_state.{i}"
     if g.form == "opset27":
-        q3, k3 = g.reshape(q, [1, 1, vd], s), g.reshape(k, [1, 1, vd], s)
+        q3, k3 = g.reshape(q, [1, T, vd], s), g.reshape(k, [1, T, vd], s)
         o = g.op("LinearAttention", [q3, k3, v, past_s, gd, beta], s, n_out=2,
                  q_num_heads=Hv, kv_num_heads=Hv, update_rule="gated_delta",
                  scale=float(1.0 / np.sqrt(Dh)))
         g.nodes[-1].output[1] = pres_s
-        o = g.reshape(o[0], [1, 1, Hv, Dh], s)
+        o = g.reshape(o[0], [1, T, Hv, Dh], s)
     else:
-        # One token of S = exp(g) S; S += k (beta (v - S^T k))^T; o = S^T q / sqrt(Dk)
-        qh = g.op("Transpose", [q], s, perm=[0, 2, 1, 3])      # [1, Hv, 1, Dk]
+        # Per token: S = exp(g) S; S += k (beta (v - S^T k))^T; o = S^T q / sqrt(Dk).
+        # Prefill (T > 1) unrolls the recurrence over the T tokens.
+        qh = g.op("Transpose", [q], s, perm=[0, 2, 1, 3])      # [1, Hv, T, Dk]
         kh = g.op("Transpose", [k], s, perm=[0, 2, 1, 3])
-        vh = g.op("Transpose", [g.reshape(v, [1, 1, Hv, Dh], s)], s, perm=[0, 2, 1, 3])
-        dec = g.reshape(g.op("Exp", [gd], s), [1, Hv, 1, 1], s)
-        bt = g.reshape(beta, [1, Hv, 1, 1], s)
-        S = g.op("Mul", [past_s, dec], s)
-        mem = g.op("MatMul", [kh, S], s)                        # [1, Hv, 1, Dv]
-        delta = g.op("Mul", [g.op("Sub", [vh, mem], s), bt], s)
-        kt = g.op("Transpose", [kh], s, perm=[0, 1, 3, 2])     # [1, Hv, Dk, 1]
-        g.op("Add", [S, g.op("MatMul", [kt, delta], s)], s, out=pres_s)
-        o = g.op("MatMul", [qh, pres_s], s)
+        vh = g.op("Transpose", [g.reshape(v, [1, T, Hv, Dh], s)], s, perm=[0, 2, 1, 3])
+        dec = g.op("Transpose", [g.reshape(g.op("Exp", [gd], s), [1, T, Hv, 1], s)], s,
+                   perm=[0, 2, 1, 3])                          # [1, Hv, T, 1]
+        bt = g.op("Transpose", [g.reshape(beta, [1, T, Hv, 1], s)], s, perm=[0, 2, 1, 3])
+        S, outs = past_s, []
+        for t in range(T):
+            def tok(x):
+                if T == 1:
+                    return x
+                return g.op("Slice", [x, g.i64(f"t_{t}", [t]), g.i64(f"t_{t + 1}", [t + 1]),
+                                      g.i64("axes_2", [2])], s)
+            qt, kt_, vt, dt, btt = tok(qh), tok(kh), tok(vh), tok(dec), tok(bt)   # [1, Hv, 1, *]
+            S = g.op("Mul", [S, dt], s)
+            mem = g.op("MatMul", [kt_, S], s)                       # [1, Hv, 1, Dv]
+            delta = g.op("Mul", [g.op("Sub", [vt, mem], s), btt], s)
+            kcol = g.op("Transpose", [kt_], s, perm=[0, 1, 3, 2])  # [1, Hv, Dk, 1]
+            S = g.op("Add", [S, g.op("MatMul", [kcol, delta], s)], s,
+                     out=pres_s if t == T - 1 else None)
+            outs.append(g.op("MatMul", [qt, S], s))
+        o = outs[0] if T == 1 else g.op("Concat", outs, s, axis=2)   # [1, Hv, T, Dv]
         o = g.op("Mul", [o, g.f32(f"gdn_scale_{Dh}", 1.0 / np.sqrt(Dh))], s)
-        o = g.op("Transpose", [o], s, perm=[0, 2, 1, 3])       # [1, 1, Hv, Dv]
-    zz = g.reshape(z, [1, 1, Hv, Dh], s)
+        o = g.op("Transpose", [o], s, perm=[0, 2, 1, 3])       # [1, T, Hv, Dv]
+    zz = g.reshape(z, [1, T, Hv, Dh], s)
     o = _rms_norm(g, o, w[p + "norm.weight"], cfg.eps, f"layers.{i}/linear_attn/norm", gemma=False)
     o = g.op("Mul", [o, g.silu(zz, s)], s)
-    o = g.reshape(o, [1, 1, vd], s)
+    o = g.reshape(o, [1, T, vd], s)
     return g.linear(o, p + "out_proj.weight", w[p + "out_proj.weight"], s)
 
 
 def _moe(g, cfg, w, i, x):
     s = f"layers.{i}/mlp"
     p = f"layers.{i}.mlp."
-    E, k, I, H = cfg.experts, cfg.top_k, cfg.expert_inter, cfg.hidden
-    logits = g.linear(x, p + "gate.weight", w[p + "gate.weight"], s)      # [1, 1, E]
+    E, k, I, H, T = cfg.experts, cfg.top_k, cfg.expert_inter, cfg.hidden, g.T
+    logits = g.linear(x, p + "gate.weight", w[p + "gate.weight"], s)      # [1, T, E]
     vals, idx = g.op("TopK", [logits, g.i64(f"topk_{k}", [k])], s, n_out=2, axis=-1)
-    rw = g.reshape(g.op("Softmax", [vals], s, axis=-1), [k, 1, 1], s)
-    idx = g.reshape(idx, [k], s)
+    rw = g.reshape(g.op("Softmax", [vals], s, axis=-1), [T, k, 1, 1], s)
+    idx = g.reshape(idx, [T, k], s)
+    xe = g.reshape(x, [T, 1, 1, H], s)
     g.const(p + "experts.gate_up_proj", np.ascontiguousarray(
         w[p + "experts.gate_up_proj"].transpose(0, 2, 1)))                # [E, H, 2I]
     g.const(p + "experts.down_proj", np.ascontiguousarray(
         w[p + "experts.down_proj"].transpose(0, 2, 1)))                   # [E, I, H]
-    gu = g.op("MatMul", [x, g.op("Gather", [p + "experts.gate_up_proj", idx], s, axis=0)], s)
+    gu = g.op("MatMul", [xe, g.op("Gather", [p + "experts.gate_up_proj", idx], s, axis=0)], s)
     ge, up = g.op("Split", [gu, g.i64(f"split_ii_{I}", [I, I])], s, n_out=2, axis=-1)
-    act = g.op("Mul", [g.silu(ge, s), up], s)                              # [k, 1, I]
+    act = g.op("Mul", [g.silu(ge, s), up], s)                              # [T, k, 1, I]
     eo = g.op("MatMul", [act, g.op("Gather", [p + "experts.down_proj", idx], s, axis=0)], s)
-    eo = g.op("ReduceSum", [g.op("Mul", [eo, rw], s), g.i64("axes_0", [0])], s, keepdims=1)
+    eo = g.op("ReduceSum", [g.op("Mul", [eo, rw], s), g.i64("axes_1", [1])], s, keepdims=0)
+    eo = g.reshape(eo, [1, T, H], s)
     sp = p + "shared_expert."
     se = f"{s}/shared_expert"
     sg = g.linear(x, sp + "gate_proj.weight", w[sp + "gate_proj.weight"], se)
@@ -265,19 +279,30 @@ def _moe(g, cfg, w, i, x):
                   w[sp + "down_proj.weight"], se)
     gate = g.linear(x, p + "shared_expert_gate.weight", w[p + "shared_expert_gate.weight"], s)
     sh = g.op("Mul", [g.op("Sigmoid", [gate], s), sh], s)
-    return g.op("Add", [eo, sh], s)                                        # [1, 1, H]
+    return g.op("Add", [eo, sh], s)                                        # [1, T, H]
 
 
 def build_decode(cfg: Config, form="opset27", weights=None):
+    """One token (input_ids, position_ids [1, 1]) with all states in and out."""
+    return build_step(cfg, form, 1, weights)
+
+
+def build_prefill(cfg: Config, form="opset27", seq=8, weights=None):
+    """`seq` tokens (input_ids, position_ids [1, seq]: consecutive positions,
+    from 0 for an empty state or after a given state); logits [1, seq, vocab]."""
+    return build_step(cfg, form, seq, weights)
+
+
+def build_step(cfg: Config, form, seq, weights=None):
     if form not in FORMS:
         raise ValueError(f"form: one of {sorted(FORMS)}, not {form!r}")
     w = reference.init_weights(cfg) if weights is None else weights
-    g = _G(form)
+    g = _G(form, seq)
     cos, sin = reference.rope_tables(cfg)
     g.const("rope.cos", cos)
     g.const("rope.sin", sin)
     g.const("embed_tokens.weight", w["embed_tokens.weight"])
-    x = g.op("Gather", ["embed_tokens.weight", "input_ids"], "embed_tokens")   # [1, 1, H]
+    x = g.op("Gather", ["embed_tokens.weight", "input_ids"], "embed_tokens")   # [1, T, H]
     for i in range(cfg.layers):
         p = f"layers.{i}."
         h = _rms_norm(g, x, w[p + "input_layernorm.weight"], cfg.eps, f"layers.{i}/input_layernorm")
@@ -291,13 +316,14 @@ def build_decode(cfg: Config, form="opset27", weights=None):
     g.nodes[-1].output[0] = "logits"
 
     states = reference.init_state(cfg)
-    inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, [1, 1]),
-              helper.make_tensor_value_info("position_ids", TensorProto.INT64, [1, 1])]
+    inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, [1, seq]),
+              helper.make_tensor_value_info("position_ids", TensorProto.INT64, [1, seq])]
     inputs += [helper.make_tensor_value_info(n, F32, a.shape) for n, a in states.items()]
-    outputs = [helper.make_tensor_value_info("logits", F32, [1, 1, cfg.vocab])]
+    outputs = [helper.make_tensor_value_info("logits", F32, [1, seq, cfg.vocab])]
     outputs += [helper.make_tensor_value_info("present." + n, F32, a.shape)
                 for n, a in states.items()]
-    graph = helper.make_graph(g.nodes, f"qwen35_{cfg.name}_decode_{form}", inputs, outputs,
+    kind = "decode" if seq == 1 else f"prefill{seq}"
+    graph = helper.make_graph(g.nodes, f"qwen35_{cfg.name}_{kind}_{form}", inputs, outputs,
                               initializer=g.inits)
     model = helper.make_model(graph, producer_name="sinter qwen35/export.py",
                               opset_imports=[helper.make_opsetid("", FORMS[form])])
@@ -314,10 +340,19 @@ def decode_feeds(token, pos, state):
     return feeds
 
 
+def prefill_feeds(tokens, start, state):
+    feeds = {"input_ids": np.array([tokens], np.int64),
+             "position_ids": np.arange(start, start + len(tokens), dtype=np.int64)[None]}
+    feeds.update(state)
+    return feeds
+
+
 def split_outputs(names, values):
-    """(logits [vocab], state dict) from a decode graph's outputs."""
+    """(logits [vocab] (decode) or [T, vocab] (prefill), state dict) from a
+    step graph's outputs."""
     out = dict(zip(names, values)) if not isinstance(values, dict) else values
-    logits = np.asarray(out["logits"]).reshape(-1)
+    logits = np.asarray(out["logits"])[0]
+    logits = logits[0] if logits.shape[0] == 1 else logits
     state = {n[len("present."):]: np.asarray(v) for n, v in out.items() if n.startswith("present.")}
     return logits, state
 
@@ -326,6 +361,8 @@ def main():
     ap = argparse.ArgumentParser(description="Writes the Qwen3.5-MoE decode graph as ONNX.")
     ap.add_argument("--config", default="nano", choices=sorted(CONFIGS))
     ap.add_argument("-o", "--output-dir", default=".")
+    ap.add_argument("--prefill", type=int, default=0, metavar="T",
+                    help="also write the prefill graph for T tokens")
     args = ap.parse_args()
     os.makedirs(args.output_dir, exist_ok=True)
     cfg = CONFIGS[args.config]
@@ -333,6 +370,11 @@ def main():
         path = os.path.join(args.output_dir, f"qwen35_{cfg.name}_decode_{form}.onnx")
         onnx.save(build_decode(cfg, form), path)
         print(f"wrote {path}")
+        if args.prefill:
+            name = f"qwen35_{cfg.name}_prefill{args.prefill}_{form}.onnx"
+            path = os.path.join(args.output_dir, name)
+            onnx.save(build_prefill(cfg, form, args.prefill), path)
+            print(f"wrote {path}")
     return 0
 
 

@@ -54,7 +54,8 @@ def init_weights(cfg: Config, seed=None):
         m = p + "mlp."
         E, I = cfg.experts, cfg.expert_inter
         w[m + "gate.weight"] = lin(E, H)
-        w[m + "experts.gate_up_proj"] = (rng.standard_normal((E, 2 * I, H)) / np.sqrt(H)).astype(f32)
+        w[m + "experts.gate_up_proj"] = (rng.standard_normal((E, 2 * I, H))
+                                         / np.sqrt(H)).astype(f32)
         w[m + "experts.down_proj"] = (rng.standard_normal((E, H, I)) / np.sqrt(I)).astype(f32)
         w[m + "shared_expert.gate_proj.weight"] = lin(cfg.shared_inter, H)
         w[m + "shared_expert.up_proj.weight"] = lin(cfg.shared_inter, H)
