@@ -13,9 +13,8 @@ within TOL (f32: rtol=atol=1e-4; measured worst about 3e-5 over the 6
 steps). Then 32 greedy tokens from Sinter (both forms) equal the
 reference's, and the report shows the seed rewrites that apply to the
 decode graph. The prefill graph (PREFILL_T tokens, from an empty state and
-after PREFILL_START decode steps) is checked the same way; Sinter refuses it
-today (TopK over [1, T, E], see docs/qwen35.md): those tests are strict
-xfails. docs/qwen35.md has the numbers and the gaps.
+after PREFILL_START decode steps) is checked the same way, Sinter included.
+docs/qwen35.md has the numbers and the gaps.
 """
 
 import collections
@@ -187,9 +186,6 @@ def test_prefill_decomposed_on_onnxruntime(prefill_models, decoder):
 
 
 @needs_sinterc
-@pytest.mark.xfail(strict=True, reason="sinterc: TopK over [1, T, E] (axis 2) lowers to an "
-                   "out-of-bounds tensor.extract_slice: 'slice along dimension 2 runs "
-                   "out-of-bounds: 7 >= 2'")
 @pytest.mark.parametrize("form", list(export.FORMS))
 def test_sinter_cpu_prefill(form, prefill_models, decoder, tmp_path):
     import sinter

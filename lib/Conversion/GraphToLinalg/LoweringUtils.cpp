@@ -305,15 +305,16 @@ Value precedesOrTies(OpBuilder &b, Location loc, Value x, Value y,
                               arith::AndIOp::create(b, loc, same, tie));
 }
 
-Value expandReducedDims(OpBuilder &b, Location loc, Value reduced,
-                        RankedTensorType keptType, ArrayRef<int64_t> axes) {
-  if (reduced.getType() == keptType)
-    return reduced;
-  // Every kept dim opens a group; a reduced (unit) dim joins the group before
-  // it, or the first group when it leads.
+/// The reassociation between a shape with `axes` kept as unit dims and the
+/// shape without them: every other dim opens a group; an axis joins the group
+/// before it, or the first group when it leads. It names the dropped dims
+/// exactly, where a rank-reducing slice leaves them to be inferred (and
+/// guessed wrong when other unit dims are around).
+static SmallVector<ReassociationIndices>
+reducedDimsReassociation(int64_t keptRank, ArrayRef<int64_t> axes) {
   SmallVector<ReassociationIndices> groups;
   SmallVector<int64_t> leading;
-  for (int64_t d = 0, e = keptType.getRank(); d < e; ++d) {
+  for (int64_t d = 0; d < keptRank; ++d) {
     if (llvm::is_contained(axes, d)) {
       if (groups.empty())
         leading.push_back(d);
@@ -325,7 +326,28 @@ Value expandReducedDims(OpBuilder &b, Location loc, Value reduced,
     leading.clear();
     groups.back().push_back(d);
   }
-  return tensor::ExpandShapeOp::create(b, loc, keptType, reduced, groups);
+  return groups;
+}
+
+Value expandReducedDims(OpBuilder &b, Location loc, Value reduced,
+                        RankedTensorType keptType, ArrayRef<int64_t> axes) {
+  if (reduced.getType() == keptType)
+    return reduced;
+  return tensor::ExpandShapeOp::create(
+      b, loc, keptType, reduced,
+      reducedDimsReassociation(keptType.getRank(), axes));
+}
+
+Value collapseKeptDims(OpBuilder &b, Location loc, Value kept,
+                       ArrayRef<int64_t> axes) {
+  auto keptType = cast<RankedTensorType>(kept.getType());
+  auto reducedType = RankedTensorType::get(dropDims(keptType.getShape(), axes),
+                                           keptType.getElementType());
+  if (reducedType == keptType)
+    return kept;
+  return tensor::CollapseShapeOp::create(
+      b, loc, reducedType, kept,
+      reducedDimsReassociation(keptType.getRank(), axes));
 }
 
 SmallVector<int64_t> dropDims(ArrayRef<int64_t> shape, ArrayRef<int64_t> axes) {

@@ -133,6 +133,11 @@ mlir::Value expandReducedDims(mlir::OpBuilder &b, mlir::Location loc,
                               mlir::RankedTensorType keptType,
                               llvm::ArrayRef<int64_t> axes);
 
+/// The inverse of expandReducedDims: drops the unit dims `axes` of `kept`
+/// with tensor.collapse_shape.
+mlir::Value collapseKeptDims(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::Value kept, llvm::ArrayRef<int64_t> axes);
+
 /// The shape left after removing `axes` (sorted) from `shape`.
 llvm::SmallVector<int64_t> dropDims(llvm::ArrayRef<int64_t> shape,
                                     llvm::ArrayRef<int64_t> axes);

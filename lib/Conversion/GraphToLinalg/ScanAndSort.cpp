@@ -22,16 +22,43 @@ using namespace sinter::lowering;
 
 namespace {
 
-/// Offsets, sizes and strides of the slice at `pos` along `axis`.
+/// The slice at `pos` along `axis`, as its own tensor without that dim, and
+/// back. The slices keep the axis as a unit dim and a reshape with explicit
+/// reassociation drops or restores it: a rank-reducing slice would leave the
+/// dropped dim to be inferred, which is ambiguous when the row has other
+/// unit dims (tensor<1x8x2> at [0, 0, i] sizes [1, 8, 1] to tensor<1x8>), and
+/// the tensor dialect's canonicalization guesses the leading one once the
+/// offset folds to a constant, producing an invalid slice.
 struct AxisSlice {
   SmallVector<OpFoldResult> offsets, sizes, strides;
-  AxisSlice(OpBuilder &b, ArrayRef<int64_t> shape, int64_t axis, Value pos) {
+  SmallVector<int64_t> keptShape;
+  int64_t axis;
+  AxisSlice(OpBuilder &b, ArrayRef<int64_t> shape, int64_t axis, Value pos)
+      : axis(axis) {
     for (auto [d, size] : llvm::enumerate(shape)) {
-      offsets.push_back(d == (size_t)axis ? OpFoldResult(pos)
-                                          : OpFoldResult(b.getIndexAttr(0)));
-      sizes.push_back(b.getIndexAttr(d == (size_t)axis ? 1 : size));
+      bool isAxis = d == (size_t)axis;
+      offsets.push_back(isAxis ? OpFoldResult(pos)
+                               : OpFoldResult(b.getIndexAttr(0)));
+      sizes.push_back(b.getIndexAttr(isAxis ? 1 : size));
       strides.push_back(b.getIndexAttr(1));
+      keptShape.push_back(isAxis ? 1 : size);
     }
+  }
+  /// The row of `from` at this slice, without the axis dim.
+  Value extract(OpBuilder &b, Location l, Value from) const {
+    auto type = cast<RankedTensorType>(from.getType());
+    auto keptType = RankedTensorType::get(keptShape, type.getElementType());
+    Value kept = tensor::ExtractSliceOp::create(b, l, keptType, from, offsets,
+                                                sizes, strides);
+    return collapseKeptDims(b, l, kept, {axis});
+  }
+  /// `into` with `row` (without the axis dim) written at this slice.
+  Value insert(OpBuilder &b, Location l, Value row, Value into) const {
+    auto rowType = cast<RankedTensorType>(row.getType());
+    auto keptType = RankedTensorType::get(keptShape, rowType.getElementType());
+    Value kept = expandReducedDims(b, l, row, keptType, {axis});
+    return tensor::InsertSliceOp::create(b, l, kept, into, offsets, sizes,
+                                         strides);
   }
 };
 
@@ -79,8 +106,7 @@ struct CumSumLowering : OpConversionPattern<sinter::CumSumOp> {
             pos = arith::SubIOp::create(
                 b, l, arith::ConstantIndexOp::create(b, l, n - 1), iv);
           AxisSlice slice(b, type.getShape(), axis, pos);
-          Value xs = tensor::ExtractSliceOp::create(
-              b, l, rowType, x, slice.offsets, slice.sizes, slice.strides);
+          Value xs = slice.extract(b, l, x);
           // One generic updates the running sum in place (so the loop
           // carries one buffer) and yields this slice's output.
           auto gen = linalg::GenericOp::create(
@@ -96,9 +122,7 @@ struct CumSumLowering : OpConversionPattern<sinter::CumSumOp> {
                 Value o = fromCompute(nb, nl, exclusive ? a[1] : sum, elemType);
                 linalg::YieldOp::create(nb, nl, ValueRange{sum, o});
               });
-          Value next = tensor::InsertSliceOp::create(
-              b, l, gen.getResult(1), iter[0], slice.offsets, slice.sizes,
-              slice.strides);
+          Value next = slice.insert(b, l, gen.getResult(1), iter[0]);
           scf::YieldOp::create(b, l, ValueRange{next, gen.getResult(0)});
         });
     rewriter.replaceOp(op, loop.getResult(0));
@@ -149,10 +173,8 @@ struct TopKLowering : OpConversionPattern<sinter::TopKOp> {
             b, l, rowType, val,
             [](OpBuilder &, Location, ValueRange a) { return a[0]; });
       AxisSlice slice(b, valuesType.getShape(), axis, pos);
-      Value nv = tensor::InsertSliceOp::create(b, l, val, into, slice.offsets,
-                                               slice.sizes, slice.strides);
-      Value ni = tensor::InsertSliceOp::create(
-          b, l, idx, intoIdx, slice.offsets, slice.sizes, slice.strides);
+      Value nv = slice.insert(b, l, val, into);
+      Value ni = slice.insert(b, l, idx, intoIdx);
       return std::make_pair(nv, ni);
     };
 
@@ -171,12 +193,8 @@ struct TopKLowering : OpConversionPattern<sinter::TopKOp> {
           Value prev = arith::SubIOp::create(
               b, l, iv, arith::ConstantIndexOp::create(b, l, 1));
           AxisSlice slice(b, valuesType.getShape(), axis, prev);
-          Value pv = tensor::ExtractSliceOp::create(b, l, rowTypeOf(valuesType),
-                                                    iter[0], slice.offsets,
-                                                    slice.sizes, slice.strides);
-          Value pi = tensor::ExtractSliceOp::create(
-              b, l, rowTypeOf(indicesType), iter[1], slice.offsets, slice.sizes,
-              slice.strides);
+          Value pv = slice.extract(b, l, iter[0]);
+          Value pi = slice.extract(b, l, iter[1]);
           auto [val, idx] = buildArgSelect(b, l, x, axis, pv, pi, precedes);
           auto [nv, ni] = insertRound(b, l, val, idx, iter[0], iter[1], iv);
           scf::YieldOp::create(b, l, ValueRange{nv, ni});

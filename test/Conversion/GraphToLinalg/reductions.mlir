@@ -146,16 +146,19 @@ func.func @layer_norm(%x: tensor<2x8xf32>, %w: tensor<8xf32>, %b: tensor<8xf32>)
 
 // -----
 
-// cumsum walks the axis; the running sum is updated in place.
+// cumsum walks the axis; the running sum is updated in place. Slices keep
+// the axis as a unit dim and a reshape drops it (see topk_unit_dims.mlir).
 // CHECK-LABEL: func.func @cumsum_exclusive_reverse
 // CHECK: %[[R:.+]]:2 = scf.for %[[I:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[OUT:.+]] = %{{.+}}, %[[ACC:.+]] = %{{.+}}) -> (tensor<2x8xf32>, tensor<2xf32>)
 // CHECK: %[[POS:.+]] = arith.subi %{{.+}}, %[[I]] : index
-// CHECK: %[[SL:.+]] = tensor.extract_slice %{{.+}}[0, %[[POS]]] [2, 1] [1, 1] : tensor<2x8xf32> to tensor<2xf32>
-// CHECK: %[[G:.+]]:2 = linalg.generic {{.+}} ins(%[[SL]] : tensor<2xf32>) outs(%[[ACC]], %{{.+}} : tensor<2xf32>, tensor<2xf32>)
+// CHECK: %[[SL:.+]] = tensor.extract_slice %{{.+}}[0, %[[POS]]] [2, 1] [1, 1] : tensor<2x8xf32> to tensor<2x1xf32>
+// CHECK: %[[ROW:.+]] = tensor.collapse_shape %[[SL]] {{\[}}[0, 1]] : tensor<2x1xf32> into tensor<2xf32>
+// CHECK: %[[G:.+]]:2 = linalg.generic {{.+}} ins(%[[ROW]] : tensor<2xf32>) outs(%[[ACC]], %{{.+}} : tensor<2xf32>, tensor<2xf32>)
 // CHECK: ^bb0(%[[V:.+]]: f32, %[[A:.+]]: f32, %{{.+}}: f32):
 // CHECK: %[[N:.+]] = arith.addf %[[A]], %[[V]]
 // CHECK: linalg.yield %[[N]], %[[A]]
-// CHECK: %[[INS:.+]] = tensor.insert_slice %[[G]]#1 into %[[OUT]][0, %[[POS]]]
+// CHECK: %[[EXP:.+]] = tensor.expand_shape %[[G]]#1 {{\[}}[0, 1]] output_shape [2, 1] : tensor<2xf32> into tensor<2x1xf32>
+// CHECK: %[[INS:.+]] = tensor.insert_slice %[[EXP]] into %[[OUT]][0, %[[POS]]] [2, 1] [1, 1] : tensor<2x1xf32> into tensor<2x8xf32>
 // CHECK: scf.yield %[[INS]], %[[G]]#0
 // CHECK: return %[[R]]#0
 func.func @cumsum_exclusive_reverse(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
@@ -169,11 +172,15 @@ func.func @cumsum_exclusive_reverse(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
 // previous pick, read back from the results.
 // CHECK-LABEL: func.func @topk
 // CHECK: %[[FIRST:.+]]:2 = linalg.generic
-// CHECK: tensor.insert_slice %[[FIRST]]#0
-// CHECK: tensor.insert_slice %[[FIRST]]#1
+// CHECK: %[[E0:.+]] = tensor.expand_shape %[[FIRST]]#0
+// CHECK: tensor.insert_slice %[[E0]]
+// CHECK: %[[E1:.+]] = tensor.expand_shape %[[FIRST]]#1
+// CHECK: tensor.insert_slice %[[E1]]
 // CHECK: scf.for {{.+}} -> (tensor<2x3xf32>, tensor<2x3xi64>)
-// CHECK: tensor.extract_slice
-// CHECK: tensor.extract_slice
+// CHECK: tensor.extract_slice {{.+}} : tensor<2x3xf32> to tensor<2x1xf32>
+// CHECK: tensor.collapse_shape
+// CHECK: tensor.extract_slice {{.+}} : tensor<2x3xi64> to tensor<2x1xi64>
+// CHECK: tensor.collapse_shape
 // CHECK: linalg.generic
 // CHECK: scf.yield
 func.func @topk(%x: tensor<2x8xf32>) -> (tensor<2x3xf32>, tensor<2x3xi64>) {
