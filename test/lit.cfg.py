@@ -26,6 +26,12 @@ config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "I
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 # Sanitizer settings of a -DSINTER_SANITIZE=ON build (scripts/test-sanitize).
 llvm_config.with_system_environment(["ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"])
+# Debian's libMLIR.so is not instrumented but shares LLVM's inline
+# BumpPtrAllocator with Sinter's instrumented code, which poisons slabs that
+# libMLIR then uses: false use-after-poison reports (docs/security.md).
+if "allow_user_poisoning" not in config.environment.get("ASAN_OPTIONS", ""):
+    config.environment["ASAN_OPTIONS"] = ":".join(
+        filter(None, [config.environment.get("ASAN_OPTIONS", ""), "allow_user_poisoning=0"]))
 llvm_config.use_default_substitutions()
 # `not`, `count` and FileCheck come from LLVM's tools folder, not from PATH.
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

@@ -43,6 +43,27 @@ LogicalResult dotGeneral(Converter &c, Operation *op, ArrayRef<Value> in,
   auto resT = cast<RankedTensorType>(op->getResult(0).getType());
   if (lb.size() != rb.size() || lc.size() != rc.size())
     return c.error(op) << "dot_general: mismatched dimension lists";
+  // Each operand's batching and contracting dims must be distinct dims of
+  // that operand, and paired dims must have equal sizes.
+  auto validDims = [](RankedTensorType t, ArrayRef<int64_t> a,
+                      ArrayRef<int64_t> b) {
+    SmallVector<bool> seen(t.getRank(), false);
+    for (ArrayRef<int64_t> list : {a, b})
+      for (int64_t d : list) {
+        if (d < 0 || d >= t.getRank() || seen[d])
+          return false;
+        seen[d] = true;
+      }
+    return true;
+  };
+  if (!validDims(lt, lb, lc) || !validDims(rt, rb, rc))
+    return c.error(op) << "dot_general: a batching or contracting dimension "
+                          "is out of range or repeated";
+  for (auto [a, b] : llvm::zip(llvm::concat<int64_t>(lb, lc),
+                               llvm::concat<int64_t>(rb, rc)))
+    if (lt.getDimSize(a) != rt.getDimSize(b))
+      return c.error(op) << "dot_general: paired dimensions " << a << " and "
+                         << b << " differ in size";
   auto freeDims = [](int64_t rank, ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
     SmallVector<int64_t> f;
     for (int64_t k = 0; k < rank; ++k)

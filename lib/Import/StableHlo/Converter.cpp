@@ -416,6 +416,12 @@ OwningOpRef<ModuleOp> importStableHloFile(MLIRContext *context,
   if (generic) {
     ParserConfig config(context, /*verifyAfterParse=*/false);
     source = parseSourceFile<ModuleOp>(sm, config);
+    // The registered ops of a generic-form file (builtin.module, func.func)
+    // must be well formed before the converter trusts them: a func.func
+    // without a function_type crashed it (fuzz_stablehlo). The stablehlo
+    // ops are unregistered and pass unverified.
+    if (source && failed(verify(*source)))
+      source = nullptr;
   } else {
     source = stablehlo::readPretty(context, sm, path);
   }
