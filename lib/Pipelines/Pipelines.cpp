@@ -49,12 +49,6 @@ llvm::StringRef phaseName(Phase phase) {
   return "unknown";
 }
 
-bool isPhaseImplemented(Phase phase) {
-  // Fuse runs (as an empty pipeline) so that --compile-to=fuse and the
-  // report are already what they will be.
-  (void)phase;
-  return true;
-}
 
 void buildGraphPipeline(OpPassManager &pm) {
   pm.addPass(createRecognizeActivationsPass());

@@ -449,11 +449,6 @@ int main(int argc, char **argv) {
                       "package)\n";
       return 1;
     }
-    if (!sinter::isPhaseImplemented(*p)) {
-      llvm::errs() << "sinterc: error: phase '" << compileTo
-                   << "' is not implemented in this build yet\n";
-      return 1;
-    }
     if (*p == sinter::Phase::Package) {
       if (emit.empty())
         emitKind = "exe";

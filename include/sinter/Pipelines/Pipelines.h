@@ -35,9 +35,6 @@ enum class Phase { Import, Graph, Fuse, Lower, Codegen, Package };
 /// Parses a phase name ("import", "graph", ...).
 std::optional<Phase> parsePhase(llvm::StringRef name);
 llvm::StringRef phaseName(Phase phase);
-/// Whether this build implements the phase; later phases are listed so that
-/// the CLI can say which ones are still missing instead of ignoring them.
-bool isPhaseImplemented(Phase phase);
 
 /// graph phase: recognition of compound ops, canonicalization, CSE.
 void buildGraphPipeline(mlir::OpPassManager &pm);
