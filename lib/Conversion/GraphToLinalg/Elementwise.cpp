@@ -25,7 +25,6 @@ using namespace sinter::lowering;
 
 namespace {
 
-bool isFloat(Value v) { return isa<FloatType>(v.getType()); }
 
 Value cst(OpBuilder &b, Location loc, Value like, double value) {
   return scalarConst(b, loc, like.getType(), value);
@@ -41,19 +40,6 @@ Value cmpI(OpBuilder &b, Location loc, arith::CmpIPredicate p, Value x,
 }
 Value select(OpBuilder &b, Location loc, Value c, Value t, Value f) {
   return arith::SelectOp::create(b, loc, c, t, f);
-}
-Value add(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x))
-    return arith::AddFOp::create(b, loc, x, y);
-  return arith::AddIOp::create(b, loc, x, y);
-}
-Value mul(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x))
-    return arith::MulFOp::create(b, loc, x, y);
-  return arith::MulIOp::create(b, loc, x, y);
-}
-Value divF(OpBuilder &b, Location loc, Value x, Value y) {
-  return arith::DivFOp::create(b, loc, x, y);
 }
 Value expF(OpBuilder &b, Location loc, Value x) {
   return math::ExpOp::create(b, loc, x);

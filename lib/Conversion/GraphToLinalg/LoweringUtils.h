@@ -17,7 +17,34 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
 namespace sinter::lowering {
+
+/// Scalar arithmetic on a float or integer element, for generic bodies.
+inline bool isFloat(mlir::Value v) { return mlir::isa<mlir::FloatType>(v.getType()); }
+inline mlir::Value add(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                       mlir::Value y) {
+  if (isFloat(x))
+    return mlir::arith::AddFOp::create(b, loc, x, y);
+  return mlir::arith::AddIOp::create(b, loc, x, y);
+}
+inline mlir::Value sub(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                       mlir::Value y) {
+  if (isFloat(x))
+    return mlir::arith::SubFOp::create(b, loc, x, y);
+  return mlir::arith::SubIOp::create(b, loc, x, y);
+}
+inline mlir::Value mul(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                       mlir::Value y) {
+  if (isFloat(x))
+    return mlir::arith::MulFOp::create(b, loc, x, y);
+  return mlir::arith::MulIOp::create(b, loc, x, y);
+}
+inline mlir::Value divF(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                        mlir::Value y) {
+  return mlir::arith::DivFOp::create(b, loc, x, y);
+}
 
 /// `tensor.empty` of a static shape.
 mlir::Value emptyTensor(mlir::OpBuilder &b, mlir::Location loc,

@@ -37,26 +37,6 @@ enum class ReduceKind {
   LogSumExp
 };
 
-bool isFloat(Value v) { return isa<FloatType>(v.getType()); }
-
-Value add(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x))
-    return arith::AddFOp::create(b, loc, x, y);
-  return arith::AddIOp::create(b, loc, x, y);
-}
-Value sub(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x))
-    return arith::SubFOp::create(b, loc, x, y);
-  return arith::SubIOp::create(b, loc, x, y);
-}
-Value mul(OpBuilder &b, Location loc, Value x, Value y) {
-  if (isFloat(x))
-    return arith::MulFOp::create(b, loc, x, y);
-  return arith::MulIOp::create(b, loc, x, y);
-}
-Value divF(OpBuilder &b, Location loc, Value x, Value y) {
-  return arith::DivFOp::create(b, loc, x, y);
-}
 Value maxOf(OpBuilder &b, Location loc, Value x, Value y) {
   if (isFloat(x))
     return arith::MaximumFOp::create(b, loc, x, y);
