@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "sinter/Target/CUDA/CUDATarget.h"
+#include "Kernels.h"
 #include "sinter/Target/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -321,6 +322,10 @@ std::string findToolkit(const CudaOptions &options) {
 
 void buildCudaCodegenPipeline(OpPassManager &pm, const CudaOptions &options) {
   pm.addNestedPass<func::FuncOp>(createFinalizeEntryPass());
+  // Kernel templates first; what they leave goes to the generic mapping.
+  KernelOptions kernels;
+  kernels.gpuArch = options.gpuArch;
+  pm.addNestedPass<func::FuncOp>(createFormKernelsPass(kernels));
   pm.addNestedPass<func::FuncOp>(std::make_unique<PrepareLoopsPass>());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(
@@ -385,6 +390,7 @@ void registerCudaPasses() {
   PassRegistration<MapLoopsPass>();
   PassRegistration<DeviceGlobalsPass>();
   PassRegistration<MergeModulesPass>();
+  registerFormKernelsPass();
   PassPipelineRegistration<>(
       "sinter-cuda-codegen",
       "The codegen phase of the CUDA target (sm_90a): kernels to PTX",

@@ -1,0 +1,107 @@
+//===- FormKernels.cpp - bufferized linalg ops to kernel templates --------===//
+//
+// sinter-cuda-form-kernels: runs before the generic loop mapping. Each
+// linalg op is offered to the kernel templates of Kernels.h in order (the
+// tensor-core GEMM, the GEMV, the row reduction); the first that takes it
+// replaces it (and any op it fuses) with a gpu.launch. What no template
+// takes is left for sinter-cuda-map-loops. With -debug-only=sinter-cuda-kernels
+// every refusal prints its reason.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Kernels.h"
+#include "sinter/Target/CUDA/CUDATarget.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/Pass.h"
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "sinter-cuda-kernels"
+
+using namespace mlir;
+
+namespace sinter::cuda {
+namespace {
+
+struct FormKernelsPass
+    : PassWrapper<FormKernelsPass, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(FormKernelsPass)
+  FormKernelsPass() = default;
+  FormKernelsPass(const FormKernelsPass &other) : PassWrapper(other) {}
+  explicit FormKernelsPass(const KernelOptions &o) { gpuArch = o.gpuArch; }
+  Option<std::string> gpuArch{*this, "gpu-arch",
+                              llvm::cl::desc("target architecture"),
+                              llvm::cl::init("sm_90a")};
+  StringRef getArgument() const final { return "sinter-cuda-form-kernels"; }
+  StringRef getDescription() const final {
+    return "Bufferized linalg ops to the CUDA kernel templates (GEMM, GEMV, "
+           "row reductions)";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<gpu::GPUDialect, scf::SCFDialect, arith::ArithDialect,
+                    memref::MemRefDialect, vector::VectorDialect,
+                    nvgpu::NVGPUDialect, NVVM::NVVMDialect>();
+  }
+
+  void runOnOperation() override {
+    KernelOptions options;
+    options.gpuArch = gpuArch;
+    SmallVector<linalg::LinalgOp> ops;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (!op->getParentOfType<gpu::LaunchOp>())
+        ops.push_back(op);
+    });
+    IRRewriter rw(&getContext());
+    using Emitter = LogicalResult (*)(RewriterBase &, linalg::LinalgOp,
+                                      const KernelOptions &, std::string &);
+    static const std::pair<const char *, Emitter> kTemplates[] = {
+        {"gemm", emitTensorCoreGemm},
+        {"gemv", emitGemv},
+        {"row-reduction", emitRowReduction},
+    };
+    // An emitter may erase ops after the one it is given (a fused epilogue):
+    // those are skipped by handle.
+    llvm::DenseSet<Operation *> erased;
+    for (linalg::LinalgOp op : ops) {
+      if (erased.contains(op.getOperation()))
+        continue;
+      for (auto [name, emit] : kTemplates) {
+        std::string why;
+        rw.setInsertionPoint(op);
+        // Listen for erasures so that fused ops are not visited again.
+        struct Listener : RewriterBase::Listener {
+          llvm::DenseSet<Operation *> *erased;
+          void notifyOperationErased(Operation *o) override {
+            erased->insert(o);
+          }
+        } listener;
+        listener.erased = &erased;
+        rw.setListener(&listener);
+        LogicalResult r = emit(rw, op, options, why);
+        rw.setListener(nullptr);
+        if (succeeded(r))
+          break;
+        LLVM_DEBUG(llvm::dbgs() << "[" << name << "] refused " << op->getName()
+                                << " at " << op.getLoc() << ": " << why
+                                << "\n");
+      }
+    }
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createFormKernelsPass(const KernelOptions &options) {
+  return std::make_unique<FormKernelsPass>(options);
+}
+
+void registerFormKernelsPass() { PassRegistration<FormKernelsPass>(); }
+
+} // namespace sinter::cuda

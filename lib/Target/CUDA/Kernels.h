@@ -1,0 +1,52 @@
+//===- Kernels.h - kernel templates of the CUDA target ----------*- C++ -*-===//
+//
+// The CUDA target's hand-shaped kernels (docs/cuda-target.md, "Kernel
+// templates"). Each emitter looks at one bufferized linalg op (and, where it
+// fuses them, the ops next to it) and either replaces it with a gpu.launch
+// built through the rewriter, or returns failure without touching the IR,
+// with the reason in `why`. Ops no template takes go to the generic mapping
+// (sinter-cuda-map-loops: one thread per iteration).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SINTER_LIB_TARGET_CUDA_KERNELS_H
+#define SINTER_LIB_TARGET_CUDA_KERNELS_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Pass/Pass.h"
+
+#include <string>
+
+namespace sinter::cuda {
+
+/// What the templates may assume about the target.
+struct KernelOptions {
+  /// sm_80, sm_89, sm_90a, sm_100...
+  std::string gpuArch = "sm_90a";
+};
+
+/// Tensor-core GEMM for contractions with M >= 16 (Gemm.cpp).
+mlir::LogicalResult emitTensorCoreGemm(mlir::RewriterBase &rw,
+                                       mlir::linalg::LinalgOp op,
+                                       const KernelOptions &options,
+                                       std::string &why);
+
+/// GEMV-shaped contractions: few rows, K-contiguous operands (Gemv.cpp).
+mlir::LogicalResult emitGemv(mlir::RewriterBase &rw, mlir::linalg::LinalgOp op,
+                             const KernelOptions &options, std::string &why);
+
+/// Reductions over the innermost dimension, one block or warp per row
+/// (RowReduction.cpp).
+mlir::LogicalResult emitRowReduction(mlir::RewriterBase &rw,
+                                     mlir::linalg::LinalgOp op,
+                                     const KernelOptions &options,
+                                     std::string &why);
+
+/// sinter-cuda-form-kernels (FormKernels.cpp).
+std::unique_ptr<mlir::Pass> createFormKernelsPass(const KernelOptions &options);
+void registerFormKernelsPass();
+
+} // namespace sinter::cuda
+
+#endif // SINTER_LIB_TARGET_CUDA_KERNELS_H
