@@ -136,6 +136,25 @@ def op_families(x, ids, pos, st):
             fin, ys)
 
 
+# --- the indexing forms: argmax/argmin, gathers with batch dims, scatters --
+# with many indices, a fori_loop whose bound folds, dynamic slices ---------
+def indexing(x, ids, rows, pos, x3, bids):
+    def body(i, c):
+        return c * 0.5 + lax.dynamic_slice(x, (i % 2, 0), (1, 8))
+    n = jnp.int32(2) + jnp.int32(1)                     # folds to 3
+    loop = lax.fori_loop(0, n, body, jnp.zeros((1, 8), x.dtype))
+    return (jnp.argmax(x, axis=-1), jnp.argmin(x, axis=0),
+            jnp.take_along_axis(x, ids, axis=1),
+            jax.vmap(lambda a, j: a[j])(x3, bids),
+            x[rows],
+            x.at[rows].add(1.5),
+            x.at[rows, ids[:3, 0]].set(-2.0),
+            x.at[:, ids[:, 1]].max(0.25),
+            lax.dynamic_slice(x, (pos, pos + 1), (2, 3)),
+            lax.dynamic_update_slice(x, x[:2, :3] * 3.0, (pos, pos + 2)),
+            loop)
+
+
 def save(name, fn, args, generic=False):
     lowered = jax.jit(fn).lower(*args)
     with open(os.path.join(OUT, name + ".mlir"), "w") as f:
@@ -172,6 +191,12 @@ def main():
     save("op_families", op_families,
          (xs, np.array([3, 0, 2], np.int32), np.int32(1),
           np.zeros((4, 6), np.float32)), generic=True)
+    save("indexing", indexing,
+         (rng.standard_normal((4, 8)).astype(np.float32),
+          np.array([[1, 7], [0, 0], [5, 2], [3, 3]], np.int32),
+          np.array([2, 0, 2], np.int32), np.int32(1),
+          rng.standard_normal((2, 5, 8)).astype(np.float32),
+          np.array([[4, 0, 1], [2, 2, 3]], np.int32)), generic=True)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@
 #include "sinter/Dialect/Graph/IR/GraphOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
@@ -109,6 +111,22 @@ KernelCount countKernels(ModuleOp module) {
     count.kernels += chains.getNumClasses();
   }
   return count;
+}
+
+int64_t countLoweredKernels(ModuleOp module) {
+  int64_t kernels = 0;
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (func.isExternal())
+      continue;
+    // Every linalg op left after kernel formation is one loop nest (CPU)
+    // or one launch of the generic CUDA mapping; a buffer copy too.
+    // Views, constants and index arithmetic are free.
+    func.walk([&](Operation *op) {
+      if (isa<linalg::LinalgOp, memref::CopyOp>(op))
+        ++kernels;
+    });
+  }
+  return kernels;
 }
 
 } // namespace sinter

@@ -54,6 +54,15 @@ void buildGraphPipeline(OpPassManager &pm) {
   pm.addPass(createRecognizeActivationsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  // Raising the decompositions older exporters write to the compound ops
+  // of the LLM operators (after CSE: shared constants and gathers are one
+  // value, so the matchers see one cos table, one mask).
+  pm.addPass(createRaiseRmsNormPass());
+  pm.addPass(createRaiseRotaryEmbeddingPass());
+  pm.addPass(createRaiseAttentionPass());
+  pm.addPass(createRaiseLinearAttentionPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
   pm.addPass(createSymbolDCEPass());
 }
 
@@ -85,15 +94,24 @@ llvm::SmallVector<std::string> fusePassNames() {
   return names;
 }
 
-void buildLowerPipeline(OpPassManager &pm) {
+void buildLowerPipeline(OpPassManager &pm, const LowerOptions &options) {
   // Check the forward's signature first: a dynamic input shape is a user
   // error with a fix, better said before the lowering trips over it.
   pm.addPass(createPrepareEntryPass());
   pm.addPass(createConvertGraphToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  // Kernel formation: elementwise chains into one linalg.generic each. No
+  // CSE after it: it would merge the per-user fills it makes again.
+  pm.addNestedPass<func::FuncOp>(createFormKernelsPass());
+  pm.addPass(createCanonicalizerPass());
 
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  // Right before bufferization: the state pairs it must update in place.
+  DonateStatePassOptions donation;
+  donation.automatic = options.autoDonate;
+  donation.donate.assign(options.donate.begin(), options.donate.end());
+  pm.addPass(createDonateStatePass(donation));
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
@@ -104,6 +122,8 @@ void buildLowerPipeline(OpPassManager &pm) {
   outParams.hoistStaticAllocs = true;
   outParams.modifyPublicFunctions = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  // A donated output's out-param got a copy of its input: drop it.
+  pm.addNestedPass<func::FuncOp>(createBindDonatedOutputsPass());
   pm.addPass(createCanonicalizerPass());
 
   pm.addNestedPass<func::FuncOp>(createPlanMemoryPass());
@@ -137,6 +157,8 @@ void buildCpuCodegenPipeline(OpPassManager &pm) {
   func.useBarePtrCallConv = true;
   pm.addPass(createConvertFuncToLLVMPass(func));
   pm.addPass(createReconcileUnrealizedCastsPass());
+  // External-data and packed weights: slots the runtime fills at load time.
+  pm.addPass(createBindWeightsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }

@@ -10,6 +10,7 @@
 
 #include "Backend.h"
 #include "Tensor.h"
+#include "Weights.h"
 #include "sinter/Runtime/sinter_runtime.h"
 
 #include <cstring>
@@ -25,11 +26,23 @@ struct SinterSession {
   std::vector<void *> buffers; // inputs, outputs, arena
   std::vector<bool> inputSet;
   bool ran = false;
+  bool weightsHeld = false; // this session counts as a user of the weights
+
+  /// The input whose buffer output `j` is (state donation), or -1.
+  int32_t donor(int32_t j) const {
+    return model->output_donors ? model->output_donors[j] : -1;
+  }
 
   ~SinterSession() {
-    for (void *p : buffers)
-      if (p)
-        backend->free(p);
+    for (size_t i = 0; i < buffers.size(); ++i) {
+      size_t in = size_t(model->num_inputs);
+      bool alias = i >= in && i < in + size_t(model->num_outputs) &&
+                   donor(int32_t(i - in)) >= 0;
+      if (buffers[i] && !alias)
+        backend->free(buffers[i]);
+    }
+    if (weightsHeld)
+      releaseWeights(model);
   }
 };
 
@@ -74,6 +87,12 @@ extern "C" {
 int32_t sinter_api_version(void) { return SINTER_C_API_VERSION; }
 
 SinterStatus sinter_open_model(const SinterModel *m, SinterSession **out) {
+  return sinter_open_with_weights(m, nullptr, out);
+}
+
+SinterStatus sinter_open_with_weights(const SinterModel *m,
+                                      const char *weightsDir,
+                                      SinterSession **out) {
   return guard([&]() -> SinterStatus {
     if (!out)
       return fail("sinter_open: the output pointer is NULL");
@@ -99,6 +118,24 @@ SinterStatus sinter_open_model(const SinterModel *m, SinterSession **out) {
     s->buffers.assign(n, nullptr);
     s->inputSet.assign(size_t(m->num_inputs), false);
     for (size_t i = 0; i < n; ++i) {
+      // A donated output is its input's buffer: the forward writes the
+      // updated state there and nothing is allocated for the output.
+      if (i >= size_t(m->num_inputs) && i + 1 < n) {
+        int32_t j = int32_t(i - size_t(m->num_inputs));
+        int32_t d = s->donor(j);
+        if (d >= m->num_inputs ||
+            (d >= 0 && sinter_tensor_bytes(&m->inputs[d]) !=
+                           sinter_tensor_bytes(&m->outputs[j]))) {
+          delete s;
+          return fail("the model descriptor donates input " +
+                      std::to_string(d) + " to output '" +
+                      m->outputs[j].name + "', which does not fit it");
+        }
+        if (d >= 0) {
+          s->buffers[i] = s->buffers[size_t(d)];
+          continue;
+        }
+      }
       size_t bytes;
       if (i < size_t(m->num_inputs))
         bytes = size_t(sinter_tensor_bytes(&m->inputs[i]));
@@ -112,6 +149,13 @@ SinterStatus sinter_open_model(const SinterModel *m, SinterSession **out) {
         return fail(err);
       }
     }
+    // Weights last: the device is ready, and a failure here frees the
+    // buffers with the session.
+    if (!acquireWeights(m, backend, weightsDir, err)) {
+      delete s;
+      return fail(err);
+    }
+    s->weightsHeld = true;
     *out = s;
     return SINTER_OK;
   });
@@ -165,6 +209,12 @@ int32_t sinter_find_output(const SinterSession *s, const char *name) {
     if (std::strcmp(s->model->outputs[i].name, name) == 0)
       return i;
   return -1;
+}
+
+int32_t sinter_output_donor(const SinterSession *s, int32_t index) {
+  if (!s || index < 0 || index >= s->model->num_outputs)
+    return -1;
+  return s->donor(index);
 }
 
 uint64_t sinter_tensor_bytes(const SinterTensorInfo *t) {

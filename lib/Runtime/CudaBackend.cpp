@@ -2,7 +2,8 @@
 //
 // The CUDA driver API, loaded with dlopen("libcuda.so.1"): executables link
 // no CUDA library. Buffers are device memory (cuMemAlloc); weights are
-// uploaded once, on first use (sinter_cuda_device_global); kernels come from
+// uploaded when a session opens, into one allocation (Weights.cpp fills the
+// slots the host code reads them through); kernels come from
 // the PTX that sinterc embedded, JIT-compiled by the driver when the backend
 // starts. The generated host code calls the mgpu* functions that MLIR's
 // gpu.launch_func translation emits; they are implemented here over one
@@ -98,7 +99,8 @@ std::string hex(const void *p) {
 /// One gpu.binary: its PTX (registered before main by the module's
 /// constructor), loaded when the backend starts.
 struct Module {
-  const char *ptx;
+  const char *ptx; // PTX text, or a fatbin image (cubin + PTX) when size > 0
+  size_t size = 0;
   CUmodule handle = nullptr;
   std::map<std::string, CUfunction> functions;
   std::map<CUfunction, std::string> names;
@@ -110,11 +112,6 @@ std::vector<Module *> &modules() {
 
 std::string launchError; // the first failure inside the forward
 
-std::map<const void *, CUdeviceptr> &deviceGlobals() {
-  static std::map<const void *, CUdeviceptr> m;
-  return m;
-}
-
 bool loadModule(Module &m, std::string &err) {
   if (m.handle)
     return true;
@@ -125,7 +122,9 @@ bool loadModule(Module &m, std::string &err) {
   void *values[] = {log, (void *)(uintptr_t)sizeof(log)};
   CUresult r = drv.cuModuleLoadDataEx(&m.handle, m.ptx, 2, options, values);
   if (r != 0) {
-    err = "cuModuleLoadDataEx(PTX of " + std::to_string(std::strlen(m.ptx)) +
+    err = std::string("cuModuleLoadDataEx(") +
+          (m.size ? "fatbin of " + std::to_string(m.size)
+                  : "PTX of " + std::to_string(std::strlen(m.ptx))) +
           " bytes) failed: " + describe(r) + (log[0] ? "\n" : "") + log;
     m.handle = nullptr;
     return false;
@@ -265,8 +264,9 @@ bool cudaRun(const SinterModel *model, void *const *buffers,
              std::string &err) {
   size_t n = size_t(model->num_inputs + model->num_outputs) + 1;
   std::vector<void *> bufs(buffers, buffers + n);
-  // The first forward runs directly: it uploads the weights (not allowed
-  // while capturing) and shows launch errors kernel by kernel.
+  // The first forward runs directly: it resolves the kernels
+  // (cuModuleGetFunction) and shows launch errors kernel by kernel. The
+  // weights are on the device already (uploaded when the session opened).
   if (!sinter::rt::useCudaGraphs || forwardsRun++ == 0)
     return forwardOnce(model, buffers, err);
   if (graphExec && bufs != graphBuffers) {
@@ -314,8 +314,12 @@ void *mgpuModuleLoadJIT(void *data, int /*optLevel*/) {
   return m;
 }
 
-void *mgpuModuleLoad(void *data, size_t /*size*/) {
-  return mgpuModuleLoadJIT(data, 3);
+// A fatbin (the default when ptxas was found at compile time): the driver
+// takes the cubin on a GPU of its architecture, else JIT-compiles the PTX.
+void *mgpuModuleLoad(void *data, size_t size) {
+  auto *m = static_cast<Module *>(mgpuModuleLoadJIT(data, 3));
+  m->size = size;
+  return m;
 }
 
 void mgpuModuleUnload(void * /*module*/) {
@@ -378,24 +382,6 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
                   ", " + std::to_string(smem) + " bytes shared) failed: " +
                   describe(r);
   }
-}
-
-/// The device copy of a weight, uploaded on first use.
-void *sinter_cuda_device_global(const void *host, uint64_t bytes) {
-  auto &map = deviceGlobals();
-  auto it = map.find(host);
-  if (it != map.end())
-    return reinterpret_cast<void *>(it->second);
-  std::string err;
-  void *d = cudaAlloc(size_t(bytes), err);
-  if (!d || !cudaToTarget(d, host, size_t(bytes), err)) {
-    if (launchError.empty())
-      launchError = "uploading a weight of " + std::to_string(bytes) +
-                    " bytes: " + err;
-    return nullptr;
-  }
-  map[host] = reinterpret_cast<CUdeviceptr>(d);
-  return d;
 }
 
 } // extern "C"

@@ -35,7 +35,9 @@ namespace {
 struct Options {
   std::vector<std::pair<std::string, std::string>> inputs; // name, file
   std::string outputDir;
+  std::string weightsDir; // --weights: external data's folder
   long bench = 0;
+  long benchStream = 0; // --bench-stream N: N forwards, one wait
   bool help = false;
 };
 
@@ -53,7 +55,8 @@ std::string typeString(const SinterTensorInfo &t) {
 
 void printHelp(const SinterModel *m, const std::string &prog) {
   std::printf(
-      "usage: %s --input NAME=FILE ... [--output-dir DIR] [--bench N]\n\n"
+      "usage: %s --input NAME=FILE ... [--output-dir DIR] [--bench N] "
+      "[--weights DIR]\n\n"
       "Runs the model '%s', compiled by sinterc for the %s target.\n\n"
       "options:\n"
       "  --input NAME=FILE  the input NAME from FILE: .npy, or an ONNX "
@@ -69,11 +72,20 @@ void printHelp(const SinterModel *m, const std::string &prog) {
       "  --bench N          run one warm-up forward, then time N forwards "
       "and print\n"
       "                     the median and minimum milliseconds per forward\n"
+      "  --weights DIR      read external-data weights from DIR (default: "
+      "the model's\n"
+      "                     folder when it was compiled%s%s)\n"
+      "  --bench-stream N   run N forwards back to back, wait once, and "
+      "print the\n"
+      "                     mean milliseconds per forward (best of 3 "
+      "batches):\n"
+      "                     no per-forward launch/sync latency\n"
       "  --no-graph         (cuda target) launch the kernels one by one "
       "every forward\n"
       "                     instead of replaying a CUDA graph of it\n"
       "  --help             print this message\n\n",
-      prog.c_str(), m->name ? m->name : "?", m->target ? m->target : "?");
+      prog.c_str(), m->name ? m->name : "?", m->target ? m->target : "?",
+      m->weights_dir ? ", " : "", m->weights_dir ? m->weights_dir : "");
   size_t width = 0;
   for (int i = 0; i < m->num_inputs; ++i)
     width = std::max(width, std::strlen(m->inputs[i].name));
@@ -86,9 +98,14 @@ void printHelp(const SinterModel *m, const std::string &prog) {
   if (m->num_inputs == 0)
     std::printf("  (none)\n");
   std::printf("outputs:\n");
-  for (int i = 0; i < m->num_outputs; ++i)
-    std::printf("  %-*s  %s\n", int(width), m->outputs[i].name,
-                typeString(m->outputs[i]).c_str());
+  for (int i = 0; i < m->num_outputs; ++i) {
+    int32_t donor = m->output_donors ? m->output_donors[i] : -1;
+    std::printf("  %-*s  %s%s%s\n", int(width), m->outputs[i].name,
+                typeString(m->outputs[i]).c_str(),
+                donor >= 0 ? "  (updated in place in input " : "",
+                donor >= 0 ? (std::string(m->inputs[donor].name) + ")").c_str()
+                           : "");
+  }
 }
 
 /// Parses argv into `o`; false with `err` on a malformed command line.
@@ -150,6 +167,14 @@ bool parseArgs(int argc, char **argv, const SinterModel *m, Options &o,
         return false;
       }
       o.outputDir = value;
+    } else if (flag("--weights")) {
+      if (!takeValue("--weights"))
+        return false;
+      if (value.empty()) {
+        err = "--weights needs a directory";
+        return false;
+      }
+      o.weightsDir = value;
     } else if (a == "--no-graph") {
       // CUDA target: launch kernel by kernel instead of replaying the
       // forward's CUDA graph (no effect on the CPU target).
@@ -165,10 +190,77 @@ bool parseArgs(int argc, char **argv, const SinterModel *m, Options &o,
         return false;
       }
       o.bench = n;
+    } else if (flag("--bench-stream")) {
+      if (!takeValue("--bench-stream"))
+        return false;
+      char *end = nullptr;
+      errno = 0;
+      long n = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || errno || n < 1 || n > 100000000) {
+        err = "--bench-stream expects a positive number of runs, got '" +
+              value + "'";
+        return false;
+      }
+      o.benchStream = n;
     } else {
       err = "unknown argument '" + a + "' (see --help)";
       return false;
     }
+  }
+  return true;
+}
+
+/// --bench-stream: sinter_run waits for every forward, which adds the
+/// launch and synchronization latency (microseconds) to each one; a
+/// microsecond kernel needs forwards started back to back and one wait.
+/// The C API has no such call, so this runs the backend directly on buffers
+/// of its own, while the caller's session stays open (its weights stay
+/// loaded). A new buffer set is a new CUDA graph: two warm-up forwards
+/// first. Returns the best mean of 3 batches of `n`.
+bool benchStream(const SinterModel *m, const std::vector<HostTensor> &inputs,
+                 long n, double &bestMs, std::string &err) {
+  const Backend *b = findBackend(m->target);
+  size_t count = size_t(m->num_inputs + m->num_outputs) + 1;
+  std::vector<void *> bufs(count, nullptr);
+  struct Freer {
+    const Backend *b;
+    std::vector<void *> &bufs;
+    ~Freer() {
+      for (void *p : bufs)
+        if (p)
+          b->free(p);
+    }
+  } freer{b, bufs};
+  for (size_t i = 0; i < count; ++i) {
+    size_t bytes;
+    if (i < size_t(m->num_inputs))
+      bytes = size_t(sinter_tensor_bytes(&m->inputs[i]));
+    else if (i + 1 < count)
+      bytes = size_t(sinter_tensor_bytes(&m->outputs[i - m->num_inputs]));
+    else
+      bytes = size_t(m->arena_bytes);
+    if (!(bufs[i] = b->alloc(bytes, err)))
+      return false;
+    if (i < size_t(m->num_inputs) &&
+        !b->copyToTarget(bufs[i], inputs[i].bytes.data(),
+                         inputs[i].bytes.size(), err))
+      return false;
+  }
+  for (int w = 0; w < 2; ++w)
+    if (!b->run(m, bufs.data(), err) || !b->sync(err))
+      return false;
+  bestMs = 0;
+  for (int batch = 0; batch < 3; ++batch) {
+    auto t0 = std::chrono::steady_clock::now();
+    for (long r = 0; r < n; ++r)
+      if (!b->run(m, bufs.data(), err))
+        return false;
+    if (!b->sync(err))
+      return false;
+    auto t1 = std::chrono::steady_clock::now();
+    double ms =
+        std::chrono::duration<double, std::milli>(t1 - t0).count() / double(n);
+    bestMs = batch == 0 ? ms : std::min(bestMs, ms);
   }
   return true;
 }
@@ -363,7 +455,7 @@ extern "C" int sinter_driver_main(int argc, char **argv, const SinterModel *m) {
 
   // The rest goes through the C API, as a shared library's users do.
   SinterSession *session = nullptr;
-  if (sinter_open_model(m, &session) != SINTER_OK)
+  if (sinter_open_with_weights(m, o.weightsDir.c_str(), &session) != SINTER_OK)
     return fail(prog, sinter_last_error());
   struct Closer {
     SinterSession *s;
@@ -393,7 +485,32 @@ extern "C" int sinter_driver_main(int argc, char **argv, const SinterModel *m) {
                 "forward\n",
                 o.bench, sinter_model_target(session), median, ms.front());
   }
+  // State donation (sinter_output_donor): every forward updated the
+  // donated inputs in place, so the timed ones ran on ever newer state.
+  // Set them back from the files and run once more: the outputs written
+  // are those of the given inputs (on CUDA, from a replayed graph: the
+  // buffers did not move).
+  if (o.bench > 0 && m->output_donors) {
+    for (int32_t j = 0; j < m->num_outputs; ++j) {
+      int32_t i = m->output_donors[j];
+      if (i >= 0 && sinter_set_input(session, i, inputs[size_t(i)].bytes.data(),
+                                     inputs[size_t(i)].bytes.size()) != SINTER_OK)
+        return fail(prog, sinter_last_error());
+    }
+    if (sinter_run(session) != SINTER_OK)
+      return fail(prog, sinter_last_error());
+  }
 
+  if (o.benchStream > 0) {
+    double best = 0;
+    if (!benchStream(m, inputs, o.benchStream, best, err))
+      return fail(prog, err);
+    std::printf("bench-stream: %ld runs on %s back to back, mean %.6g ms per "
+                "forward (best of 3 batches)\n",
+                o.benchStream, sinter_model_target(session), best);
+  }
+
+  // A donated output is read from its input's buffer.
   std::vector<std::vector<uint8_t>> outputs(size_t(m->num_outputs));
   for (size_t i = 0; i < outputs.size(); ++i) {
     outputs[i].resize(tensorBytes(m->outputs[i]));
@@ -404,7 +521,7 @@ extern "C" int sinter_driver_main(int argc, char **argv, const SinterModel *m) {
   if (!o.outputDir.empty()) {
     if (!writeOutputs(m, o.outputDir, outputs, err))
       return fail(prog, err);
-  } else if (o.bench == 0) {
+  } else if (o.bench == 0 && o.benchStream == 0) {
     for (size_t i = 0; i < outputs.size(); ++i)
       printTensor(m->outputs[i], outputs[i]);
   }

@@ -2,7 +2,8 @@
 //
 // The last touch on the entry's signature before it becomes an LLVM
 // function: the compiler's own argument attributes go (the descriptor was
-// read from them at the end of the lower phase) and `llvm.noalias` comes.
+// read from them at the end of the lower phase) and `llvm.noalias` comes,
+// except on a donated output, whose pointer is its input's buffer.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,7 +34,10 @@ struct FinalizeEntryPass
                                   : ArrayRef<NamedAttribute>())
         if (a.getName().strref().starts_with("llvm."))
           kept.push_back(a);
-      if (isa<MemRefType>(f.getArgumentTypes()[i]))
+      // A donated output's pointer is its input's buffer: never noalias
+      // (it is unused, but the promise would be false).
+      if (isa<MemRefType>(f.getArgumentTypes()[i]) &&
+          !f.getArgAttr(i, "sinter.donated_from"))
         kept.set(LLVM::LLVMDialect::getNoAliasAttrName(), b.getUnitAttr());
       f.setArgAttrs(i, kept.getDictionary(&getContext()));
     }

@@ -90,6 +90,27 @@ struct PlanMemoryPass : sinter::impl::PlanMemoryPassBase<PlanMemoryPass> {
     return true;
   }
 
+  /// Bytes the forward moves with plain copies (memref.copy, linalg.copy),
+  /// each counted once even inside a loop: what the report shows of the
+  /// data movement that is not computation (state donation removes the
+  /// whole-state copies).
+  static int64_t copyBytes(func::FuncOp f) {
+    int64_t total = 0;
+    auto count = [&](Type t) {
+      auto m = dyn_cast<MemRefType>(t);
+      if (m && m.hasStaticShape())
+        total += m.getNumElements() * elementBytes(m.getElementType());
+    };
+    f.walk([&](Operation *op) {
+      if (auto copy = dyn_cast<memref::CopyOp>(op))
+        count(copy.getSource().getType());
+      else if (op->getName().getStringRef() == "linalg.copy" &&
+               op->getNumOperands() == 2)
+        count(op->getOperand(0).getType());
+    });
+    return total;
+  }
+
   void runOnOperation() override {
     func::FuncOp f = getOperation();
     if (!f->hasAttr("sinter.entry") || f.isExternal())
@@ -187,6 +208,7 @@ struct PlanMemoryPass : sinter::impl::PlanMemoryPassBase<PlanMemoryPass> {
     }
     f->setAttr("sinter.arena_bytes", builder.getI64IntegerAttr(arenaBytes));
     f->setAttr("sinter.unplanned_allocs", builder.getI64IntegerAttr(unplanned));
+    f->setAttr("sinter.copy_bytes", builder.getI64IntegerAttr(copyBytes(f)));
   }
 };
 

@@ -93,6 +93,7 @@ def _bind(lib):
     sigs = {
         "sinter_api_version": (ctypes.c_int32, []),
         "sinter_open": (ctypes.c_int, [ctypes.POINTER(P)]),
+        "sinter_model_descriptor": (P, []),
         "sinter_close": (None, [P]),
         "sinter_model_name": (ctypes.c_char_p, [P]),
         "sinter_model_target": (ctypes.c_char_p, [P]),
@@ -117,6 +118,16 @@ def _bind(lib):
                               "--emit=shared") from None
         f.restype = res
         f.argtypes = args
+    # External-data weights from a chosen folder (newer libraries).
+    open_w = getattr(lib, "sinter_open_with_weights", None)
+    if open_w is not None:
+        open_w.restype = ctypes.c_int
+        open_w.argtypes = [P, ctypes.c_char_p, ctypes.POINTER(P)]
+    # State donation (newer libraries): which input holds each output.
+    donor = getattr(lib, "sinter_output_donor", None)
+    if donor is not None:
+        donor.restype = ctypes.c_int32
+        donor.argtypes = [P, ctypes.c_int32]
     return lib
 
 
@@ -161,9 +172,21 @@ class Model:
     Inputs must have exactly the compiled dtype and shape (a list or scalar
     is converted to the dtype). Calls on one Model are serialized by a lock;
     for parallel forwards, load one Model per thread (each has its own
-    buffers). `report` is sinterc's JSON report (a dict) or None."""
+    buffers). `report` is sinterc's JSON report (a dict) or None.
 
-    def __init__(self, library, report=None, _owned_dir=None):
+    State donation: `donations` maps each donated output to the input whose
+    buffer holds it (sinterc updates that state in place). After a run the
+    input holds the updated state, so a decode loop passes the state once
+    and then omits it: `model.run({"input_ids": ...}, outputs=["logits"])`
+    runs on the state the previous step left, and copies nothing but the
+    logits.
+
+    Weights: external-data weights are read (mapped) when the model is
+    loaded, from `weights` (a folder) or else the folder the ONNX model was
+    in when it was compiled; a missing, short or changed file raises
+    SinterError naming the file and the tensor."""
+
+    def __init__(self, library, report=None, _owned_dir=None, weights=None):
         self.library_path = os.path.abspath(library)
         self.report = report
         self._lock = threading.Lock()
@@ -177,7 +200,17 @@ class Model:
             raise SinterError(f"'{library}' has version {version} of the "
                               f"Sinter C API, this package {_API_VERSION}")
         self._handle = ctypes.c_void_p()
-        if lib.sinter_open(ctypes.byref(self._handle)) != 0:
+        if weights is not None:
+            open_w = getattr(lib, "sinter_open_with_weights", None)
+            if open_w is None:
+                raise SinterError(f"'{library}' predates external weights "
+                                  "folders (no sinter_open_with_weights)")
+            rc = open_w(lib.sinter_model_descriptor(),
+                        os.fsencode(os.fspath(weights)),
+                        ctypes.byref(self._handle))
+        else:
+            rc = lib.sinter_open(ctypes.byref(self._handle))
+        if rc != 0:
             raise SinterError(self._last_error())
         self._finalizer = weakref.finalize(self, _close_session, lib,
                                            self._handle, _owned_dir)
@@ -189,6 +222,14 @@ class Model:
         self.outputs = _infos(lib, self._handle,
                               lib.sinter_num_outputs(self._handle),
                               lib.sinter_output_info)
+        self.donations = {}
+        donor = getattr(lib, "sinter_output_donor", None)
+        for j, t in enumerate(self.outputs):
+            i = donor(self._handle, j) if donor is not None else -1
+            if i >= 0:
+                self.donations[t.name] = self.inputs[i].name
+        self._donated = set(self.donations.values())
+        self._set = set()  # inputs set at least once
 
     def _last_error(self):
         return self._lib.sinter_last_error().decode("utf-8", "replace")
@@ -203,15 +244,32 @@ class Model:
             if k in given:
                 raise InputError(f"input '{k}' is given twice")
             given[k] = v
+        return self.run(given)
+
+    def run(self, inputs, outputs=None):
+        """One forward on `inputs` ({name: array}); returns {name: array}
+        for the outputs named in `outputs` (default: all). A donated state
+        input (see `donations`) may be left out once it was given: it then
+        holds the state the previous run left."""
+        given = dict(inputs)
         known = {t.name for t in self.inputs}
         for name in given:
             if name not in known:
                 raise InputError(
                     f"unknown input '{name}' (the model's inputs: "
                     f"{', '.join(sorted(known)) or 'none'})")
+        wanted = None if outputs is None else list(outputs)
+        names = [t.name for t in self.outputs]
+        for name in wanted or ():
+            if name not in names:
+                raise InputError(f"unknown output '{name}' (the model's "
+                                 f"outputs: {', '.join(names) or 'none'})")
         arrays = []
-        for t in self.inputs:
+        for i, t in enumerate(self.inputs):
             if t.name not in given:
+                if t.name in self._donated and i in self._set:
+                    arrays.append(None)  # the resident state
+                    continue
                 raise InputError(f"missing input '{t.name}' "
                                  f"({t.dtype}{list(t.shape)})")
             arrays.append(self._convert(t, given[t.name]))
@@ -219,12 +277,17 @@ class Model:
             self._check_open()
             lib, h = self._lib, self._handle
             for i, a in enumerate(arrays):
+                if a is None:
+                    continue
                 if lib.sinter_set_input(h, i, a.ctypes.data, a.nbytes) != 0:
                     raise SinterError(self._last_error())
+                self._set.add(i)
             if lib.sinter_run(h) != 0:
                 raise SinterError(self._last_error())
             result = {}
             for i, t in enumerate(self.outputs):
+                if wanted is not None and t.name not in wanted:
+                    continue
                 out = np.empty(t.shape, dtype=t.dtype)
                 if lib.sinter_read_output(h, i, out.ctypes.data,
                                           out.nbytes) != 0:
@@ -306,7 +369,7 @@ def _first_error(stderr):
 
 
 def compile(path, target="cpu", gpu_arch=None, report=True, input_shapes=None,
-            args=(), output_dir=None, timeout=None):
+            args=(), output_dir=None, timeout=None, weights=None):
     """Compiles the ONNX model at `path` with sinterc and loads it.
 
     target: "cpu" or "cuda"; gpu_arch: the GPU architecture with "cuda"
@@ -314,8 +377,9 @@ def compile(path, target="cpu", gpu_arch=None, report=True, input_shapes=None,
     `Model.report`. input_shapes: {name: size or shape} for symbolic
     dimensions (sinterc's --input-shape). args: more sinterc arguments.
     output_dir: where the library (and report) go; default a temporary
-    folder removed with the model. Raises CompileError with sinterc's
-    message when it fails."""
+    folder removed with the model. weights: the folder of the model's
+    external-data files at run time (default: the model's folder). Raises
+    CompileError with sinterc's message when it fails."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise CompileError(f"{path}: no such file")
@@ -359,7 +423,7 @@ def compile(path, target="cpu", gpu_arch=None, report=True, input_shapes=None,
         if report_path:
             with open(report_path) as f:
                 loaded = json.load(f)
-        model = Model(library, loaded, _owned_dir=owned)
+        model = Model(library, loaded, _owned_dir=owned, weights=weights)
         owned = None  # the model removes it
         return model
     finally:
@@ -367,6 +431,7 @@ def compile(path, target="cpu", gpu_arch=None, report=True, input_shapes=None,
             shutil.rmtree(owned, ignore_errors=True)
 
 
-def load(library, report=None):
-    """Loads a library written by `sinterc --emit=shared`."""
-    return Model(library, report)
+def load(library, report=None, weights=None):
+    """Loads a library written by `sinterc --emit=shared`; `weights`: the
+    folder of its external-data files (default: as compiled)."""
+    return Model(library, report, weights=weights)

@@ -28,7 +28,8 @@ pytestmark = pytest.mark.skipif(not os.path.exists(SINTERC),
 INPUTS = os.path.join(runner.ROOT, "test", "Import", "stablehlo", "Inputs")
 PROGRAMS = ["swiglu_mlp", "swiglu_mlp_bf16", "gqa_attention",
             "gqa_attention.generic", "gdn_input", "decode_step",
-            "op_families", "op_families.generic"]
+            "op_families", "op_families.generic", "indexing",
+            "indexing.generic"]
 TOLERANCES = dict(differential.DIFF_TOLERANCES)
 TOLERANCES[np.dtype(np.float32)] = compare.Tolerance(rtol=1e-4, atol=1e-4)
 
@@ -108,3 +109,10 @@ def test_report_gdn(compiled):
     assert len(linears) == 1 and len(linears[0]["involves"]) == 4, report["fusions"]
     assert len(fusions(report, "sinter-lower-depthwise-conv1d")) == 1, report["fusions"]
     assert report["ops_after_fuse"].get("sinter.conv", 0) == 0
+
+
+def test_report_decode(compiled):
+    report, _ = compiled("decode_step")
+    linears = fusions(report, "sinter-fuse-parallel-linears")
+    assert sorted(len(f["involves"]) for f in linears) == [2, 3], report["fusions"]
+    assert len(fusions(report, "sinter-fuse-gated-activation")) == 1, report["fusions"]

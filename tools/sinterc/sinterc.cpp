@@ -141,6 +141,17 @@ static cl::opt<std::string> inputFormat(
              "as_text()); by default from the file name, and a .mlir file "
              "with stablehlo ops is StableHLO"),
     cl::value_desc("format"), cl::init(""), cl::cat(sinterCat));
+static cl::list<std::string> donatePairs(
+    "donate",
+    cl::desc("Update output OUT in place in the buffer of input IN (state "
+             "donation: after a run IN holds the updated state); an error "
+             "when the dataflow does not prove it safe; repeatable"),
+    cl::value_desc("IN:OUT"), cl::cat(sinterCat));
+static cl::opt<bool> noDonate(
+    "no-donate",
+    cl::desc("Do not donate the state inputs found by the naming convention "
+             "(past_X/present_X, X/present.X); --donate pairs still apply"),
+    cl::init(false), cl::cat(sinterCat));
 static cl::opt<bool> listOps("list-onnx-ops",
                              cl::desc("List the ONNX ops and since-versions "
                                       "the importer supports, then exit"),
@@ -332,6 +343,8 @@ void printReportSummary(const llvm::json::Object &report,
          << k->getInteger("ops_after_fuse").value_or(0) << "\n";
     else if (before)
       os << "kernels per forward: " << *before << " (fuse phase not run)\n";
+    if (std::optional<int64_t> lowered = k->getInteger("after_lower"))
+      os << "kernels per forward after lower (formed): " << *lowered << "\n";
   }
   if (const llvm::json::Object *f = report.getObject("fuse")) {
     if (f->getBoolean("enabled") == false)
@@ -376,7 +389,45 @@ void printReportSummary(const llvm::json::Object &report,
   if (const llvm::json::Object *m = report.getObject("memory_plan"))
     os << "memory plan: arena " << m->getInteger("arena_bytes").value_or(0)
        << " bytes, " << m->getInteger("unplanned_allocs").value_or(0)
-       << " unplanned allocations\n";
+       << " unplanned allocations, "
+       << m->getInteger("copy_bytes").value_or(0)
+       << " bytes copied per forward\n";
+  if (const llvm::json::Object *d = report.getObject("donations")) {
+    const llvm::json::Array *pairs = d->getArray("pairs");
+    const llvm::json::Array *refused = d->getArray("refused");
+    os << "state donation: " << (pairs ? pairs->size() : 0) << " pairs, "
+       << d->getInteger("bytes").value_or(0) << " bytes updated in place\n";
+    if (pairs)
+      for (const llvm::json::Value &v : *pairs)
+        os << "  donated " << str(v.getAsObject()->get("input")) << " -> "
+           << str(v.getAsObject()->get("output")) << "\n";
+    if (refused)
+      for (const llvm::json::Value &v : *refused)
+        os << "  refused " << str(&v) << "\n";
+  }
+}
+
+/// The donated pairs (input -> output, from the model descriptor) and the
+/// refused candidates with their reasons (sinter-donate-state).
+llvm::json::Object donationReport(const sinter::cpu::ModelDesc &model,
+                                  ModuleOp module) {
+  llvm::json::Array pairs, refused;
+  int64_t bytes = 0;
+  for (const sinter::cpu::TensorDesc &out : model.outputs) {
+    if (out.donor < 0)
+      continue;
+    pairs.push_back(llvm::json::Object{
+        {"input", model.inputs[size_t(out.donor)].name}, {"output", out.name}});
+    bytes += out.bytes();
+  }
+  for (func::FuncOp f : module.getOps<func::FuncOp>())
+    if (auto why = f->getAttrOfType<ArrayAttr>("sinter.donation_refusals"))
+      for (Attribute a : why)
+        if (auto s = dyn_cast<StringAttr>(a))
+          refused.push_back(s.str());
+  return llvm::json::Object{{"pairs", std::move(pairs)},
+                            {"refused", std::move(refused)},
+                            {"bytes", bytes}};
 }
 
 } // namespace
@@ -629,8 +680,15 @@ int main(int argc, char **argv) {
 
   std::optional<sinter::cpu::ModelDesc> model;
   if (stopAfter >= sinter::Phase::Lower) {
-    if (!runPhase(sinter::Phase::Lower, sinter::buildLowerPipeline))
+    sinter::LowerOptions lowerOptions;
+    lowerOptions.autoDonate = !noDonate;
+    lowerOptions.donate.assign(donatePairs.begin(), donatePairs.end());
+    if (!runPhase(sinter::Phase::Lower, [&](OpPassManager &pm) {
+          sinter::buildLowerPipeline(pm, lowerOptions);
+        }))
       return 1;
+    if (llvm::json::Object *k = report.getObject("kernels_per_forward"))
+      (*k)["after_lower"] = sinter::countLoweredKernels(*module);
     FailureOr<sinter::cpu::ModelDesc> desc =
         sinter::cpu::describeLoweredModel(*module);
     if (failed(desc))
@@ -639,7 +697,9 @@ int main(int argc, char **argv) {
     model->name = llvm::sys::path::filename(inputFile.getValue()).str();
     report["memory_plan"] = llvm::json::Object{
         {"arena_bytes", int64_t(model->arenaBytes)},
-        {"unplanned_allocs", model->unplannedAllocs}};
+        {"unplanned_allocs", model->unplannedAllocs},
+        {"copy_bytes", model->copyBytes}};
+    report["donations"] = donationReport(*model, *module);
   }
   if (stopAfter >= sinter::Phase::Codegen &&
       !runPhase(sinter::Phase::Codegen, [&](OpPassManager &pm) {
@@ -647,6 +707,8 @@ int main(int argc, char **argv) {
           return sinter::buildCpuCodegenPipeline(pm);
         sinter::cuda::CudaOptions cuda;
         cuda.gpuArch = gpuArch;
+        // --emit=ptx prints the PTX text, so no fatbin then.
+        cuda.embedCubin = emitKind != "ptx";
         sinter::cuda::buildCudaCodegenPipeline(pm, cuda);
       }))
     return 1;
@@ -694,6 +756,9 @@ int main(int argc, char **argv) {
                  : 1;
     }
   }
+  // The weights the executable loads at run time (sinter-bind-weights).
+  if (failed(sinter::cpu::describeWeights(*module, *model)))
+    return 1;
   sinter::cpu::CodegenOptions codegen;
   codegen.cpu = cpuName;
   codegen.optLevel = optLevel;

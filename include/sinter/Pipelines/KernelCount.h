@@ -49,6 +49,12 @@ struct KernelCount {
 /// Counts the kernels per forward of `module` (see the file comment).
 KernelCount countKernels(mlir::ModuleOp module);
 
+/// Kernels per forward of the lowered (tensor or bufferized linalg) IR,
+/// after kernel formation (sinter-form-kernels): every linalg op and every
+/// memref.copy is one loop nest on the CPU and one launch of the generic
+/// CUDA mapping (the CUDA row-reduction template merges further).
+int64_t countLoweredKernels(mlir::ModuleOp module);
+
 /// Whether `op` is a view or metadata op that launches no kernel.
 bool isViewOp(mlir::Operation *op);
 

@@ -27,6 +27,7 @@
 #include <memory>
 #include <string>
 #include <optional>
+#include <vector>
 
 namespace sinter {
 
@@ -78,7 +79,17 @@ llvm::SmallVector<std::string> fusePassNames();
 /// memory plan, and whatever the plan cannot place freed by the buffer
 /// deallocation pipeline. The result's entry function is
 ///   sinter_forward(inputs..., outputs..., arena: memref<Nxi8>)
-void buildLowerPipeline(mlir::OpPassManager &pm);
+/// State donation (sinter-donate-state, sinter-bind-donated-outputs) lets a
+/// state output live in the buffer of the input it updates.
+struct LowerOptions {
+  /// Donate the pairs the state naming convention proposes and the
+  /// dataflow proves safe (sinterc --no-donate: false).
+  bool autoDonate = true;
+  /// Pairs "IN:OUT" to donate; an unsafe one is an error (sinterc --donate).
+  std::vector<std::string> donate;
+};
+void buildLowerPipeline(mlir::OpPassManager &pm,
+                        const LowerOptions &options = {});
 
 /// codegen phase of the CPU target: linalg to loops, everything to the LLVM
 /// dialect; memref arguments as bare pointers, so that the entry is the C

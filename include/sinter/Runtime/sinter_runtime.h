@@ -25,7 +25,7 @@
 extern "C" {
 #endif
 
-#define SINTER_MODEL_ABI_VERSION 1
+#define SINTER_MODEL_ABI_VERSION 2
 
 /* Element types, numbered as ONNX's TensorProto.DataType. */
 enum SinterDType {
@@ -54,6 +54,48 @@ typedef struct SinterTensorInfo {
  * all in the memory of the model's target. Returns 0 on success. */
 typedef int (*SinterForwardFn)(void *const *buffers);
 
+/* A weight the runtime provides when a session opens (docs/runtime.md,
+ * "Weights"). Exactly one of `data`, `file` and `pack >= 0` says where its
+ * bytes come from. */
+typedef struct SinterWeight {
+  const char *name; /* the initializer's name (or the pack's), for messages */
+  int32_t dtype;    /* enum SinterDType */
+  int32_t rank;
+  const int64_t *shape;
+  uint64_t bytes;
+  const void *data;    /* embedded in the executable; else NULL */
+  const char *file;    /* external data: a file relative to the weights
+                          directory; else NULL */
+  uint64_t offset;     /* external data: where the tensor starts in `file` */
+  uint64_t file_bytes; /* external data: the file's size at compile time */
+  int32_t pack;        /* >= 0: made at load time by packs[pack] */
+  void **slot; /* where the runtime stores the address (in target memory)
+                  the forward reads; NULL for a weight only packs read */
+} SinterWeight;
+
+/* How a pack piece is laid out from its source. New layouts (interleaves a
+ * kernel wants) get new codes; a runtime refuses codes it does not know. */
+enum SinterPackOp {
+  SINTER_PACK_COPY = 0,     /* the source as it is */
+  SINTER_PACK_TRANSPOSE = 1 /* a 2-D source with its dimensions swapped */
+};
+
+/* One source of a pack: weights[source] laid out by `op`, placed at
+ * `offset` along the pack's axis (every other dimension is whole). */
+typedef struct SinterPackPiece {
+  int32_t op; /* enum SinterPackOp */
+  int32_t source;
+  int64_t offset;
+} SinterPackPiece;
+
+/* A weight-pack plan: the pieces concatenated along `axis` into the weight
+ * whose `pack` names this plan. Applied once, when a session opens. */
+typedef struct SinterPack {
+  int32_t axis;
+  int32_t num_pieces;
+  const SinterPackPiece *pieces;
+} SinterPack;
+
 typedef struct SinterModel {
   uint32_t abi_version; /* SINTER_MODEL_ABI_VERSION */
   const char *name;     /* the model's file name, for messages */
@@ -64,6 +106,18 @@ typedef struct SinterModel {
   const SinterTensorInfo *outputs;
   uint64_t arena_bytes; /* scratch memory planned at compile time */
   SinterForwardFn forward;
+  /* The weights the runtime loads when a session opens (ABI 2). */
+  const char *weights_dir; /* external data's folder at compile time (the
+                              model's folder); NULL when there is none */
+  int32_t num_weights;
+  const SinterWeight *weights;
+  int32_t num_packs;
+  const SinterPack *packs;
+  /* State donation (ABI 2): per output, the input whose buffer holds it, or
+   * -1 when the output has its own; NULL when no output is donated. The
+   * forward updates that input in place, and the runtime passes the
+   * input's buffer at the output's position in `buffers`. */
+  const int32_t *output_donors;
 } SinterModel;
 
 /*===--------------------------------------------------------------------===*
@@ -81,6 +135,9 @@ typedef struct SinterModel {
  * across runs until set again. sinter_read_output copies an output into a
  * caller-owned host buffer; the outputs are those of the last successful
  * sinter_run and stay readable until the next sinter_run or sinter_close.
+ * State donation is the exception to "inputs persist": a donated input
+ * (sinter_output_donor) is overwritten by each run with the updated state,
+ * which is also the output's value.
  * SinterTensorInfo pointers and their strings point into the library's
  * constant data: valid while the library is loaded, never freed.
  *
@@ -122,6 +179,13 @@ SINTER_API SinterStatus sinter_open(SinterSession **out);
  * sinter_model_descriptor()). */
 SINTER_API SinterStatus sinter_open_model(const SinterModel *model,
                                           SinterSession **out);
+/* sinter_open_model, reading external-data weights from `weights_dir`
+ * instead of the folder recorded at compile time (NULL: that folder).
+ * Weights are loaded once per process and model: a second session of the
+ * same model shares them and must name the same folder. */
+SINTER_API SinterStatus sinter_open_with_weights(const SinterModel *model,
+                                                 const char *weights_dir,
+                                                 SinterSession **out);
 /* Frees the session and its buffers; NULL is ignored. */
 SINTER_API void sinter_close(SinterSession *session);
 
@@ -146,6 +210,16 @@ SINTER_API int32_t sinter_find_output(const SinterSession *s, const char *name);
 SINTER_API uint64_t sinter_tensor_bytes(const SinterTensorInfo *info);
 /* numpy-style dtype name ("float32", "bfloat16"...); NULL when unknown. */
 SINTER_API const char *sinter_dtype_name(int32_t dtype);
+
+/* State donation: the input whose buffer holds output `index` (the model
+ * updates that input in place), or -1 when the output has its own buffer
+ * or `index` is out of range. After sinter_run such an input holds the
+ * updated state and the output is a view of it: sinter_read_output reads
+ * the input's buffer. An input not set again keeps its value for the next
+ * run, so a caller that runs step after step sets the state once and never
+ * copies it (on CUDA it stays in device memory); sinter_set_input of the
+ * input replaces the state. */
+SINTER_API int32_t sinter_output_donor(const SinterSession *s, int32_t index);
 
 /* Copies `bytes` of row-major host data into input `index`. `bytes` must
  * equal sinter_tensor_bytes of the input (the dtype and shape are the

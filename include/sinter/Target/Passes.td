@@ -42,6 +42,128 @@ def PrepareEntryPass : Pass<"sinter-prepare-entry", "::mlir::ModuleOp"> {
   ];
 }
 
+def DonateStatePass : Pass<"sinter-donate-state", "::mlir::ModuleOp"> {
+  let summary = "Lets a state output be written in place into the input it updates";
+  let description = [{
+    Runs in the lower phase on tensors, after `sinter-prepare-entry`, the
+    conversion to linalg and empty-tensor elimination, right before
+    one-shot bufferization. A pair (input `IN`, output `OUT`) is *donated*
+    when `OUT` can live in `IN`'s buffer: the forward then writes the
+    update (a KV-cache row, a shifted convolution state, a recurrent state)
+    into the caller's input buffer and no copy of the whole state is made.
+    After the run the input holds the updated state and the output is a
+    view of it (docs/runtime.md).
+
+    Candidates: every pair forced with `donate=IN:OUT`, and, unless
+    `auto=false`, the pairs whose names follow the state convention
+    (`past_X` / `present_X`, `X` / `present.X`, `past_key_values.N.k` /
+    `present.N.k`, `X_in` / `X_out`). Names only propose; a candidate is
+    donated when the dataflow proves it:
+
+    1. `IN` and `OUT` have the same dtype and shape, and the value of `OUT`
+       is returned once (not also another output).
+    2. `OUT` is `IN` updated: a chain from `IN` to `OUT` of ops that write
+       into their destination (a linalg op's init, `tensor.insert_slice`'s
+       destination, an `scf.for` iter_arg, which is what scatters lower
+       to), of elementwise `linalg.generic`s (all loops parallel, identity
+       maps) that read the state at the index they write (their init is
+       switched to the state), or of the state shift
+       `extract_slice(concat(IN, x))` (rewritten to move the kept columns
+       through a temporary of their size and insert `x`).
+    3. One-shot bufferization's own analysis, run on a copy of the module
+       with the candidates' inputs writable, finds the returned value
+       equivalent to `IN`: no read of `IN` (or of an older version of the
+       state) comes after the write that overwrites it. Candidates are
+       dropped until the set is stable.
+
+    A forced pair that fails is an error that names both values and the
+    reason; an automatic one is skipped, and the reason is recorded in the
+    entry's `sinter.donation_refusals` (printed by `sinterc --report`).
+    Donated inputs get `bufferization.writable = true` and
+    `sinter.donate_to = J`; the output `sinter.donated_from = I`.
+
+    Example:
+    ```mlir
+    func.func @sinter_forward(%k: tensor<4x8xf32> {sinter.name = "past_key"},
+        %x: tensor<1x8xf32> ...) -> (tensor<4x8xf32> {sinter.name = "present_key"}) {
+      %r = tensor.insert_slice %x into %k[1, 0] [1, 8] [1, 1] : ...
+    // %k becomes {bufferization.writable = true, sinter.donate_to = 0 : i64},
+    // the result {sinter.donated_from = 0 : i64}
+    ```
+  }];
+  let options = [
+    ListOption<"donate", "donate", "std::string",
+               "Pairs IN:OUT (value names) to donate; an unsafe one is an error">,
+    Option<"automatic", "auto", "bool", /*default=*/"true",
+           "Also donate the state pairs found by the name convention and proven safe">,
+  ];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::bufferization::BufferizationDialect"
+  ];
+}
+
+def BindDonatedOutputsPass : Pass<"sinter-bind-donated-outputs", "::mlir::func::FuncOp"> {
+  let summary = "Drops the copy of a donated output and records the donations";
+  let description = [{
+    Runs on the entry right after buffer-results-to-out-params. For each
+    output marked `sinter.donated_from = I` by `sinter-donate-state`, the
+    out-param receives a `memref.copy` of input `I` (bufferization wrote
+    the update in place and returned `I`'s buffer); that copy is erased and
+    the out-param, now unused, gets `sinter.donated_from = I`: the runtime
+    passes input `I`'s buffer in its place. If the copy's source is not
+    input `I` (bufferization did not update in place after all), the pass
+    fails naming both values: no silent whole-state copy. The entry gets
+    `sinter.donations = [[I, J], ...]` when there is any (input, output index) for the model
+    descriptor and the report.
+
+    Example:
+    ```mlir
+    memref.copy %past_key, %present_key : memref<4x8xf32> to memref<4x8xf32>
+    // is erased; %present_key {sinter.donated_from = 0 : i64}
+    ```
+  }];
+}
+
+def BindWeightsPass : Pass<"sinter-bind-weights", "::mlir::ModuleOp"> {
+  let summary = "Weights the runtime provides at load time: slots and the weight table";
+  let description = [{
+    Runs on the LLVM dialect (host code). A global whose data is external
+    (a resource listed in the importer's `sinter.external_data`) or the
+    result of a weight-pack plan (a blobless resource listed in
+    `sinter.pack_plans` by the pack_weights lowering) gets a slot, an
+    external pointer global `sinter_weight_slot_N` that the runtime fills
+    when a session opens; every `llvm.mlir.addressof` of the weight in a
+    host function becomes a load of the slot, and the global itself is
+    erased, so its bytes are neither read nor embedded. With `device`
+    (the CUDA target) every constant global the host code takes the address
+    of gets a slot too (the runtime uploads it at load time); its bytes stay
+    as `sinter_weight_data_N`.
+
+    The result is the module attributes `sinter.weights` (one dictionary per
+    weight: name, type, bytes, and slot / data / file, offset, file_bytes /
+    pack) and `sinter.packs` (axis and pieces `[op, source, offset]`, op 0 =
+    copy, 1 = 2-D transpose), from which the package phase writes the
+    executable's weight table. A weight without data and without a
+    load-time source is an error naming it.
+
+    Example (CPU):
+    ```mlir
+    llvm.mlir.global private constant @__constant_w(dense_resource<w>) : !llvm.array<...>
+    %0 = llvm.mlir.addressof @__constant_w : !llvm.ptr
+    // becomes
+    llvm.mlir.global external @sinter_weight_slot_0() : !llvm.ptr
+    %s = llvm.mlir.addressof @sinter_weight_slot_0 : !llvm.ptr
+    %0 = llvm.load %s : !llvm.ptr -> !llvm.ptr
+    ```
+  }];
+  let options = [
+    Option<"device", "device", "bool", /*default=*/"false",
+           "Give every weight the host code uses a slot (GPU targets)">,
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def PlanMemoryPass : Pass<"sinter-plan-memory", "::mlir::func::FuncOp"> {
   let summary = "Places the forward's temporary buffers in one arena planned at compile time";
   let description = [{
@@ -64,7 +186,10 @@ def PlanMemoryPass : Pass<"sinter-plan-memory", "::mlir::func::FuncOp"> {
     Allocations the plan cannot place (dynamic shapes, allocations inside
     loops, alignment above `alignment`) stay; the buffer deallocation
     pipeline frees them. The function gets `sinter.arena_bytes` and
-    `sinter.unplanned_allocs` attributes for the compile report.
+    `sinter.unplanned_allocs` attributes for the compile report, and
+    `sinter.copy_bytes`: the bytes moved by `memref.copy` and `linalg.copy`
+    ops (each counted once, even in a loop), the data movement that is not
+    computation (state donation removes the whole-state copies).
 
     Example:
     ```mlir
@@ -93,7 +218,10 @@ def FinalizeEntryPass : Pass<"sinter-finalize-entry", "::mlir::func::FuncOp"> {
     translation warns about attributes it does not know. Every memref
     argument gets `llvm.noalias`: the runtime passes distinct allocations
     for the inputs, the outputs and the arena, and the promise lets LLVM
-    vectorize without runtime overlap checks.
+    vectorize without runtime overlap checks. The exception is a donated
+    output (`sinter.donated_from`, see `sinter-bind-donated-outputs`): the
+    runtime passes its input's buffer there, so it gets no `noalias` (the
+    forward never uses it).
 
     Example:
     ```mlir

@@ -5,9 +5,10 @@
 // source position depends on the output index (pad modes, trilu) or on data
 // (gathers) are linalg.generic over the output with `linalg.index` and
 // `tensor.extract` in the body. Scatters are sequential by definition
-// (duplicate indices: the last write wins, or updates combine in order), so
-// they are scf.for loops carrying the result tensor and updating it with
-// tensor.insert / tensor.insert_slice; bufferization makes these in place.
+// (duplicate indices: the last write wins, or updates combine in order);
+// they are linalg.generics over the data, in place on it, in which each
+// element visits the updates that may address it in order (an scf.for in
+// the body), so that indices are read inside the kernel on every target.
 // Negative indices count from the end of the dimension, as in ONNX.
 //
 //===----------------------------------------------------------------------===//
@@ -414,6 +415,28 @@ Value loopNest(
   return nest.results[0];
 }
 
+/// Scatters are linalg.generics over the data, in place on it: each element
+/// visits, in order, the updates that may address it and keeps the last
+/// written (or combines them in order), reading the indices inside the
+/// kernel. A host loop placing one update at a time would read the indices
+/// on the host, which the CUDA target cannot do. The price is
+/// O(data x updates per element) work instead of O(updates).
+Value scatterGeneric(
+    OpBuilder &rewriter, Location loc, Value data,
+    function_ref<Value(OpBuilder &, Location, ValueRange, Value)> body) {
+  unsigned r = tensorType(data).getRank();
+  AffineMap id = AffineMap::getMultiDimIdentityMap(r, rewriter.getContext());
+  return generic(rewriter, loc, ValueRange{}, ValueRange{data}, {id},
+                 iterators(r),
+                 [&](OpBuilder &b, Location l, ValueRange args) {
+                   SmallVector<Value> ivs = loopIndices(b, l, r);
+                   yield(b, l, body(b, l, ivs, args[0]));
+                 })[0];
+}
+
+/// Element c of the data is addressed by the index elements at c with the
+/// axis coordinate replaced by j, for each j (when c is inside the indices'
+/// shape off the axis).
 struct ScatterElementsLowering
     : OpConversionPattern<sinter::ScatterElementsOp> {
   using Base::Base;
@@ -422,28 +445,51 @@ struct ScatterElementsLowering
                   ConversionPatternRewriter &rewriter) const override {
     Value data = adaptor.getData(), idx = adaptor.getIndices(),
           upd = adaptor.getUpdates();
-    ArrayRef<int64_t> ds = tensorType(data).getShape();
+    ArrayRef<int64_t> ds = tensorType(data).getShape(),
+                      is = tensorType(idx).getShape();
     unsigned axis = op.getAxis();
     sinter::ScatterReduction kind = op.getReduction();
-    Value res = loopNest(
-        rewriter, op.getLoc(), tensorType(idx).getShape(), data,
-        [&](OpBuilder &b, Location l, ValueRange ivs, Value acc) -> Value {
-          Value u = tensor::ExtractOp::create(b, l, upd, ivs);
-          Value i = tensor::ExtractOp::create(b, l, idx, ivs);
-          SmallVector<Value> coords(ivs);
-          coords[axis] = wrapIndex(b, l, i, ds[axis]);
-          if (kind != sinter::ScatterReduction::none)
-            u = combine(b, l, kind,
-                        tensor::ExtractOp::create(b, l, acc, coords), u);
-          return tensor::InsertOp::create(b, l, u, acc, coords);
+    Value res = scatterGeneric(
+        rewriter, op.getLoc(), data,
+        [&](OpBuilder &b, Location l, ValueRange c, Value old) -> Value {
+          // Outside the indices' shape (off the axis): never written.
+          Value inside = arith::ConstantIntOp::create(b, l, 1, 1);
+          SmallVector<Value> at(c);
+          for (unsigned k = 0; k < ds.size(); ++k) {
+            if (k == axis || is[k] == ds[k])
+              continue;
+            inside = arith::AndIOp::create(
+                b, l, inside,
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, c[k],
+                                      cstIndex(b, l, is[k])));
+            at[k] = arith::MinSIOp::create(b, l, c[k], cstIndex(b, l, is[k] - 1));
+          }
+          return loopNest(
+              b, l, {is[axis]}, old,
+              [&](OpBuilder &nb, Location nl, ValueRange j, Value v) -> Value {
+                SmallVector<Value> pos(at);
+                pos[axis] = j[0];
+                Value i = wrapIndex(
+                    nb, nl, tensor::ExtractOp::create(nb, nl, idx, pos),
+                    ds[axis]);
+                Value hit = arith::AndIOp::create(
+                    nb, nl, inside,
+                    arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, i,
+                                          c[axis]));
+                Value u = tensor::ExtractOp::create(nb, nl, upd, pos);
+                if (kind != sinter::ScatterReduction::none)
+                  u = combine(nb, nl, kind, v, u);
+                return arith::SelectOp::create(nb, nl, hit, u, v);
+              });
         });
     rewriter.replaceOp(op, res);
     return success();
   }
 };
 
-/// One iteration per index tuple: the addressed slice data[i_0.., :] is
-/// overwritten with (or combined elementwise with) the update slice.
+/// Element c of the data is addressed by every index tuple equal to its
+/// leading coordinates; the update element is the tuple's slice at c's
+/// trailing coordinates.
 struct ScatterNDLowering : OpConversionPattern<sinter::ScatterNDOp> {
   using Base::Base;
   LogicalResult
@@ -451,66 +497,49 @@ struct ScatterNDLowering : OpConversionPattern<sinter::ScatterNDOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Value data = adaptor.getData(), idx = adaptor.getIndices(),
           upd = adaptor.getUpdates();
-    auto dataTy = tensorType(data);
-    ArrayRef<int64_t> ds = dataTy.getShape(), is = tensorType(idx).getShape();
-    unsigned rd = ds.size(), rq = is.size() - 1;
+    ArrayRef<int64_t> ds = tensorType(data).getShape(),
+                      is = tensorType(idx).getShape();
     int64_t tuple = is.back();
     sinter::ScatterReduction kind = op.getReduction();
-    ArrayRef<int64_t> slice = ds.drop_front(tuple);
-    auto sliceTy = RankedTensorType::get(slice, dataTy.getElementType());
-    Value res = loopNest(
-        rewriter, op.getLoc(), is.drop_back(), data,
-        [&](OpBuilder &b, Location l, ValueRange ivs, Value acc) -> Value {
-          SmallVector<Value> at(ivs);
-          at.push_back(Value());
-          SmallVector<Value> coords;
-          for (int64_t t = 0; t < tuple; ++t) {
-            at.back() = cstIndex(b, l, t);
-            Value v = tensor::ExtractOp::create(b, l, idx, at);
-            coords.push_back(wrapIndex(b, l, v, ds[t]));
-          }
-          if (slice.empty()) { // whole elements
-            Value u = tensor::ExtractOp::create(b, l, upd, ivs);
-            if (kind != sinter::ScatterReduction::none)
-              u = combine(b, l, kind,
-                          tensor::ExtractOp::create(b, l, acc, coords), u);
-            return tensor::InsertOp::create(b, l, u, acc, coords);
-          }
-          OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
-          SmallVector<OpFoldResult> uOff(ivs.begin(), ivs.end()),
-              uSize(rq, one), uStride(rq + slice.size(), one);
-          SmallVector<OpFoldResult> dOff(coords.begin(), coords.end()),
-              dSize(tuple, one), dStride(rd, one);
-          for (int64_t s : slice) {
-            uOff.push_back(zero);
-            uSize.push_back(b.getIndexAttr(s));
-            dOff.push_back(zero);
-            dSize.push_back(b.getIndexAttr(s));
-          }
-          Value u = tensor::ExtractSliceOp::create(b, l, sliceTy, upd, uOff,
-                                                   uSize, uStride);
-          if (kind != sinter::ScatterReduction::none) {
-            Value old = tensor::ExtractSliceOp::create(b, l, sliceTy, acc, dOff,
-                                                       dSize, dStride);
-            // Combined into the addressed slice itself (no temporary).
-            unsigned r = slice.size();
-            AffineMap id = AffineMap::getMultiDimIdentityMap(r, b.getContext());
-            u = generic1(b, l, u, old, {id, id}, iterators(r),
-                         [&](OpBuilder &nb, Location nl, ValueRange a) {
-                           yield(nb, nl, combine(nb, nl, kind, a[1], a[0]));
-                         });
-          }
-          return tensor::InsertSliceOp::create(b, l, u, acc, dOff, dSize,
-                                               dStride);
+    Value res = scatterGeneric(
+        rewriter, op.getLoc(), data,
+        [&](OpBuilder &b, Location l, ValueRange c, Value old) -> Value {
+          return loopNest(
+              b, l, is.drop_back(), old,
+              [&](OpBuilder &nb, Location nl, ValueRange ivs, Value v) -> Value {
+                Value hit = arith::ConstantIntOp::create(nb, nl, 1, 1);
+                SmallVector<Value> at(ivs);
+                at.push_back(Value());
+                for (int64_t t = 0; t < tuple; ++t) {
+                  at.back() = cstIndex(nb, nl, t);
+                  Value i = wrapIndex(
+                      nb, nl, tensor::ExtractOp::create(nb, nl, idx, at), ds[t]);
+                  hit = arith::AndIOp::create(
+                      nb, nl, hit,
+                      arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, i,
+                                            c[t]));
+                }
+                SmallVector<Value> uAt(ivs);
+                uAt.append(c.begin() + tuple, c.end());
+                Value u = tensor::ExtractOp::create(nb, nl, upd, uAt);
+                if (kind != sinter::ScatterReduction::none)
+                  u = combine(nb, nl, kind, v, u);
+                return arith::SelectOp::create(nb, nl, hit, u, v);
+              });
         });
     rewriter.replaceOp(op, res);
     return success();
   }
 };
 
-/// Linear mode writes each batch's update as one slice at its offset;
-/// circular mode writes one sequence position at a time, wrapping modulo
-/// the cache length (Python `%`, so negative offsets wrap too).
+/// A linalg.generic over the cache, in place on it (the cache is the init):
+/// each element finds the update position that writes it, from its batch's
+/// write index, and takes that update element or keeps its value. The write
+/// index is thus read per element inside the kernel (the CUDA target cannot
+/// read device memory on the host to place a slice), at the price of
+/// visiting the whole cache rather than the update window. Linear mode:
+/// position p is written by update position p - start when that is in
+/// [0, len); circular mode: by j = (p - start) mod cacheLen when j < len.
 struct TensorScatterLowering : OpConversionPattern<sinter::TensorScatterOp> {
   using Base::Base;
   LogicalResult
@@ -524,40 +553,35 @@ struct TensorScatterLowering : OpConversionPattern<sinter::TensorScatterOp> {
     unsigned r = cs.size(), axis = op.getAxis();
     bool circular = op.getMode() == sinter::CacheMode::circular;
     int64_t maxLen = cs[axis], len = us[axis];
-    // Loops over batch and, in circular mode, over update positions.
-    SmallVector<int64_t> loops{cs[0]};
-    if (circular)
-      loops.push_back(len);
-    SmallVector<int64_t> pieceShape(us);
-    pieceShape[0] = 1;
-    if (circular)
-      pieceShape[axis] = 1;
-    auto pieceTy = RankedTensorType::get(pieceShape, cacheTy.getElementType());
-    Value res = loopNest(
-        rewriter, loc, loops, cache,
-        [&](OpBuilder &b, Location l, ValueRange ivs, Value acc) -> Value {
+    AffineMap id = AffineMap::getMultiDimIdentityMap(r, rewriter.getContext());
+    Value res = generic(
+        rewriter, loc, ValueRange{}, ValueRange{cache}, {id}, iterators(r),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          SmallVector<Value> ivs = loopIndices(b, l, r);
           Value start = cstIndex(b, l, 0);
           if (pos)
             start = convert(b, l, tensor::ExtractOp::create(b, l, pos, ivs[0]),
                             b.getIndexType());
-          OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-          SmallVector<OpFoldResult> src(r, zero), dst(r, zero), sizes,
-              strides(r, one);
-          for (int64_t d : pieceShape)
-            sizes.push_back(b.getIndexAttr(d));
-          src[0] = dst[0] = ivs[0];
-          Value at = start;
-          if (circular) {
-            src[axis] = ivs[1];
-            at = floorMod(b, l, arith::AddIOp::create(b, l, start, ivs[1]),
-                          maxLen);
-          }
-          dst[axis] = at;
-          Value piece = tensor::ExtractSliceOp::create(b, l, pieceTy, upd, src,
-                                                       sizes, strides);
-          return tensor::InsertSliceOp::create(b, l, piece, acc, dst, sizes,
-                                               strides);
-        });
+          Value j = arith::SubIOp::create(b, l, ivs[axis], start);
+          // The verifier keeps len <= cacheLen: one writer at most.
+          if (circular)
+            j = floorMod(b, l, j, maxLen);
+          Value inWindow = arith::AndIOp::create(
+              b, l,
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, j,
+                                    cstIndex(b, l, 0)),
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, j,
+                                    cstIndex(b, l, len)));
+          // Clamped so that the read stays in bounds where it is not used.
+          Value jc = arith::MaxSIOp::create(
+              b, l, arith::MinSIOp::create(b, l, j, cstIndex(b, l, len - 1)),
+              cstIndex(b, l, 0));
+          SmallVector<Value> at(ivs);
+          at[axis] = jc;
+          Value u = tensor::ExtractOp::create(b, l, upd, at);
+          yield(b, l, arith::SelectOp::create(b, l, inWindow, u, args[0])
+                          .getResult());
+        })[0];
     rewriter.replaceOp(op, res);
     return success();
   }

@@ -15,8 +15,10 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -478,14 +480,36 @@ LogicalResult ModelImporter::importGraph(const onnx::GraphProto &g,
   }
   b.setInsertionPointToStart(entry);
 
+  // External-data initializers are listed by resource key, so that the
+  // package phase can make the executable read them at load time instead
+  // of embedding them (sinter-bind-weights).
+  NamedAttrList externalData;
   for (const auto &kv : inits) {
     std::string why;
+    ExternalDataRef ext;
     FailureOr<ElementsAttr> attr =
-        convertTensor(ctx, *kv.second, modelDir, why);
+        convertTensor(ctx, *kv.second, modelDir, why, &ext);
     if (failed(attr))
       return error() << "initializer " << why, failure();
     values[kv.first()] =
         arith::ConstantOp::create(b, fileLoc, cast<TypedAttr>(*attr));
+    if (auto r = dyn_cast<DenseResourceElementsAttr>(*attr))
+      externalData.set(
+          r.getRawHandle().getKey(),
+          b.getDictionaryAttr(
+              {b.getNamedAttr("name", b.getStringAttr(kv.first())),
+               b.getNamedAttr("file", b.getStringAttr(ext.location)),
+               b.getNamedAttr("offset", b.getI64IntegerAttr(ext.offset)),
+               b.getNamedAttr("bytes", b.getI64IntegerAttr(ext.bytes)),
+               b.getNamedAttr("file_bytes",
+                              b.getI64IntegerAttr(ext.fileBytes))}));
+  }
+  if (!externalData.empty()) {
+    llvm::SmallString<256> dir;
+    if (llvm::sys::fs::real_path(modelDir.empty() ? "." : modelDir, dir))
+      dir = modelDir.empty() ? "." : modelDir;
+    module->setAttr("sinter.external_data", externalData.getDictionary(ctx));
+    module->setAttr("sinter.weights_dir", b.getStringAttr(dir));
   }
 
   const HandlerRegistry &registry = getHandlerRegistry();

@@ -147,7 +147,8 @@ struct Mapping {
 static FailureOr<ElementsAttr> fromExternal(RankedTensorType type,
                                             const onnx::TensorProto &t,
                                             llvm::StringRef modelDir,
-                                            std::string &why) {
+                                            std::string &why,
+                                            ExternalDataRef *external) {
   std::string location;
   int64_t offset = 0, length = -1;
   for (const auto &kv : t.external_data()) {
@@ -223,8 +224,10 @@ static FailureOr<ElementsAttr> fromExternal(RankedTensorType type,
           std::to_string(uint64_t(offset) + uint64_t(need)) + ")";
     return failure();
   }
-  if (type.getElementType().isInteger(1) || need == 0) {
-    // Bools are re-packed; read the few bytes instead of mapping.
+  if (type.getElementType().isInteger(1) || need == 0 || type.getRank() == 0) {
+    // Bools are re-packed; read the few bytes instead of mapping. A 0-d
+    // tensor is one element, which the memref lowering needs as a scalar
+    // attribute: it becomes an inline constant.
     std::string bytes(need, '\0');
     if (need && ::pread(fd, bytes.data(), need, offset) != need) {
       ::close(fd);
@@ -234,6 +237,8 @@ static FailureOr<ElementsAttr> fromExternal(RankedTensorType type,
     ::close(fd);
     return ElementsAttr(fromRawBytes(type, bytes.data()));
   }
+  if (external)
+    *external = ExternalDataRef{location, offset, need, int64_t(st.st_size)};
   long page = ::sysconf(_SC_PAGESIZE);
   int64_t aligned = offset - offset % page;
   size_t mapLen = need + (offset - aligned);
@@ -271,7 +276,8 @@ int64_t checkedElementCount(ArrayRef<int64_t> shape) {
 FailureOr<ElementsAttr> convertTensor(MLIRContext *ctx,
                                       const onnx::TensorProto &t,
                                       llvm::StringRef modelDir,
-                                      std::string &why) {
+                                      std::string &why,
+                                      ExternalDataRef *external) {
   FailureOr<Type> elt = convertElementType(ctx, t.data_type());
   if (failed(elt)) {
     why = "tensor '" + t.name() + "' has element type " +
@@ -287,7 +293,7 @@ FailureOr<ElementsAttr> convertTensor(MLIRContext *ctx,
   }
   auto type = RankedTensorType::get(dims, *elt);
   if (t.data_location() == onnx::TensorProto::EXTERNAL)
-    return fromExternal(type, t, modelDir, why);
+    return fromExternal(type, t, modelDir, why, external);
   if (t.has_raw_data()) {
     size_t need = n * byteWidth(*elt);
     if (t.raw_data().size() != need) {

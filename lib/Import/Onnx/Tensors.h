@@ -22,9 +22,18 @@ int64_t checkedElementCount(llvm::ArrayRef<int64_t> shape);
 /// from a file inside `modelDir`) to an ElementsAttr. External data becomes a
 /// DenseResourceElementsAttr whose blob is the mapped file region, so the
 /// weights are never copied. `what` names the tensor in errors.
+/// Where an external-data tensor's bytes are: what the package phase records
+/// so that the executable reads them at load time (docs/runtime.md).
+struct ExternalDataRef {
+  std::string location; // relative to the model's folder
+  int64_t offset = 0, bytes = 0;
+  int64_t fileBytes = 0; // the file's size when the model was imported
+};
+
 mlir::FailureOr<mlir::ElementsAttr>
 convertTensor(mlir::MLIRContext *ctx, const onnx::TensorProto &tensor,
-              llvm::StringRef modelDir, std::string &why);
+              llvm::StringRef modelDir, std::string &why,
+              ExternalDataRef *external = nullptr);
 
 } // namespace sinter::onnx_import
 

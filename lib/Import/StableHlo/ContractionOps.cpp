@@ -4,8 +4,9 @@
 // [batch..., M, K] x [batch..., K, N] (transposes and reshapes only where
 // needed), so `x @ W` with a constant W stays a plain matmul that
 // sinter-form-linears turns into sinter.linear. reduce with an add / max /
-// min / multiply body becomes the sinter reduction; convolution becomes
-// sinter.conv in NC[spatial] layout.
+// min / multiply body becomes the sinter reduction (a reshape over unit
+// dims), the two-operand argmax/argmin form JAX writes sinter.argmax /
+// argmin; convolution becomes sinter.conv in NC[spatial] layout.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,8 +15,8 @@
 #include "sinter/Dialect/Graph/IR/ShapeInference.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/IR/TypeUtilities.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
 
@@ -35,10 +36,14 @@ int64_t product(RankedTensorType t, ArrayRef<int64_t> dims) {
 
 LogicalResult dotGeneral(Converter &c, Operation *op, ArrayRef<Value> in,
                          Results &out) {
-  SmallVector<int64_t> lb = ints(op, "lhs_batching_dimensions").value_or(SmallVector<int64_t>{});
-  SmallVector<int64_t> rb = ints(op, "rhs_batching_dimensions").value_or(SmallVector<int64_t>{});
-  SmallVector<int64_t> lc = ints(op, "lhs_contracting_dimensions").value_or(SmallVector<int64_t>{});
-  SmallVector<int64_t> rc = ints(op, "rhs_contracting_dimensions").value_or(SmallVector<int64_t>{});
+  SmallVector<int64_t> lb =
+      ints(op, "lhs_batching_dimensions").value_or(SmallVector<int64_t>{});
+  SmallVector<int64_t> rb =
+      ints(op, "rhs_batching_dimensions").value_or(SmallVector<int64_t>{});
+  SmallVector<int64_t> lc =
+      ints(op, "lhs_contracting_dimensions").value_or(SmallVector<int64_t>{});
+  SmallVector<int64_t> rc =
+      ints(op, "rhs_contracting_dimensions").value_or(SmallVector<int64_t>{});
   RankedTensorType lt = typeOf(in[0]), rt = typeOf(in[1]);
   auto resT = cast<RankedTensorType>(op->getResult(0).getType());
   if (lb.size() != rb.size() || lc.size() != rc.size())
@@ -59,8 +64,8 @@ LogicalResult dotGeneral(Converter &c, Operation *op, ArrayRef<Value> in,
   if (!validDims(lt, lb, lc) || !validDims(rt, rb, rc))
     return c.error(op) << "dot_general: a batching or contracting dimension "
                           "is out of range or repeated";
-  for (auto [a, b] : llvm::zip(llvm::concat<int64_t>(lb, lc),
-                               llvm::concat<int64_t>(rb, rc)))
+  for (auto [a, b] :
+       llvm::zip(llvm::concat<int64_t>(lb, lc), llvm::concat<int64_t>(rb, rc)))
     if (lt.getDimSize(a) != rt.getDimSize(b))
       return c.error(op) << "dot_general: paired dimensions " << a << " and "
                          << b << " differ in size";
@@ -93,7 +98,8 @@ LogicalResult dotGeneral(Converter &c, Operation *op, ArrayRef<Value> in,
   // matmul broadcasts them) so the matmul is the linear-layer form.
   bool plain = lb.empty() && lc.size() == 1 && lc[0] == lt.getRank() - 1 &&
                rt.getRank() == 2 && rf.size() == 1;
-  SmallVector<int64_t> lshape(batchShape), rshape(batchShape), oshape(batchShape);
+  SmallVector<int64_t> lshape(batchShape), rshape(batchShape),
+      oshape(batchShape);
   if (plain) {
     lshape.assign(lt.getShape().begin(), lt.getShape().end());
     rshape = {k, n};
@@ -131,13 +137,104 @@ StringRef reduceKind(Operation *op) {
   return name;
 }
 
+/// Whether `v` is the iota along `dim` of its shape.
+bool isIotaAlong(Value v, int64_t dim) {
+  DenseElementsAttr d = Converter::constantOf(v);
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (!d || !t || !isa<IntegerType>(d.getElementType()) || dim >= t.getRank())
+    return false;
+  int64_t inner = 1;
+  for (int64_t k = dim + 1; k < t.getRank(); ++k)
+    inner *= t.getDimSize(k);
+  int64_t i = 0;
+  for (const APInt &e : d.getValues<APInt>())
+    if (e.getSExtValue() != (i++ / inner) % t.getDimSize(dim))
+      return false;
+  return true;
+}
+
+/// The argmax / argmin JAX writes: reduce over (values, iota along the
+/// reduced dim) whose body selects the accumulator pair when
+/// `acc GT x` (argmax) or `acc LT x` (argmin), ties going to the lower
+/// index. The result pair is (max or min, its index).
+LogicalResult argReduce(Converter &c, Operation *op, ArrayRef<Value> in,
+                        Results &out) {
+  auto refuse = [&](const Twine &why) {
+    return c.error(op) << "reduce over " << in.size() / 2
+                       << " operands is supported only as argmax/argmin "
+                          "(values and an iota, a compare/select body): "
+                       << why;
+  };
+  if (in.size() != 4 || op->getNumRegions() != 1 || op->getRegion(0).empty())
+    return refuse("not two operands with a body");
+  SmallVector<int64_t> dims =
+      ints(op, "dimensions").value_or(SmallVector<int64_t>{});
+  if (dims.size() != 1)
+    return refuse("not exactly one reduced dimension");
+  if (!isIotaAlong(in[1], dims[0]))
+    return refuse("the second operand is not an iota along the reduced "
+                  "dimension");
+  Block &body = op->getRegion(0).front();
+  Operation *ret = body.getTerminator();
+  if (body.getNumArguments() != 4 || !ret || ret->getNumOperands() != 2)
+    return refuse("the body does not take and return two pairs");
+  Value acc = body.getArgument(0), x = body.getArgument(2);
+  Value accI = body.getArgument(1), xI = body.getArgument(3);
+  auto selects = [&](Value v, Value a, Value b) {
+    Operation *s = v.getDefiningOp();
+    return s && s->getName().getStringRef() == "stablehlo.select" &&
+           s->getOperand(1) == a && s->getOperand(2) == b;
+  };
+  if (!selects(ret->getOperand(0), acc, x) ||
+      !selects(ret->getOperand(1), accI, xI))
+    return refuse("the body does not select between the accumulator and "
+                  "the element");
+  // The direction of the value compare and the tie rule on the indices.
+  StringRef kind;
+  bool firstIndex = false;
+  for (Operation &o : body.without_terminator()) {
+    if (o.getName().getStringRef() != "stablehlo.compare")
+      continue;
+    auto dirAttr =
+        dyn_cast_or_null<StringAttr>(o.getAttr("comparison_direction"));
+    StringRef dir = dirAttr ? dirAttr.getValue() : "";
+    if (o.getOperand(0) == acc && o.getOperand(1) == x &&
+        (dir == "GT" || dir == "LT"))
+      kind = dir == "GT" ? "argmax" : "argmin";
+    if (o.getOperand(0) == accI && o.getOperand(1) == xI && dir == "LT")
+      firstIndex = true;
+  }
+  if (kind.empty())
+    return refuse("no 'acc GT x' or 'acc LT x' compare of the values");
+  if (!firstIndex)
+    return refuse("ties do not go to the lower index");
+  auto valT = cast<RankedTensorType>(op->getResult(0).getType());
+  auto idxT = cast<RankedTensorType>(op->getResult(1).getType());
+  auto axes = c.b.getDenseI64ArrayAttr(dims);
+  auto axis = c.b.getI64IntegerAttr(dims[0]);
+  Value value, index;
+  auto i64T = idxT.clone(c.b.getI64Type());
+  if (kind == "argmax") {
+    value = ReduceMaxOp::create(c.b, c.loc, valT, in[0], axes, false);
+    index =
+        ArgMaxOp::create(c.b, c.loc, i64T, in[0], axis, UnitAttr(), UnitAttr());
+  } else {
+    value = ReduceMinOp::create(c.b, c.loc, valT, in[0], axes, false);
+    index =
+        ArgMinOp::create(c.b, c.loc, i64T, in[0], axis, UnitAttr(), UnitAttr());
+  }
+  out.push_back(value);
+  out.push_back(c.castTo(index, idxT.getElementType()));
+  return success();
+}
+
 LogicalResult reduce(Converter &c, Operation *op, ArrayRef<Value> in,
                      Results &out) {
   if (in.size() != 2)
-    return c.error(op) << "reduce over more than one operand (e.g. argmax) "
-                          "is not supported";
+    return argReduce(c, op, in, out);
   StringRef kind = reduceKind(op);
-  SmallVector<int64_t> dims = ints(op, "dimensions").value_or(SmallVector<int64_t>{});
+  SmallVector<int64_t> dims =
+      ints(op, "dimensions").value_or(SmallVector<int64_t>{});
   llvm::sort(dims);
   auto resT = cast<RankedTensorType>(op->getResult(0).getType());
   Value x = in[0], init = in[1];
@@ -155,7 +252,14 @@ LogicalResult reduce(Converter &c, Operation *op, ArrayRef<Value> in,
   RankedTensorType workT = resT.clone(typeOf(x).getElementType());
   auto attrs = c.b.getDenseI64ArrayAttr(dims);
   Value r;
-  if (kind == "add")
+  // Over unit dims only (JAX's `all` over a size-1 index vector in
+  // jnp.take's bounds check) the reduction is a reshape: no kernel.
+  bool unitDims = llvm::all_of(
+      dims, [&](int64_t d) { return typeOf(x).getDimSize(d) == 1; });
+  if (unitDims && (kind == "add" || kind == "maximum" || kind == "minimum" ||
+                   kind == "multiply"))
+    r = c.reshape(x, workT.getShape());
+  else if (kind == "add")
     r = ReduceSumOp::create(c.b, c.loc, workT, x, attrs, false);
   else if (kind == "maximum")
     r = ReduceMaxOp::create(c.b, c.loc, workT, x, attrs, false);
@@ -182,10 +286,10 @@ LogicalResult reduce(Converter &c, Operation *op, ArrayRef<Value> in,
       unsigned w = v.getBitWidth();
       identity = (kind == "add" && v.isZero()) ||
                  (kind == "multiply" && v.isOne()) ||
-                 (kind == "maximum" && (v.isMinSignedValue() ||
-                                        (w == 8 && isBool && v.isZero()))) ||
-                 (kind == "minimum" && (v.isMaxSignedValue() ||
-                                        (w == 8 && isBool && v.isOne())));
+                 (kind == "maximum" &&
+                  (v.isMinSignedValue() || (w == 8 && isBool && v.isZero()))) ||
+                 (kind == "minimum" &&
+                  (v.isMaxSignedValue() || (w == 8 && isBool && v.isOne())));
     }
   }
   if (!identity) {
@@ -208,10 +312,12 @@ LogicalResult convolution(Converter &c, Operation *op, ArrayRef<Value> in,
     auto v = ints(op, name);
     return v && v->size() == 1 ? (*v)[0] : -1;
   };
-  int64_t ib = one("input_batch_dimension"), ifd = one("input_feature_dimension");
+  int64_t ib = one("input_batch_dimension"),
+          ifd = one("input_feature_dimension");
   int64_t ko = one("kernel_output_feature_dimension"),
           ki = one("kernel_input_feature_dimension");
-  int64_t ob = one("output_batch_dimension"), ofd = one("output_feature_dimension");
+  int64_t ob = one("output_batch_dimension"),
+          ofd = one("output_feature_dimension");
   auto is = ints(op, "input_spatial_dimensions");
   auto ks = ints(op, "kernel_spatial_dimensions");
   auto os = ints(op, "output_spatial_dimensions");
@@ -257,11 +363,10 @@ LogicalResult convolution(Converter &c, Operation *op, ArrayRef<Value> in,
                   strides, pads, rhsDil, group, why);
   if (failed(ys))
     return c.error(op) << why;
-  Value y = ConvOp::create(c.b, c.loc, typeOf(x).clone(*ys), x, w, Value(),
-                           c.b.getDenseI64ArrayAttr(strides),
-                           c.b.getDenseI64ArrayAttr(pads),
-                           c.b.getDenseI64ArrayAttr(rhsDil),
-                           c.b.getI64IntegerAttr(group));
+  Value y = ConvOp::create(
+      c.b, c.loc, typeOf(x).clone(*ys), x, w, Value(),
+      c.b.getDenseI64ArrayAttr(strides), c.b.getDenseI64ArrayAttr(pads),
+      c.b.getDenseI64ArrayAttr(rhsDil), c.b.getI64IntegerAttr(group));
   // Back to the output layout: out[ob] = N, out[ofd] = C, out[os_i] = S_i.
   SmallVector<int64_t> operm(2 + ns);
   operm[ob] = 0;

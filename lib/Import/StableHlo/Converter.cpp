@@ -4,8 +4,8 @@
 // attributes, and the walk over @main: one handler per op name (the family
 // files), `call` inlined by converting the callee's body with the call's
 // operands bound to its arguments, `while` unrolled when its trip count is
-// known at compile time (the scans JAX emits count a constant-initialized
-// i32 up to a constant bound). Names: inputs arg0.., outputs result0..
+// known at compile time (its condition folds to a constant with the integer
+// folding of ConstantFolding.cpp). Names: inputs arg0.., outputs result0..
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,11 +14,11 @@
 #include "sinter/Import/StableHloImporter.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/IR/TypeUtilities.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
@@ -83,14 +83,13 @@ LogicalResult parseConvDims(StringRef text, Builder &b, NamedAttrList &attrs,
   auto [in, rest] = text.split('x');
   auto [kernel, out] = rest.split("->");
   parts = {in, kernel, out};
-  const char *names[3][3] = {{"input_batch_dimension", "input_feature_dimension",
-                              "input_spatial_dimensions"},
-                             {"kernel_output_feature_dimension",
-                              "kernel_input_feature_dimension",
-                              "kernel_spatial_dimensions"},
-                             {"output_batch_dimension",
-                              "output_feature_dimension",
-                              "output_spatial_dimensions"}};
+  const char *names[3][3] = {
+      {"input_batch_dimension", "input_feature_dimension",
+       "input_spatial_dimensions"},
+      {"kernel_output_feature_dimension", "kernel_input_feature_dimension",
+       "kernel_spatial_dimensions"},
+      {"output_batch_dimension", "output_feature_dimension",
+       "output_spatial_dimensions"}};
   const char letters[3][2] = {{'b', 'f'}, {'o', 'i'}, {'b', 'f'}};
   for (int k = 0; k < 3; ++k) {
     StringRef p = parts[k].trim().trim("[]");
@@ -168,8 +167,9 @@ LogicalResult normalizeAttributes(ModuleOp module) {
         rest = rest.ltrim();
         SmallVector<int64_t> vals;
         bool list = rest.consume_front("[");
-        StringRef value = list ? rest.take_until([](char c) { return c == ']'; })
-                               : rest.take_until([](char c) { return c == ','; });
+        StringRef value =
+            list ? rest.take_until([](char c) { return c == ']'; })
+                 : rest.take_until([](char c) { return c == ','; });
         rest = rest.drop_front(value.size() + (list ? 1 : 0));
         SmallVector<StringRef> items;
         value.split(items, ',', -1, false);
@@ -302,6 +302,8 @@ LogicalResult Converter::convertOp(Operation *op, ArrayRef<Value> operands,
     return convertCall(op, operands, results);
   if (name == "stablehlo.while")
     return convertWhile(op, operands, results);
+  if (tryFoldIntegerOp(*this, op, operands, results))
+    return success();
   StringRef shortName = name;
   if (!shortName.consume_front("stablehlo.") || !table.count(shortName))
     return op->emitError("unsupported op '") << name << "'";
@@ -322,75 +324,45 @@ LogicalResult Converter::convertCall(Operation *op, ArrayRef<Value> operands,
   return r;
 }
 
-/// Unrolls `while` when the condition is `iter < N` (or <=, >, >=, !=) with
-/// N constant and the iteration variable starts at a constant and steps by
-/// a constant in the body. The counter is bound to a fresh constant in each
-/// copy, so indexing by it becomes static.
+/// Unrolls `while` when its trip count is known at compile time: the
+/// condition is converted with the current loop state, and the integer
+/// folding (ConstantFolding.cpp) must turn it into a constant. That covers
+/// the loops JAX writes for lax.scan and fori_loop with static bounds
+/// (a counter from a constant, stepped by a constant, compared with a
+/// constant or with anything that folds to one), in any of its spellings.
 LogicalResult Converter::convertWhile(Operation *op, ArrayRef<Value> operands,
                                       SmallVectorImpl<Value> &results) {
+  if (op->getNumRegions() != 2 || op->getRegion(0).empty() ||
+      op->getRegion(1).empty())
+    return op->emitError("stablehlo.while without a cond and a body region");
   Block &cond = op->getRegion(0).front();
   Block &body = op->getRegion(1).front();
-  auto fail = [&](const Twine &why) {
-    return op->emitError("unsupported stablehlo.while: ") << why;
-  };
-  Operation *ret = cond.getTerminator();
-  Operation *cmp = ret && ret->getNumOperands() == 1
-                       ? ret->getOperand(0).getDefiningOp()
-                       : nullptr;
-  if (!cmp || cmp->getName().getStringRef() != "stablehlo.compare")
-    return fail("the condition is not one compare");
-  auto arg = dyn_cast<BlockArgument>(cmp->getOperand(0));
-  Operation *boundOp = cmp->getOperand(1).getDefiningOp();
-  if (!arg || !boundOp || boundOp->getName().getStringRef() != "stablehlo.constant")
-    return fail("the condition does not compare a loop variable with a constant");
-  auto boundAttr = dyn_cast<DenseIntElementsAttr>(boundOp->getAttr("value"));
-  std::optional<int64_t> start = constantInt(operands[arg.getArgNumber()]);
-  if (!boundAttr || !boundAttr.isSplat() || !start)
-    return fail("the trip count is not a compile-time constant");
-  int64_t bound = boundAttr.getSplatValue<APInt>().getSExtValue();
-  // The step: body returns add(iter, constant).
-  Operation *bodyRet = body.getTerminator();
-  Value next = bodyRet->getOperand(arg.getArgNumber());
-  Operation *add = next.getDefiningOp();
-  if (!add || add->getName().getStringRef() != "stablehlo.add")
-    return fail("the loop variable is not stepped by an add");
-  Value stepV = add->getOperand(0) == body.getArgument(arg.getArgNumber())
-                    ? add->getOperand(1)
-                    : add->getOperand(0);
-  Operation *stepOp = stepV.getDefiningOp();
-  auto stepAttr = stepOp ? dyn_cast_or_null<DenseIntElementsAttr>(
-                               stepOp->getAttr("value"))
-                         : DenseIntElementsAttr();
-  if (!stepAttr || !stepAttr.isSplat())
-    return fail("the loop step is not a constant");
-  int64_t step = stepAttr.getSplatValue<APInt>().getSExtValue();
-  StringRef dir = cast<StringAttr>(cmp->getAttr("comparison_direction")).getValue();
-  auto holds = [&](int64_t i) {
-    if (dir == "LT") return i < bound;
-    if (dir == "LE") return i <= bound;
-    if (dir == "GT") return i > bound;
-    if (dir == "GE") return i >= bound;
-    if (dir == "NE") return i != bound;
-    return false;
-  };
-  if (step == 0)
-    return fail("the loop step is 0");
   SmallVector<Value> state(operands);
-  Type counterType = operands[arg.getArgNumber()].getType();
-  int64_t trips = 0;
-  for (int64_t i = *start; holds(i); i += step) {
-    if (++trips > 4096)
-      return fail("more than 4096 iterations to unroll");
-    loc = op->getLoc();
-    state[arg.getArgNumber()] = constant(DenseElementsAttr::get(
-        cast<ShapedType>(counterType),
-        APInt(getElementTypeOrSelf(counterType).getIntOrFloatBitWidth(), i,
-              true)));
+  for (int64_t trips = 0;; ++trips) {
+    SmallVector<Value> c;
+    if (failed(convertBlock(cond, state, c)))
+      return failure();
+    DenseElementsAttr d =
+        c.size() == 1 ? constantOf(c[0]) : DenseElementsAttr();
+    if (!d || !d.isSplat() || !d.getElementType().isInteger(1))
+      return op->emitError("unsupported stablehlo.while: the trip count is "
+                           "not known at compile time (the condition in "
+                           "iteration ")
+             << trips
+             << " does not fold to a constant; only loops with static "
+                "bounds, as lax.scan and fori_loop with constant bounds "
+                "write them, are unrolled)";
+    if (!d.getSplatValue<bool>())
+      break;
+    if (trips >= 4096)
+      return op->emitError(
+          "unsupported stablehlo.while: more than 4096 iterations to unroll");
     SmallVector<Value> out;
     if (failed(convertBlock(body, state, out)))
       return failure();
     state = out;
   }
+  loc = op->getLoc();
   results.assign(state.begin(), state.end());
   return success();
 }
@@ -436,15 +408,15 @@ OwningOpRef<ModuleOp> importStableHloFile(MLIRContext *context,
   OpBuilder b(context);
   OwningOpRef<ModuleOp> module = ModuleOp::create(main.getLoc());
   b.setInsertionPointToEnd(module->getBody());
-  auto func = func::FuncOp::create(b, main.getLoc(), "main",
-                                   main.getFunctionType());
+  auto func =
+      func::FuncOp::create(b, main.getLoc(), "main", main.getFunctionType());
   Block *entry = func.addEntryBlock();
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
     func.setArgAttr(i, "sinter.name", b.getStringAttr("arg" + Twine(i)));
     auto t = dyn_cast<RankedTensorType>(func.getArgumentTypes()[i]);
     if (!t || !t.hasStaticShape()) {
-      emitError(main.getLoc()) << "argument " << i
-                               << " does not have a static shape";
+      emitError(main.getLoc())
+          << "argument " << i << " does not have a static shape";
       return nullptr;
     }
   }

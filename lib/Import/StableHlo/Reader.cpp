@@ -243,14 +243,14 @@ OwningOpRef<ModuleOp> Reader::read() {
         return nullptr;
       continue;
     }
-    fail("expected 'func.func'");
+    (void)fail("expected 'func.func'");
     return nullptr;
   }
   skipLoc();
   skipAliases();
   skipWs();
   if (pos < text.size()) {
-    fail("unexpected text after the module");
+    (void)fail("unexpected text after the module");
     return nullptr;
   }
   return module;

@@ -47,6 +47,13 @@ std::optional<llvm::SmallVector<int64_t>> ints(mlir::Operation *op,
                                                 llvm::StringRef name);
 
 class Converter;
+
+/// Folds a stablehlo op on integer / i1 constants (all operands constant, a
+/// small result) into one constant; false when it does not apply.
+bool tryFoldIntegerOp(Converter &c, mlir::Operation *op,
+                      llvm::ArrayRef<mlir::Value> operands,
+                      llvm::SmallVectorImpl<mlir::Value> &results);
+
 using OpHandler = std::function<mlir::LogicalResult(
     Converter &, mlir::Operation *, llvm::ArrayRef<mlir::Value>,
     llvm::SmallVectorImpl<mlir::Value> &)>;

@@ -63,6 +63,16 @@ static int32_t dtypeOf(Type t) {
   return 0;
 }
 
+int64_t TensorDesc::bytes() const {
+  int64_t n = dtype == 11 || dtype == 7 ? 8
+              : dtype == 1 || dtype == 6 ? 4
+              : dtype == 10 || dtype == 16 || dtype == 5 ? 2
+                                                         : 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
 FailureOr<ModelDesc> describeLoweredModel(ModuleOp module) {
   func::FuncOp entry;
   for (func::FuncOp f : module.getOps<func::FuncOp>())
@@ -85,6 +95,8 @@ FailureOr<ModelDesc> describeLoweredModel(ModuleOp module) {
   desc.arenaBytes = arena.getInt();
   if (auto n = entry->getAttrOfType<IntegerAttr>("sinter.unplanned_allocs"))
     desc.unplannedAllocs = n.getInt();
+  if (auto n = entry->getAttrOfType<IntegerAttr>("sinter.copy_bytes"))
+    desc.copyBytes = n.getInt();
   for (unsigned i = 0; i + 1 < numArgs; ++i) {
     auto type = dyn_cast<MemRefType>(entry.getArgumentTypes()[i]);
     TensorDesc t;
@@ -98,10 +110,86 @@ FailureOr<ModelDesc> describeLoweredModel(ModuleOp module) {
                  << ", which the runtime cannot pass",
              failure();
     t.shape.assign(type.getShape().begin(), type.getShape().end());
+    // State donation (sinter-bind-donated-outputs): the runtime passes the
+    // input's buffer for this output.
+    if (auto from = entry.getArgAttrOfType<IntegerAttr>(i, "sinter.donated_from")) {
+      if (from.getInt() < 0 || from.getInt() >= numInputs.getInt() ||
+          int64_t(i) < numInputs.getInt())
+        return entry.emitError() << "argument #" << i << " ('" << t.name
+                                 << "') has a bad sinter.donated_from",
+               failure();
+      t.donor = int32_t(from.getInt());
+    }
     (int64_t(i) < numInputs.getInt() ? desc.inputs : desc.outputs)
         .push_back(std::move(t));
   }
   return desc;
+}
+
+LogicalResult describeWeights(ModuleOp module, ModelDesc &model) {
+  auto fail = [&](const llvm::Twine &why) {
+    return module.emitError() << "malformed weight table: " << why, failure();
+  };
+  if (auto dir = module->getAttrOfType<StringAttr>("sinter.weights_dir"))
+    model.weightsDir = dir.str();
+  auto str = [](DictionaryAttr d, StringRef k) {
+    auto s = d.getAs<StringAttr>(k);
+    return s ? s.str() : std::string();
+  };
+  auto num = [](DictionaryAttr d, StringRef k, int64_t dflt) {
+    auto i = d.getAs<IntegerAttr>(k);
+    return i ? i.getInt() : dflt;
+  };
+  if (auto table = module->getAttrOfType<ArrayAttr>("sinter.weights")) {
+    for (Attribute a : table) {
+      auto d = dyn_cast<DictionaryAttr>(a);
+      auto type = d ? d.getAs<TypeAttr>("type") : nullptr;
+      auto shaped = type ? dyn_cast<ShapedType>(type.getValue()) : nullptr;
+      if (!shaped)
+        return fail("an entry without a tensor type");
+      WeightDesc w;
+      w.name = str(d, "name");
+      w.dtype = dtypeOf(shaped.getElementType());
+      if (!w.dtype)
+        return fail("weight '" + w.name +
+                    "' has an element type the runtime does not know");
+      w.shape.assign(shaped.getShape().begin(), shaped.getShape().end());
+      w.bytes = uint64_t(num(d, "bytes", 0));
+      w.slot = str(d, "slot");
+      w.data = str(d, "data");
+      w.file = str(d, "file");
+      w.offset = uint64_t(num(d, "offset", 0));
+      w.fileBytes = uint64_t(num(d, "file_bytes", 0));
+      w.pack = num(d, "pack", -1);
+      if (int(!w.data.empty()) + int(!w.file.empty()) + int(w.pack >= 0) != 1)
+        return fail("weight '" + w.name + "' needs exactly one source");
+      model.weights.push_back(std::move(w));
+    }
+  }
+  if (auto packs = module->getAttrOfType<ArrayAttr>("sinter.packs")) {
+    for (Attribute a : packs) {
+      auto d = dyn_cast<DictionaryAttr>(a);
+      auto pieces = d ? d.getAs<ArrayAttr>("pieces") : nullptr;
+      if (!pieces)
+        return fail("a pack without pieces");
+      PackDesc p;
+      p.axis = num(d, "axis", 0);
+      for (Attribute pa : pieces) {
+        auto piece = dyn_cast<DenseI64ArrayAttr>(pa);
+        if (!piece || piece.size() != 3 || piece[1] < 0 ||
+            piece[1] >= int64_t(model.weights.size()))
+          return fail("a pack piece is not [op, source, offset]");
+        p.pieces.push_back({piece[0], piece[1], piece[2]});
+      }
+      model.packs.push_back(std::move(p));
+    }
+  }
+  for (const WeightDesc &w : model.weights)
+    if (w.pack >= int64_t(model.packs.size()))
+      return fail("weight '" + w.name + "' names a pack that does not exist");
+  for (StringRef k : {"sinter.weights", "sinter.packs", "sinter.weights_dir"})
+    module->removeAttr(k);
+  return success();
 }
 
 static std::unique_ptr<llvm::TargetMachine>

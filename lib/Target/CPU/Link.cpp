@@ -74,6 +74,52 @@ void emitTensorTable(llvm::raw_ostream &os, llvm::StringRef kind,
   os << "};\n";
 }
 
+/// The weight table (SinterWeight, SinterPack) and the slots and data
+/// symbols of the object file it points at.
+void emitWeightTable(llvm::raw_ostream &os, const ModelDesc &model) {
+  for (auto [i, w] : llvm::enumerate(model.weights)) {
+    if (!w.slot.empty())
+      os << "extern void *" << w.slot << ";\n";
+    if (!w.data.empty())
+      os << "extern const char " << w.data << "[];\n";
+    if (!w.shape.empty()) {
+      os << "static const int64_t sinter_weight" << i << "_shape[] = {";
+      llvm::interleaveComma(w.shape, os);
+      os << "};\n";
+    }
+  }
+  for (auto [i, p] : llvm::enumerate(model.packs)) {
+    os << "static const SinterPackPiece sinter_pack" << i << "_pieces[] = {";
+    llvm::interleaveComma(p.pieces, os, [&](const std::array<int64_t, 3> &q) {
+      os << "{" << q[0] << ", " << q[1] << ", " << q[2] << "ll}";
+    });
+    os << "};\n";
+  }
+  if (!model.packs.empty()) {
+    os << "static const SinterPack sinter_packs[] = {\n";
+    for (auto [i, p] : llvm::enumerate(model.packs))
+      os << "  {" << p.axis << ", " << p.pieces.size() << ", sinter_pack" << i
+         << "_pieces},\n";
+    os << "};\n";
+  }
+  if (model.weights.empty())
+    return;
+  os << "static const SinterWeight sinter_weights[] = {\n";
+  for (auto [i, w] : llvm::enumerate(model.weights)) {
+    os << "  {" << cString(w.name) << ", " << w.dtype << ", " << w.shape.size()
+       << ", ";
+    if (w.shape.empty())
+      os << "0";
+    else
+      os << "sinter_weight" << i << "_shape";
+    os << ", " << w.bytes << "ull, " << (w.data.empty() ? "0" : w.data) << ", "
+       << (w.file.empty() ? "0" : cString(w.file)) << ", " << w.offset
+       << "ull, " << w.fileBytes << "ull, " << w.pack << ", "
+       << (w.slot.empty() ? "0" : "&" + w.slot) << "},\n";
+  }
+  os << "};\n";
+}
+
 std::optional<std::string> findCompiler(const LinkOptions &options,
                                         std::string &error) {
   llvm::SmallVector<std::string> candidates;
@@ -115,10 +161,11 @@ std::string findRuntimeLibrary(const char *argv0, void *mainAddr) {
 llvm::ArrayRef<const char *> cApiSymbols() {
   static const char *const symbols[] = {
       "sinter_model_descriptor", "sinter_api_version",  "sinter_open",
-      "sinter_open_model",       "sinter_close",        "sinter_model_name",
+      "sinter_open_model",       "sinter_open_with_weights",
+      "sinter_close",        "sinter_model_name",
       "sinter_model_target",     "sinter_session_model", "sinter_num_inputs",
       "sinter_num_outputs",      "sinter_input_info",   "sinter_output_info",
-      "sinter_find_input",       "sinter_find_output",  "sinter_tensor_bytes",
+      "sinter_find_input",       "sinter_find_output",  "sinter_output_donor",  "sinter_tensor_bytes",
       "sinter_dtype_name",       "sinter_set_input",    "sinter_run",
       "sinter_read_output",      "sinter_last_error"};
   return symbols;
@@ -132,6 +179,17 @@ std::string generateEntrySource(const ModelDesc &model, bool shared) {
      << kRuntimeHeader << "\n";
   emitTensorTable(os, "inputs", model.inputs);
   emitTensorTable(os, "outputs", model.outputs);
+  emitWeightTable(os, model);
+
+  // State donation: the input whose buffer each output is (-1: its own).
+  bool donated = llvm::any_of(model.outputs,
+                              [](const TensorDesc &t) { return t.donor >= 0; });
+  if (donated) {
+    os << "static const int32_t sinter_output_donors[] = {";
+    llvm::interleaveComma(model.outputs, os,
+                          [&](const TensorDesc &t) { os << t.donor; });
+    os << "};\n";
+  }
 
   size_t arity = model.inputs.size() + model.outputs.size() + 1;
   os << "\nextern void sinter_forward(";
@@ -150,7 +208,13 @@ std::string generateEntrySource(const ModelDesc &model, bool shared) {
      << "  " << model.inputs.size() << ", " << model.outputs.size() << ",\n"
      << "  " << (model.inputs.empty() ? "0" : "sinter_inputs") << ", "
      << (model.outputs.empty() ? "0" : "sinter_outputs") << ",\n"
-     << "  " << model.arenaBytes << "ull, sinter_call};\n\n"
+     << "  " << model.arenaBytes << "ull, sinter_call,\n"
+     << "  " << (model.weightsDir.empty() ? "0" : cString(model.weightsDir))
+     << ", " << model.weights.size() << ", "
+     << (model.weights.empty() ? "0" : "sinter_weights") << ", "
+     << model.packs.size() << ", "
+     << (model.packs.empty() ? "0" : "sinter_packs") << ",\n"
+     << "  " << (donated ? "sinter_output_donors" : "0") << "};\n\n"
      << "const SinterModel *sinter_model_descriptor(void) {\n"
      << "  return &sinter_model;\n}\n";
   if (!shared)

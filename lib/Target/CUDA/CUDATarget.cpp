@@ -39,7 +39,8 @@ using namespace mlir;
 
 namespace sinter::cuda {
 
-static const llvm::StringRef kArchs[] = {"sm_80", "sm_89", "sm_90a"};
+static const llvm::StringRef kArchs[] = {"sm_80", "sm_89", "sm_90a",
+                                         "sm_100", "sm_100a"};
 
 llvm::ArrayRef<llvm::StringRef> supportedGpuArchs() { return kArchs; }
 
@@ -48,9 +49,11 @@ bool isSupportedGpuArch(llvm::StringRef arch) {
 }
 
 std::string ptxFeaturesFor(llvm::StringRef arch) {
-  // sm_90a needs PTX ISA 8.0; the others use the same so that one driver
-  // generation JITs all of them.
-  (void)arch;
+  // Blackwell (sm_100, sm_100a) needs PTX ISA 8.6 (CUDA 12.8, driver 570).
+  if (arch.starts_with("sm_100"))
+    return "+ptx86";
+  // sm_90a needs PTX ISA 8.0; the older ones use the same so that one
+  // driver generation JITs all of them.
   return "+ptx80";
 }
 
@@ -211,57 +214,6 @@ struct MapLoopsPass : PassWrapper<MapLoopsPass, OperationPass<func::FuncOp>> {
   }
 };
 
-/// In the host functions (LLVM dialect), the address of a constant global
-/// (a weight) becomes sinter_cuda_device_global(host, bytes): the runtime
-/// uploads it once and returns the device copy, which the kernels get.
-struct DeviceGlobalsPass
-    : PassWrapper<DeviceGlobalsPass, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(DeviceGlobalsPass)
-  StringRef getArgument() const final { return "sinter-cuda-device-globals"; }
-  StringRef getDescription() const final {
-    return "Weights (constant globals) of the host code through "
-           "sinter_cuda_device_global";
-  }
-  void runOnOperation() override {
-    ModuleOp module = getOperation();
-    MLIRContext *ctx = &getContext();
-    OpBuilder b(ctx);
-    auto ptrTy = LLVM::LLVMPointerType::get(ctx);
-    auto i64 = IntegerType::get(ctx, 64);
-    DataLayout dl(module);
-    LLVM::LLVMFuncOp callee;
-    auto getCallee = [&]() {
-      if (callee)
-        return callee;
-      callee = module.lookupSymbol<LLVM::LLVMFuncOp>(
-          "sinter_cuda_device_global");
-      if (!callee) {
-        b.setInsertionPointToEnd(module.getBody());
-        callee = LLVM::LLVMFuncOp::create(
-            b, module.getLoc(), "sinter_cuda_device_global",
-            LLVM::LLVMFunctionType::get(ptrTy, {ptrTy, i64}));
-      }
-      return callee;
-    };
-    SmallVector<LLVM::AddressOfOp> uses;
-    for (auto fn : module.getOps<LLVM::LLVMFuncOp>())
-      fn.walk([&](LLVM::AddressOfOp a) { uses.push_back(a); });
-    for (LLVM::AddressOfOp a : uses) {
-      auto global = module.lookupSymbol<LLVM::GlobalOp>(a.getGlobalName());
-      if (!global || !global.getConstant())
-        continue;
-      uint64_t bytes = dl.getTypeSize(global.getGlobalType());
-      LLVM::LLVMFuncOp fn = getCallee();
-      b.setInsertionPointAfter(a);
-      Value size = LLVM::ConstantOp::create(b, a.getLoc(), i64,
-                                            b.getI64IntegerAttr(bytes));
-      auto call = LLVM::CallOp::create(b, a.getLoc(), fn,
-                                       ValueRange{a.getResult(), size});
-      a.getResult().replaceAllUsesExcept(call.getResult(), call);
-    }
-  }
-};
-
 /// All outlined kernels into one gpu.module (one PTX file, one module load
 /// at run time): each kernel is renamed after the module it came from.
 struct MergeModulesPass
@@ -274,7 +226,9 @@ struct MergeModulesPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto gpuModules = llvm::to_vector(module.getOps<gpu::GPUModuleOp>());
-    if (gpuModules.size() < 2)
+    // One module is renamed too: kernel formation can leave a single kernel,
+    // and the name is what tests and tools look for.
+    if (gpuModules.empty())
       return;
     gpu::GPUModuleOp into = gpuModules.front();
     auto root = StringAttr::get(&getContext(), "sinter_kernels");
@@ -318,6 +272,18 @@ std::string findToolkit(const CudaOptions &options) {
   return "/usr/local/cuda";
 }
 
+/// Whether gpu-module-to-binary can make a fatbin: it runs the toolkit's
+/// ptxas (PTX -> cubin) and fatbinary (cubin + PTX -> fatbin).
+bool hasCubinTools(llvm::StringRef toolkit) {
+  for (const char *tool : {"ptxas", "fatbinary"}) {
+    llvm::SmallString<256> path(toolkit);
+    llvm::sys::path::append(path, "bin", tool);
+    if (!llvm::sys::fs::can_execute(path))
+      return false;
+  }
+  return true;
+}
+
 } // namespace
 
 void buildCudaCodegenPipeline(OpPassManager &pm, const CudaOptions &options) {
@@ -333,6 +299,9 @@ void buildCudaCodegenPipeline(OpPassManager &pm, const CudaOptions &options) {
   pm.addPass(createParallelForToNestedForsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  // The canonicalizer hoists constants out of the launches; sink them back
+  // so that they are immediates in the kernel, not kernel parameters.
+  pm.addPass(createGpuLaunchSinkIndexComputationsPass());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(std::make_unique<MergeModulesPass>());
   pm.addPass(createConvertMathToFuncs());
@@ -375,20 +344,25 @@ void buildCudaCodegenPipeline(OpPassManager &pm, const CudaOptions &options) {
   func.useBarePtrCallConv = true;
   pm.addPass(createConvertFuncToLLVMPass(func));
   pm.addPass(createReconcileUnrealizedCastsPass());
-  pm.addPass(std::make_unique<DeviceGlobalsPass>());
+  // Every weight through a slot the runtime fills with its device copy when
+  // a session opens (sinter-bind-weights, device mode).
+  sinter::BindWeightsPassOptions weights;
+  weights.device = true;
+  pm.addPass(sinter::createBindWeightsPass(weights));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
   GpuModuleToBinaryPassOptions binary;
-  binary.compilationTarget = "isa";
   binary.toolkitPath = findToolkit(options);
+  binary.compilationTarget =
+      options.embedCubin && hasCubinTools(binary.toolkitPath) ? "fatbin"
+                                                               : "isa";
   pm.addPass(createGpuModuleToBinaryPass(binary));
 }
 
 void registerCudaPasses() {
   PassRegistration<PrepareLoopsPass>();
   PassRegistration<MapLoopsPass>();
-  PassRegistration<DeviceGlobalsPass>();
   PassRegistration<MergeModulesPass>();
   registerFormKernelsPass();
   PassPipelineRegistration<>(

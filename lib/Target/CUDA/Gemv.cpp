@@ -1,22 +1,392 @@
-//===- Gemv.cpp - kernel template ---------------------------------------===//
+//===- Gemv.cpp - the GEMV kernel template --------------------------------===//
 //
-// See Kernels.h. Not written yet: every op is refused.
+// Linears with few rows (M <= kMaxRows: decode steps, small batches) are
+// bound by reading the [N, K] weight once, so the kernel is built to stream
+// it at full bandwidth: each warp owns `colsPerWarp` output columns (all M
+// rows of them), its lanes read K-contiguous 128-bit vectors of the weight
+// rows (and of the activation rows, which stay in L1), multiply-accumulate
+// in f32 registers, and reduce across the warp with xor shuffles. When there
+// are too few columns to fill the GPU, `splitK` warps of a block share a
+// column group, each taking every splitK-th vector of K, and their partial
+// sums meet in shared memory. Lane 0 of the group's first warp adds the
+// initial value (bias) and writes the output through the epilogue's
+// conversion, so the f32 accumulator buffer, the init op and the
+// conversion op disappear when nothing else reads the accumulator.
+//
+// The scalar arithmetic is cloned from the matched linalg bodies
+// (ContractionMatch.h): the prologue of a gated linear (act(gate) * up) runs
+// on each loaded element, whatever the activation is.
+//
+// Plan heuristic (planGemv, docs/cuda-target.md "Kernel templates"):
+//   vec          16 bytes of the widest operand type (8 x bf16/f16, 4 x f32),
+//                halved until it divides K (so rows stay aligned; odd K
+//                reads scalars);
+//   colsPerWarp  the largest of 4 / 2 / 1 (capped by M: 4 for M <= 2, 2 for
+//                M <= 4, else 1: registers) that still leaves
+//                kTargetWarps column groups, else 1;
+//   splitK       doubled (up to 8) while groups * splitK < kTargetWarps and
+//                every lane still reads >= 2 vectors per warp;
+//   block        max(splitK, 4) warps; grid = ceil(N / columns per block);
+//   unroll       when every lane has the same trip count T over K, up to 8
+//                steps per iteration (a power of two dividing T), their
+//                loads issued first, while a step group loads at most
+//                kMaxLoadsInFlight vectors per lane.
 //
 //===----------------------------------------------------------------------===//
 
+#include "ContractionMatch.h"
 #include "Kernels.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/Support/Debug.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#define DEBUG_TYPE "sinter-cuda-kernels"
 
 using namespace mlir;
 
 namespace sinter::cuda {
+namespace {
+
+/// Rows up to which the GEMV takes a contraction (beyond it, the weight is
+/// reused across rows enough for the tensor-core GEMM to win).
+constexpr int64_t kMaxRows = 8;
+/// Warps wanted in flight: about 32 resident warps on each of an H100's
+/// 132 SMs, enough outstanding 128-bit loads to cover HBM latency.
+constexpr int64_t kTargetWarps = 4096;
+constexpr int64_t kWarp = 32;
+/// Vectors one lane may have loaded per unrolled iteration (4 registers
+/// each).
+constexpr int64_t kMaxLoadsInFlight = 20;
+
+struct GemvPlan {
+  int64_t vec = 1, colsPerWarp = 1, splitK = 1, warpsPerBlock = 4, grid = 1;
+  int64_t unroll = 1;
+  int64_t groupsPerBlock() const { return warpsPerBlock / splitK; }
+  int64_t colsPerBlock() const { return groupsPerBlock() * colsPerWarp; }
+};
+
+GemvPlan planGemv(const ContractionMatch &m) {
+  GemvPlan p;
+  unsigned bits = std::max(m.activationType.getIntOrFloatBitWidth(),
+                           m.weightType.getIntOrFloatBitWidth());
+  p.vec = std::max<int64_t>(1, 128 / bits);
+  // Every vector must be vec-aligned: vec divides K, and the row strides
+  // and offsets of strided activations (a subview half of a fused
+  // projection may leave odd rows: then scalars).
+  auto aligned = [&](int64_t v) {
+    if (m.k % v)
+      return false;
+    for (Value a : m.activations) {
+      SmallVector<int64_t> strides;
+      int64_t offset;
+      (void)cast<MemRefType>(a.getType()).getStridesAndOffset(strides, offset);
+      if (offset % v ||
+          llvm::any_of(strides, [&](int64_t s) { return s % v && s != 1; }))
+        return false;
+    }
+    return true;
+  };
+  while (!aligned(p.vec))
+    p.vec /= 2;
+  int64_t maxCols = m.m <= 2 ? 4 : m.m <= 4 ? 2 : 1;
+  p.colsPerWarp = 1;
+  for (int64_t c = maxCols; c > 1; c /= 2)
+    if (llvm::divideCeil(m.n, c) >= kTargetWarps) {
+      p.colsPerWarp = c;
+      break;
+    }
+  int64_t groups = llvm::divideCeil(m.n, p.colsPerWarp);
+  int64_t vectors = m.k / p.vec;
+  while (p.splitK < 8 && groups * p.splitK < kTargetWarps &&
+         vectors >= 2 * kWarp * (2 * p.splitK))
+    p.splitK *= 2;
+  p.warpsPerBlock = std::max<int64_t>(p.splitK, 4);
+  // Unroll: up to 8 steps per iteration when the lanes' trip count T is
+  // uniform, a power of two dividing T, with at most kMaxLoadsInFlight
+  // vectors loaded per step group (registers).
+  int64_t stride = kWarp * p.splitK;
+  if (vectors % stride == 0) {
+    int64_t trips = vectors / stride;
+    int64_t perStep = p.colsPerWarp + m.m * int64_t(m.activations.size());
+    while (p.unroll < 8 && trips % (2 * p.unroll) == 0 &&
+           2 * p.unroll * perStep <= kMaxLoadsInFlight)
+      p.unroll *= 2;
+  }
+  p.grid = llvm::divideCeil(m.n, p.colsPerBlock());
+  return p;
+}
+
+struct GemvBuilder {
+  RewriterBase &rw;
+  Location loc;
+  const ContractionMatch &m;
+  const GemvPlan &p;
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(rw, loc, v); }
+
+  /// Indices of row r (of M, row-major over the leading dims of `buf`)
+  /// followed by `last`: rows are unrolled, so these are constants.
+  SmallVector<Value> at(Value buf, int64_t r, Value last) {
+    ArrayRef<int64_t> shape = cast<MemRefType>(buf.getType()).getShape();
+    SmallVector<Value> ivs(shape.size());
+    ivs.back() = last;
+    for (int64_t d = int64_t(shape.size()) - 2; d >= 0; --d) {
+      ivs[d] = idx(r % shape[d]);
+      r /= shape[d];
+    }
+    return ivs;
+  }
+
+  /// One vector of `vec` elements at `ivs` as scalars.
+  SmallVector<Value> loadVector(Value buf, ValueRange ivs) {
+    Type elt = cast<MemRefType>(buf.getType()).getElementType();
+    auto vt = VectorType::get({p.vec}, elt);
+    // The rows are vec-aligned (vec divides K) and buffers are at least
+    // 16-byte aligned, so the load may be one 128-bit access.
+    unsigned align = p.vec * elt.getIntOrFloatBitWidth() / 8;
+    Value v =
+        vector::LoadOp::create(rw, loc, vt, buf, ivs,
+                               /*nontemporal=*/false, llvm::MaybeAlign(align));
+    SmallVector<Value> elts;
+    for (int64_t e = 0; e < p.vec; ++e)
+      elts.push_back(vector::ExtractOp::create(rw, loc, v, e));
+    return elts;
+  }
+
+  /// acc + sum_e x[e] * w[e], in order.
+  Value dot(Value acc, ArrayRef<Value> x, ArrayRef<Value> w) {
+    for (auto [a, b] : llvm::zip_equal(x, w))
+      acc = arith::AddFOp::create(rw, loc, acc,
+                                  arith::MulFOp::create(rw, loc, a, b));
+    return acc;
+  }
+
+  Value warpSum(Value v) {
+    Value width = arith::ConstantIntOp::create(rw, loc, rw.getI32Type(), kWarp);
+    for (int64_t off = kWarp / 2; off > 0; off /= 2) {
+      Value o = arith::ConstantIntOp::create(rw, loc, rw.getI32Type(), off);
+      Value other =
+          gpu::ShuffleOp::create(rw, loc, v, o, width, gpu::ShuffleMode::XOR)
+              .getShuffleResult();
+      v = arith::AddFOp::create(rw, loc, v, other);
+    }
+    return v;
+  }
+
+  void build() {
+    bool fuse = m.epilogue && m.epilogueFusable;
+    Value out = fuse ? m.output : m.acc;
+
+    int64_t nAcc = m.m * p.colsPerWarp;
+    Value one = idx(1);
+    auto smemTy =
+        MemRefType::get({p.warpsPerBlock, nAcc}, m.accType, AffineMap(),
+                        gpu::AddressSpaceAttr::get(
+                            rw.getContext(), gpu::AddressSpace::Workgroup));
+    SmallVector<Type> wg;
+    if (p.splitK > 1)
+      wg.push_back(smemTy);
+    auto launch = gpu::LaunchOp::create(
+        rw, loc, idx(p.grid), one, one, idx(p.warpsPerBlock * kWarp), one, one,
+        /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+        /*asyncDependencies=*/{}, wg);
+    launch->setAttr("sinter.kernel",
+                    rw.getStringAttr(llvm::formatv(
+                        "gemv m={0} n={1} k={2} vec={3} cols_per_warp={4} "
+                        "split_k={5} warps={6} grid={7} unroll={8}",
+                        m.m, m.n, m.k, p.vec, p.colsPerWarp, p.splitK,
+                        p.warpsPerBlock, p.grid, p.unroll)));
+    Block &body = launch.getBody().front();
+    rw.setInsertionPointToStart(&body);
+    gpu::TerminatorOp::create(rw, loc);
+    rw.setInsertionPointToStart(&body);
+
+    Value tid = launch.getThreadIds().x, bid = launch.getBlockIds().x;
+    Value warp = arith::DivUIOp::create(rw, loc, tid, idx(kWarp));
+    Value lane = arith::RemUIOp::create(rw, loc, tid, idx(kWarp));
+    Value group = arith::DivUIOp::create(rw, loc, warp, idx(p.splitK));
+    Value slice = arith::RemUIOp::create(rw, loc, warp, idx(p.splitK));
+    Value colBase = arith::AddIOp::create(
+        rw, loc, arith::MulIOp::create(rw, loc, bid, idx(p.colsPerBlock())),
+        arith::MulIOp::create(rw, loc, group, idx(p.colsPerWarp)));
+    // Columns past N read row N-1 (valid memory); their sums are dropped.
+    SmallVector<Value> cols, loadCols;
+    for (int64_t c = 0; c < p.colsPerWarp; ++c) {
+      cols.push_back(arith::AddIOp::create(rw, loc, colBase, idx(c)));
+      loadCols.push_back(
+          arith::MinUIOp::create(rw, loc, cols.back(), idx(m.n - 1)));
+    }
+
+    // The K loop over vectors v = slice*32 + lane + j*32*splitK. When every
+    // lane has the same trip count, `unroll` steps share one iteration with
+    // all their loads first, so each lane keeps several 128-bit loads in
+    // flight (the loads do not wait on the previous step's FMAs).
+    Value start = arith::AddIOp::create(
+        rw, loc, arith::MulIOp::create(rw, loc, slice, idx(kWarp)), lane);
+    Value zero =
+        arith::ConstantOp::create(rw, loc, rw.getFloatAttr(m.accType, 0.0));
+    SmallVector<Value> inits(nAcc, zero);
+    int64_t stride = kWarp * p.splitK, vectors = m.k / p.vec;
+    bool even = vectors % stride == 0;
+    scf::ForOp loop =
+        even ? scf::ForOp::create(rw, loc, idx(0), idx(vectors / stride),
+                                  idx(p.unroll), inits)
+             : scf::ForOp::create(rw, loc, start, idx(vectors), idx(stride),
+                                  inits);
+    rw.setInsertionPointToStart(loop.getBody());
+    int64_t steps = even ? p.unroll : 1;
+    // Loads: [step][row][activation] and [step][column].
+    SmallVector<SmallVector<SmallVector<SmallVector<Value>>>> xLoads(steps);
+    SmallVector<SmallVector<SmallVector<Value>>> wLoads(steps);
+    for (int64_t u = 0; u < steps; ++u) {
+      Value v = loop.getInductionVar();
+      if (even) {
+        Value j = arith::AddIOp::create(rw, loc, v, idx(u));
+        v = arith::AddIOp::create(
+            rw, loc, start, arith::MulIOp::create(rw, loc, j, idx(stride)));
+      }
+      Value k = arith::MulIOp::create(rw, loc, v, idx(p.vec));
+      for (int64_t r = 0; r < m.m; ++r) {
+        xLoads[u].emplace_back();
+        for (Value a : m.activations)
+          xLoads[u].back().push_back(loadVector(a, at(a, r, k)));
+      }
+      for (int64_t c = 0; c < p.colsPerWarp; ++c)
+        wLoads[u].push_back(loadVector(m.weight, {loadCols[c], k}));
+    }
+    SmallVector<Value> accs(loop.getRegionIterArgs());
+    for (int64_t u = 0; u < steps; ++u) {
+      SmallVector<SmallVector<Value>> xs;
+      for (int64_t r = 0; r < m.m; ++r) {
+        SmallVector<Value> x;
+        for (int64_t e = 0; e < p.vec; ++e) {
+          SmallVector<Value> one;
+          for (auto &v : xLoads[u][r])
+            one.push_back(v[e]);
+          x.push_back(emitOperandElement(rw, m, one));
+        }
+        xs.push_back(x);
+      }
+      for (int64_t c = 0; c < p.colsPerWarp; ++c) {
+        SmallVector<Value> wv;
+        for (Value e : wLoads[u][c])
+          wv.push_back(emitWeightElement(rw, m, e));
+        for (int64_t r = 0; r < m.m; ++r)
+          accs[r * p.colsPerWarp + c] =
+              dot(accs[r * p.colsPerWarp + c], xs[r], wv);
+      }
+    }
+    scf::YieldOp::create(rw, loc, accs);
+    rw.setInsertionPointAfter(loop);
+
+    SmallVector<Value> sums;
+    for (Value v : loop.getResults())
+      sums.push_back(warpSum(v));
+    Value c0 = idx(0);
+    Value isLane0 =
+        arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::eq, lane, c0);
+    Value writer = isLane0;
+    if (p.splitK > 1) {
+      // Partial sums of the group's warps meet in shared memory.
+      Value smem = launch.getWorkgroupAttributions()[0];
+      auto st = scf::IfOp::create(rw, loc, isLane0, /*withElse=*/false);
+      rw.setInsertionPointToStart(st.thenBlock());
+      for (int64_t j = 0; j < nAcc; ++j)
+        memref::StoreOp::create(rw, loc, sums[j], smem,
+                                ValueRange{warp, idx(j)});
+      rw.setInsertionPointAfter(st);
+      gpu::BarrierOp::create(rw, loc);
+      Value first =
+          arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::eq, slice, c0);
+      writer = arith::AndIOp::create(rw, loc, isLane0, first);
+      auto rd = scf::IfOp::create(rw, loc, writer, /*withElse=*/false);
+      rw.setInsertionPointToStart(rd.thenBlock());
+      for (int64_t j = 0; j < nAcc; ++j) {
+        Value s =
+            memref::LoadOp::create(rw, loc, smem, ValueRange{warp, idx(j)});
+        for (int64_t q = 1; q < p.splitK; ++q) {
+          Value wq = arith::AddIOp::create(rw, loc, warp, idx(q));
+          s = arith::AddFOp::create(
+              rw, loc, s,
+              memref::LoadOp::create(rw, loc, smem, ValueRange{wq, idx(j)}));
+        }
+        sums[j] = s;
+      }
+      rw.setInsertionPointAfter(rd);
+      writer = Value(); // the write goes inside `rd`
+      rw.setInsertionPoint(rd.thenBlock()->getTerminator());
+    }
+    if (writer) {
+      auto wr = scf::IfOp::create(rw, loc, writer, /*withElse=*/false);
+      rw.setInsertionPointToStart(wr.thenBlock());
+    }
+    for (int64_t c = 0; c < p.colsPerWarp; ++c) {
+      Value inRange = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult,
+                                            cols[c], idx(m.n));
+      auto ifc = scf::IfOp::create(rw, loc, inRange, /*withElse=*/false);
+      OpBuilder::InsertionGuard g(rw);
+      rw.setInsertionPointToStart(ifc.thenBlock());
+      Value biasElt;
+      if (m.init == AccInit::Bias)
+        biasElt = memref::LoadOp::create(rw, loc, m.bias, cols[c]);
+      Value init = emitInitElement(rw, loc, m, biasElt);
+      for (int64_t r = 0; r < m.m; ++r) {
+        Value v =
+            arith::AddFOp::create(rw, loc, init, sums[r * p.colsPerWarp + c]);
+        if (fuse)
+          v = emitOutputElement(rw, m, v);
+        memref::StoreOp::create(rw, loc, v, out, at(out, r, cols[c]));
+      }
+    }
+    rw.setInsertionPointAfter(launch);
+    eraseContraction(rw, m, fuse);
+  }
+};
+
+} // namespace
 
 LogicalResult emitGemv(RewriterBase &rw, linalg::LinalgOp op,
-                  const KernelOptions &options, std::string &why) {
-  (void)rw;
-  (void)op;
+                       const KernelOptions &options, std::string &why) {
   (void)options;
-  why = "not implemented";
-  return failure();
+  FailureOr<ContractionMatch> m = matchContraction(op, why);
+  if (failed(m))
+    return failure();
+  if (m->m > kMaxRows) {
+    why = "M = " + std::to_string(m->m) + " rows > " +
+          std::to_string(kMaxRows) + ": not a GEMV";
+    return failure();
+  }
+  if (!m->accType.isF32()) {
+    why = "accumulator is not f32";
+    return failure();
+  }
+  auto supported = [](Type t) { return t.isF32() || t.isF16() || t.isBF16(); };
+  if (!supported(m->activationType) || !supported(m->weightType) ||
+      !supported(m->outputType)) {
+    why = "element types other than f32/f16/bf16";
+    return failure();
+  }
+  if (m->n < 1 || m->k < 1) {
+    why = "empty contraction";
+    return failure();
+  }
+  GemvPlan plan = planGemv(*m);
+  LLVM_DEBUG(llvm::dbgs() << "[gemv] M=" << m->m << " N=" << m->n
+                          << " K=" << m->k << " vec=" << plan.vec
+                          << " colsPerWarp=" << plan.colsPerWarp
+                          << " splitK=" << plan.splitK << "\n");
+  // At the epilogue when it is fused: its output buffer may be defined
+  // after the contraction (only pure ops lie in between).
+  rw.setInsertionPoint(m->epilogue && m->epilogueFusable
+                           ? m->epilogue.getOperation()
+                           : m->op.getOperation());
+  GemvBuilder{rw, m->op.getLoc(), *m, plan}.build();
+  return success();
 }
 
 } // namespace sinter::cuda

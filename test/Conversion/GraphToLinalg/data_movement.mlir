@@ -164,18 +164,21 @@ func.func @gather_nd_batch(%d: tensor<2x3x4xf32>, %i: tensor<2x5x1xi64>) -> tens
 
 // -----
 
-// Sequential element updates carried through scf.for iter_args, starting
-// from data; with a reduction the old element is read and combined.
+// One generic over the data, in place on it: each element visits the
+// updates of its column in order (axis 0) and combines the ones whose index
+// addresses it; the indices are read inside the body.
 // CHECK-LABEL: func.func @scatter_elements_add
 // CHECK-SAME: (%[[D:.+]]: tensor<3x3xf32>, %[[I:.+]]: tensor<2x3xi64>, %[[U:.+]]: tensor<2x3xf32>)
-// CHECK: %[[R:.+]] = scf.for %[[A:[^ ]+]] = %{{.+}} iter_args(%[[ACC0:[^ ]+]] = %[[D]])
-// CHECK: scf.for %[[B:[^ ]+]] = %{{.+}} iter_args(%[[ACC:[^ ]+]] = %[[ACC0]])
-// CHECK: %[[UV:.+]] = tensor.extract %[[U]][%[[A]], %[[B]]]
-// CHECK: tensor.extract %[[I]][%[[A]], %[[B]]]
-// CHECK: %[[OLD:.+]] = tensor.extract %[[ACC]][%[[ROW:.+]], %[[B]]]
-// CHECK: %[[NEW:.+]] = arith.addf %[[OLD]], %[[UV]]
-// CHECK: %[[INS:.+]] = tensor.insert %[[NEW]] into %[[ACC]][%[[ROW]], %[[B]]]
-// CHECK: scf.yield %[[INS]]
+// CHECK: %[[R:.+]] = linalg.generic {{.*}} outs(%[[D]] : tensor<3x3xf32>)
+// CHECK-NEXT: ^bb0(%[[OLD:.+]]: f32):
+// CHECK: %[[ROW:.+]] = linalg.index 0
+// CHECK: %[[COL:.+]] = linalg.index 1
+// CHECK: scf.for %[[J:[^ ]+]] = %{{.+}} iter_args(%[[ACC:[^ ]+]] = %[[OLD]]) -> (f32)
+// CHECK: tensor.extract %[[I]][%[[J]], %[[COL]]]
+// CHECK: %[[HIT:.+]] = arith.cmpi eq, %{{.+}}, %[[ROW]] : index
+// CHECK: %[[UV:.+]] = tensor.extract %[[U]][%[[J]], %[[COL]]]
+// CHECK: %[[NEW:.+]] = arith.addf %[[ACC]], %[[UV]]
+// CHECK: arith.select %{{.+}}, %[[NEW]], %[[ACC]]
 // CHECK: return %[[R]]
 // LLVM-LABEL: llvm.func @scatter_elements_add
 func.func @scatter_elements_add(%d: tensor<3x3xf32>, %i: tensor<2x3xi64>, %u: tensor<2x3xf32>) -> tensor<3x3xf32> {
@@ -185,14 +188,20 @@ func.func @scatter_elements_add(%d: tensor<3x3xf32>, %i: tensor<2x3xi64>, %u: te
 
 // -----
 
-// A KV-cache style write: one slice per index tuple.
+// A KV-cache style write: each element of the data compares its leading
+// coordinate with every index tuple, in order, and takes the last match's
+// update element.
 // CHECK-LABEL: func.func @scatter_nd_rows
 // CHECK-SAME: (%[[D:.+]]: tensor<4x4xf32>, %[[I:.+]]: tensor<2x1xi64>, %[[U:.+]]: tensor<2x4xf32>)
-// CHECK: scf.for %[[N:[^ ]+]] = %{{.+}} iter_args(%[[ACC:[^ ]+]] = %[[D]])
+// CHECK: linalg.generic {{.*}} outs(%[[D]] : tensor<4x4xf32>)
+// CHECK-NEXT: ^bb0(%[[OLD:.+]]: f32):
+// CHECK: %[[ROW:.+]] = linalg.index 0
+// CHECK: %[[COL:.+]] = linalg.index 1
+// CHECK: scf.for %[[N:[^ ]+]] = %{{.+}} iter_args(%[[ACC:[^ ]+]] = %[[OLD]]) -> (f32)
 // CHECK: tensor.extract %[[I]][%[[N]], %{{.+}}] : tensor<2x1xi64>
-// CHECK: %[[S:.+]] = tensor.extract_slice %[[U]][%[[N]], 0] [1, 4] [1, 1] : tensor<2x4xf32> to tensor<4xf32>
-// CHECK: %[[W:.+]] = tensor.insert_slice %[[S]] into %[[ACC]][%{{.+}}, 0] [1, 4] [1, 1] : tensor<4xf32> into tensor<4x4xf32>
-// CHECK: scf.yield %[[W]]
+// CHECK: arith.cmpi eq, %{{.+}}, %[[ROW]] : index
+// CHECK: %[[UV:.+]] = tensor.extract %[[U]][%[[N]], %[[COL]]]
+// CHECK: arith.select %{{.+}}, %[[UV]], %[[ACC]] : f32
 // LLVM-LABEL: llvm.func @scatter_nd_rows
 func.func @scatter_nd_rows(%d: tensor<4x4xf32>, %i: tensor<2x1xi64>, %u: tensor<2x4xf32>) -> tensor<4x4xf32> {
   %r = sinter.scatter_nd %d, %i, %u {reduction = #sinter<reduction none>} : (tensor<4x4xf32>, tensor<2x1xi64>, tensor<2x4xf32>) -> tensor<4x4xf32>
@@ -201,13 +210,12 @@ func.func @scatter_nd_rows(%d: tensor<4x4xf32>, %i: tensor<2x1xi64>, %u: tensor<
 
 // -----
 
-// With a reduction the addressed slice is combined in place.
+// With a reduction the matching updates are combined in order.
 // CHECK-LABEL: func.func @scatter_nd_max
-// CHECK: %[[S:.+]] = tensor.extract_slice %{{.+}} : tensor<2x4xf32> to tensor<4xf32>
-// CHECK: %[[OLD:.+]] = tensor.extract_slice %{{.+}} : tensor<4x4xf32> to tensor<4xf32>
-// CHECK: %[[NEW:.+]] = linalg.generic {{.*}} ins(%[[S]] : tensor<4xf32>) outs(%[[OLD]] : tensor<4xf32>)
-// CHECK: arith.maximumf
-// CHECK: tensor.insert_slice %[[NEW]]
+// CHECK: scf.for %{{.+}} iter_args(%[[ACC:[^ ]+]] = %{{.+}}) -> (f32)
+// CHECK: %[[UV:.+]] = tensor.extract %{{.+}} : tensor<2x4xf32>
+// CHECK: %[[NEW:.+]] = arith.maximumf %[[ACC]], %[[UV]] : f32
+// CHECK: arith.select %{{.+}}, %[[NEW]], %[[ACC]] : f32
 // LLVM-LABEL: llvm.func @scatter_nd_max
 func.func @scatter_nd_max(%d: tensor<4x4xf32>, %i: tensor<2x1xi64>, %u: tensor<2x4xf32>) -> tensor<4x4xf32> {
   %r = sinter.scatter_nd %d, %i, %u {reduction = #sinter<reduction max>} : (tensor<4x4xf32>, tensor<2x1xi64>, tensor<2x4xf32>) -> tensor<4x4xf32>
@@ -216,14 +224,23 @@ func.func @scatter_nd_max(%d: tensor<4x4xf32>, %i: tensor<2x1xi64>, %u: tensor<2
 
 // -----
 
-// Linear mode: each batch's update is one slice at its write index.
+// Linear mode: one generic over the cache, in place on it; each element
+// reads its batch's write index inside the body (no index read outside the
+// kernel) and takes update[p - start] inside the window.
 // CHECK-LABEL: func.func @tensor_scatter_linear
 // CHECK-SAME: (%[[C:.+]]: tensor<2x2x16x8xf32>, %[[U:.+]]: tensor<2x2x3x8xf32>, %[[P:.+]]: tensor<2xi64>)
-// CHECK: scf.for %[[B:[^ ]+]] = %{{.+}} iter_args(%[[ACC:[^ ]+]] = %[[C]])
+// CHECK: linalg.generic
+// CHECK-SAME: outs(%[[C]] : tensor<2x2x16x8xf32>)
+// CHECK-NEXT: ^bb0(%[[OLD:.+]]: f32):
+// CHECK: %[[B:.+]] = linalg.index 0
+// CHECK: %[[T:.+]] = linalg.index 2
 // CHECK: %[[POS:.+]] = tensor.extract %[[P]][%[[B]]]
 // CHECK: %[[AT:.+]] = arith.index_cast %[[POS]] : i64 to index
-// CHECK: %[[S:.+]] = tensor.extract_slice %[[U]][%[[B]], 0, 0, 0] [1, 2, 3, 8]
-// CHECK: tensor.insert_slice %[[S]] into %[[ACC]][%[[B]], 0, %[[AT]], 0] [1, 2, 3, 8]
+// CHECK: %[[J:.+]] = arith.subi %[[T]], %[[AT]] : index
+// CHECK: %[[IN:.+]] = arith.andi
+// CHECK: %[[JC:.+]] = arith.maxsi
+// CHECK: %[[V:.+]] = tensor.extract %[[U]][%[[B]], %{{.+}}, %[[JC]], %{{.+}}]
+// CHECK: arith.select %[[IN]], %[[V]], %[[OLD]] : f32
 // LLVM-LABEL: llvm.func @tensor_scatter_linear
 func.func @tensor_scatter_linear(%c: tensor<2x2x16x8xf32>, %u: tensor<2x2x3x8xf32>, %p: tensor<2xi64>) -> tensor<2x2x16x8xf32> {
   %r = sinter.tensor_scatter %c, %u, %p {axis = 2 : i64, mode = #sinter<cache_mode linear>} : (tensor<2x2x16x8xf32>, tensor<2x2x3x8xf32>, tensor<2xi64>) -> tensor<2x2x16x8xf32>
@@ -232,15 +249,14 @@ func.func @tensor_scatter_linear(%c: tensor<2x2x16x8xf32>, %u: tensor<2x2x3x8xf3
 
 // -----
 
-// Circular mode: one position at a time, modulo the cache length.
+// Circular mode: the update position is (p - start) mod the cache length.
 // CHECK-LABEL: func.func @tensor_scatter_circular
-// CHECK: scf.for %[[B:[^ ]+]] =
-// CHECK: scf.for %[[S:[^ ]+]] =
-// CHECK: %[[SUM:.+]] = arith.addi %{{.+}}, %[[S]] : index
+// CHECK: linalg.generic
+// CHECK: %[[T:.+]] = linalg.index 2
+// CHECK: %[[J:.+]] = arith.subi %[[T]], %{{.+}} : index
 // CHECK: %[[N:.+]] = arith.constant 16 : index
-// CHECK: arith.remsi %[[SUM]], %[[N]] : index
-// CHECK: tensor.extract_slice %{{.+}}[%[[B]], 0, %[[S]], 0] [1, 2, 1, 8]
-// CHECK: tensor.insert_slice
+// CHECK: arith.remsi %[[J]], %[[N]] : index
+// CHECK: arith.select
 // LLVM-LABEL: llvm.func @tensor_scatter_circular
 func.func @tensor_scatter_circular(%c: tensor<2x2x16x8xf32>, %u: tensor<2x2x3x8xf32>, %p: tensor<2xi64>) -> tensor<2x2x16x8xf32> {
   %r = sinter.tensor_scatter %c, %u, %p {axis = 2 : i64, mode = #sinter<cache_mode circular>} : (tensor<2x2x16x8xf32>, tensor<2x2x3x8xf32>, tensor<2xi64>) -> tensor<2x2x16x8xf32>

@@ -1,13 +1,15 @@
 // RUN: sinter-opt %s -sinter-convert-graph-to-linalg -split-input-file | FileCheck %s
 
-// The CPU target computes the weight-pack plan in the forward: a transpose
-// per flagged source, then one concat (see "Weight-pack plan" in
-// docs/architecture.md).
+// A weight-pack plan is not computed in the forward: it becomes a constant
+// whose data does not exist at compile time (a blobless resource) and the
+// plan is recorded in the module under the resource's key, sources as
+// their data attributes, for sinter-bind-weights and the runtime (see
+// "Weight-pack plan" in docs/architecture.md).
+// CHECK: module attributes {sinter.pack_plans = {[[$KEY:sinter_pack[_0-9]*]] = {axis = 0 : i64, offsets = array<i64: 0, 2>, sources = [dense_resource<wa> : tensor<2x4xf32>, dense<1.000000e+00> : tensor<4x3xf32>], transpose = array<i1: false, true>}}}
 // CHECK-LABEL: func.func @plan
-// CHECK-DAG: %[[A:.+]] = arith.constant dense_resource<wa> : tensor<2x4xf32>
-// CHECK-DAG: %[[B:.+]] = arith.constant dense<1.0{{.*}}> : tensor<4x3xf32>
-// CHECK: %[[T:.+]] = linalg.transpose ins(%[[B]] : tensor<4x3xf32>) {{.*}} permutation = [1, 0]
-// CHECK: %[[W:.+]] = tensor.concat dim(0) %[[A]], %[[T]] : (tensor<2x4xf32>, tensor<3x4xf32>) -> tensor<5x4xf32>
+// CHECK-NOT: linalg.transpose
+// CHECK-NOT: tensor.concat
+// CHECK: %[[W:.+]] = arith.constant dense_resource<[[$KEY]]> : tensor<5x4xf32>
 // CHECK: return %[[W]]
 func.func @plan() -> tensor<5x4xf32> {
   %a = arith.constant dense_resource<wa> : tensor<2x4xf32>
@@ -26,13 +28,14 @@ func.func @plan() -> tensor<5x4xf32> {
 
 // -----
 
-// One transposed source: just the transpose.
-// CHECK-LABEL: func.func @single
-// CHECK: %[[T:.+]] = linalg.transpose
-// CHECK-NOT: tensor.concat
-// CHECK: return %[[T]]
-func.func @single() -> tensor<3x4xf32> {
-  %b = arith.constant dense<1.0> : tensor<4x3xf32>
+// Two plans get two keys; a plan with one transposed source is a plan too.
+// CHECK: module attributes {sinter.pack_plans = {[[$K1:sinter_pack[_0-9]*]] = {axis = 0 : i64, offsets = array<i64: 0>, sources = [dense_resource<wb> : tensor<4x3xf32>], transpose = array<i1: true>}, [[$K2:sinter_pack[_0-9]*]] = {axis = 1 : i64, offsets = array<i64: 0, 3>
+// CHECK-LABEL: func.func @two
+// CHECK-DAG: arith.constant dense_resource<[[$K1]]> : tensor<3x4xf32>
+// CHECK-DAG: arith.constant dense_resource<[[$K2]]> : tensor<4x6xf32>
+func.func @two() -> (tensor<3x4xf32>, tensor<4x6xf32>) {
+  %b = arith.constant dense_resource<wb> : tensor<4x3xf32>
   %w = sinter.pack_weights %b {axis = 0 : i64, offsets = array<i64: 0>, transpose = array<i1: true>} : (tensor<4x3xf32>) -> tensor<3x4xf32>
-  return %w : tensor<3x4xf32>
+  %v = sinter.pack_weights %b, %b {axis = 1 : i64, offsets = array<i64: 0, 3>, transpose = array<i1: false, false>} : (tensor<4x3xf32>, tensor<4x3xf32>) -> tensor<4x6xf32>
+  return %w, %v : tensor<3x4xf32>, tensor<4x6xf32>
 }

@@ -1,6 +1,8 @@
 // Data movement: broadcast_in_dim (reshape + expand), reshape, transpose,
-// slice, concatenate, iota (a constant), dynamic_slice and
-// dynamic_update_slice (clamped offsets; static when constant).
+// slice, concatenate, iota (a constant), dynamic_slice (a static slice for
+// constant offsets, then a sinter.gather of clamp(offset) + iota along each
+// dim with a data-dependent offset, so that the offset is read in the
+// kernel) and dynamic_update_slice with constant offsets (clamped).
 // RUN: sinterc %s --compile-to=import | FileCheck %s
 
 // CHECK-LABEL: func.func @main
@@ -11,11 +13,11 @@
 // CHECK: tensor.extract_slice %[[X]][1, 0] [2, 4] [1, 2]
 // CHECK: tensor.concat dim(0) %[[X]], %[[X]]
 // CHECK: arith.constant dense<{{\[}}[0, 0, 0], [1, 1, 1]]> : tensor<2x3xi32>
-// CHECK: %[[I:.+]] = tensor.extract %[[P]][]
-// CHECK: %[[IX:.+]] = arith.index_cast %[[I]]
-// CHECK: %[[LO:.+]] = arith.maxsi %[[IX]]
-// CHECK: %[[OFF:.+]] = arith.minsi %[[LO]]
-// CHECK: %[[DS:.+]] = tensor.extract_slice %[[X]][%[[OFF]], 2] [1, 4] [1, 1]
+// CHECK: %[[ST:.+]] = tensor.extract_slice %[[X]][0, 2] [4, 4] [1, 1]
+// CHECK: %[[P64:.+]] = sinter.cast %[[P]] : (tensor<i32>) -> tensor<i64>
+// CHECK: %[[OFF:.+]] = sinter.clip %[[P64]] min %{{.+}} max %{{.+}}
+// CHECK: %[[IDS:.+]] = sinter.add %[[OFF]], %{{.+}} : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+// CHECK: %[[DS:.+]] = sinter.gather %[[ST]], %[[IDS]] {axis = 0 : i64} : (tensor<4x4xf32>, tensor<1xi64>) -> tensor<1x4xf32>
 // CHECK: tensor.insert_slice %[[DS]] into %[[X]][3, 4] [1, 4] [1, 1]
 module @jit_f {
   func.func public @main(%arg0: tensor<4x8xf32>, %arg1: tensor<i32>) -> (tensor<2x4x8xf32>, tensor<8x4xf32>, tensor<2x4xf32>, tensor<8x8xf32>, tensor<2x3xi32>, tensor<4x8xf32>) {

@@ -18,6 +18,7 @@
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -34,6 +35,32 @@ struct TensorDesc {
   std::string name;
   int32_t dtype = 0; // ONNX TensorProto.DataType, as SinterDType
   llvm::SmallVector<int64_t> shape;
+  /// An output only: the input whose buffer holds it (state donation,
+  /// SinterModel.output_donors), -1 when it has its own.
+  int32_t donor = -1;
+  /// Bytes of the dense tensor.
+  int64_t bytes() const;
+};
+
+/// A weight the runtime provides when a session opens (SinterWeight):
+/// embedded (`data`, a symbol of the object), external data (`file`,
+/// relative to the weights directory) or the result of `packs[pack]`.
+/// `slot` is the pointer global the forward reads it through; empty for a
+/// weight only plans read.
+struct WeightDesc {
+  std::string name;
+  int32_t dtype = 0;
+  llvm::SmallVector<int64_t> shape;
+  uint64_t bytes = 0;
+  std::string slot, data, file;
+  uint64_t offset = 0, fileBytes = 0;
+  int64_t pack = -1;
+};
+
+/// A weight-pack plan (SinterPack): pieces {op, source weight, offset}.
+struct PackDesc {
+  int64_t axis = 0;
+  std::vector<std::array<int64_t, 3>> pieces;
 };
 
 /// The interface of a compiled forward:
@@ -45,7 +72,19 @@ struct ModelDesc {
   std::vector<TensorDesc> inputs, outputs;
   uint64_t arenaBytes = 0;
   int64_t unplannedAllocs = 0;
+  /// Bytes the forward moves with memref.copy (sinter-plan-memory).
+  int64_t copyBytes = 0;
+  /// The weights loaded at run time, and the folder of external data as
+  /// the compile saw it (the default of the executable's --weights).
+  std::vector<WeightDesc> weights;
+  std::vector<PackDesc> packs;
+  std::string weightsDir;
 };
+
+/// Reads the weight table that sinter-bind-weights left in the module
+/// attributes (`sinter.weights`, `sinter.packs`, `sinter.weights_dir`)
+/// into `model` and removes them. Fails with an error on a malformed table.
+mlir::LogicalResult describeWeights(mlir::ModuleOp module, ModelDesc &model);
 
 /// Reads the interface of the forward from a module after the lower phase
 /// (the function marked `sinter.entry`). Emits an error and fails when the

@@ -24,13 +24,18 @@
 namespace sinter::cuda {
 
 struct CudaOptions {
-  /// sm_80, sm_89 or sm_90a.
+  /// sm_80, sm_89, sm_90a, sm_100 or sm_100a.
   std::string gpuArch = "sm_90a";
   /// The CUDA toolkit (for libdevice, the math library as bitcode); empty
   /// to look in $CUDA_HOME, $CUDA_PATH, /usr/local/cuda.
   std::string toolkitPath;
   /// Threads per block of the elementwise mapping.
   int64_t blockSize = 256;
+  /// Embed a fatbin (a cubin for gpuArch assembled by the toolkit's ptxas,
+  /// plus the PTX) when ptxas and fatbinary are found at compile time: the
+  /// driver loads the cubin on a GPU of that architecture and JIT-compiles
+  /// the PTX on any other. Off (or without the tools): the PTX alone.
+  bool embedCubin = true;
 };
 
 /// The GPU architectures this build can generate code for.

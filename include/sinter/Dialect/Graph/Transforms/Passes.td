@@ -26,6 +26,204 @@ def RecognizeActivationsPass : Pass<"sinter-recognize-activations"> {
   let dependentDialects = ["::sinter::SinterDialect"];
 }
 
+def RaiseRmsNormPass : Pass<"sinter-raise-rms-norm"> {
+  let summary = "Raises written-out RMSNorm to sinter.rms_norm";
+  let description = [{
+    Exporters without RMSNormalization write
+    `x * (1 / sqrt(mean(x^2) + eps)) * w`: Pow (or x * x), ReduceMean with
+    keepdims over the trailing axes, Add of a constant epsilon, then Sqrt
+    and Div(1, .) or Reciprocal, or Rsqrt, or `x / sqrt(.)`, times x. This
+    pass replaces the chain with one `sinter.rms_norm` (one kernel instead
+    of a reduction and two elementwise chains; the op the opset-23 export
+    imports to). A following multiply by a weight that varies only along
+    the normalized axes becomes the scale operand; Gemma's `(1 + w)` is
+    such a weight (canonicalization folds it when w is a constant).
+    Casts around the chain (f32 compute for bf16 inputs) stay where they
+    are: the f32 core is raised, so the numerics are unchanged.
+
+    A mean of squares that does not continue as an RMSNorm is left alone
+    with a remark `sinter-raise-rms-norm: refused: <why>` (non-trailing
+    axes, keepdims off, epsilon not a constant or negative, the
+    reciprocal RMS multiplying another value, intermediates with other
+    users); every raising is a remark `sinter-raise-rms-norm: fused: ...`.
+
+    Example:
+    ```mlir
+    %sq = sinter.pow %x, %two : (tensor<1x4x64xf32>, tensor<f32>) -> tensor<1x4x64xf32>
+    %m = sinter.reduce_mean %sq {axes = array<i64: 2>, keepdims} : (tensor<1x4x64xf32>) -> tensor<1x4x1xf32>
+    %v = sinter.add %m, %eps : (tensor<1x4x1xf32>, tensor<f32>) -> tensor<1x4x1xf32>
+    %s = sinter.sqrt %v : tensor<1x4x1xf32>
+    %r = sinter.div %one, %s : (tensor<f32>, tensor<1x4x1xf32>) -> tensor<1x4x1xf32>
+    %n = sinter.mul %x, %r : (tensor<1x4x64xf32>, tensor<1x4x1xf32>) -> tensor<1x4x64xf32>
+    %y = sinter.mul %n, %w : (tensor<1x4x64xf32>, tensor<64xf32>) -> tensor<1x4x64xf32>
+    // becomes
+    %y = sinter.rms_norm %x, %w {axis = 2 : i64, epsilon = 9.99999997E-7 : f32} : (tensor<1x4x64xf32>, tensor<64xf32>) -> tensor<1x4x64xf32>
+    ```
+  }];
+  let options = [
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark for every raising and every refused candidate "
+           "(off in sinterc's pipeline: the report's fusions are the fuse "
+           "phase's)">,
+  ];
+  let dependentDialects = ["::sinter::SinterDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def RaiseAttentionPass : Pass<"sinter-raise-attention"> {
+  let summary = "Raises MatMul/Softmax/MatMul attention to sinter.attention";
+  let description = [{
+    Exports without the Attention operator write
+    `softmax(q @ k^T * scale + mask) @ v`: a MatMul of q with a transposed
+    (perm [0, 1, 3, 2]) key, a Mul or Div by a constant, the mask as
+    `where(mask, s, -inf)` (bool, true = attend) or `s + mask` (additive),
+    a Softmax over the keys, a MatMul with v. GQA's repeat_kv
+    (Unsqueeze + Expand + Reshape: [B, kv, L, D] -> [B, kv, 1, L, D] ->
+    [B, kv, rep, L, D] -> [B, kv * rep, L, D], head h reading kv head
+    h / rep) is looked through, so the op reads the kv heads directly.
+    This pass replaces the chain with one `sinter.attention` (no past:
+    the cache written by the graph is the key/value operand).
+
+    Semantics: identical except a query row whose keys are all masked
+    out: the decomposition gives NaN (softmax of all -inf) and
+    sinter.attention gives zeros (ONNX Attention's rule). A `where` fill
+    of the lowest finite float or below -1e30 counts as -inf.
+
+    Refused, with a remark `sinter-raise-attention: refused: <why>` on the
+    final MatMul: softmax not over the last axis, probabilities with other
+    users, scores not `q @ transpose(k)`, a where fill that is not -inf,
+    a mask that does not broadcast to [B, heads, S, L], heads repeated in
+    another order than repeat_kv's, shapes that disagree (broadcast batch
+    or heads). Every raising is a remark `...: fused: attention (...)`.
+
+    Example:
+    ```mlir
+    %kt = sinter.transpose %k {perm = array<i64: 0, 1, 3, 2>} : (tensor<1x4x8x16xf32>) -> tensor<1x4x16x8xf32>
+    %s = sinter.matmul %q, %kt : (tensor<1x4x1x16xf32>, tensor<1x4x16x8xf32>) -> tensor<1x4x1x8xf32>
+    %ss = sinter.mul %s, %c : (tensor<1x4x1x8xf32>, tensor<f32>) -> tensor<1x4x1x8xf32>
+    %sm = sinter.where %mask, %ss, %ninf : (tensor<1x1x1x8xi1>, tensor<1x4x1x8xf32>, tensor<f32>) -> tensor<1x4x1x8xf32>
+    %p = sinter.softmax %sm {axis = 3 : i64} : tensor<1x4x1x8xf32>
+    %o = sinter.matmul %p, %v : (tensor<1x4x1x8xf32>, tensor<1x4x8x16xf32>) -> tensor<1x4x1x16xf32>
+    // becomes
+    %o, %pk, %pv = sinter.attention %q, %k, %v mask %mask {scale = 2.500000e-01 : f32, softcap = 0.000000e+00 : f32} : ...
+    ```
+  }];
+  let options = [
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark for every raising and every refused candidate "
+           "(off in sinterc's pipeline: the report's fusions are the fuse "
+           "phase's)">,
+  ];
+  let dependentDialects = ["::sinter::SinterDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def RaiseLinearAttentionPass : Pass<"sinter-raise-linear-attention"> {
+  let summary = "Raises the written-out gated-delta step to sinter.linear_attention";
+  let description = [{
+    Exports without LinearAttention write one GatedDeltaNet token step on
+    the state S [B, H, Dk, Dv] as ordinary ops, k, v, q one token
+    [B, H, 1, D], decay and beta per head [B, H, 1, 1]:
+    `S1 = S * exp(g)`, `u = (v - k @ S1) * beta`,
+    `S2 = S1 + transpose(k) @ u`, `o = (q @ S2) * scale`. That is
+    `sinter.linear_attention` with `update_rule = gated_delta` (one head
+    group, q_num_heads = kv_num_heads = H), which this pass builds: q, k,
+    v, beta reshaped to the packed [B, 1, H * D] form (a transpose of a
+    token-major tensor and a token slice are looked through, so the
+    transposes die), the decay as the log-space gate g (the views of
+    exp(g) are rebuilt on g). The new state replaces S2 and the output
+    replaces o. A prefill that unrolls the recurrence is T such steps,
+    each raised; then a chain of one-token ops, each reading the previous
+    one's state (and nothing else reading it), whose inputs at step t are
+    token t of one token-major [B, T, H, D] tensor, merges into one T-token
+    op. When the outputs are concatenated along the tokens, scaled by a
+    constant and transposed back to token-major (the export's readout),
+    the scale goes into the op and the result is a reshape of its output.
+
+    Candidates are adds of a state and an outer product
+    `transpose(k) @ u`; refused, with a remark
+    `sinter-raise-linear-attention: refused: <why>`: a decay or beta that
+    is not per head, an update that is not beta * (v - k S), a delta rule
+    reading another key or state, no (or several) q @ S readouts, a decay
+    that is not exp of something, differing element types; a chain whose
+    inputs are not the tokens of one tensor stays one op per token (remark
+    `... chained one-token steps stay separate: <why>`).
+
+    Example:
+    ```mlir
+    %s1 = sinter.mul %s0, %dec : (tensor<1x4x16x16xf32>, tensor<1x4x1x1xf32>) -> tensor<1x4x16x16xf32>
+    %m = sinter.matmul %k, %s1 : (tensor<1x4x1x16xf32>, tensor<1x4x16x16xf32>) -> tensor<1x4x1x16xf32>
+    %d = sinter.sub %v, %m : ...
+    %u = sinter.mul %d, %beta : ...
+    %kc = sinter.transpose %k {perm = array<i64: 0, 1, 3, 2>} : ...
+    %o2 = sinter.matmul %kc, %u : (tensor<1x4x16x1xf32>, tensor<1x4x1x16xf32>) -> tensor<1x4x16x16xf32>
+    %s2 = sinter.add %s1, %o2 : ...
+    %o = sinter.matmul %q, %s2 : (tensor<1x4x1x16xf32>, tensor<1x4x16x16xf32>) -> tensor<1x4x1x16xf32>
+    // becomes (views elided)
+    %o, %s2 = sinter.linear_attention %qp, %kp, %vp state %s0 decay %g beta %b {kv_num_heads = 4 : i64, q_num_heads = 4 : i64, scale = 1.0 : f32, update_rule = #sinter<update_rule gated_delta>} : ...
+    ```
+  }];
+  let options = [
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark for every raising and every refused candidate "
+           "(off in sinterc's pipeline: the report's fusions are the fuse "
+           "phase's)">,
+  ];
+  let dependentDialects = ["::sinter::SinterDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def RaiseRotaryEmbeddingPass : Pass<"sinter-raise-rotary-embedding"> {
+  let summary = "Raises split-half RoPE to sinter.rotary_embedding";
+  let description = [{
+    Exports without RotaryEmbedding write rotate-half RoPE on the first
+    rot_dim = 2h features of x [B, H, S, D] as
+    `concat(x1 * cos - x2 * sin, x2 * cos + x1 * sin, x[..., 2h:])` along
+    the last axis, x1 = x[..., 0:h], x2 = x[..., h:2h] (pieces of one
+    Split, or Slices), cos and sin [B, 1, S, h] (Unsqueeze of [B, S, h]).
+    That is exactly `sinter.rotary_embedding` (non-interleaved,
+    rotary_dim = 2h), which this pass builds. When cos and sin are
+    Gathers of [max_pos, h] tables by the same int64 position ids, the op
+    takes the tables and the ids (it gathers the rows itself, as the
+    opset-23 import does); otherwise the [B, S, h] rows.
+
+    Candidates are concats of the last axis of 4-D tensors whose first
+    piece is a Sub, and adds with a rotate_half product; refused, with a remark
+    `sinter-raise-rotary-embedding: refused: <why>`: halves not
+    products of slices of one tensor, halves of other offsets or widths
+    (interleaved pairs, swapped halves), cos/sin differing between the
+    halves, a third piece that is not the unrotated tail, cos/sin not
+    [B, 1, S, h].
+
+    Hugging Face's spelling is matched too: `x_rot * C +
+    concat(-x2, x1) * S` (x_rot = x[..., 0:2h] or x, then concatenated
+    with x[..., 2h:]) with full-width C and S whose halves are equal: a
+    Concat(c, c) (under Cos/Sin/Cast and the head-axis Unsqueeze), or a
+    Gather of a constant table with equal halves (the table's first half
+    becomes a new constant). Refused there: halves not provably equal,
+    x * cos reading another tensor than rotate_half, a missing tail.
+
+    Example:
+    ```mlir
+    %x1, %x2, %r = sinter.split %x {axis = 3 : i64, sizes = array<i64: 2, 2, 12>} : ...
+    %a = sinter.sub (x1 * cos), (x2 * sin)
+    %b = sinter.add (x2 * cos), (x1 * sin)
+    %y = tensor.concat dim(3) %a, %b, %r : ...
+    // becomes
+    %y = sinter.rotary_embedding %x, %cos_table, %sin_table positions %ids {rotary_dim = 4 : i64} : ...
+    ```
+  }];
+  let options = [
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark for every raising and every refused candidate "
+           "(off in sinterc's pipeline: the report's fusions are the fuse "
+           "phase's)">,
+  ];
+  let dependentDialects = ["::sinter::SinterDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def FormLinearsPass : Pass<"sinter-form-linears"> {
   let summary = "Turns constant-weight matmuls into sinter.linear";
   let description = [{

@@ -1,0 +1,286 @@
+//===- BindWeights.cpp - the sinter-bind-weights pass ---------------------===//
+//
+// Weights whose bytes the executable must not carry (external data) or
+// cannot carry (a pack plan's result, which exists only after load time), and
+// on a GPU every weight (the kernels need device copies), are read by the
+// forward through a slot: a pointer global the runtime fills when a session
+// opens. This pass, on the LLVM dialect, gives each such weight its slot,
+// turns every `llvm.mlir.addressof` of the weight in host code into a load
+// of the slot, and describes the weights and plans in the module attributes
+// `sinter.weights` and `sinter.packs`, from which the package phase writes
+// the executable's weight table (docs/runtime.md, "Weights").
+//
+// Where a weight comes from is told by the importer and the pack lowering:
+// `sinter.external_data` maps a resource key to its file, offset and
+// length; `sinter.pack_plans` maps the key of a plan's blobless resource to
+// the plan. Both are consumed here. External data is never read.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sinter/Target/Passes.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/DataLayoutInterfaces.h"
+
+namespace sinter {
+#define GEN_PASS_DEF_BINDWEIGHTSPASS
+#include "sinter/Target/Passes.h.inc"
+} // namespace sinter
+
+using namespace mlir;
+
+namespace {
+
+std::optional<StringRef> resourceKey(Attribute value) {
+  if (auto r = dyn_cast_or_null<DenseResourceElementsAttr>(value))
+    return r.getRawHandle().getKey();
+  return std::nullopt;
+}
+
+/// The tensor type of a global's value: 0-d memrefs lower to a scalar
+/// attribute, the rest keep their ElementsAttr.
+ShapedType valueType(Attribute value) {
+  if (auto e = dyn_cast<ElementsAttr>(value))
+    return cast<ShapedType>(e.getType());
+  return RankedTensorType::get({}, cast<TypedAttr>(value).getType());
+}
+
+struct BindWeightsPass : sinter::impl::BindWeightsPassBase<BindWeightsPass> {
+  using Base::Base;
+
+  ModuleOp module;
+  DictionaryAttr external, plans;
+  SmallVector<NamedAttrList> weights;
+  SmallVector<Attribute> packs;
+  /// Weight-table index of a source value (external resources, inline data)
+  /// so that a weight read directly and by a plan is loaded once.
+  DenseMap<Attribute, int64_t> indexOfValue;
+
+  int64_t addWeight(StringRef name, ShapedType type, int64_t bytes) {
+    Builder b(module.getContext());
+    NamedAttrList w;
+    w.set("name", b.getStringAttr(name));
+    w.set("type", TypeAttr::get(type));
+    w.set("bytes", b.getI64IntegerAttr(bytes));
+    weights.push_back(std::move(w));
+    return int64_t(weights.size()) - 1;
+  }
+
+  /// The table entry of an external-data resource `value` (key `key`).
+  int64_t externalWeight(Attribute value, DictionaryAttr ext) {
+    if (auto it = indexOfValue.find(value); it != indexOfValue.end())
+      return it->second;
+    auto get = [&](StringRef k) { return ext.get(k); };
+    int64_t i = addWeight(cast<StringAttr>(get("name")).getValue(),
+                          cast<ShapedType>(cast<TypedAttr>(value).getType()),
+                          cast<IntegerAttr>(get("bytes")).getInt());
+    weights[i].set("file", get("file"));
+    weights[i].set("offset", get("offset"));
+    weights[i].set("file_bytes", get("file_bytes"));
+    indexOfValue[value] = i;
+    return i;
+  }
+
+  /// Replaces every address of `global` in host functions by a load of a
+  /// new slot for weight `index`.
+  void bindSlot(LLVM::GlobalOp global, int64_t index) {
+    MLIRContext *ctx = module.getContext();
+    OpBuilder b(ctx);
+    auto ptrTy = LLVM::LLVMPointerType::get(ctx);
+    std::string name = "sinter_weight_slot_" + std::to_string(index);
+    b.setInsertionPoint(global);
+    auto slot = LLVM::GlobalOp::create(
+        b, global.getLoc(), ptrTy, /*isConstant=*/false,
+        LLVM::Linkage::External, name, Attribute(), /*alignment=*/8,
+        /*addrSpace=*/0, /*dsoLocal=*/true);
+    Region &init = slot.getInitializerRegion();
+    if (init.empty())
+      init.emplaceBlock();
+    b.setInsertionPointToStart(&init.front());
+    Value null = LLVM::ZeroOp::create(b, global.getLoc(), ptrTy);
+    LLVM::ReturnOp::create(b, global.getLoc(), null);
+
+    SmallVector<LLVM::AddressOfOp> uses;
+    for (auto fn : module.getOps<LLVM::LLVMFuncOp>())
+      fn.walk([&](LLVM::AddressOfOp a) {
+        if (a.getGlobalName() == global.getSymName())
+          uses.push_back(a);
+      });
+    for (LLVM::AddressOfOp a : uses) {
+      b.setInsertionPoint(a);
+      Value addr = LLVM::AddressOfOp::create(b, a.getLoc(), slot);
+      Value ptr = LLVM::LoadOp::create(b, a.getLoc(), ptrTy, addr, 8);
+      a.getResult().replaceAllUsesWith(ptr);
+      a.erase();
+    }
+    weights[index].set("slot", b.getStringAttr(name));
+  }
+
+  /// `global` keeps its bytes in the executable under a name the weight
+  /// table (another object file) can refer to.
+  void exportData(LLVM::GlobalOp global, int64_t index) {
+    std::string name = "sinter_weight_data_" + std::to_string(index);
+    if (failed(SymbolTable::replaceAllSymbolUses(
+            global, StringAttr::get(module.getContext(), name), module)))
+      global.emitError("cannot rename a weight global");
+    global.setSymName(name);
+    global.setLinkage(LLVM::Linkage::External);
+    global.setDsoLocal(true);
+    weights[index].set("data", StringAttr::get(module.getContext(), name));
+  }
+
+  /// The table entry of an inline pack source: an existing global with the
+  /// same data, else a new one.
+  FailureOr<int64_t> inlineWeight(ElementsAttr value, Location loc) {
+    if (auto it = indexOfValue.find(value); it != indexOfValue.end())
+      return it->second;
+    auto type = cast<ShapedType>(value.getType());
+    DataLayout dl(module);
+    LLVM::GlobalOp global;
+    for (auto g : module.getOps<LLVM::GlobalOp>())
+      if (g.getConstant() && g.getValueOrNull() == value)
+        global = g;
+    if (!global) {
+      if (!isa<DenseElementsAttr, DenseResourceElementsAttr>(value) ||
+          type.getElementType().isInteger(1) || !type.getRank())
+        return emitError(loc) << "a weight-pack source of type " << type
+                              << " is neither external data nor dense "
+                                 "numeric data",
+               failure();
+      Type arrayTy = type.getElementType();
+      for (int64_t d : llvm::reverse(type.getShape()))
+        arrayTy = LLVM::LLVMArrayType::get(arrayTy, d);
+      OpBuilder b(module.getContext());
+      b.setInsertionPointToEnd(module.getBody());
+      global = LLVM::GlobalOp::create(b, loc, arrayTy, /*isConstant=*/true,
+                                      LLVM::Linkage::Private, "sinter_src",
+                                      value, /*alignment=*/64);
+    }
+    std::string what;
+    llvm::raw_string_ostream os(what);
+    os << "(inline " << type.getElementType() << "[";
+    llvm::interleave(type.getShape(), os, ",");
+    os << "])";
+    int64_t i = addWeight(what, type, dl.getTypeSize(global.getGlobalType()));
+    exportData(global, i);
+    indexOfValue[value] = i;
+    return i;
+  }
+
+  LogicalResult bindPack(LLVM::GlobalOp global, DictionaryAttr plan) {
+    auto type = cast<ShapedType>(cast<TypedAttr>(*global.getValue()).getType());
+    auto sources = cast<ArrayAttr>(plan.get("sources"));
+    auto offsets = cast<DenseI64ArrayAttr>(plan.get("offsets"));
+    auto transpose = cast<DenseBoolArrayAttr>(plan.get("transpose"));
+    Builder b(module.getContext());
+    SmallVector<Attribute> pieces;
+    std::string name;
+    for (auto [k, src] : llvm::enumerate(sources)) {
+      int64_t index;
+      std::optional<StringRef> key = resourceKey(src);
+      if (DictionaryAttr ext =
+              key && external ? external.getAs<DictionaryAttr>(*key) : nullptr)
+        index = externalWeight(src, ext);
+      else if (FailureOr<int64_t> i =
+                   inlineWeight(cast<ElementsAttr>(src), global.getLoc());
+               succeeded(i))
+        index = *i;
+      else
+        return failure();
+      name += (name.empty() ? "" : ", ") +
+              cast<StringAttr>(weights[index].get("name")).str();
+      // [op, source, offset]; op 1 = SINTER_PACK_TRANSPOSE.
+      pieces.push_back(
+          b.getDenseI64ArrayAttr({transpose[k] ? 1 : 0, index, offsets[k]}));
+    }
+    int64_t i =
+        addWeight("pack(" + name + ")", type,
+                  DataLayout(module).getTypeSize(global.getGlobalType()));
+    weights[i].set("pack", b.getI64IntegerAttr(int64_t(packs.size())));
+    packs.push_back(b.getDictionaryAttr(
+        {b.getNamedAttr("axis", plan.get("axis")),
+         b.getNamedAttr("pieces", b.getArrayAttr(pieces))}));
+    bindSlot(global, i);
+    return success();
+  }
+
+  bool usedByHost(LLVM::GlobalOp global) {
+    bool used = false;
+    for (auto fn : module.getOps<LLVM::LLVMFuncOp>())
+      fn.walk([&](LLVM::AddressOfOp a) {
+        if (a.getGlobalName() == global.getSymName())
+          used = true;
+      });
+    return used;
+  }
+
+  void runOnOperation() override {
+    module = getOperation();
+    external = module->getAttrOfType<DictionaryAttr>("sinter.external_data");
+    plans = module->getAttrOfType<DictionaryAttr>("sinter.pack_plans");
+    DataLayout dl(module);
+    SmallVector<LLVM::GlobalOp> globals(module.getOps<LLVM::GlobalOp>());
+    SmallVector<LLVM::GlobalOp> erase;
+    for (LLVM::GlobalOp g : globals) {
+      Attribute value = g.getValueOrNull();
+      std::optional<StringRef> key = resourceKey(value);
+      DictionaryAttr ext =
+          key && external ? external.getAs<DictionaryAttr>(*key) : nullptr;
+      DictionaryAttr plan =
+          key && plans ? plans.getAs<DictionaryAttr>(*key) : nullptr;
+      bool used = usedByHost(g);
+      if (ext || plan) {
+        // Never translated: its bytes are not the executable's to carry.
+        erase.push_back(g);
+        if (!used)
+          continue;
+        if (ext)
+          bindSlot(g, externalWeight(value, ext));
+        else if (failed(bindPack(g, plan)))
+          return signalPassFailure();
+        continue;
+      }
+      if (key &&
+          !cast<DenseResourceElementsAttr>(value).getRawHandle().getBlob()) {
+        g.emitError() << "weight '" << *key
+                      << "' has no data and no load-time source (external "
+                         "data or a weight-pack plan)";
+        return signalPassFailure();
+      }
+      // On a GPU the kernels read device copies of embedded weights too.
+      // (Other constants, such as message strings, stay on the host.)
+      if (device && g.getConstant() &&
+          isa_and_nonnull<ElementsAttr, FloatAttr, IntegerAttr>(value) &&
+          used) {
+        // A pack source seen earlier may already have its entry and name.
+        auto it = indexOfValue.find(value);
+        int64_t i = it != indexOfValue.end()
+                        ? it->second
+                        : addWeight(g.getSymName(), valueType(value),
+                                    dl.getTypeSize(g.getGlobalType()));
+        indexOfValue[value] = i;
+        bindSlot(g, i);
+        if (!weights[i].get("data"))
+          exportData(g, i);
+      }
+    }
+    for (LLVM::GlobalOp g : erase)
+      g.erase();
+
+    Builder b(&getContext());
+    SmallVector<Attribute> table;
+    for (NamedAttrList &w : weights)
+      table.push_back(w.getDictionary(&getContext()));
+    module->removeAttr("sinter.external_data");
+    module->removeAttr("sinter.pack_plans");
+    if (!table.empty())
+      module->setAttr("sinter.weights", b.getArrayAttr(table));
+    if (!packs.empty())
+      module->setAttr("sinter.packs", b.getArrayAttr(packs));
+  }
+};
+
+} // namespace

@@ -1,0 +1,82 @@
+//===- GemmBuffers.cpp - where the GEMM template's buffers live -----------===//
+//
+// See GemmBuffers.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GemmBuffers.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Matchers.h"
+
+#include <optional>
+
+using namespace mlir;
+
+namespace sinter::cuda {
+namespace {
+
+/// A buffer as a byte range of a root allocation. The root is identified by
+/// an opaque key: a function argument's value, or a global's symbol name.
+struct ByteRange {
+  const void *root = nullptr;
+  int64_t begin = 0, end = 0;
+};
+
+std::optional<int64_t> byteSize(Value v) {
+  auto t = dyn_cast<MemRefType>(v.getType());
+  if (!t || !t.hasStaticShape() || !t.getLayout().isIdentity() ||
+      !t.getElementType().isIntOrFloat())
+    return std::nullopt;
+  return t.getNumElements() *
+         ((t.getElementType().getIntOrFloatBitWidth() + 7) / 8);
+}
+
+std::optional<ByteRange> rangeOf(Value v) {
+  std::optional<int64_t> size = byteSize(v);
+  if (!size)
+    return std::nullopt;
+  if (isa<BlockArgument>(v))
+    return ByteRange{v.getAsOpaquePointer(), 0, *size};
+  if (auto g = v.getDefiningOp<memref::GetGlobalOp>())
+    return ByteRange{g.getNameAttr().getAttr().getAsOpaquePointer(), 0, *size};
+  if (auto view = v.getDefiningOp<memref::ViewOp>()) {
+    APInt shift;
+    if (!isa<BlockArgument>(view.getSource()) ||
+        !matchPattern(view.getByteShift(), m_ConstantInt(&shift)))
+      return std::nullopt;
+    int64_t b = shift.getSExtValue();
+    return ByteRange{view.getSource().getAsOpaquePointer(), b, b + *size};
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+int64_t knownBaseAlignment(Value memref) {
+  if (isa<BlockArgument>(memref) || memref.getDefiningOp<memref::GetGlobalOp>())
+    return 256;
+  if (auto view = memref.getDefiningOp<memref::ViewOp>()) {
+    APInt shift;
+    if (!matchPattern(view.getByteShift(), m_ConstantInt(&shift)))
+      return 0;
+    int64_t base = knownBaseAlignment(view.getSource());
+    int64_t s = shift.getSExtValue();
+    while (base > 1 && s % base != 0)
+      base /= 2;
+    return base;
+  }
+  return 0;
+}
+
+bool mayAlias(Value a, Value b) {
+  std::optional<ByteRange> ra = rangeOf(a), rb = rangeOf(b);
+  if (!ra || !rb)
+    return true;
+  if (ra->root != rb->root)
+    return false;
+  return ra->begin < rb->end && rb->begin < ra->end;
+}
+
+} // namespace sinter::cuda

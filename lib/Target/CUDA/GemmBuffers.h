@@ -1,0 +1,35 @@
+//===- GemmBuffers.h - where the GEMM template's buffers live ---*- C++ -*-===//
+//
+// The tensor-core GEMM reads its operands with 16-byte cp.async copies and,
+// when it fuses the f32 -> f16/bf16 epilogue, writes the output while other
+// blocks still read the operands. Both are only safe when something is known
+// about the buffers: their base alignment, and that the written buffer does
+// not share bytes with a read one (the memory plan may reuse a dead
+// activation's arena bytes for the output). These helpers look through the
+// few ops that produce the forward's buffers (function arguments, weight
+// globals, memref.view of the arena) and answer conservatively otherwise.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SINTER_LIB_TARGET_CUDA_GEMMBUFFERS_H
+#define SINTER_LIB_TARGET_CUDA_GEMMBUFFERS_H
+
+#include "mlir/IR/Value.h"
+
+#include <cstdint>
+
+namespace sinter::cuda {
+
+/// The largest power of two (up to 256) that the buffer's base address is
+/// known to be a multiple of at run time; 0 when unknown. Function
+/// arguments and weights are driver allocations (256-byte aligned);
+/// a memref.view adds its constant byte shift.
+int64_t knownBaseAlignment(mlir::Value memref);
+
+/// False only when `a` and `b` provably share no byte: distinct function
+/// arguments / globals, or disjoint constant ranges of one arena.
+bool mayAlias(mlir::Value a, mlir::Value b);
+
+} // namespace sinter::cuda
+
+#endif // SINTER_LIB_TARGET_CUDA_GEMMBUFFERS_H
