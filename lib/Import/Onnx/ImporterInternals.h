@@ -43,7 +43,8 @@ class NodeContext {
 public:
   NodeContext(const onnx::NodeProto &node, llvm::StringRef domain,
               int64_t opset, mlir::OpBuilder &builder, mlir::Location loc,
-              llvm::StringMap<Value> &values);
+              llvm::StringMap<Value> &values,
+              llvm::StringMap<llvm::SmallVector<Value>> *sequences = nullptr);
 
   const onnx::NodeProto &node;
   llvm::StringRef domain;
@@ -89,6 +90,14 @@ public:
   bool wantsOutput(unsigned i) const;
   void setOutput(unsigned i, Value v);
 
+  //===--- sequences -------------------------------------------------------===//
+  // ONNX sequences exist only while importing: a compile-time list of
+  // tensors (SplitToSequence, SequenceConstruct), consumed by SequenceAt and
+  // ConcatFromSequence. No sinter value has a sequence type.
+  /// Sequence input `i`; an error when it is not a sequence.
+  FailureOr<llvm::ArrayRef<Value>> sequenceInput(unsigned i);
+  void setSequenceOutput(unsigned i, llvm::ArrayRef<Value> elements);
+
   //===--- errors ----------------------------------------------------------===//
   /// Starts an error naming the node: "node 'n' (Op, domain 'ai.onnx',
   /// opset 18): ...".
@@ -131,6 +140,7 @@ public:
 
 private:
   llvm::StringMap<Value> &values;
+  llvm::StringMap<llvm::SmallVector<Value>> *sequences;
 };
 
 template <typename OpTy>
@@ -190,6 +200,7 @@ void registerElementwiseHandlers(HandlerRegistry &r);
 void registerTensorHandlers(HandlerRegistry &r);
 void registerNNHandlers(HandlerRegistry &r);
 void registerLLMHandlers(HandlerRegistry &r);
+void registerSequenceHandlers(HandlerRegistry &r);
 
 } // namespace sinter::onnx_import
 

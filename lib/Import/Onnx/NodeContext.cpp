@@ -14,9 +14,27 @@ namespace sinter::onnx_import {
 
 NodeContext::NodeContext(const onnx::NodeProto &node, llvm::StringRef domain,
                          int64_t opset, OpBuilder &builder, Location loc,
-                         llvm::StringMap<Value> &values)
+                         llvm::StringMap<Value> &values,
+                         llvm::StringMap<llvm::SmallVector<Value>> *sequences)
     : node(node), domain(domain), opset(opset), b(builder), loc(loc),
-      values(values) {}
+      values(values), sequences(sequences) {}
+
+FailureOr<ArrayRef<Value>> NodeContext::sequenceInput(unsigned i) {
+  if (!hasInput(i))
+    return error() << "input #" << i << " is missing", failure();
+  if (!sequences || !sequences->count(node.input(i)))
+    return error() << "input '" << node.input(i)
+                   << "' is not a sequence Sinter knows at compile time "
+                      "(sequences must come from SplitToSequence or "
+                      "SequenceConstruct)",
+           failure();
+  return ArrayRef<Value>(sequences->find(node.input(i))->second);
+}
+
+void NodeContext::setSequenceOutput(unsigned i, ArrayRef<Value> elements) {
+  if (wantsOutput(i) && sequences)
+    (*sequences)[node.output(i)].assign(elements.begin(), elements.end());
+}
 
 bool NodeContext::hasInput(unsigned i) const {
   return i < (unsigned)node.input_size() && !node.input(i).empty();

@@ -81,6 +81,7 @@ const HandlerRegistry &getHandlerRegistry() {
     registerTensorHandlers(r);
     registerNNHandlers(r);
     registerLLMHandlers(r);
+    registerSequenceHandlers(r);
     return r;
   }();
   return registry;
@@ -170,6 +171,8 @@ private:
   onnx::ModelProto model;
   llvm::StringMap<int64_t> opsets;
   llvm::StringMap<Value> values;
+  /// Compile-time ONNX sequences (NodeContext::sequenceInput).
+  llvm::StringMap<llvm::SmallVector<Value>> sequences;
   /// Tensors read for --freeze-input; they back initializer entries.
   std::vector<std::unique_ptr<onnx::TensorProto>> frozen;
 };
@@ -516,13 +519,15 @@ LogicalResult ModelImporter::importGraph(const onnx::GraphProto &g,
   for (auto [index, n] : llvm::enumerate(*order)) {
     llvm::StringRef domain = canonicalDomain(n->domain());
     int64_t opset = opsetOf(domain);
-    NodeContext nctx(*n, domain, opset, b, nodeLoc(*n, index), values);
+    NodeContext nctx(*n, domain, opset, b, nodeLoc(*n, index), values,
+                     &sequences);
     HandlerFn fn = registry.lookup(domain, n->op_type(), opset);
     FailureOr<bool> folded = tryConstantFold(nctx);
     if (failed(folded) || (!*folded && failed(fn(nctx))))
       return failure();
     for (int o = 0; o < n->output_size(); ++o)
-      if (nctx.wantsOutput(o) && !values.count(n->output(o)))
+      if (nctx.wantsOutput(o) && !values.count(n->output(o)) &&
+          !sequences.count(n->output(o)))
         return nctx.error() << "output #" << o << " ('" << n->output(o)
                             << "') is not supported by Sinter's handler",
                failure();
@@ -542,6 +547,10 @@ LogicalResult ModelImporter::importGraph(const onnx::GraphProto &g,
   SmallVector<Value> results;
   for (const onnx::ValueInfoProto &vi : g.output()) {
     Value v = values.lookup(vi.name());
+    if (!v && sequences.count(vi.name()))
+      return error() << "graph output '" << vi.name()
+                     << "' is a sequence; Sinter's outputs are tensors",
+             failure();
     if (!v)
       return error() << "graph output '" << vi.name()
                      << "' is not produced by any node, initializer or input",
