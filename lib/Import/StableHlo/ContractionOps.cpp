@@ -242,6 +242,21 @@ LogicalResult reduce(Converter &c, Operation *op, ArrayRef<Value> in,
     out.push_back(x);
     return success();
   }
+  // The dims must name distinct dims of the operand, and the declared result
+  // shape must be the operand's without them (the unit-dim shortcut below
+  // reshapes without a verifier to catch either; a fuzzer found it).
+  {
+    ArrayRef<int64_t> xs = typeOf(x).getShape();
+    SmallVector<int64_t> kept;
+    for (int64_t k = 0; k < (int64_t)xs.size(); ++k)
+      if (!llvm::is_contained(dims, k))
+        kept.push_back(xs[k]);
+    bool valid = dims.front() >= 0 && dims.back() < (int64_t)xs.size() &&
+                 llvm::adjacent_find(dims) == dims.end();
+    if (!valid || resT.getShape() != ArrayRef<int64_t>(kept))
+      return c.error(op) << "reduce dimensions do not match the operand "
+                            "and result shapes";
+  }
   bool isBool = resT.getElementType().isInteger(1);
   if (isBool && (kind == "and" || kind == "or")) {
     // On i8: and = min, or = max.
