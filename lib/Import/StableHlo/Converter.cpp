@@ -295,6 +295,52 @@ LogicalResult Converter::convertBlock(Block &block, ArrayRef<Value> args,
   return success();
 }
 
+/// The handlers index their operands and read result 0's type: the generic
+/// form lets a file give any op any number of either (fuzz_stablehlo found
+/// a one-operand `add`), so the counts and types are checked first.
+static LogicalResult checkArity(Operation *op, StringRef name,
+                                size_t operands) {
+  static const llvm::StringMap<std::pair<int, int>> kArity = [] {
+    llvm::StringMap<std::pair<int, int>> m;
+    for (StringRef n : {"constant", "iota"})
+      m[n] = {0, 0};
+    for (StringRef n :
+         {"negate", "abs", "sign", "exponential", "log", "sqrt", "rsqrt",
+          "logistic", "tanh", "sine", "cosine", "floor", "ceil", "not",
+          "log_plus_one", "exponential_minus_one", "convert",
+          "broadcast_in_dim", "reshape", "transpose", "slice"})
+      m[n] = {1, 1};
+    for (StringRef n : {"add", "subtract", "multiply", "divide", "power",
+                        "maximum", "minimum", "and", "or", "xor", "compare",
+                        "dot_general", "gather", "convolution"})
+      m[n] = {2, 2};
+    for (StringRef n : {"select", "clamp"})
+      m[n] = {3, 3};
+    m["scatter"] = {3, 3 * 64};
+    m["dynamic_slice"] = {1, 1 + 64};
+    m["dynamic_update_slice"] = {2, 2 + 64};
+    m["concatenate"] = {1, 1 << 16};
+    m["reduce"] = {2, 2 * 64};
+    return m;
+  }();
+  auto it = kArity.find(name);
+  if (it != kArity.end() && ((int64_t)operands < it->second.first ||
+                             (int64_t)operands > it->second.second))
+    return op->emitError() << "'stablehlo." << name << "' with " << operands
+                           << " operands", failure();
+  if (op->getNumResults() == 0 || (name != "reduce" && op->getNumResults() != 1))
+    return op->emitError() << "'stablehlo." << name << "' with "
+                           << op->getNumResults() << " results", failure();
+  for (Type t : op->getResultTypes()) {
+    auto rt = dyn_cast<RankedTensorType>(t);
+    if (!rt || !rt.hasStaticShape())
+      return op->emitError() << "'stablehlo." << name << "' has result type "
+                             << t << " (a tensor of static shape is needed)",
+             failure();
+  }
+  return success();
+}
+
 LogicalResult Converter::convertOp(Operation *op, ArrayRef<Value> operands,
                                    SmallVectorImpl<Value> &results) {
   StringRef name = op->getName().getStringRef();
@@ -307,6 +353,8 @@ LogicalResult Converter::convertOp(Operation *op, ArrayRef<Value> operands,
   StringRef shortName = name;
   if (!shortName.consume_front("stablehlo.") || !table.count(shortName))
     return op->emitError("unsupported op '") << name << "'";
+  if (failed(checkArity(op, shortName, operands.size())))
+    return failure();
   return table[shortName](*this, op, operands, results);
 }
 
