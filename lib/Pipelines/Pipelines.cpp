@@ -80,6 +80,9 @@ void buildFusePipeline(OpPassManager &pm, const FuseOptions &options) {
   // The seed rewrites, each as addFusePass(pm, options, createXPass()).
   addFusePass(pm, options, createFormLinearsPass());
   addFusePass(pm, options, createFuseParallelLinearsPass());
+  // Before the gated activation: the expert projections leave the silu * up
+  // of the experts between two expert_linears, not two matmuls over copies.
+  addFusePass(pm, options, createFormExpertLinearsPass());
   // After parallel-linear fusion: gate and up may be halves of one split.
   addFusePass(pm, options, createFuseGatedActivationPass());
   addFusePass(pm, options, createLowerDepthwiseConv1dPass());

@@ -22,6 +22,7 @@
 #include <dlfcn.h>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace {
@@ -46,6 +47,7 @@ struct Driver {
   CUresult (*cuModuleLoadDataEx)(CUmodule *, const void *, unsigned, int *,
                                  void **);
   CUresult (*cuModuleGetFunction)(CUfunction *, CUmodule, const char *);
+  CUresult (*cuFuncSetAttribute)(CUfunction, int, int);
   CUresult (*cuMemAlloc)(CUdeviceptr *, size_t);
   CUresult (*cuMemFree)(CUdeviceptr);
   CUresult (*cuMemcpyHtoD)(CUdeviceptr, const void *, size_t);
@@ -161,6 +163,7 @@ bool cudaInit(std::string &err) {
   SYM(cuCtxSetCurrent, "cuCtxSetCurrent")
   SYM(cuModuleLoadDataEx, "cuModuleLoadDataEx")
   SYM(cuModuleGetFunction, "cuModuleGetFunction")
+  SYM(cuFuncSetAttribute, "cuFuncSetAttribute")
   SYM(cuMemAlloc, "cuMemAlloc_v2")
   SYM(cuMemFree, "cuMemFree_v2")
   SYM(cuMemcpyHtoD, "cuMemcpyHtoD_v2")
@@ -364,6 +367,18 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
                       void **params, void **extra, size_t /*paramsCount*/) {
   if (!function || !launchError.empty())
     return;
+  // Kernels using more than 48 KiB of (dynamic) shared memory must opt in,
+  // once per kernel (CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8).
+  static std::unordered_map<void *, int32_t> sharedOptIn;
+  if (smem > 48 * 1024 && sharedOptIn[function] < smem) {
+    CUresult a = drv.cuFuncSetAttribute(function, 8, int(smem));
+    if (a != 0) {
+      launchError = "cuFuncSetAttribute(max dynamic shared memory " +
+                    std::to_string(smem) + " bytes) failed: " + describe(a);
+      return;
+    }
+    sharedOptIn[function] = smem;
+  }
   CUresult r = drv.cuLaunchKernel(function, unsigned(gridX), unsigned(gridY),
                                   unsigned(gridZ), unsigned(blockX),
                                   unsigned(blockY), unsigned(blockZ),

@@ -38,6 +38,7 @@ struct ConvertGraphToLinalgPass
     sinter::populateReductionToLinalgPatterns(patterns);
     sinter::populateLinearAlgebraToLinalgPatterns(patterns);
     sinter::populateGatedLinearToLinalgPatterns(patterns);
+    sinter::populateExpertLinearToLinalgPatterns(patterns);
     sinter::populateDataMovementToLinalgPatterns(patterns);
     sinter::populateLLMOpsToLinalgPatterns(patterns);
     sinter::populatePackWeightsToLinalgPatterns(patterns);

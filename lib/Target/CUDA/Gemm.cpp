@@ -8,16 +8,19 @@
 // - the grid tiles C into BM x BN blocks (x: N tiles, y: M tiles); 4 warps
 //   per block, each owning a (BM / WM) x (BN / WN) warp tile of m16n8
 //   accumulators (f32, in registers);
-// - K is walked in BK = 32 slices staged in shared memory (a workgroup
-//   attribution), `stages` buffers deep: cp.async (16 bytes per copy,
-//   zero-filled outside M, N, K) fills slice k + stages - 1 while slice k
-//   is multiplied, so global loads overlap the math;
-// - fragments come out of shared memory with ldmatrix.x4 (rows of 64 bytes,
-//   16-byte chunks XOR-swizzled by row so that the 8 addresses of one
-//   8x8 matrix hit 8 distinct bank groups), and feed mma.sync m16n8k16;
+// - K is walked in BK-element slices (32; 64 is supported, not chosen)
+//   staged in shared memory (a workgroup attribution up to 48 KiB, dynamic
+//   shared memory beyond), `stages` buffers deep: cp.async (16 bytes per
+//   copy, zero-filled outside M, N, K) fills slice k + stages - 1 while
+//   slice k is multiplied, so global loads overlap the math;
+// - fragments come out of shared memory with ldmatrix.x4 (16-byte chunks
+//   XOR-swizzled by row so that the 8 addresses of one 8x8 matrix hit 8
+//   distinct bank groups), and feed mma.sync m16n8k16;
 // - the epilogue adds the bias, applies the conversion of the epilogue
-//   generic (cloned, see ContractionMatch.h) and stores each element,
-//   guarded by row < M and col < N.
+//   generic (cloned, see ContractionMatch.h), stages the block's output tile
+//   in shared memory and writes it in coalesced 16-byte row chunks (when N
+//   and the output's alignment allow; else one guarded 2-element or scalar
+//   store per fragment element pair).
 //
 // Everything is NVVM/LLVM ops on raw pointers taken from the memrefs, so the
 // generic lowering (convert-gpu-to-nvvm) needs nothing more. Shapes the
@@ -46,19 +49,26 @@ using namespace mlir;
 namespace sinter::cuda {
 namespace {
 
-constexpr int64_t kBK = 32;
-/// Static shared memory per block (no opt-in needed).
+/// Static shared memory per block (no opt-in needed); beyond it the kernel
+/// takes dynamic shared memory, which the runtime opts into per kernel
+/// (CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, CudaBackend.cpp).
 constexpr int64_t kMaxStaticShared = 48 * 1024;
 
 /// Block and warp tiling of one GEMM (see chooseTiling).
 struct GemmTiling {
-  int64_t bm, bn, wm, wn, stages;
+  int64_t bm, bn, wm, wn, stages, bk = 32;
+  /// The output tile goes out through shared memory (see epilogue) when
+  /// nonzero (an integer: the measuring harness scans it like the rest).
+  int64_t stagedEpilogue = 1;
   int64_t threads() const { return 32 * wm * wn; }
   int64_t warpM() const { return bm / wm; }
   int64_t warpN() const { return bn / wn; }
   /// m16 and n8 fragments per warp.
   int64_t mTiles() const { return warpM() / 16; }
   int64_t nTiles() const { return warpN() / 8; }
+  /// 16-byte chunks per staged row.
+  int64_t chunks() const { return bk / 8; }
+  int64_t sharedBytes() const { return stages * (bm + bn) * bk * 2; }
 };
 
 int64_t smCount(StringRef arch) {
@@ -67,6 +77,16 @@ int64_t smCount(StringRef arch) {
   if (arch.starts_with("sm_89"))
     return 128;
   return 132; // sm_90a: H100 SXM
+}
+
+/// Shared memory per SM that blocks can use (one block may opt into all
+/// of it, less 1 KiB the driver reserves per block).
+int64_t smShared(StringRef arch) {
+  if (arch.starts_with("sm_80"))
+    return 164 * 1024;
+  if (arch.starts_with("sm_89"))
+    return 100 * 1024;
+  return 228 * 1024;
 }
 
 /// Registers per thread of this kernel by f32 accumulators per thread, as
@@ -79,7 +99,9 @@ int64_t estimatedRegisters(int64_t accumulators) {
 
 /// The heuristic (docs/cuda-target.md, measured on an H100): among BM in
 /// {32, 64, 128} (none larger than the smallest that covers M) and BN in
-/// {128, 96, 64}, 4 warps (2 x 2, or 1 x 4 when BM = 32), pick the tiling
+/// {128, 96, 64}, 4 warps (2 x 2, or 1 x 4 when BM = 32), BK = 32, 4 stages
+/// where 3 blocks still fit an SM's shared memory (else 3, else 2), pick
+/// the tiling
 /// whose busiest SM has the least work, in units of tile area:
 ///   occupancy = blocks per SM allowed by registers and shared memory;
 ///   cost = ceil(blocks / (SMs * occupancy)) * min(occupancy, blocks per
@@ -106,13 +128,16 @@ GemmTiling chooseTiling(int64_t m, int64_t n, StringRef arch) {
       // ldmatrix.x4 loads B fragments for pairs of n8 tiles.
       if (t.warpN() % 16 != 0 || (bn * 4) % t.threads() != 0)
         continue;
-      int64_t stageBytes = (bm + bn) * kBK * 2;
-      t.stages = 3 * stageBytes <= kMaxStaticShared ? 3 : 2;
+      int64_t stageBytes = (bm + bn) * t.bk * 2;
+      // 4 stages (dynamic shared memory past 48 KiB) while 3 blocks still
+      // fit an SM; else 3 within the static 48 KiB, else 2.
+      t.stages = 4 * stageBytes + 1024 <= smShared(arch) / 3 ? 4
+                 : 3 * stageBytes <= kMaxStaticShared        ? 3
+                                                              : 2;
       int64_t regs = estimatedRegisters(t.mTiles() * t.nTiles() * 4);
       int64_t occupancy =
           std::min({int64_t(65536) / (t.threads() * regs),
-                    int64_t(227 * 1024) / (t.stages * stageBytes + 1024),
-                    int64_t(16)});
+                    smShared(arch) / (t.sharedBytes() + 1024), int64_t(16)});
       int64_t blocks = ((m + bm - 1) / bm) * ((n + bn - 1) / bn);
       int64_t perSM = (blocks + sms - 1) / sms;
       int64_t waves = (blocks + sms * occupancy - 1) / (sms * occupancy);
@@ -126,6 +151,8 @@ GemmTiling chooseTiling(int64_t m, int64_t n, StringRef arch) {
       }
     }
   }
+  // GEMM_VARIANT_HOOK: the measuring harness (git-ignored gemm-check/
+  // variants.py) patches a tiling override in here.
   return best;
 }
 
@@ -221,29 +248,42 @@ struct GemmKernel {
   Value aGlobal, wGlobal, smem;
   int64_t kTiles = 0;
 
-  int64_t aStage() const { return t.bm * kBK; }
-  int64_t stageElems() const { return (t.bm + t.bn) * kBK; }
+  int64_t aStage() const { return t.bm * t.bk; }
+  int64_t stageElems() const { return (t.bm + t.bn) * t.bk; }
+
+  /// Element offset of 16-byte chunk `chunk` of staged row `row`. The
+  /// chunks of a row are XOR-swizzled so that the 8 rows one ldmatrix
+  /// 8x8 matrix reads (same logical chunk) hit 8 distinct bank groups:
+  /// 64-byte rows (BK = 32) pair up rows, so chunk ^ (row / 2) % 4;
+  /// 128-byte rows (BK = 64): chunk ^ row % 8.
+  Value swizzled(Value row, Value chunk) {
+    Value swz = t.chunks() == 8
+                    ? kb.bxor(chunk, kb.band(row, 7))
+                    : kb.bxor(chunk, kb.band(kb.shr(row, 1), 3));
+    return kb.add(kb.mul(row, t.bk), kb.mul(swz, 8));
+  }
 
   /// Issues the cp.async copies of K slice `kTile` (i32) into stage
-  /// `stage` (i32): BM rows of X then BN rows of W, 4 chunks of 8 elements
-  /// per row; chunks outside M/N/K copy 0 bytes (zero fill) from a clamped,
+  /// `stage` (i32): BM rows of X then BN rows of W, BK / 8 chunks of 8
+  /// elements per row; chunks outside M/N/K copy 0 bytes (zero fill) from a clamped,
   /// valid address.
   void loadSlice(Value kTile, Value stage) {
     OpBuilder &b = kb.b;
-    Value k0 = kb.mul(kTile, kBK);
+    Value k0 = kb.mul(kTile, t.bk);
     Value stageBase = kb.mul(stage, stageElems());
     auto copyRows = [&](Value global, int64_t rows, int64_t rowLimit,
                         Value rowStart, int64_t smemOffset) {
-      for (int64_t i = 0; i < rows * 4 / t.threads(); ++i) {
+      int64_t log2Chunks = t.chunks() == 8 ? 3 : 2;
+      for (int64_t i = 0; i < rows * t.chunks() / t.threads(); ++i) {
         Value q = kb.add(tid, i * t.threads());
-        Value row = kb.shr(q, 2), chunk = kb.band(q, 3);
+        Value row = kb.shr(q, log2Chunks),
+              chunk = kb.band(q, t.chunks() - 1);
         Value gRow = kb.add(rowStart, row);
         Value gCol = kb.add(k0, kb.mul(chunk, 8));
         Value ok = kb.both(kb.lt(gRow, rowLimit), kb.lt(gCol, m.k));
         Value gOff = kb.select(ok, kb.add(kb.mul(gRow, m.k), gCol), kb.c(0));
-        Value swz = kb.bxor(chunk, kb.band(kb.shr(row, 1), 3));
-        Value sOff = kb.add(kb.add(stageBase, smemOffset),
-                            kb.add(kb.mul(row, kBK), kb.mul(swz, 8)));
+        Value sOff =
+            kb.add(kb.add(stageBase, smemOffset), swizzled(row, chunk));
         Value bytes = kb.select(ok, kb.c(16), kb.c(0));
         NVVM::CpAsyncOp::create(b, kb.loc, kb.gep(smem, elt, sOff),
                                 kb.gep(global, elt, gOff), 16,
@@ -257,9 +297,7 @@ struct GemmKernel {
   /// ldmatrix.x4 at the swizzled (row, chunk) of the stage: four i32.
   SmallVector<Value, 4> ldmatrix(Value stageBase, int64_t smemOffset,
                                  Value row, Value chunk) {
-    Value swz = kb.bxor(chunk, kb.band(kb.shr(row, 1), 3));
-    Value off = kb.add(kb.add(stageBase, smemOffset),
-                       kb.add(kb.mul(row, kBK), kb.mul(swz, 8)));
+    Value off = kb.add(kb.add(stageBase, smemOffset), swizzled(row, chunk));
     MLIRContext *ctx = kb.b.getContext();
     Type i32 = kb.i32();
     auto resTy = LLVM::LLVMStructType::getLiteral(ctx, {i32, i32, i32, i32});
@@ -300,7 +338,7 @@ struct GemmKernel {
     Value bRow = kb.add(kb.band(lane, 7), kb.mul(kb.shr(lane, 4), 8));
     Value bChunk = kb.band(kb.shr(lane, 3), 1);
     const int64_t shape[] = {16, 8, 16};
-    for (int64_t kk = 0; kk < kBK / 16; ++kk) {
+    for (int64_t kk = 0; kk < t.bk / 16; ++kk) {
       SmallVector<SmallVector<Value, 4>> a, bf;
       for (int64_t i = 0; i < mt; ++i)
         a.push_back(ldmatrix(stageBase, 0,
@@ -332,9 +370,8 @@ struct GemmKernel {
 
   /// Adds the initial value and writes C: the m16n8 f32 fragment holds rows
   /// lane / 4 and lane / 4 + 8, columns 2 * (lane % 4) and the next one.
-  /// Scalar stores: kernel constants end up as launch arguments (see
-  /// docs/cuda-target.md), so a 2-element vector built with insertelement
-  /// would go through local memory.
+  /// The lane's two adjacent columns go out as one vector store when
+  /// aligned (packed), else as two scalar stores.
   void epilogue(ValueRange acc) {
     OpBuilder &b = kb.b;
     Location loc = kb.loc;
@@ -345,6 +382,21 @@ struct GemmKernel {
     Type biasElt =
         bias ? cast<MemRefType>(m.bias.getType()).getElementType() : Type();
     Value rowInFrag = kb.shr(lane, 2), colInFrag = kb.mul(kb.band(lane, 3), 2);
+    // A lane's two columns are adjacent and the first is even: with N even
+    // and the base aligned to the pair, they form one aligned vector store.
+    int64_t outBytes = outElt.getIntOrFloatBitWidth() / 8;
+    bool packed = m.n % 2 == 0 && knownBaseAlignment(outBuf) >= 2 * outBytes;
+    auto pairTy = VectorType::get({2}, outElt);
+    // Staged: the block's converted tile goes through shared memory (rows
+    // padded by 16 bytes so that the fragment writes of a warp hit distinct
+    // banks), then out in coalesced 16-byte row chunks.
+    int64_t perChunk = 16 / outBytes;
+    int64_t pitch = t.bn * outBytes + 16;
+    bool staged = t.stagedEpilogue && packed && m.n % perChunk == 0 &&
+                  knownBaseAlignment(outBuf) >= 16 &&
+                  t.bm * pitch <= t.sharedBytes();
+    if (staged) // Every warp is done reading the last stage.
+      gpu::BarrierOp::create(b, loc);
     auto guarded = [&](Value cond, function_ref<void()> body) {
       auto guard = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
       OpBuilder::InsertionGuard g(b);
@@ -359,7 +411,7 @@ struct GemmKernel {
           Value row = kb.add(kb.add(m0, kb.add(warpRow, i * 16 + half * 8)),
                              rowInFrag);
           Value rowStart = kb.mul(row, m.n);
-          auto store = [&](int64_t e) {
+          auto value = [&](int64_t e) {
             Value v = acc[(i * t.nTiles() + j) * 4 + half * 2 + e];
             Value c = kb.add(col, e);
             if (bias) {
@@ -370,10 +422,39 @@ struct GemmKernel {
             }
             if (fuseEpilogue)
               v = emitOutputElement(b, m, v);
-            LLVM::StoreOp::create(b, loc, v,
-                                  kb.gep(out, outElt, kb.add(rowStart, c)));
+            return v;
+          };
+          auto store = [&](int64_t e) {
+            LLVM::StoreOp::create(
+                b, loc, value(e),
+                kb.gep(out, outElt, kb.add(rowStart, kb.add(col, e))));
           };
           guarded(kb.both(colOk, kb.lt(row, m.m)), [&] {
+            if (staged) {
+              Value vec = LLVM::PoisonOp::create(b, loc, pairTy);
+              for (int64_t e = 0; e < 2; ++e)
+                vec = LLVM::InsertElementOp::create(b, loc, vec, value(e),
+                                                    kb.c(e));
+              Value tileRow = kb.add(warpRow, i * 16 + half * 8);
+              Value tileCol = kb.add(warpCol, j * 8);
+              Value off = kb.add(kb.mul(kb.add(tileRow, rowInFrag), pitch),
+                                 kb.mul(kb.add(tileCol, colInFrag), outBytes));
+              LLVM::StoreOp::create(b, loc, vec,
+                                    kb.gep(smem, b.getI8Type(), off),
+                                    2 * outBytes);
+              return;
+            }
+            if (packed) {
+              // Both elements in one 4- or 8-byte store.
+              Value vec = LLVM::PoisonOp::create(b, loc, pairTy);
+              for (int64_t e = 0; e < 2; ++e)
+                vec = LLVM::InsertElementOp::create(b, loc, vec, value(e),
+                                                    kb.c(e));
+              LLVM::StoreOp::create(
+                  b, loc, vec, kb.gep(out, outElt, kb.add(rowStart, col)),
+                  2 * outBytes);
+              return;
+            }
             store(0);
             // col is even: with N even, col < N implies col + 1 < N.
             if (m.n % 2 == 0)
@@ -382,6 +463,30 @@ struct GemmKernel {
               guarded(kb.lt(kb.add(col, 1), m.n), [&] { store(1); });
           });
         }
+    }
+    if (!staged)
+      return;
+    gpu::BarrierOp::create(b, loc);
+    int64_t rowChunks = t.bn / perChunk, total = t.bm * rowChunks;
+    auto chunkTy = VectorType::get({4}, kb.i32());
+    for (int64_t it = 0; it * t.threads() < total; ++it) {
+      Value q = kb.add(tid, it * t.threads());
+      Value row = arith::DivUIOp::create(b, loc, q, kb.c(rowChunks));
+      Value chunk = arith::RemUIOp::create(b, loc, q, kb.c(rowChunks));
+      Value gRow = kb.add(m0, row);
+      Value gCol = kb.add(n0, kb.mul(chunk, perChunk));
+      // N is a multiple of the chunk: a chunk is wholly inside or outside.
+      Value ok = kb.both(kb.lt(gRow, m.m), kb.lt(gCol, m.n));
+      if ((it + 1) * t.threads() > total)
+        ok = kb.both(ok, kb.lt(q, total));
+      guarded(ok, [&] {
+        Value sOff = kb.add(kb.mul(row, pitch), kb.mul(chunk, 16));
+        Value v = LLVM::LoadOp::create(b, loc, chunkTy,
+                                       kb.gep(smem, b.getI8Type(), sOff), 16);
+        LLVM::StoreOp::create(
+            b, loc, v,
+            kb.gep(out, outElt, kb.add(kb.mul(gRow, m.n), gCol)), 16);
+      });
     }
   }
 
@@ -399,8 +504,20 @@ struct GemmKernel {
     m0 = kb.mul(kb.toI32(launch.getBlockIds().y), t.bm);
     aGlobal = kb.pointer(m.activations[0], 1);
     wGlobal = kb.pointer(m.weight, 1);
-    smem = kb.pointer(launch.getWorkgroupAttributions()[0], 3);
-    kTiles = (m.k + kBK - 1) / kBK;
+    // Dynamic shared memory (beyond 48 KiB) is 16-byte aligned too.
+    Value staged;
+    if (launch.getWorkgroupAttributions().empty())
+      staged = gpu::DynamicSharedMemoryOp::create(
+          b, loc,
+          MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                          MemRefLayoutAttrInterface(),
+                          gpu::AddressSpaceAttr::get(
+                              b.getContext(),
+                              gpu::GPUDialect::getWorkgroupAddressSpace())));
+    else
+      staged = launch.getWorkgroupAttributions()[0];
+    smem = kb.pointer(staged, 3);
+    kTiles = (m.k + t.bk - 1) / t.bk;
 
     // Prologue: the first stages - 1 slices in flight, one group each
     // (empty groups past K keep the wait counts uniform).
@@ -505,24 +622,33 @@ LogicalResult emitTensorCoreGemm(RewriterBase &rw, linalg::LinalgOp op,
   };
   // 8-element vectors: the shared global gets the vector's 16-byte
   // alignment (cp.async and ldmatrix need it); addressed as scalars.
-  auto smemTy = MemRefType::get(
-      {t.stages * (t.bm + t.bn) * kBK / 8}, VectorType::get({8}, *elt),
-      MemRefLayoutAttrInterface(),
-      gpu::AddressSpaceAttr::get(rw.getContext(),
-                                 gpu::GPUDialect::getWorkgroupAddressSpace()));
+  auto workgroup = gpu::AddressSpaceAttr::get(
+      rw.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+  bool dynamicShared = t.sharedBytes() > kMaxStaticShared;
+  SmallVector<Type> attributions;
+  Value dynamicBytes;
+  if (dynamicShared) {
+    dynamicBytes = arith::ConstantOp::create(
+        rw, loc, rw.getI32IntegerAttr(t.sharedBytes()));
+  } else {
+    attributions.push_back(MemRefType::get(
+        {t.sharedBytes() / 16}, VectorType::get({8}, *elt),
+        MemRefLayoutAttrInterface(), workgroup));
+  }
   Value one = idx(1);
   auto launch = gpu::LaunchOp::create(
       rw, loc, idx((m.n + t.bn - 1) / t.bn), idx((m.m + t.bm - 1) / t.bm), one,
-      idx(t.threads()), one, one, /*dynamicSharedMemorySize=*/nullptr,
+      idx(t.threads()), one, one, dynamicBytes,
       /*asyncTokenType=*/nullptr, /*asyncDependencies=*/{},
-      /*workgroupAttributions=*/TypeRange{smemTy});
+      /*workgroupAttributions=*/attributions);
   launch->setAttr(
       "sinter.kernel",
       rw.getStringAttr(llvm::formatv(
           "gemm m={0} n={1} k={2} tile={3}x{4}x{5} warps={6}x{7} stages={8} "
-          "grid={9}x{10} fused_epilogue={11}",
-          m.m, m.n, m.k, t.bm, t.bn, kBK, t.wm, t.wn, t.stages,
-          (m.n + t.bn - 1) / t.bn, (m.m + t.bm - 1) / t.bm, fuse ? 1 : 0)));
+          "grid={9}x{10} shared={11}{12} fused_epilogue={13}",
+          m.m, m.n, m.k, t.bm, t.bn, t.bk, t.wm, t.wn, t.stages,
+          (m.n + t.bn - 1) / t.bn, (m.m + t.bm - 1) / t.bm, t.sharedBytes(),
+          dynamicShared ? "(dynamic)" : "", fuse ? 1 : 0)));
   rw.setInsertionPointToStart(&launch.getBody().front());
   KernelBuilder kb{rw, loc};
   GemmKernel kernel{m,  t,  *elt, fuse, kb, {}, {}, {},

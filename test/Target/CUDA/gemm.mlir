@@ -23,7 +23,7 @@
 // CHECK: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
 // CHECK: nvvm.cp.async.commit.group
 // CHECK: scf.for
-// CHECK: nvvm.cp.async.wait.group 1
+// CHECK: nvvm.cp.async.wait.group 2
 // CHECK: gpu.barrier
 // CHECK: nvvm.ldmatrix {{.*}} {eltType = #nvvm.ld_st_matrix_elt_type<b16>, layout = #nvvm.mma_layout<row>, num = 4 : i32, shape = #nvvm.ld_st_matrix_shape<m = 8, n = 8>}
 // CHECK: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>}
@@ -35,7 +35,11 @@
 // CHECK: arith.extf
 // CHECK: arith.addf
 // CHECK: arith.truncf {{.*}} : f32 to bf16
-// CHECK: llvm.store {{.*}} : bf16, !llvm.ptr<1>
+// CHECK: llvm.store {{.*}} {alignment = 4 : i64} : vector<2xbf16>, !llvm.ptr<3>
+// CHECK: gpu.barrier
+// CHECK: scf.if
+// CHECK: llvm.load {{.*}} {alignment = 16 : i64} : !llvm.ptr<3> -> vector<4xi32>
+// CHECK: llvm.store {{.*}} {alignment = 16 : i64} : vector<4xi32>, !llvm.ptr<1>
 // CHECK-NOT: linalg.
 // CHECK: return
 func.func @linear_bias_bf16(%x: memref<17x64xbf16>, %w: memref<256x64xbf16>, %b: memref<256xbf16>, %y: memref<17x256xbf16>, %arena: memref<17408xi8>) {
@@ -64,13 +68,73 @@ func.func @linear_bias_bf16(%x: memref<17x64xbf16>, %w: memref<256x64xbf16>, %b:
 
 // -----
 
+#x = affine_map<(d0, d1, d2) -> (d0, d2)>
+#w = affine_map<(d0, d1, d2) -> (d1, d2)>
+#o = affine_map<(d0, d1, d2) -> (d0, d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+
+// N = 42 is even but not a multiple of 8 (no whole 16-byte row chunks): no
+// staged epilogue, each lane stores its column pair as one 4-byte vector.
+// N = 41 is odd (pairs may be unaligned or half outside): scalar stores,
+// the second one guarded by col + 1 < N.
+// CHECK-LABEL: func.func @unstaged_epilogues
+// CHECK: gpu.launch
+// CHECK-NOT: !llvm.ptr<3> -> vector<4xi32>
+// CHECK: llvm.store {{.*}} {alignment = 4 : i64} : vector<2xbf16>, !llvm.ptr<1>
+// CHECK: } {sinter.kernel = "gemm m=17 n=42 k=64
+// CHECK: gpu.launch
+// CHECK-NOT: vector<2xbf16>
+// CHECK: llvm.store {{.*}} : bf16, !llvm.ptr<1>
+// CHECK: arith.cmpi slt
+// CHECK: scf.if
+// CHECK: llvm.store {{.*}} : bf16, !llvm.ptr<1>
+// CHECK: } {sinter.kernel = "gemm m=17 n=41 k=64
+func.func @unstaged_epilogues(%x: memref<17x64xbf16>, %w: memref<42x64xbf16>, %y: memref<17x42xbf16>, %w1: memref<41x64xbf16>, %y1: memref<17x41xbf16>, %arena: memref<5664xi8>) {
+  %cst = arith.constant 0.000000e+00 : f32
+  %c0 = arith.constant 0 : index
+  %c2864 = arith.constant 2864 : index
+  %acc = memref.view %arena[%c0][] : memref<5664xi8> to memref<17x42xf32>
+  %acc1 = memref.view %arena[%c2864][] : memref<5664xi8> to memref<17x41xf32>
+  linalg.fill ins(%cst : f32) outs(%acc : memref<17x42xf32>)
+  linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<17x64xbf16>, memref<42x64xbf16>) outs(%acc : memref<17x42xf32>) {
+  ^bb0(%in: bf16, %in_0: bf16, %out: f32):
+    %0 = arith.extf %in : bf16 to f32
+    %1 = arith.extf %in_0 : bf16 to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %out, %2 : f32
+    linalg.yield %3 : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%acc : memref<17x42xf32>) outs(%y : memref<17x42xbf16>) {
+  ^bb0(%in: f32, %out: bf16):
+    %0 = arith.truncf %in : f32 to bf16
+    linalg.yield %0 : bf16
+  }
+  linalg.fill ins(%cst : f32) outs(%acc1 : memref<17x41xf32>)
+  linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w1 : memref<17x64xbf16>, memref<41x64xbf16>) outs(%acc1 : memref<17x41xf32>) {
+  ^bb0(%in: bf16, %in_0: bf16, %out: f32):
+    %0 = arith.extf %in : bf16 to f32
+    %1 = arith.extf %in_0 : bf16 to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %out, %2 : f32
+    linalg.yield %3 : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%acc1 : memref<17x41xf32>) outs(%y1 : memref<17x41xbf16>) {
+  ^bb0(%in: f32, %out: bf16):
+    %0 = arith.truncf %in : f32 to bf16
+    linalg.yield %0 : bf16
+  }
+  return
+}
+
+// -----
+
 #x3 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
 #w3 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
 #o3 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
 #id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 
 // f16, leading dims flattened into M = 2 x 64 = 128; a grid this small
-// gets the smallest tiles (32 x 64: 4 x 2 blocks, 1 x 4 warps, 3 stages of
+// gets the smallest tiles (32 x 64: 4 x 2 blocks, 1 x 4 warps, 4 stages of
 // (32 + 64) x 32 elements) to spread over SMs; zero init (the fill is erased, nothing is
 // added), K = 72 not a multiple of BK (zero-filled tail).
 // CHECK-LABEL: func.func @linear_f16_rank3
@@ -78,11 +142,12 @@ func.func @linear_bias_bf16(%x: memref<17x64xbf16>, %w: memref<256x64xbf16>, %b:
 // CHECK-DAG: %[[C2:.+]] = arith.constant 2 : index
 // CHECK-DAG: %[[C4:.+]] = arith.constant 4 : index
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[C2]], {{.*}} = %[[C4]],
-// CHECK-SAME: workgroup(%{{.+}} : memref<1152xvector<8xf16>, #gpu.address_space<workgroup>>)
+// CHECK-SAME: workgroup(%{{.+}} : memref<1536xvector<8xf16>, #gpu.address_space<workgroup>>)
 // CHECK: nvvm.mma.sync {{.*}} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
 // CHECK-NOT: llvm.load
 // CHECK: arith.truncf {{.*}} : f32 to f16
-// CHECK: llvm.store {{.*}} : f16, !llvm.ptr<1>
+// CHECK: llvm.store {{.*}} {alignment = 4 : i64} : vector<2xf16>, !llvm.ptr<3>
+// CHECK: llvm.store {{.*}} {alignment = 16 : i64} : vector<4xi32>, !llvm.ptr<1>
 // CHECK-NOT: linalg.
 // CHECK: return
 func.func @linear_f16_rank3(%x: memref<2x64x72xf16>, %w: memref<96x72xf16>, %y: memref<2x64x96xf16>, %arena: memref<49152xi8>) {
@@ -118,8 +183,9 @@ func.func @linear_f16_rank3(%x: memref<2x64x72xf16>, %w: memref<96x72xf16>, %y: 
 // so the kernel writes the f32 accumulator and the conversion stays.
 // CHECK-LABEL: func.func @output_aliases_activation
 // CHECK: gpu.launch
-// CHECK: llvm.store {{.*}} : f32, !llvm.ptr<1>
-// CHECK: } {sinter.kernel = "gemm m=32 n=64 k=64 tile=32x64x32 warps=1x4 stages=3 grid=1x1 fused_epilogue=0"}
+// CHECK: llvm.store {{.*}} {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<3>
+// CHECK: llvm.store {{.*}} {alignment = 16 : i64} : vector<4xi32>, !llvm.ptr<1>
+// CHECK: } {sinter.kernel = "gemm m=32 n=64 k=64 tile=32x64x32 warps=1x4 stages=4 grid=1x1 shared=24576 fused_epilogue=0"}
 // CHECK: linalg.generic
 // CHECK-SAME: ins(%{{.+}} : memref<32x64xf32>) outs(%{{.+}} : memref<32x64xbf16>)
 func.func @output_aliases_activation(%w: memref<64x64xbf16>, %arena: memref<12288xi8>) {
@@ -208,13 +274,16 @@ func.func @refused(%x8: memref<8x64xbf16>, %x32: memref<32x64xf32>, %w32: memref
 
 // The tile heuristic at 512 x 2048 x 9216 (sm_90a, 132 SMs): 128 x 96
 // tiles, 96 x 4 = 384 blocks, 3 per SM: one full wave (128 x 128 would be
-// 288 blocks at 2 per SM, a second wave of 24).
+// 288 blocks at 2 per SM, a second wave of 24); 4 stages of 14 KiB: 56 KiB
+// of dynamic shared memory (past the static 48 KiB), 3 blocks still fit.
 // CHECK-LABEL: func.func @tile_heuristic
 // CHECK-DAG: %[[C96:.+]] = arith.constant 96 : index
 // CHECK-DAG: %[[C4:.+]] = arith.constant 4 : index
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[C96]], {{.*}} = %[[C4]],
-// CHECK-SAME: workgroup(%{{.+}} : memref<2688xvector<8xbf16>, #gpu.address_space<workgroup>>)
-// CHECK: } {sinter.kernel = "gemm m=512 n=9216 k=2048 tile=128x96x32 warps=2x2 stages=3 grid=96x4 fused_epilogue=1"}
+// CHECK-SAME: dynamic_shared_memory_size %{{.+}} {
+// CHECK: gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+// CHECK: nvvm.cp.async.wait.group 2
+// CHECK: } {sinter.kernel = "gemm m=512 n=9216 k=2048 tile=128x96x32 warps=2x2 stages=4 grid=96x4 shared=57344(dynamic) fused_epilogue=1"}
 func.func @tile_heuristic(%x: memref<512x2048xbf16>, %w: memref<9216x2048xbf16>, %y: memref<512x9216xbf16>, %arena: memref<18874368xi8>) {
   %c0 = arith.constant 0 : index
   %cst = arith.constant 0.000000e+00 : f32

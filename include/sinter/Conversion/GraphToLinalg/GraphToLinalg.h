@@ -21,6 +21,8 @@ void populateReductionToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populateLinearAlgebraToLinalgPatterns(mlir::RewritePatternSet &patterns);
 /// gated_linear: one contraction with the gated product formed on load.
 void populateGatedLinearToLinalgPatterns(mlir::RewritePatternSet &patterns);
+/// expert_linear: one contraction reading the weight at the expert index.
+void populateExpertLinearToLinalgPatterns(mlir::RewritePatternSet &patterns);
 /// transpose, expand, reverse, split, pad, trilu, gather*, scatter*,
 /// tensor_scatter.
 void populateDataMovementToLinalgPatterns(mlir::RewritePatternSet &patterns);

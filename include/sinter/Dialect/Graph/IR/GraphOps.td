@@ -472,6 +472,36 @@ def Sinter_GatedLinearOp : Sinter_Op<"gated_linear", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Sinter_ExpertLinearOp : Sinter_Op<"expert_linear", [Pure]> {
+  let summary = "linear over the expert weight that an index selects, per token and slot";
+  let description = [{
+    `y[t, j, n] = sum_k x[t, (j,) k] * weight[indices[t, j], n, k]
+    + bias[indices[t, j], n]`: the mixture-of-experts projection. The weight
+    holds E expert matrices [E, N, K], each laid out like `sinter.linear`'s
+    [out, in]; `indices` [T, J] names the expert of token t's j-th slot
+    (negative indices count from E, as in Gather). The input is [T, K] (one
+    row per token, shared by its J slots: the up projection) or [T, J, K]
+    (one row per slot: the down projection); the result is [T, J, N].
+    Formed by `sinter-form-expert-linears` from `matmul(x, gather(W, idx))`,
+    so that the J selected expert matrices are read where they lie instead
+    of being copied into a gathered tensor first. f16/bf16 accumulate in
+    f32 and round once.
+
+    Example:
+    ```mlir
+    %y = sinter.expert_linear %x, %w, %idx : (tensor<4x64xf32>, tensor<8x32x64xf32>, tensor<4x2xi64>) -> tensor<4x2x32xf32>
+    ```
+  }];
+  let arguments = (ins Sinter_FloatTensor:$input, Sinter_FloatTensor:$weight,
+                       Sinter_IndexTensor:$indices,
+                       Optional<Sinter_FloatTensor>:$bias);
+  let results = (outs Sinter_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $indices (`bias` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def Sinter_ConvOp : Sinter_Op<"conv", [Pure]> {
   let summary = "grouped N-D convolution (1-D to 3-D), channels first";
   let description = [{

@@ -249,6 +249,38 @@ def FormLinearsPass : Pass<"sinter-form-linears"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def FormExpertLinearsPass : Pass<"sinter-form-expert-linears"> {
+  let summary = "Turns matmuls over gathered expert weights into sinter.expert_linear";
+  let description = [{
+    The mixture-of-experts export computes each expert projection as
+    `sinter.matmul %x, (sinter.gather %W, %idx {axis = 0})` with a constant
+    `W` [E, K, N] and `idx` [T, J]: the gather copies J whole expert
+    matrices per token before the matmul reads them again. This pass
+    replaces the pair by `sinter.expert_linear`, which reads the selected
+    experts where they lie. The matmul's lhs must be [T, 1, 1, K] (one row
+    per token, broadcast over the slots) or [T, J, 1, K] (one row per slot);
+    it is collapsed to the op's [T, K] / [T, J, K] and the [T, J, N] result
+    expanded back to [T, J, 1, N]. The weight is transposed to [E, N, K] at
+    compile time (inline constants only: a per-expert transpose has no
+    weight-pack-plan piece yet, so external-data weights are refused with a
+    remark). Every candidate (a matmul whose rhs is a gather) gets one
+    `fused` or `refused` remark.
+
+    Example:
+    ```mlir
+    %g = sinter.gather %W, %idx {axis = 0 : i64} : (tensor<8x64x32xf32>, tensor<4x2xi64>) -> tensor<4x2x64x32xf32>
+    %y = sinter.matmul %x, %g : (tensor<4x1x1x64xf32>, tensor<4x2x64x32xf32>) -> tensor<4x2x1x32xf32>
+    // becomes
+    %x2 = tensor.collapse_shape %x [[0, 1, 2], [3]] : tensor<4x1x1x64xf32> into tensor<4x64xf32>
+    %e = sinter.expert_linear %x2, %Wt, %idx : (tensor<4x64xf32>, tensor<8x32x64xf32>, tensor<4x2xi64>) -> tensor<4x2x32xf32>
+    %y = tensor.expand_shape %e [[0], [1], [2, 3]] output_shape [4, 2, 1, 32] : tensor<4x2x32xf32> into tensor<4x2x1x32xf32>
+    ```
+  }];
+  let dependentDialects = ["::sinter::SinterDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def FuseParallelLinearsPass : Pass<"sinter-fuse-parallel-linears"> {
   let summary = "Fuses linears reading one activation into one linear and a split";
   let description = [{
