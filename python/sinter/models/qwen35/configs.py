@@ -60,3 +60,13 @@ TINY = Config("tiny", hidden=256, layers=4, vocab=1024, attn_heads=8, kv_heads=2
               expert_inter=64, shared_inter=64, max_len=128)
 
 CONFIGS = {c.name: c for c in (NANO, TINY)}
+
+# Real per-layer dimensions (SEED.md; Qwen3.5-35B-A3B). Weights are far too
+# large to embed: these export with external data (bench_weights.py).
+_REAL = dict(hidden=2048, vocab=248320, attn_heads=16, kv_heads=2, head_dim=256,
+             gdn_k_heads=16, gdn_v_heads=32, gdn_head_dim=128, experts=256, top_k=8,
+             expert_inter=512, shared_inter=512, max_len=512)
+BENCH8 = Config("bench8", layers=8, **_REAL)
+FULL = Config("full", layers=40, **_REAL)
+
+LARGE_CONFIGS = {c.name: c for c in (BENCH8, FULL)}

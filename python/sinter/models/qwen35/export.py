@@ -9,7 +9,10 @@
                             Concat + Conv + Slice for the conv).
 
 Both forms: MoE as TopK + Softmax + Gather of stacked expert weights +
-batched MatMul; linears as MatMul against [in, out] initializers.
+batched MatMul (topk="argmax": TopK as ArgMax rounds); linears as MatMul
+against [in, out] initializers. Weights given as Ext are external data
+(build_external; bench_weights.py); bf16 ones multiply bf16 activations
+between two Casts.
 
 Decode graph signature (static shapes, batch 1, one token):
   inputs   input_ids int64 [1, 1], position_ids int64 [1, 1], then every
@@ -35,18 +38,61 @@ from .configs import CONFIGS, Config
 
 FORMS = {"opset27": 27, "decomposed": 18}
 F32 = TensorProto.FLOAT
+BF16 = TensorProto.BFLOAT16
+
+
+class Ext:
+    """A weight written as ONNX external data (build_external places it in
+    the file): shape and element type only; the exporter never holds the
+    values (bench8's weights are GBs). `fan_in` scales the deterministic values that
+    bench_weights.fill writes later; `.T` / `.transpose` give the layout
+    the graph stores (the file holds that layout)."""
+
+    def __init__(self, shape, dtype=BF16, fan_in=1):
+        self.shape, self.dtype, self.fan_in = tuple(shape), dtype, fan_in
+
+    @property
+    def T(self):
+        return Ext(self.shape[::-1], self.dtype, self.fan_in)
+
+    def transpose(self, *perm):
+        return Ext([self.shape[i] for i in perm], self.dtype, self.fan_in)
+
+
+def _stored(w, perm=None):
+    """The array (or Ext) the graph stores for a weight, transposed by perm."""
+    if isinstance(w, Ext):
+        return w.T if perm is None else w.transpose(*perm)
+    return np.ascontiguousarray(w.T if perm is None else w.transpose(*perm))
 
 
 class _G:
     def __init__(self, form, seq=1):
         self.form, self.T = form, seq
         self.nodes, self.inits, self.count, self.names = [], [], {}, set()
+        self.external = []     # (name, Ext) in the order the weights file holds them
+        self.low = {}          # name of a bf16 weight -> its Ext
 
     def const(self, name, array):
         if name not in self.names:
             self.names.add(name)
-            self.inits.append(numpy_helper.from_array(np.asarray(array), name))
+            if isinstance(array, Ext):
+                self.external.append((name, array))
+                if array.dtype != F32:
+                    self.low[name] = array
+                t = TensorProto(name=name, data_type=array.dtype, dims=array.shape)
+                self.inits.append(t)
+            else:
+                self.inits.append(numpy_helper.from_array(np.asarray(array), name))
         return name
+
+    def matmul(self, x, wname, scope):
+        """x (f32) @ weight; a bf16 weight multiplies bf16 activations and the
+        product comes back as f32 (norms, softmax, recurrence stay f32)."""
+        if wname not in self.low:
+            return self.op("MatMul", [x, wname], scope)
+        x = self.op("Cast", [x], scope, to=self.low[wname].dtype)
+        return self.op("Cast", [self.op("MatMul", [x, wname], scope)], scope, to=F32)
 
     def i64(self, name, values):
         return self.const(name, np.array(values, np.int64))
@@ -64,8 +110,8 @@ class _G:
         return outs[0] if n_out == 1 else outs
 
     def linear(self, x, wname, w_out_in, scope):
-        self.const(wname, np.ascontiguousarray(w_out_in.T))
-        return self.op("MatMul", [x, wname], scope)
+        self.const(wname, _stored(w_out_in))
+        return self.matmul(x, wname, scope)
 
     def reshape(self, x, shape, scope):
         key = "shape_" + "_".join(map(str, shape)).replace("-", "m")
@@ -252,23 +298,47 @@ def _gdn(g, cfg, w, i, x):
     return g.linear(o, p + "out_proj.weight", w[p + "out_proj.weight"], s)
 
 
+def _topk_by_argmax(g, logits, k, E, s):
+    """TopK(k) as k rounds of ArgMax + ReduceMax, masking each pick with
+    -inf (ties: ArgMax's first index, as TopK). The same values and
+    indices; a workaround for Sinter's CUDA target, which refuses TopK with
+    k > 2 (docs/qwen35.md, "GPU")."""
+    cur, vals, idxs = logits, [], []
+    for r in range(k):
+        idxs.append(g.op("ArgMax", [cur], s, axis=-1, keepdims=1))              # [1, T, 1]
+        vals.append(g.op("ReduceMax", [cur, g.i64("axes_m1", [-1])], s, keepdims=1))
+        if r + 1 < k:
+            hit = g.op("Equal", [g.i64(f"arange_E{E}", np.arange(E)), idxs[-1]], s)
+            cur = g.op("Where", [hit, g.f32("neg_inf", -np.inf), cur], s)
+    return g.op("Concat", vals, s, axis=-1), g.op("Concat", idxs, s, axis=-1)
+
+
 def _moe(g, cfg, w, i, x):
     s = f"layers.{i}/mlp"
     p = f"layers.{i}.mlp."
     E, k, I, H, T = cfg.experts, cfg.top_k, cfg.expert_inter, cfg.hidden, g.T
     logits = g.linear(x, p + "gate.weight", w[p + "gate.weight"], s)      # [1, T, E]
-    vals, idx = g.op("TopK", [logits, g.i64(f"topk_{k}", [k])], s, n_out=2, axis=-1)
+    if g.topk == "argmax":
+        vals, idx = _topk_by_argmax(g, logits, k, E, s)
+    else:
+        vals, idx = g.op("TopK", [logits, g.i64(f"topk_{k}", [k])], s, n_out=2, axis=-1)
     rw = g.reshape(g.op("Softmax", [vals], s, axis=-1), [T, k, 1, 1], s)
     idx = g.reshape(idx, [T, k], s)
     xe = g.reshape(x, [T, 1, 1, H], s)
-    g.const(p + "experts.gate_up_proj", np.ascontiguousarray(
-        w[p + "experts.gate_up_proj"].transpose(0, 2, 1)))                # [E, H, 2I]
-    g.const(p + "experts.down_proj", np.ascontiguousarray(
-        w[p + "experts.down_proj"].transpose(0, 2, 1)))                   # [E, I, H]
-    gu = g.op("MatMul", [xe, g.op("Gather", [p + "experts.gate_up_proj", idx], s, axis=0)], s)
+    g.const(p + "experts.gate_up_proj", _stored(w[p + "experts.gate_up_proj"], (0, 2, 1)))  # [E, H, 2I]
+    g.const(p + "experts.down_proj", _stored(w[p + "experts.down_proj"], (0, 2, 1)))        # [E, I, H]
+
+    def expert_matmul(a, wname):
+        gathered = g.op("Gather", [wname, idx], s, axis=0)
+        if wname not in g.low:
+            return g.op("MatMul", [a, gathered], s)
+        a = g.op("Cast", [a], s, to=g.low[wname].dtype)
+        return g.op("Cast", [g.op("MatMul", [a, gathered], s)], s, to=F32)
+
+    gu = expert_matmul(xe, p + "experts.gate_up_proj")
     ge, up = g.op("Split", [gu, g.i64(f"split_ii_{I}", [I, I])], s, n_out=2, axis=-1)
     act = g.op("Mul", [g.silu(ge, s), up], s)                              # [T, k, 1, I]
-    eo = g.op("MatMul", [act, g.op("Gather", [p + "experts.down_proj", idx], s, axis=0)], s)
+    eo = expert_matmul(act, p + "experts.down_proj")
     eo = g.op("ReduceSum", [g.op("Mul", [eo, rw], s), g.i64("axes_1", [1])], s, keepdims=0)
     eo = g.reshape(eo, [1, T, H], s)
     sp = p + "shared_expert."
@@ -282,9 +352,33 @@ def _moe(g, cfg, w, i, x):
     return g.op("Add", [eo, sh], s)                                        # [1, T, H]
 
 
-def build_decode(cfg: Config, form="opset27", weights=None):
-    """One token (input_ids, position_ids [1, 1]) with all states in and out."""
-    return build_step(cfg, form, 1, weights)
+def build_decode(cfg: Config, form="opset27", weights=None, topk="TopK"):
+    """One token (input_ids, position_ids [1, 1]) with all states in and out.
+    topk="argmax": the router's TopK as ArgMax rounds (_topk_by_argmax)."""
+    return build_step(cfg, form, 1, weights, topk=topk)
+
+
+def build_external(cfg: Config, form, seq, weights, location, topk="TopK"):
+    """The step graph whose Ext weights are external data in the file
+    `location` (relative to the model), laid out back to back at 64-byte
+    aligned offsets in first-use order. Returns (model, layout): layout is
+    [(name, onnx dtype, shape, offset, bytes, fan_in)], what
+    bench_weights.fill needs to write the file."""
+    g_holder = {}
+    model = build_step(cfg, form, seq, weights, _graph=g_holder, topk=topk)
+    g = g_holder["g"]
+    layout, off = [], 0
+    by_name = {t.name: t for t in model.graph.initializer}
+    for name, e in g.external:
+        n = 2 * int(np.prod(e.shape)) if e.dtype == BF16 else 4 * int(np.prod(e.shape))
+        t = by_name[name]
+        t.data_location = TensorProto.EXTERNAL
+        for k, v in (("location", location), ("offset", str(off)), ("length", str(n))):
+            entry = t.external_data.add()
+            entry.key, entry.value = k, v
+        layout.append((name, e.dtype, list(e.shape), off, n, e.fan_in))
+        off += (n + 63) // 64 * 64
+    return model, layout
 
 
 def build_prefill(cfg: Config, form="opset27", seq=8, weights=None):
@@ -293,16 +387,23 @@ def build_prefill(cfg: Config, form="opset27", seq=8, weights=None):
     return build_step(cfg, form, seq, weights)
 
 
-def build_step(cfg: Config, form, seq, weights=None):
+def build_step(cfg: Config, form, seq, weights=None, _graph=None, topk="TopK"):
     if form not in FORMS:
         raise ValueError(f"form: one of {sorted(FORMS)}, not {form!r}")
+    if topk not in ("TopK", "argmax"):
+        raise ValueError(f"topk: 'TopK' or 'argmax', not {topk!r}")
     w = reference.init_weights(cfg) if weights is None else weights
     g = _G(form, seq)
+    g.topk = topk
+    if _graph is not None:
+        _graph["g"] = g
     cos, sin = reference.rope_tables(cfg)
     g.const("rope.cos", cos)
     g.const("rope.sin", sin)
     g.const("embed_tokens.weight", w["embed_tokens.weight"])
     x = g.op("Gather", ["embed_tokens.weight", "input_ids"], "embed_tokens")   # [1, T, H]
+    if "embed_tokens.weight" in g.low:
+        x = g.op("Cast", [x], "embed_tokens", to=F32)
     for i in range(cfg.layers):
         p = f"layers.{i}."
         h = _rms_norm(g, x, w[p + "input_layernorm.weight"], cfg.eps, f"layers.{i}/input_layernorm")
@@ -329,7 +430,8 @@ def build_step(cfg: Config, form, seq, weights=None):
                               opset_imports=[helper.make_opsetid("", FORMS[form])])
     if form == "decomposed":
         model.ir_version = 8
-    onnx.checker.check_model(model, full_check=True)
+    if not g.external:   # external data is checked once it has a location
+        onnx.checker.check_model(model, full_check=True)
     return model
 
 
@@ -363,12 +465,14 @@ def main():
     ap.add_argument("-o", "--output-dir", default=".")
     ap.add_argument("--prefill", type=int, default=0, metavar="T",
                     help="also write the prefill graph for T tokens")
+    ap.add_argument("--topk", default="TopK", choices=("TopK", "argmax"),
+                    help="argmax: the router's TopK as ArgMax rounds (for the CUDA target)")
     args = ap.parse_args()
     os.makedirs(args.output_dir, exist_ok=True)
     cfg = CONFIGS[args.config]
     for form in FORMS:
         path = os.path.join(args.output_dir, f"qwen35_{cfg.name}_decode_{form}.onnx")
-        onnx.save(build_decode(cfg, form), path)
+        onnx.save(build_decode(cfg, form, topk=args.topk), path)
         print(f"wrote {path}")
         if args.prefill:
             name = f"qwen35_{cfg.name}_prefill{args.prefill}_{form}.onnx"

@@ -1,0 +1,239 @@
+"""bench/qwen35_moe on the GPU machine: correctness of the CUDA-compiled
+Qwen3.5-MoE decoders, then Sinter's bench8 decode step against the PyTorch
+anchors and the copy-bandwidth floor, in one run. README.md says how the
+inputs (build/: executables, graphs, layouts) are made and how to run it.
+
+Needs python3 with numpy, torch (CUDA); no sinterc. Prints one summary line
+per step and the table; JSON records go to $OUT (or --out).
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+from sinter.models.qwen35 import TINY, bench_weights, export, reference  # noqa: E402
+from sinter.models.qwen35.configs import BENCH8  # noqa: E402
+
+RECORDS = []
+
+
+def log(**rec):
+    RECORDS.append(rec)
+    print(json.dumps(rec), flush=True)
+
+
+def fname(name):
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
+
+
+def run_exe(exe, feeds_dir, names, out_dir, extra=()):
+    """Runs a compiled step on the .npy inputs in feeds_dir; returns (stdout,
+    {output name: array})."""
+    cmd = [exe, *extra, "--output-dir", out_dir]
+    for n in names:
+        cmd += ["--input", f"{n}={os.path.join(feeds_dir, n + '.npy')}"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    if r.returncode != 0:
+        raise RuntimeError(f"{os.path.basename(exe)}: exit {r.returncode}: {r.stderr.strip()[-600:]}")
+    outs = {f[:-4]: np.load(os.path.join(out_dir, f)) for f in os.listdir(out_dir)
+            if f.endswith(".npy")}
+    return r.stdout, outs
+
+
+def save_feeds(d, feeds):
+    os.makedirs(d, exist_ok=True)
+    for n, v in feeds.items():
+        np.save(os.path.join(d, n + ".npy"), v)
+    return list(feeds)
+
+
+def split(outs, state_names):
+    logits = outs["logits"][0, 0]
+    return logits, {n: outs[fname("present." + n)] for n in state_names}
+
+
+def tiny_f32(build, work, tokens=(5, 17, 200, 3, 99, 42)):
+    """tiny, f32, weights embedded: each step's inputs are the executable's
+    own previous outputs (state fed back); compared with the numpy reference
+    fed its own state. Error: max abs / (1 + max abs expected)."""
+    exe = os.path.join(build, "qwen35_tiny_f32")
+    dec = reference.Decoder(TINY)
+    ref_st = reference.init_state(TINY)
+    st = {n: v.copy() for n, v in ref_st.items()}
+    worst = 0.0
+    for pos, tok in enumerate(tokens):
+        d = os.path.join(work, f"tiny_f32_{pos}")
+        names = save_feeds(d + "_in", export.decode_feeds(tok, pos, st))
+        _, outs = run_exe(exe, d + "_in", names, d + "_out")
+        logits, st = split(outs, ref_st)
+        ref_logits, ref_st = dec.step(tok, pos, ref_st)
+        errs = [np.max(np.abs(logits - ref_logits)) / (1 + np.max(np.abs(ref_logits)))]
+        errs += [np.max(np.abs(st[n] - ref_st[n])) / (1 + np.max(np.abs(ref_st[n]))) for n in st]
+        worst = max(worst, float(max(errs)))
+    log(what="tiny_f32_decode", steps=len(tokens), max_rel_err=worst, ok=worst <= 1e-4)
+
+
+def tiny_bf16(build, work, tokens=(5, 17, 200, 3, 99, 42)):
+    """tiny, bf16 external weights (regenerated here), state fed back;
+    compared step by step with the torch bf16 reference on the same bytes."""
+    d = os.path.join(build, "tiny_bf16")
+    bench_weights.fill(d)
+    _, tdec = bench_weights.torch_decoder(d, "cuda")
+    exe = os.path.join(d, "qwen35_tiny_bf16")
+    st = reference.init_state(TINY)
+    tst = None
+    rows = []
+    for pos, tok in enumerate(tokens):
+        names = save_feeds(os.path.join(work, f"tiny_bf16_{pos}_in"), export.decode_feeds(tok, pos, st))
+        _, outs = run_exe(exe, os.path.join(work, f"tiny_bf16_{pos}_in"), names,
+                          os.path.join(work, f"tiny_bf16_{pos}_out"))
+        logits, st = split(outs, st)
+        ref, tst = tdec.forward([tok], pos, tst)
+        rows.append(bench_weights.compare_logits(ref.float().cpu().numpy()[0], logits))
+    worst = max(r["max_rel"] for r in rows)
+    log(what="tiny_bf16_decode", steps=len(tokens), max_rel_err=worst,
+        argmax_equal=all(r["argmax_equal"] for r in rows),
+        top10_overlap_min=min(r["top10_overlap"] for r in rows), ok=worst <= 0.05)
+
+
+def bench8(build, work, n_stream):
+    d = os.path.join(build, "bench8")
+    t = time.time()
+    n = bench_weights.fill(d)
+    log(what="bench8_fill", gb=round(2 * n / 1e9, 2), s=round(time.time() - t, 1))
+    t = time.time()
+    names = bench_weights.write_reference(d, "cuda")
+    log(what="bench8_torch_reference", s=round(time.time() - t, 1))
+    t = time.time()
+    out, outs = run_exe(os.path.join(d, "qwen35_bench8"), os.path.join(d, "step_inputs"), names,
+                        os.path.join(work, "bench8_out"), ["--bench-stream", str(n_stream)])
+    m = re.search(r"mean ([0-9.eE+-]+) ms per forward", out)
+    ms = float(m.group(1)) if m else None
+    cmp = bench_weights.compare_logits(np.load(os.path.join(d, "expected_logits.npy")),
+                                       outs["logits"][0, 0])
+    rep = json.load(open(os.path.join(d, "report.json")))
+    launches = rep["ops_after_codegen"].get("gpu.launch_func")
+    log(what="bench8_sinter", ms_per_step=ms, wall_s=round(time.time() - t, 1),
+        kernels_per_step=launches, kernels_after_fuse=rep["kernels_per_forward"]["after_fuse"],
+        ok=cmp["max_rel"] <= 0.05 and cmp["argmax_equal"], **cmp, stdout=out.strip()[-300:])
+    return ms, launches
+
+
+def anchor(script, compile_, timeout):
+    env = dict(os.environ, COMPILE="1" if compile_ else "0", LAYERS="8")
+    t = time.time()
+    try:
+        r = subprocess.run([sys.executable, script], capture_output=True, text=True,
+                           timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        log(what="anchor", compiled=compile_, error=f"timed out after {timeout} s")
+        return None
+    recs = [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
+    if r.returncode != 0 or not recs:
+        log(what="anchor", compiled=compile_, error=r.stderr.strip()[-500:])
+        return None
+    rec = recs[-1]
+    rec["wall_s"] = round(time.time() - t, 1)
+    log(**rec)
+    return rec
+
+
+def copy_bandwidth():
+    import torch
+    x = torch.empty(2 * 1024**3, dtype=torch.uint8, device="cuda")
+    y = torch.empty_like(x)
+    for _ in range(3):
+        y.copy_(x)
+    torch.cuda.synchronize()
+    t = time.perf_counter()
+    for _ in range(10):
+        y.copy_(x)
+    torch.cuda.synchronize()
+    bw = 10 * 2 * x.numel() / (time.perf_counter() - t)
+    del x, y
+    torch.cuda.empty_cache()
+    return bw, torch.cuda.get_device_name()
+
+
+def decode_bytes(cfg=BENCH8):
+    """Bytes a bf16 decode step must read (PERFORMANCE.md): every non-expert
+    weight, top_k experts per layer, one embedding row, lm_head; f32 norms."""
+    w = bench_weights.weights(cfg)
+    total = 0
+    for name, v in w.items():
+        if isinstance(v, export.Ext):
+            n = int(np.prod(v.shape)) * 2
+            if "experts." in name:
+                n = n // cfg.experts * cfg.top_k
+            elif name == "embed_tokens.weight":
+                n = cfg.hidden * 2
+            total += n
+        else:
+            total += v.nbytes
+    return total
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default=os.path.join(HERE, "build"))
+    ap.add_argument("--out", default=os.environ.get("OUT", "/tmp/qwen35_moe_bench"))
+    ap.add_argument("--stream", type=int, default=50, help="--bench-stream N of the Sinter step")
+    ap.add_argument("--anchors", default="0", help="comma list of fast_torch_decode COMPILE values, "
+                    "e.g. 0,1 ('' for none)")
+    ap.add_argument("--anchor-timeout", type=int, default=240)
+    ap.add_argument("--skip", default="", help="comma list of: tiny_f32, tiny_bf16, bench8")
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    work = os.path.join("/tmp", "qwen35_moe_work")
+    os.makedirs(work, exist_ok=True)
+    skip = set(filter(None, args.skip.split(",")))
+    steps = [("tiny_f32", lambda: tiny_f32(args.build, work)),
+             ("tiny_bf16", lambda: tiny_bf16(args.build, work))]
+    for name, fn in steps:
+        if name not in skip:
+            try:
+                fn()
+            except Exception as e:  # one failed check must not hide the others
+                log(what=name, error=f"{type(e).__name__}: {e}"[-800:])
+    bw, gpu = copy_bandwidth()
+    floor_ms = decode_bytes() / bw * 1e3
+    log(what="copy_bandwidth", gpu=gpu, GBps=round(bw / 1e9), bytes_per_step=decode_bytes(),
+        floor_ms=round(floor_ms, 3))
+    rows = []
+    if "bench8" not in skip:
+        try:
+            ms, k = bench8(args.build, work, args.stream)
+            rows.append(("Sinter (CUDA graph)", ms, k))
+        except Exception as e:
+            log(what="bench8_sinter", error=f"{type(e).__name__}: {e}"[-800:])
+    script = os.path.join(args.build, "anchors", "fast_torch_decode.py")
+    for c in filter(None, args.anchors.split(",")):
+        rec = anchor(script, c == "1", args.anchor_timeout)
+        if rec:
+            rows.append(("PyTorch, CUDA graph" + (" + torch.compile max-autotune" if c == "1" else ""),
+                         rec["ms_per_step"], rec["kernels_per_step"]))
+    print(f"\nbench8 decode, batch 1, bf16 weights, {gpu}; copy bandwidth "
+          f"{bw / 1e9:.0f} GB/s; floor {decode_bytes() / 1e9:.3f} GB / bw = {floor_ms:.3f} ms")
+    print(f"| system | decode ms/step | tokens/s | kernels/step | x floor |")
+    print(f"|---|---|---|---|---|")
+    for name, ms, k in rows:
+        if ms:
+            print(f"| {name} | {ms:.3f} | {1e3 / ms:.1f} | {k} | {ms / floor_ms:.2f}x |")
+        else:
+            print(f"| {name} | - | - | {k} | - |")
+    print(f"| floor (copy bandwidth) | {floor_ms:.3f} | {1e3 / floor_ms:.0f} | - | 1x |")
+    json.dump(RECORDS, open(os.path.join(args.out, "qwen35_moe_bench.json"), "w"), indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
