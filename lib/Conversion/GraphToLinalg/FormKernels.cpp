@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace sinter {
@@ -297,7 +298,11 @@ void fillPerUser(func::FuncOp func) {
       if (user && user.isDpsInit(&use))
         uses.push_back(&use);
     }
-    // The first user keeps the original.
+    // The first init user keeps the original. With fewer than two init
+    // users (the others read the fill as an input, or are no linalg ops:
+    // an insert_slice destination) there is nothing to split.
+    if (uses.size() < 2)
+      continue;
     for (OpOperand *use : llvm::drop_begin(uses)) {
       rw.setInsertionPoint(use->getOwner());
       Operation *copy = rw.clone(*fill);
@@ -346,9 +351,21 @@ struct FormKernelsPass
     tensor::CollapseShapeOp::getCanonicalizationPatterns(patterns, ctx);
     affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
     // Not converging within the driver's iteration limit leaves valid IR
-    // (fewer fusions): the upstream fusion pass ignores it as well.
-    (void)applyPatternsGreedily(getOperation(), std::move(patterns));
+    // (fewer fusions): the upstream fusion pass ignores it as well, but it
+    // is said, so that a missed fusion is not a mystery.
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      getOperation().emitWarning()
+          << "sinter-form-kernels: the fusion rewrites did not converge; "
+             "some kernels may stay unfused";
     fillPerUser(getOperation());
+    // A rewrite that left an invalid op is reported here, naming the op,
+    // instead of as a bare failure of the pipeline.
+    if (failed(verify(getOperation()))) {
+      getOperation().emitError()
+          << "sinter-form-kernels produced invalid IR (the op is named in "
+             "the error above)";
+      return signalPassFailure();
+    }
     if (!remarks)
       return;
     // What is left unfused, and why: one remark per generic-to-generic edge.

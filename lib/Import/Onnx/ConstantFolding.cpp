@@ -625,7 +625,38 @@ std::optional<Literal> evaluate(const NodeContext &ctx, StringRef op,
   return std::nullopt;
 }
 
+/// Cast to uint8 as C converts: integers modulo 256, floats truncated
+/// (nullopt outside 0..255, where the conversion is undefined). The result
+/// holds 0..255 in an i8 literal.
+std::optional<Literal> castToUint8(const Literal &x) {
+  Literal r{x.shape, IntegerType::get(x.elt.getContext(), 8), {}, {}};
+  for (int64_t k = 0, n = x.size(); k < n; ++k) {
+    if (!x.isFloat()) {
+      r.ints.push_back(x.ints[k] & 0xff);
+      continue;
+    }
+    double t = std::trunc(x.floats[k]);
+    if (!(t >= 0 && t < 256))
+      return std::nullopt;
+    r.ints.push_back((int64_t)t);
+  }
+  return r;
+}
+
+/// Ops that only move elements of input 0 (the result has its type).
+bool isDataMovement(StringRef op) {
+  return op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" ||
+         op == "Flatten" || op == "Concat" || op == "Gather" ||
+         op == "Slice" || op == "Transpose" || op == "Expand" ||
+         op == "Tile";
+}
+
 } // namespace
+
+bool isCompileTimeUint8(Value v) {
+  Operation *def = v ? v.getDefiningOp() : nullptr;
+  return def && def->hasAttr(kCompileTimeUint8Attr);
+}
 
 FailureOr<bool> tryConstantFold(NodeContext &ctx) {
   if (!ctx.domain.empty() || ctx.numOutputs() != 1 || ctx.numInputs() == 0)
@@ -635,6 +666,7 @@ FailureOr<bool> tryConstantFold(NodeContext &ctx) {
   if (!getHandlerRegistry().lookup(ctx.domain, op, ctx.opset, &since))
     return false;
   SmallVector<Literal> in;
+  bool readsUint8 = false;
   for (unsigned i = 0; i < ctx.numInputs(); ++i) {
     if (!ctx.hasInput(i)) {
       in.push_back(Literal());
@@ -646,13 +678,40 @@ FailureOr<bool> tryConstantFold(NodeContext &ctx) {
     std::optional<Literal> l = readLiteral(*attr);
     if (!l)
       return false;
+    if (isCompileTimeUint8(ctx.input(i))) {
+      // The i8 bit pattern read back as the uint8 it stands for.
+      readsUint8 = true;
+      for (int64_t &v : l->ints)
+        v &= 0xff;
+    }
     in.push_back(std::move(*l));
   }
-  std::optional<Literal> out = evaluate(ctx, op, in, since);
+  std::optional<Literal> out;
+  bool writesUint8 = false;
+  if (op == "Cast" && ctx.attrInt("to", 0) == onnx::TensorProto::UINT8) {
+    out = castToUint8(in[0]);
+    writesUint8 = true;
+  } else if (readsUint8) {
+    // Values 0..255 held in int64: exact under comparisons, casts from
+    // uint8 and data movement (then still uint8). Arithmetic would have to
+    // wrap modulo 256 and is left to the importer's refusal.
+    bool movement = isDataMovement(op);
+    if (!(movement || isComparison(op) || op == "Cast") ||
+        (movement && !isCompileTimeUint8(ctx.input(0))))
+      return false;
+    out = evaluate(ctx, op, in, since);
+    writesUint8 = movement;
+  } else {
+    out = evaluate(ctx, op, in, since);
+  }
   if (!out || out->size() > kMaxFoldElements ||
       out->size() != numElements(out->shape))
     return false;
-  ctx.setOutput(0, ctx.constant(writeLiteral(*out)));
+  Value c = ctx.constant(writeLiteral(*out));
+  if (writesUint8)
+    c.getDefiningOp()->setAttr(kCompileTimeUint8Attr,
+                               UnitAttr::get(ctx.context()));
+  ctx.setOutput(0, c);
   return true;
 }
 

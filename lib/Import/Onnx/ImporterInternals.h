@@ -195,6 +195,16 @@ const HandlerRegistry &getHandlerRegistry();
 /// Returns true and binds the outputs when it folded the node.
 FailureOr<bool> tryConstantFold(NodeContext &ctx);
 
+/// Sinter has no uint8 tensors at run time. A Cast to UINT8 of a value known
+/// at import is folded (HF's masks: Range -> Cast(uint8) -> Equal -> Cast),
+/// its result an i8 arith.constant holding the bit pattern, marked with this
+/// attribute so that the folder reads it zero-extended. Any node that reads
+/// a marked value without being folded is refused by the importer.
+inline constexpr llvm::StringLiteral kCompileTimeUint8Attr =
+    "sinter.onnx_uint8";
+/// Whether `v` is such a compile-time uint8 constant.
+bool isCompileTimeUint8(Value v);
+
 // Handler families, one file each.
 void registerElementwiseHandlers(HandlerRegistry &r);
 void registerTensorHandlers(HandlerRegistry &r);

@@ -523,7 +523,18 @@ LogicalResult ModelImporter::importGraph(const onnx::GraphProto &g,
                      &sequences);
     HandlerFn fn = registry.lookup(domain, n->op_type(), opset);
     FailureOr<bool> folded = tryConstantFold(nctx);
-    if (failed(folded) || (!*folded && failed(fn(nctx))))
+    if (failed(folded))
+      return failure();
+    if (!*folded)
+      for (unsigned i = 0; i < nctx.numInputs(); ++i)
+        if (nctx.hasInput(i) && isCompileTimeUint8(nctx.input(i)))
+          return nctx.error()
+                     << "input '" << n->input(i)
+                     << "' is UINT8: Sinter has no uint8 tensors at run "
+                        "time and evaluates uint8 only at import (casts, "
+                        "comparisons and reshapes of constants)",
+                 failure();
+    if (!*folded && failed(fn(nctx)))
       return failure();
     for (int o = 0; o < n->output_size(); ++o)
       if (nctx.wantsOutput(o) && !values.count(n->output(o)) &&

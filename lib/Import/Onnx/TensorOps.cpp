@@ -280,6 +280,11 @@ LogicalResult castOp(NodeContext &ctx) {
   if (!ctx.hasAttr("to"))
     return ctx.error() << "attribute 'to' is missing";
   int64_t to = ctx.attrInt("to", 0);
+  if (to == onnx::TensorProto::UINT8)
+    return ctx.error() << "cast to UINT8 of a value not known at import "
+                          "(or a float outside 0..255) is not supported: "
+                          "Sinter has no uint8 tensors at run time and "
+                          "folds uint8 casts of constants only";
   FailureOr<Type> elt = convertElementType(ctx.context(), to);
   if (failed(elt))
     return ctx.error() << "cast to " << onnxTypeName(to)

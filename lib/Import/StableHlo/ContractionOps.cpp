@@ -370,6 +370,15 @@ LogicalResult convolution(Converter &c, Operation *op, ArrayRef<Value> in,
   SmallVector<int64_t> iperm{ib, ifd}, kperm{ko, ki};
   iperm.append(*is);
   kperm.append(*ks);
+  SmallVector<int64_t> operm0{ob, ofd};
+  operm0.append(*os);
+  if ((int64_t)ks->size() != ns || (int64_t)os->size() != ns ||
+      (int64_t)strides.size() != ns || (int64_t)rhsDil.size() != ns ||
+      !Converter::isPermutation(iperm, typeOf(in[0]).getRank()) ||
+      !Converter::isPermutation(kperm, typeOf(in[1]).getRank()) ||
+      !Converter::isPermutation(operm0, ns + 2))
+    return c.error(op) << "convolution dimension numbers do not match the "
+                          "ranks of its operands";
   Value x = c.transpose(in[0], iperm);
   Value w = c.transpose(in[1], kperm);
   std::string why;

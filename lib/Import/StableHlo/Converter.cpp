@@ -223,10 +223,31 @@ Value Converter::reshape(Value v, ArrayRef<int64_t> shape) {
   return tensor::ReshapeOp::create(b, loc, dst, v, shapeConst);
 }
 
+bool Converter::isPermutation(ArrayRef<int64_t> perm, int64_t rank) {
+  if ((int64_t)perm.size() != rank)
+    return false;
+  llvm::SmallVector<bool> seen(rank, false);
+  for (int64_t p : perm) {
+    if (p < 0 || p >= rank || seen[p])
+      return false;
+    seen[p] = true;
+  }
+  return true;
+}
+
 Value Converter::transpose(Value v, ArrayRef<int64_t> perm) {
+  auto src = cast<RankedTensorType>(v.getType());
+  if (!isPermutation(perm, src.getRank())) {
+    // A handler passed dimension numbers it did not check: report instead
+    // of indexing the shape with them.
+    if (currentOp)
+      currentOp->emitError() << "dimension numbers that do not permute the "
+                             << src.getRank() << " dims of an operand";
+    helperFailed = true;
+    return v;
+  }
   if (llvm::equal(perm, llvm::seq<int64_t>(0, perm.size())))
     return v;
-  auto src = cast<RankedTensorType>(v.getType());
   SmallVector<int64_t> shape;
   for (int64_t p : perm)
     shape.push_back(src.getDimSize(p));
@@ -355,7 +376,13 @@ LogicalResult Converter::convertOp(Operation *op, ArrayRef<Value> operands,
     return op->emitError("unsupported op '") << name << "'";
   if (failed(checkArity(op, shortName, operands.size())))
     return failure();
-  return table[shortName](*this, op, operands, results);
+  currentOp = op;
+  helperFailed = false;
+  LogicalResult r = table[shortName](*this, op, operands, results);
+  currentOp = nullptr;
+  if (helperFailed)
+    return failure();
+  return r;
 }
 
 LogicalResult Converter::convertCall(Operation *op, ArrayRef<Value> operands,

@@ -82,7 +82,11 @@ public:
     return op->emitError();
   }
   mlir::Value reshape(mlir::Value v, llvm::ArrayRef<int64_t> shape);
+  /// sinter.transpose; `perm` must be a permutation of v's dims (check
+  /// with isPermutation first: an invalid one is reported at the current
+  /// op, fails its conversion, and returns `v`).
   mlir::Value transpose(mlir::Value v, llvm::ArrayRef<int64_t> perm);
+  static bool isPermutation(llvm::ArrayRef<int64_t> perm, int64_t rank);
   mlir::Value constant(mlir::Attribute value);
   mlir::Value castTo(mlir::Value v, mlir::Type elt);
   /// The constant an operand was built from, if any.
@@ -103,6 +107,9 @@ private:
   llvm::StringMap<OpHandler> table;
   llvm::SmallVector<mlir::IRMapping *> scopes;
   int callDepth = 0;
+  /// Set by a helper that found an invalid argument after reporting it.
+  bool helperFailed = false;
+  mlir::Operation *currentOp = nullptr;
 };
 
 } // namespace sinter::stablehlo

@@ -68,8 +68,9 @@ LogicalResult reshape(Converter &c, Operation *op, ArrayRef<Value> in,
 LogicalResult transpose(Converter &c, Operation *op, ArrayRef<Value> in,
                         Results &out) {
   std::optional<SmallVector<int64_t>> perm = ints(op, "permutation");
-  if (!perm)
-    return c.error(op) << "transpose without permutation";
+  if (!perm || !Converter::isPermutation(*perm, typeOf(in[0]).getRank()))
+    return c.error(op) << "transpose without a permutation of its operand's "
+                          "dims";
   out.push_back(c.transpose(in[0], *perm));
   return success();
 }

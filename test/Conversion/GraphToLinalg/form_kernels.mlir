@@ -250,3 +250,22 @@ func.func @padded_windows(%x: tensor<1x4x8xbf16>, %w0: tensor<4xf32>, %w1: tenso
   } -> tensor<1x4x8xbf16>
   return %y : tensor<1x4x8xbf16>
 }
+
+// -----
+
+// A fill with several users, none of which takes it as a linalg init (two
+// insert_slice destinations, as a padded concat leaves): nothing to clone
+// per user, and the pass must not crash (it read past an empty use list
+// on HF's Qwen3.5 export).
+// CHECK-LABEL: func.func @fill_no_init_user
+// CHECK-COUNT-1: linalg.fill
+// CHECK: tensor.insert_slice
+// CHECK: tensor.insert_slice
+func.func @fill_no_init_user(%x: tensor<4xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
+  %c = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8xf32>
+  %f = linalg.fill ins(%c : f32) outs(%e : tensor<8xf32>) -> tensor<8xf32>
+  %0 = tensor.insert_slice %x into %f[0] [4] [1] : tensor<4xf32> into tensor<8xf32>
+  %1 = tensor.insert_slice %x into %f[4] [4] [1] : tensor<4xf32> into tensor<8xf32>
+  return %0, %1 : tensor<8xf32>, tensor<8xf32>
+}
