@@ -38,6 +38,26 @@ LogicalResult broadcastInDim(Converter &c, Operation *op, ArrayRef<Value> in,
   if (!dims)
     return c.error(op) << "broadcast_in_dim without broadcast_dimensions";
   Value x = in[0];
+  {
+    // Each operand dim maps to a distinct result dim of the same size or
+    // from a unit dim (checked before any shape is indexed with them).
+    RankedTensorType xt = typeOf(x);
+    SmallVector<bool> used(rt.getRank(), false);
+    bool valid = (int64_t)dims->size() == xt.getRank() &&
+                 xt.getElementType() == rt.getElementType();
+    for (auto [k, d] : llvm::enumerate(*dims)) {
+      if (!valid)
+        break;
+      valid = d >= 0 && d < rt.getRank() && !used[d] &&
+              (xt.getDimSize(k) == 1 ||
+               xt.getDimSize(k) == rt.getDimSize(d));
+      if (valid)
+        used[d] = true;
+    }
+    if (!valid)
+      return c.error(op) << "broadcast_dimensions do not map the operand's "
+                            "dims onto the result's";
+  }
   if (DenseElementsAttr d = Converter::constantOf(x); d && d.isSplat()) {
     out.push_back(c.constant(d.resizeSplat(rt)));
     return success();
@@ -61,6 +81,10 @@ LogicalResult broadcastInDim(Converter &c, Operation *op, ArrayRef<Value> in,
 
 LogicalResult reshape(Converter &c, Operation *op, ArrayRef<Value> in,
                       Results &out) {
+  if (resultType(op).getNumElements() != typeOf(in[0]).getNumElements() ||
+      resultType(op).getElementType() != typeOf(in[0]).getElementType())
+    return c.error(op) << "reshape to a type with another element count "
+                          "or element type";
   out.push_back(c.reshape(in[0], resultType(op).getShape()));
   return success();
 }
@@ -82,7 +106,19 @@ LogicalResult slice(Converter &c, Operation *op, ArrayRef<Value> in,
   if (!starts || !strides)
     return c.error(op) << "slice without start_indices/strides";
   RankedTensorType rt = resultType(op);
-  if (rt == typeOf(in[0])) {
+  RankedTensorType st = typeOf(in[0]);
+  bool valid = (int64_t)starts->size() == st.getRank() &&
+               (int64_t)strides->size() == st.getRank() &&
+               rt.getRank() == st.getRank() &&
+               rt.getElementType() == st.getElementType();
+  for (int64_t d = 0; valid && d < st.getRank(); ++d)
+    valid = (*strides)[d] >= 1 && (*starts)[d] >= 0 &&
+            (rt.getDimSize(d) == 0 ||
+             (*starts)[d] + (rt.getDimSize(d) - 1) * (*strides)[d] <
+                 st.getDimSize(d));
+  if (!valid)
+    return c.error(op) << "slice bounds do not fit the operand";
+  if (rt == st) {
     out.push_back(in[0]);
     return success();
   }
@@ -125,6 +161,11 @@ LogicalResult dynamicSlice(Converter &c, Operation *op, ArrayRef<Value> in,
   RankedTensorType rt = resultType(op);
   RankedTensorType st = typeOf(in[0]);
   ArrayRef<Value> indices = in.drop_front();
+  if (rt.getRank() != st.getRank() ||
+      llvm::any_of(llvm::seq<int64_t>(0, st.getRank()), [&](int64_t d) {
+        return rt.getDimSize(d) > st.getDimSize(d);
+      }))
+    return c.error(op) << "dynamic_slice result larger than its operand";
   if ((int64_t)indices.size() != st.getRank())
     return c.error(op) << "dynamic_slice with " << indices.size()
                        << " start indices for a rank-" << st.getRank()
@@ -287,6 +328,14 @@ LogicalResult dynamicUpdateSlice(Converter &c, Operation *op,
     return c.error(op) << "dynamic_update_slice with " << in.size() - 2
                        << " start indices for a rank-"
                        << typeOf(in[0]).getRank() << " operand";
+  RankedTensorType dt = typeOf(in[0]), ut = typeOf(in[1]);
+  if (ut.getRank() != dt.getRank() ||
+      ut.getElementType() != dt.getElementType() ||
+      llvm::any_of(llvm::seq<int64_t>(0, dt.getRank()), [&](int64_t d) {
+        return ut.getDimSize(d) > dt.getDimSize(d);
+      }))
+    return c.error(op) << "dynamic_update_slice update does not fit its "
+                          "operand";
   out.push_back(dynamicUpdate(c, in[0], in[1], in.drop_front(2)));
   return success();
 }
@@ -296,6 +345,11 @@ LogicalResult concatenate(Converter &c, Operation *op, ArrayRef<Value> in,
   std::optional<SmallVector<int64_t>> dim = ints(op, "dimension");
   if (!dim || dim->size() != 1)
     return c.error(op) << "concatenate without dimension";
+  int64_t rank = resultType(op).getRank();
+  if ((*dim)[0] < 0 || (*dim)[0] >= rank ||
+      llvm::any_of(in, [&](Value v) { return typeOf(v).getRank() != rank; }))
+    return c.error(op) << "concatenate dimension or operand ranks do not "
+                          "match the result";
   if (in.size() == 1) {
     out.push_back(in[0]);
     return success();
@@ -308,7 +362,7 @@ LogicalResult concatenate(Converter &c, Operation *op, ArrayRef<Value> in,
 LogicalResult iota(Converter &c, Operation *op, ArrayRef<Value>, Results &out) {
   RankedTensorType rt = resultType(op);
   std::optional<SmallVector<int64_t>> dim = ints(op, "iota_dimension");
-  if (!dim || dim->size() != 1 || (*dim)[0] >= rt.getRank())
+  if (!dim || dim->size() != 1 || (*dim)[0] < 0 || (*dim)[0] >= rt.getRank())
     return c.error(op) << "iota without a valid iota_dimension";
   int64_t d = (*dim)[0];
   int64_t inner = 1;
