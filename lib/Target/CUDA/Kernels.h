@@ -26,7 +26,7 @@ struct KernelOptions {
   std::string gpuArch = "sm_90a";
 };
 
-/// Tensor-core GEMM for contractions with M >= 16 (Gemm.cpp).
+/// Tensor-core GEMM for f16/bf16 contractions with M > 8 rows (Gemm.cpp).
 mlir::LogicalResult emitTensorCoreGemm(mlir::RewriterBase &rw,
                                        mlir::linalg::LinalgOp op,
                                        const KernelOptions &options,
