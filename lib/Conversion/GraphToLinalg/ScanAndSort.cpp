@@ -184,6 +184,25 @@ struct TopKLowering : OpConversionPattern<sinter::TopKOp> {
     Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
     std::tie(values, indices) =
         insertRound(rewriter, loc, v0, i0, values, indices, zero);
+    // Up to kUnrollK rounds are unrolled: every slice offset is then a
+    // constant, which the CUDA target needs (its kernels take bare pointers,
+    // so a view's offset must be static); MoE routers use k <= 10.
+    constexpr int64_t kUnrollK = 16;
+    if (k <= kUnrollK) {
+      for (int64_t r = 1; r < k; ++r) {
+        AxisSlice slice(rewriter, valuesType.getShape(), axis,
+                        arith::ConstantIndexOp::create(rewriter, loc, r - 1));
+        Value pv = slice.extract(rewriter, loc, values);
+        Value pi = slice.extract(rewriter, loc, indices);
+        auto [val, idx] =
+            buildArgSelect(rewriter, loc, x, axis, pv, pi, precedes);
+        std::tie(values, indices) = insertRound(
+            rewriter, loc, val, idx, values, indices,
+            arith::ConstantIndexOp::create(rewriter, loc, r));
+      }
+      rewriter.replaceOp(op, {values, indices});
+      return success();
+    }
     Value lb = arith::ConstantIndexOp::create(rewriter, loc, 1);
     Value ub = arith::ConstantIndexOp::create(rewriter, loc, k);
     Value step = arith::ConstantIndexOp::create(rewriter, loc, 1);
