@@ -109,6 +109,25 @@ bool tryFoldIntegerOp(Converter &c, Operation *op, ArrayRef<Value> operands,
   for (const Elements &e : in)
     if (e.size() != 1 && e.size() != n)
       return false;
+  // Operand widths must agree with each other and the result as the op
+  // requires (the generic form can declare anything; APInt asserts on
+  // mixed widths: a fuzzer found a compare of i32 against i64).
+  auto widthOf = [&](size_t k) { return in[k][0].getBitWidth(); };
+  for (const Elements &e : in)
+    if (e.empty())
+      return false;
+  if (name == "compare") {
+    if (in.size() != 2 || widthOf(0) != widthOf(1) || width != 1)
+      return false;
+  } else if (name == "select") {
+    if (in.size() != 3 || widthOf(0) != 1 || widthOf(1) != width ||
+        widthOf(2) != width)
+      return false;
+  } else if (name != "convert") {
+    for (size_t k = 0; k < in.size(); ++k)
+      if (widthOf(k) != width)
+        return false;
+  }
   bool isBool = width == 1;
   Elements out;
   out.reserve(n);

@@ -369,13 +369,15 @@ LogicalResult Converter::convertOp(Operation *op, ArrayRef<Value> operands,
     return convertCall(op, operands, results);
   if (name == "stablehlo.while")
     return convertWhile(op, operands, results);
+  StringRef shortName = name;
+  bool known = shortName.consume_front("stablehlo.") && table.count(shortName);
+  if (known && failed(checkArity(op, shortName, operands.size())))
+    return failure();
+  // Some integer ops (remainder, shifts...) exist only as constant folds.
   if (tryFoldIntegerOp(*this, op, operands, results))
     return success();
-  StringRef shortName = name;
-  if (!shortName.consume_front("stablehlo.") || !table.count(shortName))
+  if (!known)
     return op->emitError("unsupported op '") << name << "'";
-  if (failed(checkArity(op, shortName, operands.size())))
-    return failure();
   currentOp = op;
   helperFailed = false;
   LogicalResult r = table[shortName](*this, op, operands, results);
