@@ -407,6 +407,9 @@ struct RaiseRotaryEmbeddingPass
                                            .size() +
                                        1) +
                         " ops");
+      // The anchor is erased here: it must not stay in the chain that
+      // eraseDeadOps walks (ASan found the use after free).
+      llvm::erase(m.chain, anchor);
       rewriter.replaceOp(anchor, rope.getResult());
       for (Value f : {m.cos, m.sin, cosRows, sinRows})
         if (Operation *def = f.getDefiningOp())
