@@ -32,17 +32,6 @@ static constexpr llvm::StringLiteral kPass = "sinter-raise-attention";
 
 namespace {
 
-/// The input of a row-major reshape (expand_shape, collapse_shape, reshape).
-Value reshapeInput(Value v) {
-  Operation *op = v.getDefiningOp();
-  if (auto e = dyn_cast_or_null<tensor::ExpandShapeOp>(op))
-    return e.getSrc();
-  if (auto c = dyn_cast_or_null<tensor::CollapseShapeOp>(op))
-    return c.getSrc();
-  if (auto r = dyn_cast_or_null<tensor::ReshapeOp>(op))
-    return r.getSource();
-  return {};
-}
 
 /// `v` [B, KV*rep, L, D] built by repeat_kv from [B, KV, L, D]: reshape to
 /// [B, KV, 1, L, D], expand to [B, KV, rep, L, D], reshape back. Head h of
@@ -51,7 +40,7 @@ Value reshapeInput(Value v) {
 /// `why` says why a repeat of another layout is not taken.
 Value unrepeat(Value v, SmallVectorImpl<Operation *> &ops, std::string &why) {
   ArrayRef<int64_t> s = shapeOf(v);
-  Value r5 = reshapeInput(v);
+  Value r5 = reshapeSource(v);
   if (!r5 || shapeOf(r5).size() != 5)
     return v;
   ArrayRef<int64_t> e = shapeOf(r5);
@@ -64,7 +53,7 @@ Value unrepeat(Value v, SmallVectorImpl<Operation *> &ops, std::string &why) {
   }
   Value one = expand.getInput();
   ArrayRef<int64_t> o = shapeOf(one);
-  Value src = reshapeInput(one);
+  Value src = reshapeSource(one);
   if (o.size() != 5 || o[0] != e[0] || o[1] != e[1] || o[2] != 1 ||
       o[3] != e[3] || o[4] != e[4] || !src ||
       shapeOf(src) != ArrayRef<int64_t>{e[0], e[1], e[3], e[4]}) {

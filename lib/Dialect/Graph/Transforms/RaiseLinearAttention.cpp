@@ -220,17 +220,6 @@ std::string match(AddOp next, MatMulOp outer, StepMatch &m) {
 // Chains of one-token steps (an unrolled prefill) -> one T-token op
 //===----------------------------------------------------------------------===//
 
-/// The input of a row-major reshape (expand_shape, collapse_shape, reshape).
-Value reshapeSource(Value v) {
-  Operation *op = v.getDefiningOp();
-  if (auto e = dyn_cast_or_null<tensor::ExpandShapeOp>(op))
-    return e.getSrc();
-  if (auto c = dyn_cast_or_null<tensor::CollapseShapeOp>(op))
-    return c.getSrc();
-  if (auto r = dyn_cast_or_null<tensor::ReshapeOp>(op))
-    return r.getSource();
-  return {};
-}
 
 /// `x` [B, 1, W] as reshapes of token t of a token-major [B, T, H, X]
 /// tensor: extract_slice at [0, t, 0, 0] of size [B, 1, H, X].

@@ -41,6 +41,17 @@ Value reshapeTo(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) {
                                        ArrayRef<ReassociationIndices>{all});
 }
 
+Value reshapeSource(Value v) {
+  Operation *op = v.getDefiningOp();
+  if (auto e = dyn_cast_or_null<tensor::ExpandShapeOp>(op))
+    return e.getSrc();
+  if (auto c = dyn_cast_or_null<tensor::CollapseShapeOp>(op))
+    return c.getSrc();
+  if (auto r = dyn_cast_or_null<tensor::ReshapeOp>(op))
+    return r.getSource();
+  return {};
+}
+
 void eraseDeadOps(RewriterBase &rewriter, ArrayRef<Operation *> ops) {
   llvm::SetVector<Operation *> live;
   for (Operation *op : ops)

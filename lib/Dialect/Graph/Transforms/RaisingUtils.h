@@ -39,6 +39,10 @@ std::optional<double> splatFloat(mlir::Value v);
 mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
                       llvm::ArrayRef<int64_t> shape);
 
+/// The input of a row-major reshape (expand_shape, collapse_shape,
+/// reshape), or null.
+mlir::Value reshapeSource(mlir::Value v);
+
 /// Erases the ops of `ops` that have no users, repeatedly, so a chain the
 /// raising replaced disappears whole, with the constants only it read;
 /// ops still used elsewhere stay.
