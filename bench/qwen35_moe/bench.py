@@ -105,8 +105,8 @@ def tiny_bf16(build, work, tokens=(5, 17, 200, 3, 99, 42)):
         top10_overlap_min=min(r["top10_overlap"] for r in rows), ok=worst <= 0.05)
 
 
-def bench8(build, work, n_stream):
-    d = os.path.join(build, "bench8")
+def bench8(build, work, n_stream, name="bench8", profile_out=None):
+    d = os.path.join(build, name)
     t = time.time()
     n = bench_weights.fill(d)
     log(what="bench8_fill", gb=round(2 * n / 1e9, 2), s=round(time.time() - t, 1))
@@ -114,15 +114,19 @@ def bench8(build, work, n_stream):
     names = bench_weights.write_reference(d, "cuda")
     log(what="bench8_torch_reference", s=round(time.time() - t, 1))
     t = time.time()
-    out, outs = run_exe(os.path.join(d, "qwen35_bench8"), os.path.join(d, "step_inputs"), names,
-                        os.path.join(work, "bench8_out"), ["--bench-stream", str(n_stream)])
+    exe = os.path.join(d, "qwen35_bench8")
+    out, outs = run_exe(exe, os.path.join(d, "step_inputs"), names,
+                        os.path.join(work, name + "_out"), ["--bench-stream", str(n_stream)])
+    if profile_out:
+        profile(exe, os.path.join(d, "step_inputs"), names, os.path.join(work, name + "_ncu"),
+                os.path.join(profile_out, f"ncu_{name}.csv"))
     m = re.search(r"mean ([0-9.eE+-]+) ms per forward", out)
     ms = float(m.group(1)) if m else None
     cmp = bench_weights.compare_logits(np.load(os.path.join(d, "expected_logits.npy")),
                                        outs["logits"][0, 0])
     rep = json.load(open(os.path.join(d, "report.json")))
     launches = rep["ops_after_codegen"].get("gpu.launch_func")
-    log(what="bench8_sinter", ms_per_step=ms, wall_s=round(time.time() - t, 1),
+    log(what="bench8_sinter", variant=name, ms_per_step=ms, wall_s=round(time.time() - t, 1),
         kernels_per_step=launches, kernels_after_fuse=rep["kernels_per_forward"]["after_fuse"],
         ok=cmp["max_rel"] <= 0.05 and cmp["argmax_equal"], **cmp, stdout=out.strip()[-300:])
     return ms, launches
@@ -182,6 +186,23 @@ def decode_bytes(cfg=BENCH8):
     return total
 
 
+def profile(exe, feeds_dir, names, out_dir, csv_path):
+    """One forward without the CUDA graph under Nsight Compute: each kernel's
+    time and DRAM bytes (ncu_breakdown.py prints the table)."""
+    cmd = ["ncu", "--clock-control", "none", "--csv", "--metrics",
+           "gpu__time_duration.sum,dram__bytes.sum", exe, "--no-graph", "--output-dir", out_dir]
+    for n in names:
+        cmd += ["--input", f"{n}={os.path.join(feeds_dir, n + '.npy')}"]
+    t = time.time()
+    with open(csv_path, "w") as f:
+        r = subprocess.run(cmd, stdout=f, stderr=subprocess.PIPE, text=True, timeout=900)
+    log(what="ncu", exe=os.path.basename(exe), rc=r.returncode, s=round(time.time() - t, 1),
+        stderr=r.stderr.strip()[-300:])
+    b = subprocess.run([sys.executable, os.path.join(HERE, "ncu_breakdown.py"), csv_path, "--top", "25"],
+                       capture_output=True, text=True)
+    print(b.stdout + b.stderr, flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.path.join(HERE, "build"))
@@ -191,6 +212,9 @@ def main():
                     "e.g. 0,1 ('' for none)")
     ap.add_argument("--anchor-timeout", type=int, default=240)
     ap.add_argument("--skip", default="", help="comma list of: tiny_f32, tiny_bf16, bench8")
+    ap.add_argument("--variants", default="bench8", help="comma list of bench8 build dirs "
+                    "(bench8 = TopK as ArgMax rounds, bench8_topk = TopK)")
+    ap.add_argument("--profile", action="store_true", help="also run each variant once under ncu")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     work = os.path.join("/tmp", "qwen35_moe_work")
@@ -210,11 +234,12 @@ def main():
         floor_ms=round(floor_ms, 3))
     rows = []
     if "bench8" not in skip:
-        try:
-            ms, k = bench8(args.build, work, args.stream)
-            rows.append(("Sinter (CUDA graph)", ms, k))
-        except Exception as e:
-            log(what="bench8_sinter", error=f"{type(e).__name__}: {e}"[-800:])
+        for v in args.variants.split(","):
+            try:
+                ms, k = bench8(args.build, work, args.stream, v, args.out if args.profile else None)
+                rows.append((f"Sinter (CUDA graph, {v})", ms, k))
+            except Exception as e:
+                log(what="bench8_sinter", variant=v, error=f"{type(e).__name__}: {e}"[-800:])
     script = os.path.join(args.build, "anchors", "fast_torch_decode.py")
     for c in filter(None, args.anchors.split(",")):
         rec = anchor(script, c == "1", args.anchor_timeout)

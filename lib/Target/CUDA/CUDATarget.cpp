@@ -21,6 +21,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -64,9 +65,14 @@ void registerCudaTargetDialects(DialectRegistry &registry) {
 
 namespace {
 
-/// memref.copy -> linalg.copy (so that it becomes a kernel), and every
-/// linalg op without a parallel dimension wrapped into a one-iteration
-/// scf.parallel (so that it runs in one GPU thread, not on the host).
+/// memref.copy -> linalg.copy (so that it becomes a kernel); generics with a
+/// reduction loop outside a parallel one interchanged so that all parallel
+/// loops come first (linalg-to-parallel-loops only turns the leading
+/// parallel loops into the scf.parallel that becomes the grid: a reduction
+/// over experts [1, 8, 1, 2048] -> [1, 1, 2048] ran 2048 x 8 iterations in
+/// one thread, 1.7 ms on an H200); and every linalg op without a parallel
+/// dimension wrapped into a one-iteration scf.parallel (so that it runs in
+/// one GPU thread, not on the host).
 struct PrepareLoopsPass
     : PassWrapper<PrepareLoopsPass, OperationPass<func::FuncOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(PrepareLoopsPass)
@@ -88,6 +94,35 @@ struct PrepareLoopsPass
       rw.setInsertionPoint(c);
       linalg::CopyOp::create(rw, c.getLoc(), c.getSource(), c.getTarget());
       rw.eraseOp(c);
+    }
+    SmallVector<linalg::GenericOp> reductionFirst;
+    f.walk([&](linalg::GenericOp op) {
+      if (op->getParentOfType<scf::ParallelOp>() ||
+          op->getParentOfType<gpu::LaunchOp>())
+        return;
+      auto its = op.getIteratorTypesArray();
+      auto firstRed = llvm::find(its, utils::IteratorType::reduction);
+      if (firstRed != its.end() &&
+          llvm::is_contained(llvm::make_range(firstRed, its.end()),
+                             utils::IteratorType::parallel))
+        reductionFirst.push_back(op);
+    });
+    for (linalg::GenericOp op : reductionFirst) {
+      // Parallel loops in their order, then the reductions in theirs: each
+      // output element still sums its terms in the same order.
+      SmallVector<unsigned> perm;
+      auto its = op.getIteratorTypesArray();
+      for (auto kind : {utils::IteratorType::parallel,
+                        utils::IteratorType::reduction})
+        for (unsigned d = 0; d < its.size(); ++d)
+          if (its[d] == kind)
+            perm.push_back(d);
+      rw.setInsertionPoint(op);
+      if (failed(linalg::interchangeGenericOp(rw, op, perm))) {
+        op.emitError() << "the CUDA target could not move this op's "
+                          "parallel loops outside its reductions";
+        return signalPassFailure();
+      }
     }
     SmallVector<linalg::LinalgOp> serial;
     f.walk([&](linalg::LinalgOp op) {
