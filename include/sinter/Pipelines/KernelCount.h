@@ -32,7 +32,11 @@
 #define SINTER_PIPELINES_KERNELCOUNT_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/SmallVector.h"
+
 #include <cstdint>
+#include <string>
+#include <utility>
 
 namespace sinter {
 
@@ -54,6 +58,18 @@ KernelCount countKernels(mlir::ModuleOp module);
 /// memref.copy is one loop nest on the CPU and one launch of the generic
 /// CUDA mapping (the CUDA row-reduction template merges further).
 int64_t countLoweredKernels(mlir::ModuleOp module);
+
+/// Kernel launches (gpu.launch_func) of the CUDA codegen output grouped by
+/// the model layer their op came from: the first name in the launch's
+/// location (the ONNX node name, e.g. "/layers.3/mlp/MatMul") that holds
+/// `layers.N` (also `layers_N`, `layer.N`, `h.N`, `blocks.N`) gives the key
+/// "layers.N"; launches without one count under "other" (embedding,
+/// final norm, lm_head). A launch whose location names an earlier layer than
+/// one already seen in its function (CSE gives twins of different layers
+/// the first one's location) counts in the later layer. Empty when there
+/// are no launches.
+llvm::SmallVector<std::pair<std::string, int64_t>>
+countLaunchesByLayer(mlir::ModuleOp module);
 
 /// Whether `op` is a view or metadata op that launches no kernel.
 bool isViewOp(mlir::Operation *op);

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "sinter/Target/CUDA/CUDATarget.h"
+#include "DedupKernels.h"
 #include "Kernels.h"
 #include "sinter/Target/Passes.h"
 
@@ -339,6 +340,7 @@ void buildCudaCodegenPipeline(OpPassManager &pm, const CudaOptions &options) {
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(std::make_unique<MergeModulesPass>());
+  pm.addPass(createDedupKernelsPass());
   pm.addPass(createConvertMathToFuncs());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
@@ -400,6 +402,7 @@ void registerCudaPasses() {
   PassRegistration<MapLoopsPass>();
   PassRegistration<MergeModulesPass>();
   registerFormKernelsPass();
+  registerDedupKernelsPass();
   PassPipelineRegistration<>(
       "sinter-cuda-codegen",
       "The codegen phase of the CUDA target (sm_90a): kernels to PTX",
