@@ -186,6 +186,103 @@ def decode_bytes(cfg=BENCH8):
     return total
 
 
+def matmul_peak():
+    """Dense bf16 matmul throughput (FLOP/s) in this run: 8192^3, best of 5."""
+    import torch
+    a = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
+    b = torch.randn_like(a)
+    for _ in range(3):
+        a @ b
+    best = float("inf")
+    for _ in range(5):
+        torch.cuda.synchronize()
+        t = time.perf_counter()
+        for _ in range(10):
+            a @ b
+        torch.cuda.synchronize()
+        best = min(best, (time.perf_counter() - t) / 10)
+    del a, b
+    torch.cuda.empty_cache()
+    return 2 * 8192**3 / best
+
+
+def prefill_cost(T, cfg=BENCH8):
+    """(bytes, FLOPs) of a T-token bf16 prefill from empty state: every
+    weight read once (T = 512 routes to all 256 experts of a layer with
+    probability ~1), T embedding rows; 2 FLOPs per active parameter and
+    token (top_k experts, no embedding), plus causal attention's two
+    products over the prompt."""
+    w = bench_weights.weights(cfg)
+    nbytes = flops_params = 0
+    for name, v in w.items():
+        if isinstance(v, export.Ext):
+            n = int(np.prod(v.shape))
+            if name == "embed_tokens.weight":
+                nbytes += T * cfg.hidden * 2
+                continue
+            nbytes += 2 * n
+            flops_params += n // cfg.experts * cfg.top_k if "experts." in name else n
+        else:
+            nbytes += v.nbytes
+    attn_layers = sum(1 for i in range(cfg.layers) if cfg.is_attention(i))
+    attn = attn_layers * 2 * 2 * cfg.attn_heads * cfg.head_dim * T * T / 2
+    return nbytes, 2 * flops_params * T + attn
+
+
+def prefill(build, work, n_stream, bw, name="bench8_prefill512", weights_from="bench8"):
+    """The T-token prefill graph from empty state: Sinter's time (replayed
+    CUDA graph), the last token's logits against the PyTorch reference
+    (eager bf16, also timed), and the roofline max(bytes / copy bandwidth,
+    FLOPs / matmul peak)."""
+    import onnx
+    import torch
+    d = os.path.join(build, name)
+    model = [f for f in os.listdir(d) if f.endswith(".onnx")][0]
+    exe = os.path.join(d, "qwen35_bench8_prefill")
+    wb = os.path.join(d, "weights.bin")
+    if not os.path.exists(wb):   # same layout as the decode graph's
+        os.symlink(os.path.join(build, weights_from, "weights.bin"), wb)
+    g = onnx.load(os.path.join(d, model), load_external_data=False).graph
+    T = [x for x in g.input if x.name == "input_ids"][0].type.tensor_type.shape.dim[1].dim_value
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(0, 248320, T).tolist()
+    state = {}
+    for x in g.input:
+        if x.name in ("input_ids", "position_ids"):
+            continue
+        shape = [dd.dim_value for dd in x.type.tensor_type.shape.dim]
+        state[x.name] = np.zeros(shape, onnx.helper.tensor_dtype_to_np_dtype(
+            x.type.tensor_type.elem_type))
+    feeds = export.prefill_feeds(tokens, 0, state)
+    names = save_feeds(os.path.join(work, name + "_in"), feeds)
+    t = time.time()
+    out, outs = run_exe(exe, os.path.join(work, name + "_in"), names,
+                        os.path.join(work, name + "_out"), ["--bench-stream", str(n_stream)])
+    m = re.search(r"mean ([0-9.eE+-]+) ms per forward", out)
+    ms = float(m.group(1)) if m else None
+    cfg, dec = bench_weights.torch_decoder(d, "cuda")
+    with torch.no_grad():
+        logits, _ = dec.forward(tokens, 0, None)
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for _ in range(3):
+            dec.forward(tokens, 0, None)
+        torch.cuda.synchronize()
+        torch_ms = (time.perf_counter() - t0) / 3 * 1e3
+    got = outs["logits"].reshape(-1, outs["logits"].shape[-1])[-1]
+    cmp = bench_weights.compare_logits(logits[-1].float().cpu().numpy(), got)
+    del dec
+    torch.cuda.empty_cache()
+    nbytes, flops = prefill_cost(T, cfg)
+    peak = matmul_peak()
+    roof_ms = max(nbytes / bw, flops / peak) * 1e3
+    log(what="prefill", tokens=T, ms=ms, torch_reference_eager_ms=round(torch_ms, 2),
+        bytes=nbytes, flops=flops, matmul_peak_tflops=round(peak / 1e12), roofline_ms=round(roof_ms, 3),
+        pct_of_roofline=round(100 * roof_ms / ms, 1) if ms else None,
+        ok=cmp["max_rel"] <= 0.05 and cmp["argmax_equal"], **cmp, wall_s=round(time.time() - t, 1))
+    return T, ms, torch_ms, roof_ms
+
+
 def profile(exe, feeds_dir, names, out_dir, csv_path):
     """One forward without the CUDA graph under Nsight Compute: each kernel's
     time and DRAM bytes (ncu_breakdown.py prints the table)."""
@@ -211,7 +308,7 @@ def main():
     ap.add_argument("--anchors", default="0", help="comma list of fast_torch_decode COMPILE values, "
                     "e.g. 0,1 ('' for none)")
     ap.add_argument("--anchor-timeout", type=int, default=240)
-    ap.add_argument("--skip", default="", help="comma list of: tiny_f32, tiny_bf16, bench8")
+    ap.add_argument("--skip", default="", help="comma list of: tiny_f32, tiny_bf16, bench8, prefill")
     ap.add_argument("--variants", default="bench8", help="comma list of bench8 build dirs "
                     "(bench8 = TopK as ArgMax rounds, bench8_topk = TopK)")
     ap.add_argument("--profile", action="store_true", help="also run each variant once under ncu")
@@ -240,6 +337,12 @@ def main():
                 rows.append((f"Sinter (CUDA graph, {v})", ms, k))
             except Exception as e:
                 log(what="bench8_sinter", variant=v, error=f"{type(e).__name__}: {e}"[-800:])
+    pre = None
+    if "prefill" not in skip and os.path.isdir(os.path.join(args.build, "bench8_prefill512")):
+        try:
+            pre = prefill(args.build, work, max(2, args.stream // 10), bw)
+        except Exception as e:
+            log(what="prefill", error=f"{type(e).__name__}: {e}"[-800:])
     script = os.path.join(args.build, "anchors", "fast_torch_decode.py")
     for c in filter(None, args.anchors.split(",")):
         rec = anchor(script, c == "1", args.anchor_timeout)
@@ -256,6 +359,14 @@ def main():
         else:
             print(f"| {name} | - | - | {k} | - |")
     print(f"| floor (copy bandwidth) | {floor_ms:.3f} | {1e3 / floor_ms:.0f} | - | 1x |")
+    if pre:
+        T, ms, torch_ms, roof_ms = pre
+        print(f"\nbench8 prefill, {T} tokens from empty state; roofline {roof_ms:.3f} ms")
+        print("| system | prefill ms | tokens/s | % of roofline |")
+        print("|---|---|---|---|")
+        for name, v in (("Sinter (CUDA graph)", ms), ("PyTorch reference, eager bf16", torch_ms)):
+            if v:
+                print(f"| {name} | {v:.3f} | {T / v * 1e3:.0f} | {100 * roof_ms / v:.1f}% |")
     json.dump(RECORDS, open(os.path.join(args.out, "qwen35_moe_bench.json"), "w"), indent=1)
     return 0
 
