@@ -22,9 +22,18 @@ LogicalResult expectInputs(NodeContext &ctx, unsigned n) {
   return success();
 }
 
+/// For ops whose schema has exactly `n` inputs: an input past them would
+/// otherwise be ignored without a word.
+LogicalResult exactInputs(NodeContext &ctx, unsigned n) {
+  if (ctx.numInputs() > n)
+    return ctx.error() << "expects " << n << (n == 1 ? " input" : " inputs")
+                       << ", got " << ctx.numInputs();
+  return expectInputs(ctx, n);
+}
+
 template <typename OpTy, TypeClass cls = TypeClass::Float>
 LogicalResult unary(NodeContext &ctx) {
-  if (failed(expectInputs(ctx, 1)) || failed(checkTypeClass(ctx, 0, cls)))
+  if (failed(exactInputs(ctx, 1)) || failed(checkTypeClass(ctx, 0, cls)))
     return failure();
   Value x = ctx.input(0);
   ctx.setOutput(0, ctx.create<OpTy>(x.getType(), x));
@@ -33,7 +42,7 @@ LogicalResult unary(NodeContext &ctx) {
 
 template <typename OpTy, TypeClass cls = TypeClass::Numeric>
 LogicalResult binary(NodeContext &ctx) {
-  if (failed(expectInputs(ctx, 2)) || failed(checkTypeClass(ctx, 0, cls)))
+  if (failed(exactInputs(ctx, 2)) || failed(checkTypeClass(ctx, 0, cls)))
     return failure();
   Value lhs = ctx.input(0), rhs = ctx.input(1);
   FailureOr<Value> r = ctx.binary<OpTy>(lhs, rhs);

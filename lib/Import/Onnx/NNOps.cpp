@@ -37,6 +37,15 @@ LogicalResult expectInputs(NodeContext &ctx, unsigned n) {
   return success();
 }
 
+/// For ops whose schema has exactly `n` inputs: an input past them would
+/// otherwise be ignored without a word.
+LogicalResult exactInputs(NodeContext &ctx, unsigned n) {
+  if (ctx.numInputs() > n)
+    return ctx.error() << "expects " << n << (n == 1 ? " input" : " inputs")
+                       << ", got " << ctx.numInputs();
+  return expectInputs(ctx, n);
+}
+
 /// An error unless input `i` (when present) has input #0's element type.
 LogicalResult sameElementType(NodeContext &ctx, unsigned i) {
   if (!ctx.hasInput(i) || ctx.inputElementType(i) == ctx.inputElementType(0))
@@ -58,7 +67,7 @@ Value transpose2D(NodeContext &ctx, Value v) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult matmul(NodeContext &ctx) {
-  if (failed(expectInputs(ctx, 2)) ||
+  if (failed(exactInputs(ctx, 2)) ||
       failed(checkTypeClass(ctx, 0, TypeClass::Numeric)) ||
       failed(sameElementType(ctx, 1)))
     return failure();
