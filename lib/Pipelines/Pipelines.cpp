@@ -109,6 +109,9 @@ void buildLowerPipeline(OpPassManager &pm, const LowerOptions &options) {
   pm.addNestedPass<func::FuncOp>(createFormKernelsPass());
   pm.addPass(createCanonicalizerPass());
 
+  // CSE shared one tensor.empty among many inits: split them again, or
+  // bufferization's analysis is quadratic in the function's size.
+  pm.addNestedPass<func::FuncOp>(createSplitEmptyTensorsPass());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   // Right before bufferization: the state pairs it must update in place.
   DonateStatePassOptions donation;
@@ -138,6 +141,8 @@ void buildLowerPipeline(OpPassManager &pm, const LowerOptions &options) {
 void buildCpuCodegenPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createFinalizeEntryPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  // A large entry as one LLVM function costs LLVM superlinear time.
+  pm.addPass(createOutlineLoopsPass());
   // ipowi/fpowi have neither an LLVM intrinsic nor a libm function.
   pm.addPass(createConvertMathToFuncs());
   pm.addPass(createLowerAffinePass());

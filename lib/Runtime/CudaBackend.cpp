@@ -2,8 +2,10 @@
 //
 // The CUDA driver API, loaded with dlopen("libcuda.so.1"): executables link
 // no CUDA library. Buffers are device memory (cuMemAlloc); weights are
-// uploaded when a session opens, into one allocation (Weights.cpp fills the
-// slots the host code reads them through); kernels come from
+// uploaded when a session opens, into one allocation, and the weight-pack
+// plans applied there with strided copies and the compiler's transpose
+// kernel (Weights.cpp drives it through cudaPacking, and fills the slots the
+// host code reads the weights through); kernels come from
 // the PTX that sinterc embedded, JIT-compiled by the driver when the backend
 // starts. The generated host code calls the mgpu* functions that MLIR's
 // gpu.launch_func translation emits; they are implemented here over one
@@ -14,7 +16,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "Backend.h"
+#include "Weights.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -37,6 +41,23 @@ using CUgraph = void *;
 using CUgraphExec = void *;
 using CUdeviceptr = unsigned long long;
 
+/// CUDA_MEMCPY2D (cuda.h), the fields this runtime sets.
+struct Memcpy2D {
+  size_t srcXInBytes = 0, srcY = 0;
+  int srcMemoryType = 0; // CU_MEMORYTYPE_HOST = 1, _DEVICE = 2
+  const void *srcHost = nullptr;
+  CUdeviceptr srcDevice = 0;
+  void *srcArray = nullptr;
+  size_t srcPitch = 0;
+  size_t dstXInBytes = 0, dstY = 0;
+  int dstMemoryType = 0;
+  void *dstHost = nullptr;
+  CUdeviceptr dstDevice = 0;
+  void *dstArray = nullptr;
+  size_t dstPitch = 0;
+  size_t WidthInBytes = 0, Height = 0;
+};
+
 struct Driver {
   CUresult (*cuInit)(unsigned);
   CUresult (*cuDriverGetVersion)(int *);
@@ -50,8 +71,10 @@ struct Driver {
   CUresult (*cuFuncSetAttribute)(CUfunction, int, int);
   CUresult (*cuMemAlloc)(CUdeviceptr *, size_t);
   CUresult (*cuMemFree)(CUdeviceptr);
-  CUresult (*cuMemcpyHtoD)(CUdeviceptr, const void *, size_t);
   CUresult (*cuMemcpyDtoH)(void *, CUdeviceptr, size_t);
+  CUresult (*cuMemcpyHtoDAsync)(CUdeviceptr, const void *, size_t, CUstream);
+  CUresult (*cuMemcpyDtoDAsync)(CUdeviceptr, CUdeviceptr, size_t, CUstream);
+  CUresult (*cuMemcpy2DAsync)(const struct Memcpy2D *, CUstream);
   CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned,
                              unsigned, unsigned, unsigned, unsigned, CUstream,
                              void **, void **);
@@ -166,8 +189,10 @@ bool cudaInit(std::string &err) {
   SYM(cuFuncSetAttribute, "cuFuncSetAttribute")
   SYM(cuMemAlloc, "cuMemAlloc_v2")
   SYM(cuMemFree, "cuMemFree_v2")
-  SYM(cuMemcpyHtoD, "cuMemcpyHtoD_v2")
   SYM(cuMemcpyDtoH, "cuMemcpyDtoH_v2")
+  SYM(cuMemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2")
+  SYM(cuMemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2")
+  SYM(cuMemcpy2DAsync, "cuMemcpy2DAsync_v2")
   SYM(cuLaunchKernel, "cuLaunchKernel")
   SYM(cuStreamCreate, "cuStreamCreate")
   SYM(cuStreamSynchronize, "cuStreamSynchronize")
@@ -225,11 +250,14 @@ bool cudaSync(std::string &err) {
 
 bool cudaToTarget(void *dst, const void *src, size_t bytes,
                   std::string &err) {
+  // On the forward's stream: the non-blocking stream does not wait for the
+  // legacy stream's copies, and a copy from pageable memory may still be in
+  // flight when cuMemcpyHtoD returns. The source is free again on return.
   return !bytes ||
-         check(drv.cuMemcpyHtoD(reinterpret_cast<CUdeviceptr>(dst), src,
-                                bytes),
-               "cuMemcpyHtoD(dst " + hex(dst) + ", " + std::to_string(bytes) +
-                   " bytes)",
+         check(drv.cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(dst), src,
+                                     bytes, stream),
+               "cuMemcpyHtoDAsync(dst " + hex(dst) + ", " +
+                   std::to_string(bytes) + " bytes)",
                err);
 }
 
@@ -241,6 +269,89 @@ bool cudaToHost(void *dst, const void *src, size_t bytes, std::string &err) {
                 "cuMemcpyDtoH(src " + hex(src) + ", " +
                     std::to_string(bytes) + " bytes)",
                 err));
+}
+
+// Weight packing on the device (Weights.h, DevicePacking): copies and
+// launches on the forward's stream, so that they are ordered with each
+// other and finish before the first forward starts.
+
+bool cudaCopy2D(void *dst, size_t dstPitch, const void *src, size_t srcPitch,
+                size_t width, size_t height, bool srcOnHost,
+                std::string &err) {
+  auto d = reinterpret_cast<CUdeviceptr>(dst);
+  auto s = reinterpret_cast<CUdeviceptr>(src);
+  std::string what = "(dst " + hex(dst) + ", src " + hex(src) +
+                     (srcOnHost ? " on the host" : "") + ", ";
+  if (height == 1 || (width == dstPitch && width == srcPitch)) {
+    size_t bytes = width * height;
+    return srcOnHost
+               ? check(drv.cuMemcpyHtoDAsync(d, src, bytes, stream),
+                       "cuMemcpyHtoDAsync" + what + std::to_string(bytes) +
+                           " bytes)",
+                       err)
+               : check(drv.cuMemcpyDtoDAsync(d, s, bytes, stream),
+                       "cuMemcpyDtoDAsync" + what + std::to_string(bytes) +
+                           " bytes)",
+                       err);
+  }
+  // Pitches past the device's limit (CU_DEVICE_ATTRIBUTE_MAX_PITCH, 2^31 - 1
+  // on current GPUs): row by row.
+  if (dstPitch > 0x7fffffffu || srcPitch > 0x7fffffffu) {
+    for (size_t r = 0; r < height; ++r)
+      if (!cudaCopy2D(static_cast<char *>(dst) + r * dstPitch, width,
+                      static_cast<const char *>(src) + r * srcPitch, width,
+                      width, 1, srcOnHost, err))
+        return false;
+    return true;
+  }
+  Memcpy2D c;
+  c.srcMemoryType = srcOnHost ? 1 : 2;
+  c.srcHost = srcOnHost ? src : nullptr;
+  c.srcDevice = srcOnHost ? 0 : s;
+  c.srcPitch = srcPitch;
+  c.dstMemoryType = 2;
+  c.dstDevice = d;
+  c.dstPitch = dstPitch;
+  c.WidthInBytes = width;
+  c.Height = height;
+  return check(drv.cuMemcpy2DAsync(&c, stream),
+               "cuMemcpy2DAsync" + what + std::to_string(height) + " rows of " +
+                   std::to_string(width) + " bytes, pitches " +
+                   std::to_string(srcPitch) + " -> " +
+                   std::to_string(dstPitch) + ")",
+               err);
+}
+
+bool cudaTranspose(void *dst, int64_t dstStride, const void *src, int64_t rows,
+                   int64_t cols, size_t elementBytes, std::string &err) {
+  // sinter-cuda-pack-kernels (lib/Target/CUDA/PackKernels.cpp) names it
+  // and fixes its block: 32x8 threads, 32x32 tiles.
+  std::string name = "sinter_pack_transpose_" + std::to_string(elementBytes);
+  static std::map<std::string, CUfunction> found;
+  CUfunction fn = found[name];
+  for (size_t i = 0; !fn && i < modules().size(); ++i) {
+    Module &m = *modules()[i];
+    if (m.handle && drv.cuModuleGetFunction(&fn, m.handle, name.c_str()) != 0)
+      fn = nullptr;
+  }
+  if (!fn) {
+    err = "the model's kernels have no '" + name +
+          "' (the weight-pack transpose; the executable comes from an "
+          "older sinterc: recompile it)";
+    return false;
+  }
+  found[name] = fn;
+  unsigned gridX = unsigned((cols + 31) / 32);
+  unsigned gridY = unsigned(std::min<int64_t>((rows + 31) / 32, 65535));
+  void *params[] = {&dst, const_cast<void **>(&src), &rows, &cols, &dstStride};
+  return check(drv.cuLaunchKernel(fn, gridX, gridY, 1, 32, 8, 1, 0, stream,
+                                  params, nullptr),
+               "cuLaunchKernel(kernel '" + name + "', grid " +
+                   std::to_string(gridX) + "x" + std::to_string(gridY) +
+                   ", block 32x8, dst " + hex(dst) + ", src " + hex(src) +
+                   ", " + std::to_string(rows) + "x" + std::to_string(cols) +
+                   ")",
+               err);
 }
 
 // The CUDA graph of the forward, for one set of buffers.
@@ -305,6 +416,7 @@ const Backend cudaBackend = {"cuda",       cudaInit,   cudaAlloc,
                              cudaFree,     cudaToTarget, cudaToHost,
                              cudaRun,      cudaSync};
 std::string cudaDeviceName() { return deviceName; }
+const DevicePacking cudaPacking = {cudaCopy2D, cudaTranspose};
 } // namespace sinter::rt
 
 // What the host code of a CUDA model calls (MLIR's gpu.launch_func

@@ -4,19 +4,24 @@
 // them; nothing is read before the forward or the packing touches it) and
 // checked against the size the compile saw, so that a changed or truncated
 // file is an error naming it instead of garbage or a fault in the forward.
-// Packs are applied on the host; on a GPU the packed result and every other
-// weight are then copied into one device allocation and the host copies are
-// dropped.
+// On the CPU packs are applied on the host. On a GPU every weight goes into
+// one device allocation: each source is uploaded once, straight from the
+// mapping or the executable, and the packs are built there (strided copies
+// and the compiler's transpose kernel, through DevicePacking): no packed
+// copy is ever made on the host.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Weights.h"
 #include "Tensor.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
 #include <limits.h>
 #include <map>
@@ -42,6 +47,7 @@ struct Loaded {
   std::map<std::string, Mapping> files;
   std::vector<void *> hostBuffers; // packs kept on the host (CPU)
   void *device = nullptr;          // all weights, on a GPU
+  void *staging = nullptr;         // transposed sources, while packing
 };
 
 std::mutex &lock() {
@@ -74,6 +80,9 @@ void unload(const SinterModel *m, Loaded &l) {
   if (l.device)
     l.backend->free(l.device);
   l.device = nullptr;
+  if (l.staging)
+    l.backend->free(l.staging);
+  l.staging = nullptr;
 }
 
 std::string tensorWord(const SinterWeight &w) {
@@ -133,42 +142,46 @@ const char *mapExternal(const SinterWeight &w, Loaded &l, std::string &err) {
   return static_cast<const char *>(map.base) + w.offset;
 }
 
-/// Copies a `rows` x `cols` matrix of `es`-byte elements transposed into
-/// `dst` (row stride `dstStride` elements), in tiles so that both sides
-/// stay in cache.
-void transposeInto(char *dst, int64_t dstStride, const char *src, int64_t rows,
-                   int64_t cols, size_t es) {
-  const int64_t tile = 32;
-  for (int64_t rb = 0; rb < rows; rb += tile)
-    for (int64_t cb = 0; cb < cols; cb += tile) {
-      int64_t re = rb + tile < rows ? rb + tile : rows;
-      int64_t ce = cb + tile < cols ? cb + tile : cols;
-      for (int64_t r = rb; r < re; ++r)
-        for (int64_t c = cb; c < ce; ++c)
-          std::memcpy(dst + size_t(c * dstStride + r) * es,
-                      src + size_t(r * cols + c) * es, es);
-    }
-}
+/// A plan's piece as checked against its source: `len` rows of the result
+/// along the axis, from `offset` on.
+struct Piece {
+  int32_t op, source;
+  int64_t offset, len;
+};
 
-/// Fills `out` with weight `wi` as its pack plan lays the sources out.
-bool applyPack(const SinterModel *m, int32_t wi,
-               const std::vector<const char *> &host, char *out,
+/// A plan checked against the weight table: the result is `outer` blocks
+/// of `w.shape[axis] * inner` elements of `es` bytes, and each piece fills
+/// `len * inner` elements of each block.
+struct CheckedPack {
+  int32_t axis = 0;
+  int64_t outer = 1, inner = 1;
+  size_t es = 0;
+  std::vector<Piece> pieces;
+};
+
+/// Checks weight `wi`'s plan against the table (the same on every target):
+/// known layouts, sources that are loaded non-pack weights of the result's
+/// dtype, placed inside the result and covering it.
+bool checkPack(const SinterModel *m, int32_t wi,
+               const std::vector<const char *> &host, CheckedPack &c,
                std::string &err) {
   const SinterWeight &w = m->weights[wi];
-  const SinterPack &p = m->packs[w.pack];
   auto bad = [&](const std::string &why) {
     err = "the weight-pack plan of " + tensorWord(w) + " " + why;
     return false;
   };
+  if (w.pack >= m->num_packs)
+    return bad("does not exist");
+  const SinterPack &p = m->packs[w.pack];
   int32_t rank = w.rank, axis = p.axis;
   if (axis < 0 || axis >= rank)
     return bad("has axis " + std::to_string(axis) + " out of range");
-  size_t es = dtypeSize(w.dtype);
-  int64_t outer = 1, inner = 1;
+  c.axis = axis;
+  c.es = dtypeSize(w.dtype);
   for (int32_t d = 0; d < axis; ++d)
-    outer *= w.shape[d];
+    c.outer *= w.shape[d];
   for (int32_t d = axis + 1; d < rank; ++d)
-    inner *= w.shape[d];
+    c.inner *= w.shape[d];
   int64_t covered = 0;
   for (int32_t k = 0; k < p.num_pieces; ++k) {
     const SinterPackPiece &q = p.pieces[k];
@@ -195,20 +208,7 @@ bool applyPack(const SinterModel *m, int32_t wi,
       return bad("places " + tensorWord(s) + " " + shapeString(shape) +
                  " outside the result " + shapeString(w.shape, size_t(rank)));
     covered += shape[size_t(axis)];
-    const char *src = host[size_t(q.source)];
-    int64_t len = shape[size_t(axis)];
-    if (q.op == SINTER_PACK_COPY) {
-      size_t chunk = size_t(len * inner) * es;
-      for (int64_t o = 0; o < outer; ++o)
-        std::memcpy(out + size_t((o * w.shape[axis] + q.offset) * inner) * es,
-                    src + size_t(o) * chunk, chunk);
-    } else {
-      // Piece [i][j] = source[j][i]; the piece starts at row `offset`
-      // (axis 0) or column `offset` (axis 1) of the result.
-      int64_t cols = w.shape[1];
-      char *dst = out + size_t(axis == 0 ? q.offset * cols : q.offset) * es;
-      transposeInto(dst, cols, src, s.shape[0], s.shape[1], es);
-    }
+    c.pieces.push_back({q.op, q.source, q.offset, shape[size_t(axis)]});
   }
   if (covered != w.shape[axis])
     return bad("covers " + std::to_string(covered) + " of " +
@@ -217,10 +217,58 @@ bool applyPack(const SinterModel *m, int32_t wi,
   return true;
 }
 
-bool load(const SinterModel *m, const Backend *backend, Loaded &l,
-          std::string &err) {
+/// Copies a `rows` x `cols` matrix of `es`-byte elements transposed into
+/// `dst` (row stride `dstStride` elements), in tiles so that both sides
+/// stay in cache.
+void transposeInto(char *dst, int64_t dstStride, const char *src, int64_t rows,
+                   int64_t cols, size_t es) {
+  const int64_t tile = 32;
+  for (int64_t rb = 0; rb < rows; rb += tile)
+    for (int64_t cb = 0; cb < cols; cb += tile) {
+      int64_t re = rb + tile < rows ? rb + tile : rows;
+      int64_t ce = cb + tile < cols ? cb + tile : cols;
+      for (int64_t r = rb; r < re; ++r)
+        for (int64_t c = cb; c < ce; ++c)
+          std::memcpy(dst + size_t(c * dstStride + r) * es,
+                      src + size_t(r * cols + c) * es, es);
+    }
+}
+
+/// Where piece `q` of weight `w` starts in the result, in bytes: row
+/// `offset` of block 0 (a transposed source is 2-D, so its piece starts at
+/// row `offset` for axis 0, column `offset` for axis 1).
+size_t pieceStart(const SinterWeight &w, const CheckedPack &c,
+                  const Piece &q) {
+  if (q.op == SINTER_PACK_TRANSPOSE)
+    return size_t(c.axis == 0 ? q.offset * w.shape[1] : q.offset) * c.es;
+  return size_t(q.offset * c.inner) * c.es;
+}
+
+/// Fills `out` with weight `wi` as its checked plan lays the sources out.
+void packOnHost(const SinterModel *m, int32_t wi, const CheckedPack &c,
+                const std::vector<const char *> &host, char *out) {
+  const SinterWeight &w = m->weights[wi];
+  for (const Piece &q : c.pieces) {
+    const SinterWeight &s = m->weights[q.source];
+    const char *src = host[size_t(q.source)];
+    char *dst = out + pieceStart(w, c, q);
+    if (q.op == SINTER_PACK_COPY) {
+      size_t chunk = size_t(q.len * c.inner) * c.es;
+      size_t pitch = size_t(w.shape[c.axis] * c.inner) * c.es;
+      for (int64_t o = 0; o < c.outer; ++o)
+        std::memcpy(dst + size_t(o) * pitch, src + size_t(o) * chunk, chunk);
+    } else {
+      transposeInto(dst, w.shape[1], src, s.shape[0], s.shape[1], c.es);
+    }
+  }
+}
+
+/// Validates the table's sizes and finds every weight's host bytes (the
+/// mapped file, or the executable's data); packs have none.
+bool locateSources(const SinterModel *m, Loaded &l,
+                   std::vector<const char *> &host, std::string &err) {
   size_t n = size_t(m->num_weights);
-  std::vector<const char *> host(n, nullptr);
+  host.assign(n, nullptr);
   for (size_t i = 0; i < n; ++i) {
     const SinterWeight &w = m->weights[i];
     uint64_t want = dtypeSize(w.dtype);
@@ -245,97 +293,201 @@ bool load(const SinterModel *m, const Backend *backend, Loaded &l,
       host[i] = static_cast<const char *>(w.data);
     }
   }
-  // Packs read only non-pack weights (applyPack checks), so each can be
-  // built on its own: on a device it is uploaded and freed before the next
-  // one is built, so host memory peaks at one packed weight.
-  auto pack = [&](size_t i) -> char * {
+  return true;
+}
+
+/// The CPU: packs into 64-byte-aligned host buffers, every slot a host
+/// address; files only packs read are unmapped afterwards.
+bool loadOnHost(const SinterModel *m, Loaded &l,
+                const std::vector<const char *> &sources, std::string &err) {
+  size_t n = size_t(m->num_weights);
+  std::vector<const char *> host = sources;
+  for (size_t i = 0; i < n; ++i) {
     const SinterWeight &w = m->weights[i];
-    if (w.pack >= m->num_packs) {
-      err = tensorWord(w) + " names a pack plan that does not exist";
-      return nullptr;
-    }
+    if (w.pack < 0)
+      continue;
+    CheckedPack c;
+    if (!checkPack(m, int32_t(i), sources, c, err))
+      return false;
     size_t bytes = (size_t(w.bytes) + 63) / 64 * 64;
     auto *buf = static_cast<char *>(std::aligned_alloc(64, bytes ? bytes : 64));
     if (!buf) {
       err = "out of memory packing " + tensorWord(w) + " (" +
             std::to_string(w.bytes) + " bytes)";
-      return nullptr;
+      return false;
     }
     l.hostBuffers.push_back(buf);
-    return applyPack(m, int32_t(i), host, buf, err) ? buf : nullptr;
-  };
-
-  if (backend == &cpuBackend) {
-    std::vector<char *> packed(n, nullptr);
-    for (size_t i = 0; i < n; ++i)
-      if (m->weights[i].pack >= 0 && !(packed[i] = pack(i)))
-        return false;
-    for (size_t i = 0; i < n; ++i)
-      if (packed[i])
-        host[i] = packed[i];
-    for (size_t i = 0; i < n; ++i) {
-      const SinterWeight &w = m->weights[i];
-      if (!w.slot)
-        continue;
-      *w.slot = const_cast<char *>(host[i]);
-      if (w.file)
-        l.files[w.file].keep = true;
-    }
-    // Files only packs read are not needed any more.
-    for (auto &[name, map] : l.files)
-      if (!map.keep && map.base) {
-        ::munmap(map.base, map.length);
-        map.base = nullptr;
-      }
-    return true;
+    packOnHost(m, int32_t(i), c, sources, buf);
+    host[i] = buf;
   }
+  for (size_t i = 0; i < n; ++i) {
+    const SinterWeight &w = m->weights[i];
+    if (!w.slot)
+      continue;
+    *w.slot = const_cast<char *>(host[i]);
+    if (w.file)
+      l.files[w.file].keep = true;
+  }
+  for (auto &[name, map] : l.files)
+    if (!map.keep && map.base) {
+      ::munmap(map.base, map.length);
+      map.base = nullptr;
+    }
+  return true;
+}
 
-  // A device: one allocation for every weight the forward reads.
+double nowMs() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return double(t.tv_sec) * 1e3 + double(t.tv_nsec) / 1e6;
+}
+
+/// A device: one allocation holds every weight the forward reads. The
+/// sources are uploaded once each and the packs built on the device: a
+/// copy piece is a strided copy straight from the source's bytes (the host
+/// mapping, or the source's device copy when the forward reads it too); a
+/// transposed piece goes through a staging buffer (one, reused, as large
+/// as the largest such source) and the compiler's transpose kernel. No
+/// host buffer is allocated; sources only plans read do not stay on the
+/// device.
+bool loadOnDevice(const SinterModel *m, const Backend *backend,
+                  const DevicePacking &dev, Loaded &l,
+                  const std::vector<const char *> &host, std::string &err) {
+  double t0 = nowMs();
+  size_t n = size_t(m->num_weights);
   const uint64_t align = 256;
-  uint64_t total = 0;
-  for (size_t i = 0; i < n; ++i)
-    if (m->weights[i].slot)
-      total += (m->weights[i].bytes + align - 1) / align * align;
-  if (total) {
-    if (!(l.device = backend->alloc(size_t(total), err))) {
-      err = "allocating " + std::to_string(total) + " bytes for the " +
-            "weights on the device: " + err;
+  auto rounded = [&](uint64_t b) { return (b + align - 1) / align * align; };
+  uint64_t total = 0, staging = 0, uploaded = 0;
+  int packs = 0, transposed = 0;
+  std::vector<CheckedPack> plans(n);
+  for (size_t i = 0; i < n; ++i) {
+    const SinterWeight &w = m->weights[i];
+    if (w.slot)
+      total += rounded(w.bytes);
+    // A plan of a weight the forward does not read is not applied.
+    if (w.pack < 0 || !w.slot)
+      continue;
+    if (!checkPack(m, int32_t(i), host, plans[i], err))
       return false;
-    }
-    uint64_t offset = 0;
-    for (size_t i = 0; i < n; ++i) {
-      const SinterWeight &w = m->weights[i];
-      if (!w.slot)
+    ++packs;
+    for (const Piece &q : plans[i].pieces) {
+      if (q.op != SINTER_PACK_TRANSPOSE)
         continue;
-      char *dst = static_cast<char *>(l.device) + offset;
-      const char *src = w.pack >= 0 ? pack(i) : host[i];
-      if (!src)
-        return false;
-      if (!backend->copyToTarget(dst, src, size_t(w.bytes), err)) {
-        err = "uploading " + tensorWord(w) + ": " + err;
-        return false;
-      }
-      // From pageable memory the copy returns once the source is staged:
-      // the buffer is free again.
-      if (w.pack >= 0) {
-        std::free(l.hostBuffers.back());
-        l.hostBuffers.pop_back();
-      }
-      *w.slot = dst;
-      offset += (w.bytes + align - 1) / align * align;
+      ++transposed;
+      if (!m->weights[q.source].slot)
+        staging = std::max<uint64_t>(staging, m->weights[q.source].bytes);
     }
-    if (!backend->sync(err))
-      return false;
   }
+  if (!total)
+    return true;
+  if (!(l.device = backend->alloc(size_t(total), err))) {
+    err = "allocating " + std::to_string(total) + " bytes for the " +
+          "weights on the device: " + err;
+    return false;
+  }
+  std::vector<char *> onDevice(n, nullptr);
+  uint64_t offset = 0;
+  for (size_t i = 0; i < n; ++i)
+    if (m->weights[i].slot) {
+      onDevice[i] = static_cast<char *>(l.device) + offset;
+      *m->weights[i].slot = onDevice[i];
+      offset += rounded(m->weights[i].bytes);
+    }
+  // The weights the forward reads as they are, first: plans may read them.
+  for (size_t i = 0; i < n; ++i) {
+    const SinterWeight &w = m->weights[i];
+    if (!w.slot || w.pack >= 0 || !w.bytes)
+      continue;
+    if (!dev.copy2D(onDevice[i], size_t(w.bytes), host[i], size_t(w.bytes),
+                    size_t(w.bytes), 1, true, err)) {
+      err = "uploading " + tensorWord(w) + ": " + err;
+      return false;
+    }
+    uploaded += w.bytes;
+  }
+  if (staging && !(l.staging = backend->alloc(size_t(staging), err))) {
+    err = "allocating " + std::to_string(staging) + " bytes to stage the " +
+          "transposed sources of weight-pack plans on the device: " + err;
+    return false;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const SinterWeight &w = m->weights[i];
+    if (w.pack < 0 || !w.slot)
+      continue;
+    const CheckedPack &c = plans[i];
+    for (size_t k = 0; k < c.pieces.size(); ++k) {
+      const Piece &q = c.pieces[k];
+      const SinterWeight &s = m->weights[q.source];
+      auto fail = [&] {
+        err = "packing " + tensorWord(w) + " on the device (piece " +
+              std::to_string(k) + ", " + tensorWord(s) + "): " + err;
+        return false;
+      };
+      char *dst = onDevice[i] + pieceStart(w, c, q);
+      const char *src = onDevice[size_t(q.source)];
+      if (q.op == SINTER_PACK_COPY) {
+        size_t chunk = size_t(q.len * c.inner) * c.es;
+        size_t pitch = size_t(w.shape[c.axis] * c.inner) * c.es;
+        bool fromHost = !src;
+        if (chunk && !dev.copy2D(dst, pitch, fromHost ? host[q.source] : src,
+                                 chunk, chunk, size_t(c.outer), fromHost,
+                                 err))
+          return fail();
+        if (fromHost)
+          uploaded += s.bytes;
+        continue;
+      }
+      if (!src) {
+        if (s.bytes && !dev.copy2D(l.staging, size_t(s.bytes),
+                                   host[q.source], size_t(s.bytes),
+                                   size_t(s.bytes), 1, true, err))
+          return fail();
+        uploaded += s.bytes;
+        src = static_cast<const char *>(l.staging);
+      }
+      if (s.bytes && !dev.transpose(dst, w.shape[1], src, s.shape[0],
+                                    s.shape[1], c.es, err))
+        return fail();
+    }
+  }
+  if (!backend->sync(err)) {
+    err = "building the weights on the device: " + err;
+    return false;
+  }
+  if (l.staging) {
+    backend->free(l.staging);
+    l.staging = nullptr;
+  }
+  if (std::getenv("SINTER_CUDA_VERBOSE"))
+    std::fprintf(stderr,
+                 "sinter: weights: %.3f GB on the device (%.3f GB uploaded, "
+                 "%d packs built there, %d transposed pieces, %.3f GB "
+                 "staging) in %.1f ms\n",
+                 double(total) / 1e9, double(uploaded) / 1e9, packs,
+                 transposed, double(staging) / 1e9, nowMs() - t0);
+  return true;
+}
+
+bool load(const SinterModel *m, const Backend *backend, Loaded &l,
+          std::string &err) {
+  std::vector<const char *> host;
+  if (!locateSources(m, l, host, err))
+    return false;
+  if (backend == &cpuBackend)
+    return loadOnHost(m, l, host, err);
+  if (backend != &cudaBackend) {
+    err = std::string("the runtime cannot load weights for the '") +
+          backend->name + "' backend";
+    return false;
+  }
+  if (!loadOnDevice(m, backend, cudaPacking, l, host, err))
+    return false;
   // The device has its copies: no host memory stays.
   for (auto &[name, map] : l.files)
     if (map.base) {
       ::munmap(map.base, map.length);
       map.base = nullptr;
     }
-  for (void *p : l.hostBuffers)
-    std::free(p);
-  l.hostBuffers.clear();
   return true;
 }
 

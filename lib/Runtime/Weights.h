@@ -3,10 +3,11 @@
 //
 // A compiled model reads some weights through slots (SinterWeight.slot):
 // external-data weights (mapped from the weights folder), the results of
-// weight-pack plans (packed here, once), and on a GPU every weight (copied
-// to one device allocation). The slots are globals of the model's code, so
-// the weights are loaded once per process and model, shared by its
-// sessions, and released with the last of them. docs/runtime.md.
+// weight-pack plans (packed once: on the host for the CPU, on the device
+// for a GPU), and on a GPU every weight (in one device allocation). The
+// slots are globals of the model's code, so the weights are loaded once per
+// process and model, shared by its sessions, and released with the last of
+// them. docs/runtime.md.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +16,7 @@
 
 #include "Backend.h"
 
+#include <cstdint>
 #include <string>
 
 namespace sinter::rt {
@@ -28,6 +30,27 @@ bool acquireWeights(const SinterModel *model, const Backend *backend,
 
 /// One user fewer; the last frees the weights and clears the slots.
 void releaseWeights(const SinterModel *model);
+
+/// What applying weight-pack plans on a device needs from its backend
+/// (the CUDA backend defines `cudaPacking`; a host target packs on the
+/// host). Every call is ordered with the backend's other copies and
+/// launches (one stream) and may return before it finished: `sync` waits.
+struct DevicePacking {
+  /// `height` rows of `width` bytes from `src` (pitch `srcPitch`; host
+  /// memory when `srcOnHost`, else device memory) to the device at `dst`
+  /// (pitch `dstPitch`). A host source may be reused on return.
+  bool (*copy2D)(void *dst, size_t dstPitch, const void *src, size_t srcPitch,
+                 size_t width, size_t height, bool srcOnHost,
+                 std::string &err);
+  /// dst[c * dstStride + r] = src[r * cols + c] for the `rows` x `cols`
+  /// matrix `src` of `elementBytes`-byte elements (both on the device),
+  /// with the kernel the compiler generated for it
+  /// (`sinter_pack_transpose_<elementBytes>`).
+  bool (*transpose)(void *dst, int64_t dstStride, const void *src,
+                    int64_t rows, int64_t cols, size_t elementBytes,
+                    std::string &err);
+};
+extern const DevicePacking cudaPacking;
 
 } // namespace sinter::rt
 

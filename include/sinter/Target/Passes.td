@@ -42,6 +42,34 @@ def PrepareEntryPass : Pass<"sinter-prepare-entry", "::mlir::ModuleOp"> {
   ];
 }
 
+def SplitEmptyTensorsPass : Pass<"sinter-split-empty-tensors", "::mlir::func::FuncOp"> {
+  let summary = "Gives every use of a tensor.empty its own tensor.empty";
+  let description = [{
+    Runs in the lower phase before empty-tensor elimination and one-shot
+    bufferization. CSE merges the `tensor.empty` ops of one type into one,
+    so every linalg op with an init of that type writes into the same
+    value; one-shot bufferization's analysis puts all their results in one
+    alias set and checks each write against every read of the set, which is
+    quadratic in the number of ops (HF's exported Qwen3.5 nano: one empty
+    with 768 uses, the lower phase did not finish in 10 minutes; 6 s with
+    this pass). A `tensor.empty` has no contents, so one per use means the
+    same program. The copies sit right after the original (same block), so
+    an empty used inside a loop still allocates outside it.
+
+    Example:
+    ```mlir
+    %e = tensor.empty() : tensor<4xf32>
+    %a = linalg.fill ins(%x : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+    %b = linalg.fill ins(%y : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+    // becomes
+    %e = tensor.empty() : tensor<4xf32>
+    %e1 = tensor.empty() : tensor<4xf32>
+    %a = linalg.fill ins(%x : f32) outs(%e1 : tensor<4xf32>) -> tensor<4xf32>
+    %b = linalg.fill ins(%y : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+    ```
+  }];
+}
+
 def DonateStatePass : Pass<"sinter-donate-state", "::mlir::ModuleOp"> {
   let summary = "Lets a state output be written in place into the input it updates";
   let description = [{
@@ -228,6 +256,70 @@ def FinalizeEntryPass : Pass<"sinter-finalize-entry", "::mlir::func::FuncOp"> {
     func.func @sinter_forward(%x: memref<2x3xf32> {sinter.name = "x"}, ...)
     // becomes
     func.func @sinter_forward(%x: memref<2x3xf32> {llvm.noalias}, ...)
+    ```
+  }];
+}
+
+def OutlineLoopsPass : Pass<"sinter-outline-loops", "::mlir::ModuleOp"> {
+  let summary = "Moves each top-level loop nest of a large entry into its own function";
+  let description = [{
+    Runs in the CPU codegen phase after linalg is lowered to loops. LLVM's
+    loop passes (IndVarSimplify, LoopVectorize, LoopRotate) and the x86
+    backend cost more than linearly in the size of one function: HF's
+    exported Qwen3.5 micro, one entry of 735 loop nests, spent 27 s in
+    `opt -O2` and 12 s in `llc`. When the entry has at least `min-loops`
+    top-level `scf.for` / `scf.parallel` ops without results, each becomes
+    a private function (internal linkage, `noinline`, so the inliner does
+    not undo it) called from the entry, and LLVM optimizes many small
+    functions instead of one large one.
+
+    Captured values become arguments; constants are cloned into the
+    function. A captured memref whose layout has a dynamic offset or
+    stride cannot be a bare pointer (the CPU target's calling
+    convention), so the view ops that made it (subview, casts, reshapes)
+    are cloned into the function and their sources passed instead; a loop
+    that needs such a memref from any other op stays in the entry.
+
+    Example:
+    ```mlir
+    func.func @sinter_forward(%a: memref<4xf32>, ...) {
+      scf.for %i = %c0 to %c4 step %c1 { ... memref.store %v, %a[%i] ... }
+    // becomes
+    func.func @sinter_forward(%a: memref<4xf32>, ...) {
+      call @sinter_forward_loop_0(%a) : (memref<4xf32>) -> ()
+    func.func private @sinter_forward_loop_0(%a: memref<4xf32>)
+        attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline"]}
+    ```
+  }];
+  let options = [
+    Option<"minLoops", "min-loops", "unsigned", /*default=*/"256",
+           "Outline only when the entry has at least this many top-level loop nests">,
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def SinkDynamicViewsPass : Pass<"sinter-sink-dynamic-views", "::mlir::ModuleOp"> {
+  let summary = "Rebuilds dynamic-offset views inside the gpu.launch that uses them";
+  let description = [{
+    Runs in the CUDA codegen phase right before kernel outlining. Kernels
+    take memrefs as bare pointers, so a memref with a dynamic offset or
+    stride cannot be a kernel parameter ("failed to legalize operation
+    'gpu.func'"). A loop that launches a kernel per iteration on a slice
+    (CumSum's scan, in HF's exported Qwen3.5) captures such a subview. The
+    view ops that made it (subview, casts, reshapes) are cloned into the
+    launch body, so the kernel gets their static source and the index
+    operands instead. A dynamic memref from any other op is left as it is
+    (and still refused by the lowering).
+
+    Example:
+    ```mlir
+    %s = memref.subview %m[0, %i] [4, 1] [1, 1] : memref<4x64xf32> to memref<4x1xf32, strided<[64, 1], offset: ?>>
+    gpu.launch ... { ... memref.load %s[%t, %c0] ... }
+    // becomes
+    gpu.launch ... {
+      %s2 = memref.subview %m[0, %i] [4, 1] [1, 1] : ...
+      ... memref.load %s2[%t, %c0] ...
+    }
     ```
   }];
 }

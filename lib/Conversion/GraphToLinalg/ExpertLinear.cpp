@@ -6,7 +6,9 @@
 // never copied into a gathered tensor (the point of
 // `sinter-form-expert-linears`). The index is an operand of the generic,
 // so it is loaded once per element like x; its negative values count from
-// E as in Gather. f16/bf16 accumulate in f32 and round once.
+// E as in Gather. f16/bf16 accumulate in f32 and round once. The weight
+// is [E, N, K], or [E, K, N] with `weight_kn`: only the extract's index
+// order differs, so the loops and the order of the sum are the same.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,6 +35,7 @@ struct ExpertLinearLowering : OpConversionPattern<sinter::ExpertLinearOp> {
     int64_t experts = cast<RankedTensorType>(w.getType()).getDimSize(0);
     Type elt = outTy.getElementType(), acc = accType(elt);
     bool perSlot = cast<RankedTensorType>(x.getType()).getRank() == 3;
+    bool kn = op.getWeightKn();
 
     // The accumulator: zeros, or the selected expert's bias.
     Value init;
@@ -62,7 +65,9 @@ struct ExpertLinearLowering : OpConversionPattern<sinter::ExpertLinearOp> {
           Value e = wrapIndex(b, l, a[1], experts);
           Value n = linalg::IndexOp::create(b, l, 2);
           Value k = linalg::IndexOp::create(b, l, 3);
-          Value wv = tensor::ExtractOp::create(b, l, w, ValueRange{e, n, k});
+          SmallVector<Value> at =
+              kn ? SmallVector<Value>{e, k, n} : SmallVector<Value>{e, n, k};
+          Value wv = tensor::ExtractOp::create(b, l, w, at);
           Value prod =
               mul(b, l, convert(b, l, a[0], acc), convert(b, l, wv, acc));
           yield(b, l, add(b, l, a[2], prod));

@@ -283,7 +283,12 @@ struct ReadPaddedSliceInBody : OpRewritePattern<linalg::GenericOp> {
 /// A linalg.fill that initializes several linalg ops (CSE merges identical
 /// fills) is cloned per user: one shared init tensor makes bufferization
 /// copy it (a memref.copy kernel) for all but one user, while a fill per
-/// user is written in place, and a reduction kernel can absorb it.
+/// user is written in place, and a reduction kernel can absorb it. Every
+/// init user gets its clone right before it, the one that could keep the
+/// original too: CSE left that fill where its first occurrence was, maybe
+/// layers away, and the CUDA templates absorb only the fill right before
+/// a contraction (in bench8 one layer's GDN in_proj, QKV and shared-expert
+/// linears ran through the generic mapping because of it).
 void fillPerUser(func::FuncOp func) {
   SmallVector<linalg::FillOp> fills;
   func.walk([&](linalg::FillOp fill) {
@@ -298,17 +303,19 @@ void fillPerUser(func::FuncOp func) {
       if (user && user.isDpsInit(&use))
         uses.push_back(&use);
     }
-    // The first init user keeps the original. With fewer than two init
-    // users (the others read the fill as an input, or are no linalg ops:
-    // an insert_slice destination) there is nothing to split.
+    // With fewer than two init users (the others read the fill as an
+    // input, or are no linalg ops: an insert_slice destination) there is
+    // nothing to split.
     if (uses.size() < 2)
       continue;
-    for (OpOperand *use : llvm::drop_begin(uses)) {
+    for (OpOperand *use : uses) {
       rw.setInsertionPoint(use->getOwner());
       Operation *copy = rw.clone(*fill);
       rw.modifyOpInPlace(use->getOwner(),
                          [&] { use->set(copy->getResult(0)); });
     }
+    if (fill->use_empty())
+      rw.eraseOp(fill);
   }
 }
 

@@ -360,6 +360,15 @@ struct LinearAttentionLowering
         return exp(nb, nl, convert(nb, nl, g, f32));
       };
 
+      // A single token (decode) marks the step's generics so that a target
+      // may run the step as one kernel (the CUDA target's gated-delta
+      // template, docs/cuda-target.md); they compute the same either way.
+      auto mark = [&](Value result, StringRef role) {
+        if (T == 1)
+          result.getDefiningOp()->setAttr("sinter.gated_delta_step",
+                                          b.getStringAttr(role));
+      };
+
       // retrieved[b,h,m] = sum_d exp(g) S[b,h,d,m] k[b,h,d] (delta rules).
       Value retrieved;
       if (delta) {
@@ -382,6 +391,7 @@ struct LinearAttentionLowering
               Value kv = convert(nb, nl, a[1], f32);
               yield(nb, nl, add(nb, nl, a.back(), mul(nb, nl, s, kv)));
             });
+        mark(retrieved, "retrieve");
       }
 
       // S' = exp(g) S + k (x) u, u = v or beta (v - retrieved), updating the
@@ -417,6 +427,7 @@ struct LinearAttentionLowering
                             Value kv = convert(nb, nl, a[0], f32);
                             yield(nb, nl, add(nb, nl, s, mul(nb, nl, kv, u)));
                           });
+      mark(S2, "update");
 
       // o[b,h,m] = scale * sum_d q[b,h,d] S'[b,h/group,d,m]; loops (b,h,m,d).
       MapBuilder r{ctx, 4};
@@ -429,6 +440,7 @@ struct LinearAttentionLowering
             Value qv = convert(nb, nl, a[0], f32);
             yield(nb, nl, add(nb, nl, a[2], mul(nb, nl, qv, a[1])));
           });
+      mark(ot, "readout");
       AffineMap id3 = AffineMap::getMultiDimIdentityMap(3, ctx);
       ot =
           generic1(b, l, ot, emptyTensor(b, l, {B, Hq, dv}, elt), {id3, id3},
@@ -436,6 +448,7 @@ struct LinearAttentionLowering
                      Value sv = mul(nb, nl, a[0], constant(nb, nl, f32, scale));
                      yield(nb, nl, convert(nb, nl, sv, elt));
                    });
+      mark(ot, "output");
       ot = tensor::CollapseShapeOp::create(
           b, l, ot, SmallVector<ReassociationIndices>{{0}, {1, 2}});
       SmallVector<OpFoldResult> offs{b.getIndexAttr(0), t, b.getIndexAttr(0)},

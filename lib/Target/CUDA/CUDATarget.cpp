@@ -338,9 +338,13 @@ void buildCudaCodegenPipeline(OpPassManager &pm, const CudaOptions &options) {
   // The canonicalizer hoists constants out of the launches; sink them back
   // so that they are immediates in the kernel, not kernel parameters.
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
+  // Kernel parameters are bare pointers: no dynamic-offset views.
+  pm.addPass(createSinkDynamicViewsPass());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(std::make_unique<MergeModulesPass>());
   pm.addPass(createDedupKernelsPass());
+  // Before sinter-bind-weights consumes the plans.
+  pm.addPass(createPackKernelsPass());
   pm.addPass(createConvertMathToFuncs());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
@@ -403,6 +407,7 @@ void registerCudaPasses() {
   PassRegistration<MergeModulesPass>();
   registerFormKernelsPass();
   registerDedupKernelsPass();
+  registerPackKernelsPass();
   PassPipelineRegistration<>(
       "sinter-cuda-codegen",
       "The codegen phase of the CUDA target (sm_90a): kernels to PTX",

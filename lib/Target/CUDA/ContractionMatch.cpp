@@ -119,7 +119,7 @@ LogicalResult matchInit(ContractionMatch &m, std::string &why) {
   if (auto fill = dyn_cast_or_null<linalg::FillOp>(prev)) {
     if (fill.getDpsInitOperand(0)->get() != m.acc) {
       why = "the op before the contraction does not initialize its "
-            "accumulator";
+            "accumulator (a linalg.fill of another buffer)";
       return failure();
     }
     auto c = fill.getInputs()[0].getDefiningOp<arith::ConstantOp>();
@@ -161,6 +161,8 @@ LogicalResult matchInit(ContractionMatch &m, std::string &why) {
 }
 
 /// Matches the optional conversion of the accumulator after the contraction.
+/// With AccInit::Buffer it is matched (the kernel converts nothing then) but
+/// never fusable.
 void matchEpilogue(ContractionMatch &m) {
   m.output = m.acc;
   m.outputType = m.accType;
@@ -180,7 +182,8 @@ void matchEpilogue(ContractionMatch &m) {
   // The accumulator must be a temporary (not a function argument the caller
   // reads) used by nothing but these three ops.
   Operation *def = m.acc.getDefiningOp();
-  m.epilogueFusable = def && isa<memref::ViewOp, memref::AllocOp>(def) &&
+  m.epilogueFusable = m.init != AccInit::Buffer && def &&
+                      isa<memref::ViewOp, memref::AllocOp>(def) &&
                       llvm::all_of(m.acc.getUsers(), [&](Operation *u) {
                         return u == m.initOp || u == m.op.getOperation() ||
                                u == g.getOperation();
@@ -190,7 +193,9 @@ void matchEpilogue(ContractionMatch &m) {
 } // namespace
 
 FailureOr<ContractionMatch> matchContraction(linalg::LinalgOp linalgOp,
-                                             std::string &why) {
+                                             std::string &why,
+                                             bool allowBufferInit,
+                                             bool *candidate) {
   ContractionMatch m;
   m.op = dyn_cast<linalg::GenericOp>(linalgOp.getOperation());
   if (!m.op) {
@@ -239,6 +244,8 @@ FailureOr<ContractionMatch> matchContraction(linalg::LinalgOp linalgOp,
     why = "accumulator is not indexed (lead..., n)";
     return failure();
   }
+  if (candidate)
+    *candidate = true;
   for (unsigned i = 0; i + 1 < numIns; ++i)
     m.activations.push_back(m.op.getDpsInputOperand(i)->get());
   m.weight = m.op.getDpsInputOperand(numIns - 1)->get();
@@ -308,8 +315,14 @@ FailureOr<ContractionMatch> matchContraction(linalg::LinalgOp linalgOp,
     return failure();
   }
 
-  if (failed(matchInit(m, why)))
-    return failure();
+  if (failed(matchInit(m, why))) {
+    if (!allowBufferInit)
+      return failure();
+    // The contraction adds onto whatever the buffer holds when it runs.
+    m.init = AccInit::Buffer;
+    m.initOp = nullptr;
+    m.bias = Value();
+  }
   matchEpilogue(m);
   m.rowStrided = !llvm::all_of(m.activations, isPlainBuffer);
   return m;
@@ -332,6 +345,7 @@ Value emitWeightElement(OpBuilder &b, const ContractionMatch &m,
 
 Value emitInitElement(OpBuilder &b, Location loc, const ContractionMatch &m,
                       Value biasElt) {
+  assert(m.init != AccInit::Buffer && "the kernel loads the accumulator");
   if (m.init == AccInit::Zero)
     return arith::ConstantOp::create(b, loc, b.getFloatAttr(m.accType, 0.0));
   auto g = cast<linalg::GenericOp>(m.initOp);
@@ -354,7 +368,8 @@ void eraseContraction(RewriterBase &rw, const ContractionMatch &m,
   if (fusedEpilogue)
     rw.eraseOp(m.epilogue);
   rw.eraseOp(m.op);
-  rw.eraseOp(m.initOp);
+  if (m.initOp)
+    rw.eraseOp(m.initOp);
 }
 
 } // namespace sinter::cuda

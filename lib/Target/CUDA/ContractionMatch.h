@@ -6,7 +6,9 @@
 // bufferization one linear is up to three ops on an accumulator buffer:
 //
 //   init:        linalg.fill 0.0 -> acc, or a generic broadcasting bias[N]
-//                into acc (converted to the accumulator type);
+//                into acc (converted to the accumulator type); for kernels
+//                that ask for it (the GEMV), anything else: the contraction
+//                then adds onto what the buffer holds (AccInit::Buffer);
 //   contraction: linalg.generic, loops (lead..., n, k), the last one a
 //                reduction; activation maps (lead..., k), weight (n, k),
 //                acc (lead..., n); body `acc + X * W`, where X is formed
@@ -39,6 +41,13 @@ enum class AccInit {
   Zero,
   /// A generic broadcasting `bias` [N] over the leading dims.
   Bias,
+  /// No init op recognized right before the contraction (a fill that CSE
+  /// and bufferization left elsewhere, a residual copied into the
+  /// buffer...): the contraction accumulates onto `acc`'s contents, which
+  /// the kernel reads. initOp is null, nothing is erased but the
+  /// contraction, and the epilogue is never fused (`output` could share
+  /// bytes with `acc`, which the kernel reads).
+  Buffer,
 };
 
 struct ContractionMatch {
@@ -61,7 +70,8 @@ struct ContractionMatch {
 
   /// The initial value of the accumulator.
   AccInit init = AccInit::Zero;
-  /// The linalg.fill or the bias generic writing `acc` (runs before `op`).
+  /// The linalg.fill or the bias generic writing `acc` (runs before `op`);
+  /// null for AccInit::Buffer.
   mlir::Operation *initOp = nullptr;
   /// AccInit::Bias: the bias memref [N].
   mlir::Value bias;
@@ -94,9 +104,14 @@ struct ContractionMatch {
 };
 
 /// Recognizes a bufferized linear / gated linear (see the file comment).
-/// Touches nothing; on failure `why` names the reason.
-mlir::FailureOr<ContractionMatch> matchContraction(mlir::linalg::LinalgOp op,
-                                                   std::string &why);
+/// Touches nothing; on failure `why` names the reason. `allowBufferInit`:
+/// a contraction without a recognized init op matches as AccInit::Buffer
+/// (else it is refused). `candidate`, when given, is set once the op has a
+/// linear's loops and indexing maps: a refusal after that point is of a
+/// linear, one before it of some other op.
+mlir::FailureOr<ContractionMatch>
+matchContraction(mlir::linalg::LinalgOp op, std::string &why,
+                 bool allowBufferInit = false, bool *candidate = nullptr);
 
 /// Clones the prologue at b's insertion point: `activationElts` hold one
 /// element of each activation operand (activationType, in the order of
@@ -110,7 +125,8 @@ mlir::Value emitWeightElement(mlir::OpBuilder &b, const ContractionMatch &m,
 
 /// The accumulator's initial value for one output column: 0 for
 /// AccInit::Zero (biasElt ignored, may be null), else the init generic's
-/// body applied to the bias element.
+/// body applied to the bias element. Not for AccInit::Buffer (the kernel
+/// loads the element of `acc`).
 mlir::Value emitInitElement(mlir::OpBuilder &b, mlir::Location loc,
                             const ContractionMatch &m, mlir::Value biasElt);
 
@@ -120,8 +136,8 @@ mlir::Value emitOutputElement(mlir::OpBuilder &b, const ContractionMatch &m,
                               mlir::Value accElt);
 
 /// After a kernel wrote `output` (when epilogueFusable) or `acc` (else)
-/// including the initial value: erases initOp, and the epilogue when
-/// `fusedEpilogue`, then op. Through the rewriter.
+/// including the initial value: erases initOp (if any), and the epilogue
+/// when `fusedEpilogue`, then op. Through the rewriter.
 void eraseContraction(mlir::RewriterBase &rw, const ContractionMatch &m,
                       bool fusedEpilogue);
 

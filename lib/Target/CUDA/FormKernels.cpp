@@ -1,6 +1,7 @@
 //===- FormKernels.cpp - bufferized linalg ops to kernel templates --------===//
 //
-// sinter-cuda-form-kernels: runs before the generic loop mapping. Each
+// sinter-cuda-form-kernels: runs before the generic loop mapping. The
+// marked gated-delta decode steps go first (GatedDelta.cpp). Each
 // linalg op is offered to the kernel templates of Kernels.h in order (the
 // tensor-core GEMM, the GEMV, the row reduction); the first that takes it
 // replaces it (and any op it fuses) with a gpu.launch. What no template
@@ -35,10 +36,17 @@ struct FormKernelsPass
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(FormKernelsPass)
   FormKernelsPass() = default;
   FormKernelsPass(const FormKernelsPass &other) : PassWrapper(other) {}
-  explicit FormKernelsPass(const KernelOptions &o) { gpuArch = o.gpuArch; }
+  explicit FormKernelsPass(const KernelOptions &o) {
+    gpuArch = o.gpuArch;
+    remarks = o.remarks;
+  }
   Option<std::string> gpuArch{*this, "gpu-arch",
                               llvm::cl::desc("target architecture"),
                               llvm::cl::init("sm_90a")};
+  Option<bool> remarks{
+      *this, "remarks",
+      llvm::cl::desc("remark on candidates a template recognizes but refuses"),
+      llvm::cl::init(false)};
   StringRef getArgument() const final { return "sinter-cuda-form-kernels"; }
   StringRef getDescription() const final {
     return "Bufferized linalg ops to the CUDA kernel templates (GEMM, GEMV, "
@@ -53,6 +61,7 @@ struct FormKernelsPass
   void runOnOperation() override {
     KernelOptions options;
     options.gpuArch = gpuArch;
+    options.remarks = remarks;
     SmallVector<linalg::LinalgOp> ops;
     getOperation().walk([&](linalg::LinalgOp op) {
       if (!op->getParentOfType<gpu::LaunchOp>())
@@ -61,7 +70,11 @@ struct FormKernelsPass
     IRRewriter rw(&getContext());
     using Emitter = LogicalResult (*)(RewriterBase &, linalg::LinalgOp,
                                       const KernelOptions &, std::string &);
+    // The decode attention first: its score contraction must not be taken
+    // apart from the rest of its chain.
     static const std::pair<const char *, Emitter> kTemplates[] = {
+        {"attention", emitDecodeAttention},
+        {"expert-gemv", emitExpertGemv},
         {"gemm", emitTensorCoreGemm},
         {"gemv", emitGemv},
         {"row-reduction", emitRowReduction},
@@ -69,6 +82,27 @@ struct FormKernelsPass
     // An emitter may erase ops after the one it is given (a fused epilogue):
     // those are skipped by handle.
     llvm::DenseSet<Operation *> erased;
+    // The gated-delta decode step first, from its first op: its kernel
+    // computes the step's producers (the l2norm's reductions, the gates),
+    // which the other templates would otherwise take on their own.
+    for (linalg::LinalgOp op : ops) {
+      if (erased.contains(op.getOperation()) || !isGatedDeltaStepStart(op))
+        continue;
+      std::string why;
+      rw.setInsertionPoint(op);
+      struct Listener : RewriterBase::Listener {
+        llvm::DenseSet<Operation *> *erased;
+        void notifyOperationErased(Operation *o) override { erased->insert(o); }
+      } listener;
+      listener.erased = &erased;
+      rw.setListener(&listener);
+      LogicalResult r = emitGatedDeltaStep(rw, op, options, why);
+      rw.setListener(nullptr);
+      if (failed(r))
+        LLVM_DEBUG(llvm::dbgs() << "[gated-delta] refused " << op->getName()
+                                << " at " << op.getLoc() << ": " << why
+                                << "\n");
+    }
     for (linalg::LinalgOp op : ops) {
       if (erased.contains(op.getOperation()))
         continue;

@@ -22,6 +22,15 @@
 //   and the output's alignment allow; else one guarded 2-element or scalar
 //   store per fragment element pair).
 //
+// On sm_90a with M >= 64 the multiply is Hopper's warpgroup MMA instead:
+// BK = 64 slices whose 128-byte rows carry the same XOR swizzle as
+// wgmma's 128-byte swizzle mode (stages 1024-byte aligned), one warpgroup
+// per 64 rows of the tile issuing wgmma.mma_async m64nBNk16 with both
+// operands read through shared-memory descriptors, after a proxy fence
+// (cp.async writes are generic-proxy, wgmma reads async-proxy). The
+// accumulator layout per warp is mma.sync's m16n8 one, so the epilogue is
+// shared. No TMA: cp.async needs no host-side tensor maps.
+//
 // Everything is NVVM/LLVM ops on raw pointers taken from the memrefs, so the
 // generic lowering (convert-gpu-to-nvvm) needs nothing more. Shapes the
 // template cannot take are refused with the reason (FormKernels.cpp prints it
@@ -43,6 +52,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 using namespace mlir;
 
@@ -60,6 +70,14 @@ struct GemmTiling {
   /// The output tile goes out through shared memory (see epilogue) when
   /// nonzero (an integer: the measuring harness scans it like the rest).
   int64_t stagedEpilogue = 1;
+  /// sm_90a: warpgroup MMA (wgmma.mma_async from 128B-swizzled shared
+  /// memory) instead of ldmatrix + mma.sync; one warpgroup per 64 rows
+  /// (wm = BM / 16 warps of 16 rows, wn = 1), BK = 64.
+  int64_t wgmma = 0;
+  /// wgmma groups left in flight at the end of a K step (0 or 1): with 1,
+  /// slice k + 1's MMAs are issued before slice k's have finished, and the
+  /// stage refilled is the one of slice k - 2.
+  int64_t inflight = 0;
   int64_t threads() const { return 32 * wm * wn; }
   int64_t warpM() const { return bm / wm; }
   int64_t warpN() const { return bn / wn; }
@@ -68,7 +86,12 @@ struct GemmTiling {
   int64_t nTiles() const { return warpN() / 8; }
   /// 16-byte chunks per staged row.
   int64_t chunks() const { return bk / 8; }
-  int64_t sharedBytes() const { return stages * (bm + bn) * bk * 2; }
+  /// wgmma reads 1024-byte swizzle atoms: 1 KiB of slack to align the base.
+  int64_t sharedBytes() const {
+    return stages * (bm + bn) * bk * 2 + (wgmma ? 1024 : 0);
+  }
+  /// Slices loaded ahead of the one being multiplied.
+  int64_t prefetch() const { return stages - 1 - inflight; }
 };
 
 int64_t smCount(StringRef arch) {
@@ -111,7 +134,84 @@ int64_t estimatedRegisters(int64_t accumulators) {
 /// full wave at 3 blocks per SM, ran at 254). Ties go to the larger tile.
 /// Wave quantization dominates: at 512x2048x9216 every other candidate
 /// leaves a second, mostly empty wave.
+/// Takes the warpgroup-MMA path: sm_90a (wgmma is not in sm_100a), and
+/// at least one m64 warpgroup tile of rows (fewer rows are mostly padding
+/// in an m64 tile; mma.sync's m16 tiles waste less).
+bool useWgmma(int64_t m, StringRef arch) { return arch == "sm_90a" && m >= 64; }
+
+/// The sm_90a heuristic (docs/cuda-target.md): BM = 128 (two consumer
+/// warpgroups, each m64) or 64 (one), BN a multiple of 16 up to 256,
+/// BK = 64 (one 128-byte swizzled row per K slice). For each, and each
+/// number of blocks per SM `o` (1..4, within the register file: about
+/// BN / 2 accumulators + 48 registers per thread), the stages that fit
+/// 228 KiB / o (at most 4, at least 2); cost = waves * min(o, blocks per
+/// SM) * max(BM * BN, 64 * (BM + BN)), x 1.25 with only 2 stages (one
+/// slice of prefetch leaves the tensor cores waiting on memory). The max:
+/// a slice's MMAs take BM * BN / 32 cycles of an SM's tensor cores, its
+/// copies (BM + BN) * 128 bytes at about 64 bytes per cycle from L2, so
+/// tiles with BM * BN / (BM + BN) < 64 are bound by their loads. Ties: more
+/// blocks per SM, then the larger tile. At 512 x 2048 x 9216: 128 x 144, 3
+/// stages, 2 blocks per SM (256 blocks, one wave on 132 SMs).
+GemmTiling chooseWgmmaTiling(int64_t m, int64_t n, StringRef arch) {
+  int64_t sms = smCount(arch);
+  GemmTiling best{};
+  int64_t bestCost = std::numeric_limits<int64_t>::max(), bestOcc = 0;
+  for (int64_t bm : {128, 64}) {
+    if (bm == 128 && m <= 64)
+      continue;
+    for (int64_t bn = 256; bn >= 16; bn -= 16) {
+      GemmTiling t;
+      t.bm = bm;
+      t.bn = bn;
+      t.wm = bm / 16;
+      t.wn = 1;
+      t.bk = 64;
+      t.wgmma = 1;
+      int64_t stageBytes = (bm + bn) * t.bk * 2;
+      int64_t regs = (bn / 2 + 48 + 7) / 8 * 8;
+      int64_t regOcc = int64_t(65536) / (t.threads() * regs);
+      int64_t tiles = ((m + bm - 1) / bm) * ((n + bn - 1) / bn);
+      int64_t perSM = (tiles + sms - 1) / sms;
+      for (int64_t o = 1; o <= std::min<int64_t>(regOcc, 4); ++o) {
+        // Per block: the SM's shared memory / o, less the driver's 1 KiB
+        // per block and the 1 KiB alignment slack.
+        int64_t stages =
+            std::min<int64_t>(4, (smShared(arch) / o - 2048) / stageBytes);
+        if (stages < 2)
+          continue;
+        t.stages = stages;
+        // Waiting for each slice's wgmma group before the next slice's
+        // copies measured faster than keeping one group in flight (which
+        // costs a slice of prefetch): 29.3 against 37.7 us at the bench
+        // shape on an H200.
+        t.inflight = 0;
+        int64_t waves = (tiles + sms * o - 1) / (sms * o);
+        int64_t cost = waves * std::min(o, perSM) *
+                       std::max(bm * bn, 64 * (bm + bn));
+        if (stages == 2)
+          cost = cost * 5 / 4;
+        int64_t busy = std::min(o, perSM);
+        if (cost < bestCost ||
+            (cost == bestCost &&
+             (busy > bestOcc ||
+              (busy == bestOcc && bm * bn > best.bm * best.bn)))) {
+          best = t;
+          bestCost = cost;
+          bestOcc = busy;
+        }
+      }
+    }
+  }
+  return best;
+}
+
 GemmTiling chooseTiling(int64_t m, int64_t n, StringRef arch) {
+  if (useWgmma(m, arch)) {
+    GemmTiling best = chooseWgmmaTiling(m, n, arch);
+    // GEMM_VARIANT_HOOK_WGMMA: the measuring harness patches an override
+    // in here.
+    return best;
+  }
   int64_t sms = smCount(arch);
   int64_t bmMax = m <= 32 ? 32 : m <= 64 ? 64 : 128;
   GemmTiling best{};
@@ -274,8 +374,17 @@ struct GemmKernel {
     auto copyRows = [&](Value global, int64_t rows, int64_t rowLimit,
                         Value rowStart, int64_t smemOffset) {
       int64_t log2Chunks = t.chunks() == 8 ? 3 : 2;
-      for (int64_t i = 0; i < rows * t.chunks() / t.threads(); ++i) {
+      int64_t total = rows * t.chunks();
+      for (int64_t i = 0; i * t.threads() < total; ++i) {
         Value q = kb.add(tid, i * t.threads());
+        // A tile whose chunks do not divide among the threads (wgmma's BN
+        // = 144 over 256 threads): the last round is partial.
+        std::optional<OpBuilder::InsertionGuard> tail;
+        if ((i + 1) * t.threads() > total) {
+          auto guard = scf::IfOp::create(b, kb.loc, kb.lt(q, total), false);
+          tail.emplace(b);
+          b.setInsertionPointToStart(&guard.getThenRegion().front());
+        }
         Value row = kb.shr(q, log2Chunks),
               chunk = kb.band(q, t.chunks() - 1);
         Value gRow = kb.add(rowStart, row);
@@ -318,6 +427,92 @@ struct GemmKernel {
     return LLVM::BitcastOp::create(kb.b, kb.loc,
                                    VectorType::get({2}, kb.b.getF16Type()),
                                    reg);
+  }
+
+  /// i64 shared-memory matrix descriptor of the aligned shared base (PTX
+  /// ISA, "Matrix Descriptor Format"): start address >> 4 in bits 0-13,
+  /// leading byte offset >> 4 in 16-29 (unused by K-major swizzled
+  /// layouts; 1 by convention), stride byte offset >> 4 in 32-45 (1024:
+  /// the next 8-row, 1024-byte swizzle atom), swizzle in 62-63 (1:
+  /// 128-byte). Staged rows are 128 bytes (BK = 64) whose 16-byte chunks
+  /// sit at chunk ^ row % 8 (swizzled()), which is exactly the 128-byte
+  /// swizzle of a 1024-byte aligned atom.
+  Value descBase, wgDescOffset;
+
+  /// One BK = 64 slice from stage `stage` into the accumulators (updated
+  /// in place): 4 wgmma.mma_async m64nBNk16 per warpgroup, A (the
+  /// warpgroup's 64 rows) and B (all BN rows) from shared memory. The
+  /// instruction is inline PTX: MLIR's nvvm.wgmma.mma_async needs
+  /// convert-nvvm-to-llvm, which the codegen pipeline does not run.
+  void wgmmaSlice(Value stage, SmallVectorImpl<Value> &acc) {
+    OpBuilder &b = kb.b;
+    Location loc = kb.loc;
+    Type i64 = b.getI64Type();
+    auto c64 = [&](int64_t v) {
+      return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
+    };
+    Value stageOff = arith::ExtUIOp::create(
+        b, loc, i64, kb.mul(stage, stageElems() * 2 / 16));
+    Value base = arith::AddIOp::create(b, loc, descBase, stageOff);
+    Value aBase = arith::AddIOp::create(b, loc, base, wgDescOffset);
+    Value bBase = arith::AddIOp::create(b, loc, base, c64(aStage() * 2 / 16));
+    int64_t n = t.bn / 2;
+    std::string type = elt.isBF16() ? "bf16" : "f16";
+    // scale-d is a predicate operand (always 1: accumulate); trans-a/b 0:
+    // both operands K-major.
+    std::string asmStr = "{ .reg .pred p; setp.ne.b32 p, $" +
+                         std::to_string(n + 2) +
+                         ", 0; wgmma.mma_async.sync.aligned.m64n" +
+                         std::to_string(t.bn) + "k16.f32." + type + "." +
+                         type + " {";
+    std::string constraints;
+    for (int64_t i = 0; i < n; ++i) {
+      asmStr += (i ? ", $" : "$") + std::to_string(i);
+      constraints += "=f,";
+    }
+    asmStr += "}, $" + std::to_string(n) + ", $" + std::to_string(n + 1) +
+              ", p, 1, 1, 0, 0; }";
+    constraints += "l,l,r";
+    for (int64_t i = 0; i < n; ++i)
+      constraints += "," + std::to_string(i);
+    auto resTy = LLVM::LLVMStructType::getLiteral(
+        b.getContext(), SmallVector<Type>(n, b.getF32Type()));
+    Value one = kb.c(1);
+    for (int64_t kk = 0; kk < t.bk / 16; ++kk) {
+      // A k16 step is 32 bytes further along the (swizzled) rows.
+      SmallVector<Value> operands{
+          arith::AddIOp::create(b, loc, aBase, c64(kk * 2)),
+          arith::AddIOp::create(b, loc, bBase, c64(kk * 2)), one};
+      operands.append(acc.begin(), acc.end());
+      auto mma = LLVM::InlineAsmOp::create(
+          b, loc, resTy, operands, asmStr, constraints,
+          /*has_side_effects=*/true, /*is_align_stack=*/false,
+          LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(),
+          ArrayAttr());
+      for (int64_t i = 0; i < n; ++i)
+        acc[i] = kb.extract(mma.getResult(0), i);
+    }
+  }
+
+  /// After the last wgmma.wait_group: the accumulators pass through an
+  /// empty side-effecting asm so that no read of them is scheduled before
+  /// the wait (they are written asynchronously).
+  void fenceAccumulators(SmallVectorImpl<Value> &acc) {
+    OpBuilder &b = kb.b;
+    int64_t n = acc.size();
+    std::string constraints;
+    for (int64_t i = 0; i < n; ++i)
+      constraints += "=f,";
+    for (int64_t i = 0; i < n; ++i)
+      constraints += (i ? "," : "") + std::to_string(i);
+    auto resTy = LLVM::LLVMStructType::getLiteral(
+        b.getContext(), SmallVector<Type>(n, b.getF32Type()));
+    auto fence = LLVM::InlineAsmOp::create(
+        b, kb.loc, resTy, acc, "", constraints, /*has_side_effects=*/true,
+        /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
+        LLVM::AsmDialectAttr(), ArrayAttr());
+    for (int64_t i = 0; i < n; ++i)
+      acc[i] = kb.extract(fence.getResult(0), i);
   }
 
   /// One BK slice from stage `stage` into the accumulators (updated in
@@ -518,6 +713,10 @@ struct GemmKernel {
       staged = launch.getWorkgroupAttributions()[0];
     smem = kb.pointer(staged, 3);
     kTiles = (m.k + t.bk - 1) / t.bk;
+    if (t.wgmma) {
+      buildWgmma();
+      return;
+    }
 
     // Prologue: the first stages - 1 slices in flight, one group each
     // (empty groups past K keep the wait counts uniform).
@@ -556,6 +755,82 @@ struct GemmKernel {
     }
     NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
     epilogue(loop.getResults());
+    gpu::TerminatorOp::create(b, loc);
+  }
+
+  /// The sm_90a main loop: every thread copies (cp.async into the swizzled
+  /// stages) and each warpgroup multiplies its 64 rows with wgmma. Slice
+  /// k + prefetch is loaded while slice k is multiplied; with `inflight`
+  /// = 1 the wgmma group of slice k is still running when slice k + 1's
+  /// copies are issued.
+  void buildWgmma() {
+    OpBuilder &b = kb.b;
+    Location loc = kb.loc;
+    Type i64 = b.getI64Type();
+    // The 128-byte swizzle is a function of address bits 7-9: stages start
+    // on 1024 bytes (sharedBytes() has the slack).
+    Value raw = LLVM::PtrToIntOp::create(b, loc, kb.i32(), smem);
+    Value aligned = kb.band(kb.add(raw, 1023), ~int64_t(1023));
+    smem = LLVM::IntToPtrOp::create(b, loc, smem.getType(), aligned);
+    auto c64 = [&](int64_t v) {
+      return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
+    };
+    Value startField = arith::ExtUIOp::create(b, loc, i64, kb.shr(aligned, 4));
+    int64_t fixed = (int64_t(1) << 16) | (int64_t(1024 / 16) << 32) |
+                    (int64_t(1) << 62);
+    descBase = arith::OrIOp::create(b, loc, startField, c64(fixed));
+    // Warpgroup g multiplies rows 64 g .. 64 g + 63 of the tile.
+    wgDescOffset = arith::ExtUIOp::create(
+        b, loc, i64, kb.mul(kb.shr(tid, 7), 64 * t.bk * 2 / 16));
+
+    int64_t prefetch = t.prefetch();
+    for (int64_t s = 0; s < prefetch; ++s) {
+      if (s < kTiles)
+        loadSlice(kb.c(s), kb.c(s));
+      NVVM::CpAsyncCommitGroupOp::create(b, loc);
+    }
+    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
+    SmallVector<Value> init(t.bn / 2, zero);
+    Value lb = arith::ConstantIndexOp::create(b, loc, 0);
+    Value ub = arith::ConstantIndexOp::create(b, loc, kTiles);
+    Value step = arith::ConstantIndexOp::create(b, loc, 1);
+    auto loop =
+        scf::ForOp::create(b, loc, lb, ub, step, init,
+                           [](OpBuilder &, Location, Value, ValueRange) {});
+    {
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(loop.getBody());
+      // Slice kt has landed; the copies were generic-proxy writes that the
+      // wgmma (async proxy) reads: a proxy fence in each writing thread,
+      // then the barrier. The barrier also says that every warpgroup is
+      // done with the stage refilled next (its wgmma group waited).
+      NVVM::CpAsyncWaitGroupOp::create(b, loc, prefetch - 1);
+      NVVM::FenceProxyOp::create(
+          b, loc, NVVM::ProxyKind::async_shared,
+          NVVM::SharedSpaceAttr::get(b.getContext(),
+                                     NVVM::SharedSpace::shared_cta));
+      gpu::BarrierOp::create(b, loc);
+      Value kt = kb.toI32(loop.getInductionVar());
+      Value next = kb.add(kt, prefetch);
+      auto pending = scf::IfOp::create(b, loc, kb.lt(next, kTiles), false);
+      {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(&pending.getThenRegion().front());
+        loadSlice(next, arith::RemUIOp::create(b, loc, next, kb.c(t.stages)));
+      }
+      NVVM::CpAsyncCommitGroupOp::create(b, loc);
+      SmallVector<Value> acc(loop.getRegionIterArgs());
+      NVVM::WgmmaFenceAlignedOp::create(b, loc);
+      wgmmaSlice(arith::RemUIOp::create(b, loc, kt, kb.c(t.stages)), acc);
+      NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
+      NVVM::WgmmaWaitGroupSyncOp::create(b, loc, t.inflight);
+      scf::YieldOp::create(b, loc, acc);
+    }
+    NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+    SmallVector<Value> acc(loop.getResults());
+    fenceAccumulators(acc);
+    NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+    epilogue(acc);
     gpu::TerminatorOp::create(b, loc);
   }
 };
@@ -645,10 +920,14 @@ LogicalResult emitTensorCoreGemm(RewriterBase &rw, linalg::LinalgOp op,
       "sinter.kernel",
       rw.getStringAttr(llvm::formatv(
           "gemm m={0} n={1} k={2} tile={3}x{4}x{5} warps={6}x{7} stages={8} "
-          "grid={9}x{10} shared={11}{12} fused_epilogue={13}",
+          "grid={9}x{10} shared={11}{12} fused_epilogue={13} mma={14}",
           m.m, m.n, m.k, t.bm, t.bn, t.bk, t.wm, t.wn, t.stages,
           (m.n + t.bn - 1) / t.bn, (m.m + t.bm - 1) / t.bm, t.sharedBytes(),
-          dynamicShared ? "(dynamic)" : "", fuse ? 1 : 0)));
+          dynamicShared ? "(dynamic)" : "", fuse ? 1 : 0,
+          t.wgmma ? llvm::formatv("wgmma.m64n{0}k16 inflight={1}", t.bn,
+                                  t.inflight)
+                        .str()
+                  : std::string("mma.sync.m16n8k16"))));
   rw.setInsertionPointToStart(&launch.getBody().front());
   KernelBuilder kb{rw, loc};
   GemmKernel kernel{m,  t,  *elt, fuse, kb, {}, {}, {},

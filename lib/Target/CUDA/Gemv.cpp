@@ -11,7 +11,11 @@
 // sums meet in shared memory. Lane 0 of the group's first warp adds the
 // initial value (bias) and writes the output through the epilogue's
 // conversion, so the f32 accumulator buffer, the init op and the
-// conversion op disappear when nothing else reads the accumulator.
+// conversion op disappear when nothing else reads the accumulator and the
+// output shares no byte with what the kernel reads. Without
+// an init op right before the contraction (AccInit::Buffer), that lane adds
+// the sum onto the accumulator element it overwrites, and the conversion
+// stays its own kernel.
 //
 // The scalar arithmetic is cloned from the matched linalg bodies
 // (ContractionMatch.h): the prologue of a gated linear (act(gate) * up) runs
@@ -35,6 +39,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ContractionMatch.h"
+#include "GemmBuffers.h"
 #include "Kernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -62,6 +67,40 @@ constexpr int64_t kWarp = 32;
 /// Vectors one lane may have loaded per unrolled iteration (4 registers
 /// each).
 constexpr int64_t kMaxLoadsInFlight = 20;
+
+/// A buffer whose bytes include all of `v`'s: through reshapes and subviews
+/// (the activation of o_proj is a collapse_shape of the attention output,
+/// a fused projection's halves are subviews).
+Value enclosingBuffer(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (auto c = dyn_cast<memref::CollapseShapeOp>(def))
+      v = c.getSrc();
+    else if (auto e = dyn_cast<memref::ExpandShapeOp>(def))
+      v = e.getSrc();
+    else if (auto sv = dyn_cast<memref::SubViewOp>(def))
+      v = sv.getSource();
+    else
+      break;
+  }
+  return v;
+}
+
+/// Whether the kernel may write `output` directly: lane 0 of a group stores
+/// its columns while other blocks still read the activations, the weight
+/// and the bias, so `output` must share no byte with them (the memory plan
+/// may give a dead activation's arena bytes to the conversion's output,
+/// which the unfused program writes only after the contraction).
+bool canFuseEpilogue(const ContractionMatch &m) {
+  if (!m.epilogue || !m.epilogueFusable)
+    return false;
+  SmallVector<Value> read(m.activations.begin(), m.activations.end());
+  read.push_back(m.weight);
+  if (m.bias)
+    read.push_back(m.bias);
+  return llvm::none_of(read, [&](Value r) {
+    return mayAlias(m.output, enclosingBuffer(r));
+  });
+}
 
 struct GemvPlan {
   int64_t vec = 1, colsPerWarp = 1, splitK = 1, warpsPerBlock = 4, grid = 1;
@@ -179,7 +218,7 @@ struct GemvBuilder {
   }
 
   void build() {
-    bool fuse = m.epilogue && m.epilogueFusable;
+    bool fuse = canFuseEpilogue(m);
     Value out = fuse ? m.output : m.acc;
 
     int64_t nAcc = m.m * p.colsPerWarp;
@@ -195,12 +234,14 @@ struct GemvBuilder {
         rw, loc, idx(p.grid), one, one, idx(p.warpsPerBlock * kWarp), one, one,
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
         /*asyncDependencies=*/{}, wg);
-    launch->setAttr("sinter.kernel",
-                    rw.getStringAttr(llvm::formatv(
-                        "gemv m={0} n={1} k={2} vec={3} cols_per_warp={4} "
-                        "split_k={5} warps={6} grid={7} unroll={8}",
-                        m.m, m.n, m.k, p.vec, p.colsPerWarp, p.splitK,
-                        p.warpsPerBlock, p.grid, p.unroll)));
+    launch->setAttr(
+        "sinter.kernel",
+        rw.getStringAttr(llvm::formatv(
+            "gemv m={0} n={1} k={2} vec={3} cols_per_warp={4} split_k={5} "
+            "warps={6} grid={7} unroll={8}{9}",
+            m.m, m.n, m.k, p.vec, p.colsPerWarp, p.splitK, p.warpsPerBlock,
+            p.grid, p.unroll,
+            m.init == AccInit::Buffer ? " init=buffer" : "")));
     Block &body = launch.getBody().front();
     rw.setInsertionPointToStart(&body);
     gpu::TerminatorOp::create(rw, loc);
@@ -331,13 +372,22 @@ struct GemvBuilder {
       auto ifc = scf::IfOp::create(rw, loc, inRange, /*withElse=*/false);
       OpBuilder::InsertionGuard g(rw);
       rw.setInsertionPointToStart(ifc.thenBlock());
-      Value biasElt;
-      if (m.init == AccInit::Bias)
-        biasElt = memref::LoadOp::create(rw, loc, m.bias, cols[c]);
-      Value init = emitInitElement(rw, loc, m, biasElt);
+      Value init;
+      if (m.init != AccInit::Buffer) {
+        Value biasElt;
+        if (m.init == AccInit::Bias)
+          biasElt = memref::LoadOp::create(rw, loc, m.bias, cols[c]);
+        init = emitInitElement(rw, loc, m, biasElt);
+      }
       for (int64_t r = 0; r < m.m; ++r) {
-        Value v =
-            arith::AddFOp::create(rw, loc, init, sums[r * p.colsPerWarp + c]);
+        // AccInit::Buffer: what the accumulator holds, read by the thread
+        // that overwrites it (the epilogue is never fused then: out is acc).
+        Value rowInit =
+            init ? init
+                 : memref::LoadOp::create(rw, loc, m.acc, at(m.acc, r, cols[c]))
+                       .getResult();
+        Value v = arith::AddFOp::create(rw, loc, rowInit,
+                                        sums[r * p.colsPerWarp + c]);
         if (fuse)
           v = emitOutputElement(rw, m, v);
         memref::StoreOp::create(rw, loc, v, out, at(out, r, cols[c]));
@@ -352,29 +402,31 @@ struct GemvBuilder {
 
 LogicalResult emitGemv(RewriterBase &rw, linalg::LinalgOp op,
                        const KernelOptions &options, std::string &why) {
-  (void)options;
-  FailureOr<ContractionMatch> m = matchContraction(op, why);
+  // A linear (its loops and indexing maps recognized) that is refused is
+  // worth a remark with `remarks`: it runs through the generic mapping,
+  // one thread per output element, at a few % of the bandwidth.
+  bool candidate = false;
+  auto refuse = [&](std::string reason) {
+    why = std::move(reason);
+    if (options.remarks && candidate)
+      op->emitRemark() << "sinter-cuda-form-kernels: gemv refused: " << why;
+    return failure();
+  };
+  FailureOr<ContractionMatch> m =
+      matchContraction(op, why, /*allowBufferInit=*/true, &candidate);
   if (failed(m))
-    return failure();
-  if (m->m > kMaxRows) {
-    why = "M = " + std::to_string(m->m) + " rows > " +
-          std::to_string(kMaxRows) + ": not a GEMV";
-    return failure();
-  }
-  if (!m->accType.isF32()) {
-    why = "accumulator is not f32";
-    return failure();
-  }
+    return refuse(why);
+  if (m->m > kMaxRows)
+    return refuse("M = " + std::to_string(m->m) + " rows > " +
+                  std::to_string(kMaxRows) + ": not a GEMV");
+  if (!m->accType.isF32())
+    return refuse("accumulator is not f32");
   auto supported = [](Type t) { return t.isF32() || t.isF16() || t.isBF16(); };
   if (!supported(m->activationType) || !supported(m->weightType) ||
-      !supported(m->outputType)) {
-    why = "element types other than f32/f16/bf16";
-    return failure();
-  }
-  if (m->n < 1 || m->k < 1) {
-    why = "empty contraction";
-    return failure();
-  }
+      !supported(m->outputType))
+    return refuse("element types other than f32/f16/bf16");
+  if (m->n < 1 || m->k < 1)
+    return refuse("empty contraction");
   GemvPlan plan = planGemv(*m);
   LLVM_DEBUG(llvm::dbgs() << "[gemv] M=" << m->m << " N=" << m->n
                           << " K=" << m->k << " vec=" << plan.vec
@@ -382,9 +434,8 @@ LogicalResult emitGemv(RewriterBase &rw, linalg::LinalgOp op,
                           << " splitK=" << plan.splitK << "\n");
   // At the epilogue when it is fused: its output buffer may be defined
   // after the contraction (only pure ops lie in between).
-  rw.setInsertionPoint(m->epilogue && m->epilogueFusable
-                           ? m->epilogue.getOperation()
-                           : m->op.getOperation());
+  rw.setInsertionPoint(canFuseEpilogue(*m) ? m->epilogue.getOperation()
+                                            : m->op.getOperation());
   GemvBuilder{rw, m->op.getLoc(), *m, plan}.build();
   return success();
 }

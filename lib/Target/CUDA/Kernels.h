@@ -24,6 +24,9 @@ namespace sinter::cuda {
 struct KernelOptions {
   /// sm_80, sm_89, sm_90a, sm_100...
   std::string gpuArch = "sm_90a";
+  /// Emit a remark when a template recognizes its candidate but refuses it
+  /// (so far: the decode attention, the GEMV).
+  bool remarks = false;
 };
 
 /// Tensor-core GEMM for f16/bf16 contractions with M > 8 rows (Gemm.cpp).
@@ -36,6 +39,15 @@ mlir::LogicalResult emitTensorCoreGemm(mlir::RewriterBase &rw,
 mlir::LogicalResult emitGemv(mlir::RewriterBase &rw, mlir::linalg::LinalgOp op,
                              const KernelOptions &options, std::string &why);
 
+/// Mixture-of-experts projections (sinter.expert_linear, weight [E, K, N])
+/// at one token, with the gated prologue and the weighted sum over the
+/// experts fused where possible (ExpertGemv.cpp). Takes the contraction or
+/// the linalg.fill initializing its accumulator.
+mlir::LogicalResult emitExpertGemv(mlir::RewriterBase &rw,
+                                   mlir::linalg::LinalgOp op,
+                                   const KernelOptions &options,
+                                   std::string &why);
+
 /// Reductions over the innermost dimension, one block or warp per row
 /// (RowReduction.cpp).
 mlir::LogicalResult emitRowReduction(mlir::RewriterBase &rw,
@@ -43,9 +55,35 @@ mlir::LogicalResult emitRowReduction(mlir::RewriterBase &rw,
                                      const KernelOptions &options,
                                      std::string &why);
 
+/// Decode attention (one query): the lowered chain of sinter.attention as a
+/// scores kernel and a softmax . v kernel (Attention.cpp).
+mlir::LogicalResult emitDecodeAttention(mlir::RewriterBase &rw,
+                                        mlir::linalg::LinalgOp op,
+                                        const KernelOptions &options,
+                                        std::string &why);
+
+/// The decode step of a (gated) delta-rule linear attention, marked by the
+/// lowering (`sinter.gated_delta_step`), with the producers of its inputs
+/// (l2norm, gates): one launch (GatedDelta.cpp). Offered first, at the
+/// step's first op (isGatedDeltaStepStart), before the other templates
+/// take the producers.
+bool isGatedDeltaStepStart(mlir::Operation *op);
+mlir::LogicalResult emitGatedDeltaStep(mlir::RewriterBase &rw,
+                                       mlir::linalg::LinalgOp op,
+                                       const KernelOptions &options,
+                                       std::string &why);
+
 /// sinter-cuda-form-kernels (FormKernels.cpp).
 std::unique_ptr<mlir::Pass> createFormKernelsPass(const KernelOptions &options);
 void registerFormKernelsPass();
+
+/// sinter-cuda-pack-kernels (PackKernels.cpp): the transpose kernels the
+/// runtime launches to apply the module's weight-pack plans on the GPU.
+std::unique_ptr<mlir::Pass> createPackKernelsPass();
+void registerPackKernelsPass();
+/// The name the runtime looks the transpose kernel up by (CudaBackend.cpp
+/// spells the same name).
+std::string packTransposeKernelName(int64_t elementBytes);
 
 } // namespace sinter::cuda
 

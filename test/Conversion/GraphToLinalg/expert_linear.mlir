@@ -43,3 +43,18 @@ func.func @per_slot_bias(%x: tensor<4x2x64xf32>, %w: tensor<8x32x64xf32>, %i: te
   %y = sinter.expert_linear %x, %w, %i bias %b : (tensor<4x2x64xf32>, tensor<8x32x64xf32>, tensor<4x2xi32>, tensor<8x32xf32>) -> tensor<4x2x32xf32>
   return %y : tensor<4x2x32xf32>
 }
+
+// -----
+
+// weight_kn ([E, K, N], the export's layout): the same loops, the weight
+// element extracted at [expert, k, n].
+// CHECK-LABEL: func.func @weight_kn
+// CHECK-SAME: %[[W:[^:]+]]: tensor<8x64x32xbf16>
+// CHECK: linalg.generic
+// CHECK-DAG:    %[[N:.+]] = linalg.index 2
+// CHECK-DAG:    %[[K:.+]] = linalg.index 3
+// CHECK:        tensor.extract %[[W]][%{{.+}}, %[[K]], %[[N]]] : tensor<8x64x32xbf16>
+func.func @weight_kn(%x: tensor<1x2x64xbf16>, %w: tensor<8x64x32xbf16>, %i: tensor<1x2xi64>) -> tensor<1x2x32xbf16> {
+  %y = sinter.expert_linear %x, %w, %i {weight_kn} : (tensor<1x2x64xbf16>, tensor<8x64x32xbf16>, tensor<1x2xi64>) -> tensor<1x2x32xbf16>
+  return %y : tensor<1x2x32xbf16>
+}

@@ -269,3 +269,49 @@ func.func @fill_no_init_user(%x: tensor<4xf32>) -> (tensor<8xf32>, tensor<8xf32>
   %1 = tensor.insert_slice %x into %f[4] [4] [1] : tensor<4xf32> into tensor<8xf32>
   return %0, %1 : tensor<8xf32>, tensor<8xf32>
 }
+
+// -----
+
+#mk = affine_map<(m, n, k) -> (m, k)>
+#nk = affine_map<(m, n, k) -> (n, k)>
+#mn = affine_map<(m, n, k) -> (m, n)>
+
+// One zero fill (CSE merged them) initializes two contractions with work in
+// between: each gets its own fill right before it, the original is gone
+// (left at the top, the later contraction's fill was layers away from it,
+// and the CUDA GEMV takes only a contraction whose fill is right before).
+// CHECK-LABEL: func.func @fill_next_to_each_user
+// CHECK-NOT: linalg.fill
+// CHECK: %[[F0:.+]] = linalg.fill
+// CHECK-NEXT: %[[A:.+]] = linalg.generic
+// CHECK-SAME: outs(%[[F0]] :
+// CHECK: math.tanh
+// CHECK: %[[F1:.+]] = linalg.fill
+// CHECK-NEXT: linalg.generic
+// CHECK-SAME: outs(%[[F1]] :
+func.func @fill_next_to_each_user(%x: tensor<1x8xf32>, %w: tensor<8x8xf32>) -> tensor<1x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %eo = tensor.empty() : tensor<1x8xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%eo : tensor<1x8xf32>) -> tensor<1x8xf32>
+  %a = linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : tensor<1x8xf32>, tensor<8x8xf32>) outs(%init : tensor<1x8xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x8xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%a : tensor<1x8xf32>) outs(%eo : tensor<1x8xf32>) {
+  ^bb0(%p: f32, %o: f32):
+    %r = math.tanh %p : f32
+    linalg.yield %r : f32
+  } -> tensor<1x8xf32>
+  %b = linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%t, %w : tensor<1x8xf32>, tensor<8x8xf32>) outs(%init : tensor<1x8xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x8xf32>
+  return %b : tensor<1x8xf32>
+}

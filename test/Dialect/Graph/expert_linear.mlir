@@ -12,6 +12,25 @@ func.func @forms(%x: tensor<4x64xf32>, %xs: tensor<4x2x64xf32>, %w: tensor<8x32x
 
 // -----
 
+// weight_kn: the weight is [E, K, N] (the export's layout).
+// CHECK-LABEL: func.func @weight_kn
+// CHECK: sinter.expert_linear %{{.+}}, %{{.+}}, %{{.+}} {weight_kn} : (tensor<4x64xf32>, tensor<8x64x32xf32>, tensor<4x2xi64>) -> tensor<4x2x32xf32>
+func.func @weight_kn(%x: tensor<4x64xf32>, %w: tensor<8x64x32xf32>, %i: tensor<4x2xi64>) -> tensor<4x2x32xf32> {
+  %y = sinter.expert_linear %x, %w, %i {weight_kn} : (tensor<4x64xf32>, tensor<8x64x32xf32>, tensor<4x2xi64>) -> tensor<4x2x32xf32>
+  return %y : tensor<4x2x32xf32>
+}
+
+// -----
+
+// (C2) with weight_kn, K is the weight's dim 1.
+func.func @weight_kn_input(%x: tensor<4x32xf32>, %w: tensor<8x64x32xf32>, %i: tensor<4x2xi64>) -> tensor<4x2x32xf32> {
+  // expected-error @+1 {{input [4,32] is neither [4, 64] nor [4, 2, 64]}}
+  %y = sinter.expert_linear %x, %w, %i {weight_kn} : (tensor<4x32xf32>, tensor<8x64x32xf32>, tensor<4x2xi64>) -> tensor<4x2x32xf32>
+  return %y : tensor<4x2x32xf32>
+}
+
+// -----
+
 // (C1) weight rank
 func.func @weight_rank(%x: tensor<4x64xf32>, %w: tensor<32x64xf32>, %i: tensor<4x2xi64>) -> tensor<4x2x32xf32> {
   // expected-error @+1 {{weight must be [experts, out, in], got [32,64]}}

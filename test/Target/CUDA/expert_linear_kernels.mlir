@@ -3,8 +3,9 @@
 // shared by all rows and the row-reduction template (RowReduction.cpp)
 // takes it: one block per output element (t, j, n) reducing over K, the
 // expert index loaded inside the kernel and the weight element addressed
-// from it, the zero fill and the f32 -> bf16 conversion absorbed. No GEMV
-// template reads the index yet (docs/cuda-target.md).
+// from it, the zero fill and the f32 -> bf16 conversion absorbed. The
+// weight here is [E, N, K] (no weight_kn) and there are two tokens: the
+// expert GEMV (ExpertGemv.cpp, expert_gemv.mlir) takes neither.
 // RUN: sinter-opt %s --sinter-cuda-form-kernels | FileCheck %s
 
 // CHECK-LABEL: func.func @per_token_bf16

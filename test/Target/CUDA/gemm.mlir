@@ -1,6 +1,8 @@
-// RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels | FileCheck %s --enable-var-scope
+// RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels=gpu-arch=sm_80 | FileCheck %s --enable-var-scope
 // The tensor-core GEMM template (lib/Target/CUDA/Gemm.cpp): which bufferized
-// linears it takes, what the kernel is made of, and what it refuses.
+// linears it takes, what the kernel is made of, and what it refuses; the
+// mma.sync path, as compiled for sm_80 (sm_90a takes wgmma from M = 64:
+// gemm_wgmma.mlir).
 
 #bias = affine_map<(d0, d1) -> (d1)>
 #id = affine_map<(d0, d1) -> (d0, d1)>
@@ -185,7 +187,7 @@ func.func @linear_f16_rank3(%x: memref<2x64x72xf16>, %w: memref<96x72xf16>, %y: 
 // CHECK: gpu.launch
 // CHECK: llvm.store {{.*}} {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<3>
 // CHECK: llvm.store {{.*}} {alignment = 16 : i64} : vector<4xi32>, !llvm.ptr<1>
-// CHECK: } {sinter.kernel = "gemm m=32 n=64 k=64 tile=32x64x32 warps=1x4 stages=4 grid=1x1 shared=24576 fused_epilogue=0"}
+// CHECK: } {sinter.kernel = "gemm m=32 n=64 k=64 tile=32x64x32 warps=1x4 stages=4 grid=1x1 shared=24576 fused_epilogue=0 mma=mma.sync.m16n8k16"}
 // CHECK: linalg.generic
 // CHECK-SAME: ins(%{{.+}} : memref<32x64xf32>) outs(%{{.+}} : memref<32x64xbf16>)
 func.func @output_aliases_activation(%w: memref<64x64xbf16>, %arena: memref<12288xi8>) {
@@ -272,18 +274,18 @@ func.func @refused(%x8: memref<8x64xbf16>, %x32: memref<32x64xf32>, %w32: memref
 #o = affine_map<(d0, d1, d2) -> (d0, d1)>
 #id = affine_map<(d0, d1) -> (d0, d1)>
 
-// The tile heuristic at 512 x 2048 x 9216 (sm_90a, 132 SMs): 128 x 96
-// tiles, 96 x 4 = 384 blocks, 3 per SM: one full wave (128 x 128 would be
-// 288 blocks at 2 per SM, a second wave of 24); 4 stages of 14 KiB: 56 KiB
-// of dynamic shared memory (past the static 48 KiB), 3 blocks still fit.
+// The tile heuristic at 512 x 2048 x 9216 on sm_80 (108 SMs, 164 KiB of
+// shared memory per SM; sm_90a takes wgmma there, gemm_wgmma.mlir):
+// 128 x 64 tiles, 144 x 4 = 576 blocks, 4 stages of 12 KiB in the static
+// 48 KiB (3 blocks per SM by registers).
 // CHECK-LABEL: func.func @tile_heuristic
-// CHECK-DAG: %[[C96:.+]] = arith.constant 96 : index
+// CHECK-DAG: %[[C144:.+]] = arith.constant 144 : index
 // CHECK-DAG: %[[C4:.+]] = arith.constant 4 : index
-// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[C96]], {{.*}} = %[[C4]],
-// CHECK-SAME: dynamic_shared_memory_size %{{.+}} {
-// CHECK: gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[C144]], {{.*}} = %[[C4]],
+// CHECK-SAME: workgroup(%{{.+}} : memref<3072xvector<8xbf16>, #gpu.address_space<workgroup>>)
 // CHECK: nvvm.cp.async.wait.group 2
-// CHECK: } {sinter.kernel = "gemm m=512 n=9216 k=2048 tile=128x96x32 warps=2x2 stages=4 grid=96x4 shared=57344(dynamic) fused_epilogue=1"}
+// CHECK: nvvm.mma.sync
+// CHECK: } {sinter.kernel = "gemm m=512 n=9216 k=2048 tile=128x64x32 warps=2x2 stages=4 grid=144x4 shared=49152 fused_epilogue=1 mma=mma.sync.m16n8k16"}
 func.func @tile_heuristic(%x: memref<512x2048xbf16>, %w: memref<9216x2048xbf16>, %y: memref<512x9216xbf16>, %arena: memref<18874368xi8>) {
   %c0 = arith.constant 0 : index
   %cst = arith.constant 0.000000e+00 : f32

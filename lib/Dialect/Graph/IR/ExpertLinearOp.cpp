@@ -1,7 +1,8 @@
 //===- ExpertLinearOp.cpp - the verifier of sinter.expert_linear ----------===//
 //
 // Kept apart from GraphOps.cpp: the mixture-of-experts op has its own shape
-// contract (x [T, K] or [T, J, K], weight [E, N, K], indices [T, J], bias
+// contract (x [T, K] or [T, J, K], weight [E, N, K] or with weight_kn
+// [E, K, N], indices [T, J], bias
 // [E, N], result [T, J, N]) that the fuse pass, the lowering and the CUDA
 // template rely on; each numbered check below is one of those.
 //
@@ -21,14 +22,17 @@ LogicalResult ExpertLinearOp::verify() {
   };
   ArrayRef<int64_t> x = shapeOf(getInput()), w = shapeOf(getWeight()),
                     idx = shapeOf(getIndices()), y = shapeOf(getResult());
-  // (C1) weight is [E, N, K] and indices [T, J].
+  // (C1) weight is [E, N, K] ([E, K, N] with weight_kn) and indices [T, J].
   if (w.size() != 3)
-    return emitOpError() << "weight must be [experts, out, in], got "
-                         << shape::str(w);
+    return emitOpError() << "weight must be "
+                         << (getWeightKn() ? "[experts, in, out]"
+                                           : "[experts, out, in]")
+                         << ", got " << shape::str(w);
   if (idx.size() != 2)
     return emitOpError() << "indices must be [tokens, slots], got "
                          << shape::str(idx);
-  int64_t t = idx[0], j = idx[1], n = w[1], k = w[2];
+  int64_t t = idx[0], j = idx[1];
+  int64_t n = getWeightKn() ? w[2] : w[1], k = getWeightKn() ? w[1] : w[2];
   // (C2) the input is [T, K] or [T, J, K].
   bool perToken = x.size() == 2 && x[0] == t && x[1] == k;
   bool perSlot = x.size() == 3 && x[0] == t && x[1] == j && x[2] == k;

@@ -15,8 +15,6 @@
 
 #include "mlir/IR/PatternMatch.h"
 
-#include <cstring>
-
 namespace sinter {
 #define GEN_PASS_DEF_FORMEXPERTLINEARSPASS
 #include "sinter/Dialect/Graph/Transforms/Passes.h.inc"
@@ -29,32 +27,13 @@ namespace {
 
 constexpr llvm::StringLiteral kPass = "sinter-form-expert-linears";
 
-/// The [E, K, N] expert weights as [E, N, K]: each expert's matrix
-/// transposed, on raw bytes (every float type the op takes is whole bytes).
-DenseElementsAttr transposeExperts(DenseElementsAttr w,
-                                   RankedTensorType to) {
-  auto from = cast<RankedTensorType>(w.getType());
-  int64_t e = from.getDimSize(0), k = from.getDimSize(1),
-          n = from.getDimSize(2), es = from.getElementTypeBitWidth() / 8;
-  if (w.isSplat())
-    return w.reshape(to);
-  ArrayRef<char> src = w.getRawData();
-  std::vector<char> dst(src.size());
-  for (int64_t x = 0; x < e; ++x)
-    for (int64_t r = 0; r < k; ++r)
-      for (int64_t c = 0; c < n; ++c)
-        std::memcpy(&dst[((x * n + c) * k + r) * es],
-                    &src[((x * k + r) * n + c) * es], es);
-  return DenseElementsAttr::getFromRawBuffer(to, dst);
-}
-
 struct Candidate {
   MatMulOp matmul;
   GatherOp gather;
 };
 
 /// Why `c` cannot become an expert_linear, or "" when it can.
-std::string refusal(Candidate c, DenseElementsAttr &weight) {
+std::string refusal(Candidate c) {
   auto g = c.gather;
   if (g.getAxis() != 0)
     return "the gather is along axis " + std::to_string(g.getAxis()) +
@@ -68,15 +47,6 @@ std::string refusal(Candidate c, DenseElementsAttr &weight) {
   if (it.getRank() != 2)
     return "the indices are not [tokens, slots] (rank " +
            std::to_string(it.getRank()) + ")";
-  auto cst = g.getData().getDefiningOp<arith::ConstantOp>();
-  if (!cst)
-    return "the expert weight is computed, not a constant";
-  if (isa<DenseResourceElementsAttr>(cst.getValue()))
-    return "the expert weight is external data: the per-expert transpose to "
-           "[experts, out, in] has no weight-pack-plan piece yet";
-  weight = dyn_cast<DenseElementsAttr>(cst.getValue());
-  if (!weight)
-    return "the expert weight's constant is not dense data";
   auto xt = cast<RankedTensorType>(c.matmul.getLhs().getType());
   int64_t t = it.getDimSize(0), j = it.getDimSize(1), k = wt.getDimSize(1);
   if (xt.getRank() != 4 || xt.getDimSize(0) != t ||
@@ -88,16 +58,15 @@ std::string refusal(Candidate c, DenseElementsAttr &weight) {
   return "";
 }
 
-void rewrite(IRRewriter &rewriter, Candidate c,
-             DenseElementsAttr weight) {
+void rewrite(IRRewriter &rewriter, Candidate c) {
   MatMulOp mm = c.matmul;
   GatherOp g = c.gather;
   Location loc = mm.getLoc();
   auto xt = cast<RankedTensorType>(mm.getLhs().getType());
   auto wt = cast<RankedTensorType>(g.getData().getType());
   auto it = cast<RankedTensorType>(g.getIndices().getType());
-  int64_t t = it.getDimSize(0), j = it.getDimSize(1), e = wt.getDimSize(0),
-          k = wt.getDimSize(1), n = wt.getDimSize(2);
+  int64_t t = it.getDimSize(0), j = it.getDimSize(1), k = wt.getDimSize(1),
+          n = wt.getDimSize(2);
   Type elt = wt.getElementType();
   rewriter.setInsertionPoint(mm);
 
@@ -111,22 +80,19 @@ void rewrite(IRRewriter &rewriter, Candidate c,
     x = tensor::CollapseShapeOp::create(
         rewriter, loc, RankedTensorType::get({t, k}, xt.getElementType()),
         mm.getLhs(), ArrayRef<ReassociationIndices>{{0, 1, 2}, {3}});
-  auto packedTy = RankedTensorType::get({e, n, k}, elt);
-  Value w = arith::ConstantOp::create(rewriter, loc, packedTy,
-                                      transposeExperts(weight, packedTy));
+  // The weight keeps the gather's [E, K, N]: an external-data weight is
+  // then used as the file holds it (no per-expert transpose at load time,
+  // no second copy in the artifact), and the M = 1 kernel reads its rows
+  // N-contiguous (ExpertGemv.cpp).
   Value y = ExpertLinearOp::create(
-      rewriter, loc, RankedTensorType::get({t, j, n}, elt), x, w,
-      g.getIndices(), Value());
+      rewriter, loc, RankedTensorType::get({t, j, n}, elt), x, g.getData(),
+      g.getIndices(), Value(), /*weight_kn=*/true);
   Value out = tensor::ExpandShapeOp::create(
       rewriter, loc, mm.getType(), y,
       ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
   rewriter.replaceOp(mm, out);
-  // The artifact should carry the transposed weight only, not both.
-  Operation *src = g.getData().getDefiningOp();
   if (g->use_empty())
     rewriter.eraseOp(g);
-  if (src->use_empty())
-    rewriter.eraseOp(src);
 }
 
 struct FormExpertLinearsPass
@@ -140,8 +106,7 @@ struct FormExpertLinearsPass
     });
     IRRewriter rewriter(&getContext());
     for (Candidate c : candidates) {
-      DenseElementsAttr weight;
-      std::string why = refusal(c, weight);
+      std::string why = refusal(c);
       if (!why.empty()) {
         remarkRefused(c.matmul, kPass, why, {c.gather});
         continue;
@@ -153,7 +118,7 @@ struct FormExpertLinearsPass
                       std::to_string(wt.getDimSize(0)) +
                       " gathered experts reads them by index",
                   {c.gather});
-      rewrite(rewriter, c, weight);
+      rewrite(rewriter, c);
     }
   }
 };

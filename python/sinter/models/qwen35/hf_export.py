@@ -14,11 +14,19 @@ OUTDIR/qwen35_hf_<config>_io.npz: input_ids and PyTorch's logits (f32, CPU),
 and per opset a line with the node count, the op types, the file size and,
 where onnxruntime is importable, ORT's max error against PyTorch.
 
+--config micro is a config for CI only (HF_CONFIGS below): 2 layers (one
+GatedDeltaNet, one attention), hidden 32, 4 experts, vocab 64, so that its
+exports are a few MB and compile in seconds (test/models/hf/README.md).
+--strip-metadata drops the exporter's per-node metadata (stack traces, FX
+node text, name scopes: most of the file) after the export; the graph is
+unchanged, ORT runs the stripped file.
+
 Needs torch >= 2.6 (dynamo exporter), transformers 5.x, onnx, onnxscript.
 """
 
 import argparse
 import collections
+import dataclasses
 import os
 import sys
 import traceback
@@ -29,8 +37,51 @@ from . import hf_check, reference
 from .configs import CONFIGS, Config
 
 
+@dataclasses.dataclass(frozen=True)
+class HfConfig(Config):
+    """A Config whose full-attention layers come every `attention_every`
+    layers, so that two layers hold both kinds."""
+    attention_every: int = 4
+
+    def is_attention(self, i):
+        return (i + 1) % self.attention_every == 0
+
+
+# Exports small enough to commit (test/models/hf): layer 0 GatedDeltaNet
+# (2 key / 4 value heads of 8, so q/k are repeated onto the value heads),
+# layer 1 attention (2 query heads, 1 KV head of 16, 4 dims rotated).
+MICRO = HfConfig("micro", hidden=32, layers=2, vocab=64, attn_heads=2, kv_heads=1,
+                 head_dim=16, gdn_k_heads=2, gdn_v_heads=4, gdn_head_dim=8, experts=4,
+                 top_k=2, expert_inter=8, shared_inter=8, attention_every=2)
+HF_CONFIGS = {**CONFIGS, MICRO.name: MICRO}
+
+
+def strip_metadata(path):
+    """Drops every node's metadata_props and doc_string (and the graph's
+    value_info metadata) in place; returns the size before."""
+    import onnx
+    before = os.path.getsize(path)
+    m = onnx.load(path, load_external_data=False)
+
+    def strip(graph):
+        for n in graph.node:
+            del n.metadata_props[:]
+            n.doc_string = ""
+            for a in n.attribute:
+                if a.type == onnx.AttributeProto.GRAPH:
+                    strip(a.g)
+        for v in list(graph.value_info) + list(graph.input) + list(graph.output):
+            del v.metadata_props[:]
+        for t in graph.initializer:
+            del t.metadata_props[:]
+
+    strip(m.graph)
+    onnx.save(m, path)
+    return before
+
+
 def export(cfg: Config, opset, out_dir, n_tokens=8, external_data=False,
-           experts_implementation="batched_mm", optimize=True):
+           experts_implementation="batched_mm", optimize=True, strip=False):
     """Writes one .onnx; returns (path, summary dict)."""
     import onnx
     import torch
@@ -53,6 +104,7 @@ def export(cfg: Config, opset, out_dir, n_tokens=8, external_data=False,
     torch.onnx.export(LogitsOnly(model).eval(), (ids,), path, dynamo=True, opset_version=opset,
                       input_names=["input_ids"], output_names=["logits"],
                       external_data=external_data, optimize=optimize)
+    exported_bytes = strip_metadata(path) if strip else os.path.getsize(path)
     m = onnx.load(path, load_external_data=False)
     ops = collections.Counter(n.op_type for n in m.graph.node)
     subgraph_nodes = sum(len(a.g.node) for n in m.graph.node for a in n.attribute
@@ -60,6 +112,7 @@ def export(cfg: Config, opset, out_dir, n_tokens=8, external_data=False,
     info = {"path": path, "opset": opset, "nodes": len(m.graph.node),
             "subgraph_nodes": subgraph_nodes, "functions": len(m.functions),
             "ops": dict(sorted(ops.items())), "bytes": os.path.getsize(path),
+            "exported_bytes": exported_bytes,
             "ids": ids.numpy(), "logits": want}
     try:
         import onnxruntime as ort
@@ -76,21 +129,23 @@ def export(cfg: Config, opset, out_dir, n_tokens=8, external_data=False,
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--config", default="nano", choices=sorted(CONFIGS))
+    ap.add_argument("--config", default="nano", choices=sorted(HF_CONFIGS))
     ap.add_argument("--opsets", type=int, nargs="+", default=[18, 23])
     ap.add_argument("--tokens", type=int, default=8)
     ap.add_argument("--external-data", action="store_true")
     ap.add_argument("--no-optimize", action="store_true",
                     help="skip the exporter's ONNX optimizer (slow on these graphs)")
+    ap.add_argument("--strip-metadata", action="store_true",
+                    help="drop the per-node metadata (stack traces) after the export")
     ap.add_argument("-o", "--output-dir", default=".")
     args = ap.parse_args(argv)
     os.makedirs(args.output_dir, exist_ok=True)
-    cfg = CONFIGS[args.config]
+    cfg = HF_CONFIGS[args.config]
     rc = 0
     for opset in args.opsets:
         try:
             path, info = export(cfg, opset, args.output_dir, args.tokens, args.external_data,
-                                optimize=not args.no_optimize)
+                                optimize=not args.no_optimize, strip=args.strip_metadata)
         except Exception as e:
             rc = 1
             print(f"hf_export {cfg.name} opset {opset}: FAIL {type(e).__name__}: "
@@ -103,7 +158,8 @@ def main(argv=None):
         top = ", ".join(f"{k} {v}" for k, v in sorted(info["ops"].items(),
                                                          key=lambda kv: -kv[1]))
         print(f"hf_export {cfg.name} opset {opset}: OK {os.path.basename(path)} "
-              f"{info['bytes'] / 2**20:.1f} MiB, {info['nodes']} nodes (+{info['subgraph_nodes']} "
+              f"{info['bytes'] / 2**20:.1f} MiB (exported {info['exported_bytes'] / 2**20:.1f}), "
+              f"{info['nodes']} nodes (+{info['subgraph_nodes']} "
               f"in subgraphs, {info['functions']} functions), {info['ort']}")
         print(f"  ops: {top}")
     return rc

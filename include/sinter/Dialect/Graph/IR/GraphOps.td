@@ -482,6 +482,9 @@ def Sinter_ExpertLinearOp : Sinter_Op<"expert_linear", [Pure]> {
     (negative indices count from E, as in Gather). The input is [T, K] (one
     row per token, shared by its J slots: the up projection) or [T, J, K]
     (one row per slot: the down projection); the result is [T, J, N].
+    With `weight_kn` the weight is [E, K, N] instead (each expert [in, out],
+    the export's own layout): external-data weights stay as the file holds
+    them, with no per-expert transpose when they are loaded.
     Formed by `sinter-form-expert-linears` from `matmul(x, gather(W, idx))`,
     so that the J selected expert matrices are read where they lie instead
     of being copied into a gathered tensor first. f16/bf16 accumulate in
@@ -494,7 +497,8 @@ def Sinter_ExpertLinearOp : Sinter_Op<"expert_linear", [Pure]> {
   }];
   let arguments = (ins Sinter_FloatTensor:$input, Sinter_FloatTensor:$weight,
                        Sinter_IndexTensor:$indices,
-                       Optional<Sinter_FloatTensor>:$bias);
+                       Optional<Sinter_FloatTensor>:$bias,
+                       UnitAttr:$weight_kn);
   let results = (outs Sinter_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight `,` $indices (`bias` $bias^)? attr-dict `:` functional-type(operands, results)

@@ -260,11 +260,10 @@ def FormExpertLinearsPass : Pass<"sinter-form-expert-linears"> {
     experts where they lie. The matmul's lhs must be [T, 1, 1, K] (one row
     per token, broadcast over the slots) or [T, J, 1, K] (one row per slot);
     it is collapsed to the op's [T, K] / [T, J, K] and the [T, J, N] result
-    expanded back to [T, J, 1, N]. The weight is transposed to [E, N, K] at
-    compile time (inline constants only: a per-expert transpose has no
-    weight-pack-plan piece yet, so external-data weights are refused with a
-    remark). Every candidate (a matmul whose rhs is a gather) gets one
-    `fused` or `refused` remark.
+    expanded back to [T, J, 1, N]. The weight keeps its [E, K, N] layout
+    (`weight_kn`): inline, external-data and computed weights alike, with
+    no per-expert transpose at compile or load time. Every candidate (a
+    matmul whose rhs is a gather) gets one `fused` or `refused` remark.
 
     Example:
     ```mlir
@@ -272,7 +271,7 @@ def FormExpertLinearsPass : Pass<"sinter-form-expert-linears"> {
     %y = sinter.matmul %x, %g : (tensor<4x1x1x64xf32>, tensor<4x2x64x32xf32>) -> tensor<4x2x1x32xf32>
     // becomes
     %x2 = tensor.collapse_shape %x [[0, 1, 2], [3]] : tensor<4x1x1x64xf32> into tensor<4x64xf32>
-    %e = sinter.expert_linear %x2, %Wt, %idx : (tensor<4x64xf32>, tensor<8x32x64xf32>, tensor<4x2xi64>) -> tensor<4x2x32xf32>
+    %e = sinter.expert_linear %x2, %W, %idx {weight_kn} : (tensor<4x64xf32>, tensor<8x64x32xf32>, tensor<4x2xi64>) -> tensor<4x2x32xf32>
     %y = tensor.expand_shape %e [[0], [1], [2, 3]] output_shape [4, 2, 1, 32] : tensor<4x2x32xf32> into tensor<4x2x1x32xf32>
     ```
   }];

@@ -1,0 +1,198 @@
+//===- GatedDeltaBuffers.cpp - buffers around a gated-delta step -----------===//
+//
+// See GatedDeltaBuffers.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GatedDeltaBuffers.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+using namespace mlir;
+
+namespace sinter::cuda::gated_delta {
+
+std::optional<Buf> bufOf(Value v) {
+  auto type = dyn_cast<MemRefType>(v.getType());
+  if (!type || !type.hasStaticShape() || !type.getElementType().isIntOrFloat())
+    return std::nullopt;
+  Buf b;
+  b.shape.assign(type.getShape().begin(), type.getShape().end());
+  if (failed(type.getStridesAndOffset(b.strides, b.offset)) ||
+      ShapedType::isDynamic(b.offset) ||
+      llvm::any_of(b.strides, ShapedType::isDynamic))
+    return std::nullopt;
+  b.elemBytes = (type.getElementTypeBitWidth() + 7) / 8;
+  Value cur = v;
+  while (true) {
+    Operation *def = cur.getDefiningOp();
+    if (def &&
+        isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp,
+            memref::CastOp, memref::ReshapeOp>(def)) {
+      cur = def->getOperand(0);
+      continue;
+    }
+    if (auto view = dyn_cast_or_null<memref::ViewOp>(def)) {
+      auto shift = getConstantIntValue(view.getByteShift());
+      if (!shift)
+        return std::nullopt;
+      b.shift = *shift;
+      b.planned = true;
+      b.base = view.getSource();
+      return b;
+    }
+    if (auto g = dyn_cast_or_null<memref::GetGlobalOp>(def)) {
+      b.global = g.getName().str();
+      b.base = cur;
+      return b;
+    }
+    if (def && !isa<memref::AllocOp, memref::AllocaOp>(def))
+      return std::nullopt;
+    b.base = cur;
+    return b;
+  }
+}
+
+bool overlap(const Buf &a, const Buf &b) {
+  if (!a.global.empty() || !b.global.empty())
+    return a.global == b.global;
+  if (a.base != b.base) {
+    // State donation passes an input's buffer for the output of the same
+    // type: distinct arguments of one type may be one buffer.
+    if (isa<BlockArgument>(a.base) && isa<BlockArgument>(b.base))
+      return a.base.getType() == b.base.getType();
+    return !(a.base.getDefiningOp<memref::AllocOp>() &&
+             b.base.getDefiningOp<memref::AllocOp>());
+  }
+  return a.begin() < b.end() && b.begin() < a.end();
+}
+
+bool covers(const Buf &outer, const Buf &inner) {
+  return outer.sameBase(inner) && outer.begin() <= inner.begin() &&
+         inner.end() <= outer.end();
+}
+
+bool isViewOrPure(Operation *op) {
+  return isMemoryEffectFree(op) || isa<ViewLikeOpInterface>(op) ||
+         isa<memref::ViewOp, memref::SubViewOp, memref::ExpandShapeOp,
+             memref::CollapseShapeOp, memref::GetGlobalOp, memref::CastOp>(op);
+}
+
+std::optional<Effects> effectsOf(Operation *op) {
+  Effects e;
+  if (isViewOrPure(op))
+    return e;
+  if (auto l = dyn_cast<linalg::LinalgOp>(op)) {
+    if (!l.hasPureBufferSemantics())
+      return std::nullopt;
+    for (OpOperand *in : l.getDpsInputOperands())
+      if (isa<MemRefType>(in->get().getType()))
+        e.reads.push_back(in->get());
+    for (OpOperand &out : l.getDpsInitsMutable()) {
+      e.writes.push_back(out.get());
+      if (l.payloadUsesValueFromOperand(&out))
+        e.reads.push_back(out.get());
+    }
+    return e;
+  }
+  if (auto c = dyn_cast<memref::CopyOp>(op)) {
+    e.reads.push_back(c.getSource());
+    e.writes.push_back(c.getTarget());
+    return e;
+  }
+  if (auto l = dyn_cast<memref::LoadOp>(op)) {
+    e.reads.push_back(l.getMemref());
+    return e;
+  }
+  if (auto s = dyn_cast<memref::StoreOp>(op)) {
+    e.writes.push_back(s.getMemref());
+    return e;
+  }
+  if (isa<func::ReturnOp>(op))
+    return e;
+  // Loops, conditionals and formed kernels: what their bodies do.
+  if (op->getNumRegions() && !isa<func::FuncOp>(op) &&
+      (isa<gpu::LaunchOp>(op) ||
+       op->hasTrait<OpTrait::HasRecursiveMemoryEffects>())) {
+    bool known = true;
+    op->walk([&](Operation *inner) {
+      if (inner == op || !known || isa<gpu::BarrierOp>(inner) ||
+          (inner->getNumRegions() && !isa<linalg::LinalgOp>(inner)))
+        return;
+      std::optional<Effects> ie = effectsOf(inner);
+      if (!ie) {
+        known = false;
+        return;
+      }
+      e.reads.append(ie->reads);
+      e.writes.append(ie->writes);
+    });
+    if (known)
+      return e;
+  }
+  return std::nullopt;
+}
+
+/// Whether the kernel may drop `p` (it computed what `p` wrote): every
+/// later reader of p's output, up to a covering write, is dropped too,
+/// and the output is the memory plan's scratch.
+bool erasable(Operation *p, const SetVector<Operation *> &dropped,
+              Operation *launch, ArrayRef<Buf> launchReads) {
+  std::optional<Buf> out = bufOf(cast<linalg::LinalgOp>(p).getDpsInits()[0]);
+  if (!out || !out->planned)
+    return false;
+  for (Operation *op = p->getNextNode(); op; op = op->getNextNode()) {
+    if (op == launch) {
+      for (const Buf &r : launchReads)
+        if (overlap(r, *out))
+          return false;
+      continue;
+    }
+    std::optional<Effects> e = effectsOf(op);
+    if (!e)
+      return false;
+    bool dropping = dropped.contains(op);
+    for (Value r : e->reads) {
+      std::optional<Buf> rb = bufOf(r);
+      if ((!rb || overlap(*rb, *out)) && !dropping)
+        return false;
+    }
+    for (Value w : e->writes) {
+      std::optional<Buf> wb = bufOf(w);
+      if (wb && covers(*wb, *out))
+        return true;
+    }
+  }
+  return true;
+}
+
+/// Whether something after `launch` may read what the kernel leaves in
+/// `b` (else a step result there is not stored: the retrieved vector and
+/// the unscaled readout are usually arena scratch read by nothing else).
+bool readAfter(const Buf &b, Operation *launch) {
+  if (!b.planned)
+    return true;
+  for (Operation *op = launch->getNextNode(); op; op = op->getNextNode()) {
+    std::optional<Effects> e = effectsOf(op);
+    if (!e)
+      return true;
+    for (Value r : e->reads) {
+      std::optional<Buf> rb = bufOf(r);
+      if (!rb || overlap(*rb, b))
+        return true;
+    }
+    for (Value w : e->writes) {
+      std::optional<Buf> wb = bufOf(w);
+      if (wb && covers(*wb, b))
+        return false;
+    }
+  }
+  return false;
+}
+
+} // namespace sinter::cuda::gated_delta

@@ -1,0 +1,51 @@
+// The mixture-of-experts block of a decode step as the Qwen3.5 export
+// writes it (gather of the stacked [E, K, N] experts + matmul, SiLU(gate) *
+// up, weighted sum over the 4 selected experts), compiled for the CUDA
+// target: sinter-form-expert-linears keeps the weights as they are
+// (weight_kn) and ExpertGemv.cpp makes two kernels of it, the up projection
+// with its bf16 rounding, and the down projection with the gated product
+// computed as its input is loaded and the weighted sum in the same kernel.
+// ptxas accepts the PTX.
+// REQUIRES: ptxas
+// RUN: rm -rf %t && mkdir -p %t
+// RUN: sinterc %s --target=cuda --gpu-arch=sm_90a --compile-to=lower | sinter-opt --sinter-cuda-form-kernels | FileCheck %s --check-prefix=KERNELS
+// RUN: sinterc %s --target=cuda --gpu-arch=sm_90a --emit=ptx -o %t/sm_90a.ptx
+// RUN: FileCheck %s < %t/sm_90a.ptx
+// RUN: %ptxas -arch=sm_90a %t/sm_90a.ptx -o %t/sm_90a.cubin
+// RUN: sinterc %s --target=cuda --gpu-arch=sm_80 --emit=ptx -o %t/sm_80.ptx
+// RUN: %ptxas -arch=sm_80 %t/sm_80.ptx -o %t/sm_80.cubin
+
+// KERNELS-NOT: linalg.generic
+// KERNELS: sinter.kernel = "expert_gemv j=4 n=128 k=256 vec=8 cols=16 rows=128 threads=256 grid=32 unroll=2 prologue=false epilogue=true combine=false"
+// KERNELS-NOT: linalg.generic
+// KERNELS: sinter.kernel = "expert_gemv j=4 n=256 k=64 vec=8 cols=16 rows=256 threads=512 grid=16 unroll=1 prologue=true epilogue=false combine=true"
+// KERNELS-NOT: linalg.
+
+// Two kernels, each with 128-bit weight loads and shared-memory partials.
+// CHECK-COUNT-2: .visible .entry
+// CHECK-NOT: .visible .entry
+// CHECK: ld.global.v4.b32
+// CHECK: bar.sync
+
+module {
+  func.func @main(%x: tensor<1x1x1x256xbf16> {sinter.name = "x"},
+                  %idx: tensor<1x4xi64> {sinter.name = "idx"},
+                  %p: tensor<1x4x1x1xf32> {sinter.name = "p"},
+                  %wgu: tensor<16x256x128xbf16> {sinter.name = "wgu"},
+                  %wd: tensor<16x64x256xbf16> {sinter.name = "wd"})
+      -> (tensor<1x1x256xf32> {sinter.name = "y"}) {
+    %g1 = sinter.gather %wgu, %idx {axis = 0 : i64} : (tensor<16x256x128xbf16>, tensor<1x4xi64>) -> tensor<1x4x256x128xbf16>
+    %gu = sinter.matmul %x, %g1 : (tensor<1x1x1x256xbf16>, tensor<1x4x256x128xbf16>) -> tensor<1x4x1x128xbf16>
+    %guf = sinter.cast %gu : (tensor<1x4x1x128xbf16>) -> tensor<1x4x1x128xf32>
+    %s:2 = sinter.split %guf {axis = 3 : i64, sizes = array<i64: 64, 64>} : (tensor<1x4x1x128xf32>) -> (tensor<1x4x1x64xf32>, tensor<1x4x1x64xf32>)
+    %a = sinter.silu %s#0 : tensor<1x4x1x64xf32>
+    %m = sinter.mul %a, %s#1 : (tensor<1x4x1x64xf32>, tensor<1x4x1x64xf32>) -> tensor<1x4x1x64xf32>
+    %mb = sinter.cast %m : (tensor<1x4x1x64xf32>) -> tensor<1x4x1x64xbf16>
+    %g2 = sinter.gather %wd, %idx {axis = 0 : i64} : (tensor<16x64x256xbf16>, tensor<1x4xi64>) -> tensor<1x4x64x256xbf16>
+    %d = sinter.matmul %mb, %g2 : (tensor<1x4x1x64xbf16>, tensor<1x4x64x256xbf16>) -> tensor<1x4x1x256xbf16>
+    %df = sinter.cast %d : (tensor<1x4x1x256xbf16>) -> tensor<1x4x1x256xf32>
+    %w = sinter.mul %df, %p : (tensor<1x4x1x256xf32>, tensor<1x4x1x1xf32>) -> tensor<1x4x1x256xf32>
+    %r = sinter.reduce_sum %w {axes = array<i64: 1>} : (tensor<1x4x1x256xf32>) -> tensor<1x1x256xf32>
+    return %r : tensor<1x1x256xf32>
+  }
+}
