@@ -2,9 +2,12 @@
 //
 // Neither op is a single linalg.generic. cumsum walks the axis with an
 // scf.for that carries the running sum of one slice (O(n), summed in order).
-// topk runs k selection rounds: round r picks, per row, the best element
-// that comes after round r-1's pick in a strict total order on (value,
-// index), so no mask tensor is needed and the cost is O(k * n) per row.
+// topk on rows of up to 1024 with k <= 16 ranks every element against its
+// row (O(n^2) compares, parallel over the elements) and picks the element of
+// each rank; otherwise it runs k selection rounds: round r picks, per row,
+// the best element that comes after round r-1's pick in a strict total
+// order on (value, index), so no mask tensor is needed and the cost is
+// O(k * n) per row.
 //
 //===----------------------------------------------------------------------===//
 
@@ -177,6 +180,70 @@ struct TopKLowering : OpConversionPattern<sinter::TopKOp> {
       Value ni = slice.insert(b, l, idx, intoIdx);
       return std::make_pair(nv, ni);
     };
+
+    // Short rows and small k: each element's rank in the order, counted
+    // against every other element of its row (n^2 compares, all parallel
+    // over the elements), then result p of a row is the element of rank p
+    // (parallel over the k results). Two kernels, each with a thread per
+    // element, where k selection rounds are k reductions over the row that
+    // run one thread per row: a MoE router (one row of 256 at decode, k = 8)
+    // took 8 single-thread kernels of 22 us each on an H200. The order is
+    // strict and total, so the ranks are a permutation and the results the
+    // same as the rounds'.
+    constexpr int64_t kRankMaxRow = 1024, kRankMaxK = 16;
+    int64_t n = type.getDimSize(axis);
+    if (k <= kRankMaxK && n <= kRankMaxRow) {
+      unsigned rank = type.getRank();
+      MLIRContext *ctx = rewriter.getContext();
+      // Loops d0..d(rank-1) over the row's shape (the axis dim: element i
+      // or result p) and d(rank) over the row (element j or i).
+      auto mapWithAxisAt = [&](unsigned axisLoop) {
+        SmallVector<AffineExpr> e;
+        for (unsigned d = 0; d < rank; ++d)
+          e.push_back(getAffineDimExpr(d == axis ? axisLoop : d, ctx));
+        return AffineMap::get(rank + 1, 0, e, ctx);
+      };
+      AffineMap own = mapWithAxisAt(axis), other = mapWithAxisAt(rank);
+      auto iters = iteratorsWithReductions(rank + 1, {int64_t(rank)});
+      auto rankType = RankedTensorType::get(type.getShape(), i64);
+      Value zeroI64 = arith::ConstantIntOp::create(rewriter, loc, i64, 0);
+      Value ranks0 = filledTensor(rewriter, loc, type.getShape(), zeroI64);
+      auto ranks = linalg::GenericOp::create(
+          rewriter, loc, TypeRange{rankType}, ValueRange{x, x},
+          ValueRange{ranks0}, SmallVector<AffineMap>{own, other, own}, iters,
+          [&](OpBuilder &nb, Location nl, ValueRange a) {
+            Value i = arith::IndexCastOp::create(
+                nb, nl, i64, linalg::IndexOp::create(nb, nl, axis));
+            Value j = arith::IndexCastOp::create(
+                nb, nl, i64, linalg::IndexOp::create(nb, nl, rank));
+            Value before = precedes(nb, nl, a[1], j, a[0], i);
+            Value one = arith::ExtUIOp::create(nb, nl, i64, before);
+            linalg::YieldOp::create(
+                nb, nl, ValueRange{arith::AddIOp::create(nb, nl, a[2], one)});
+          });
+      Value elemZero =
+          scalarConst(rewriter, loc, valuesType.getElementType(), 0);
+      Value values0 = filledTensor(rewriter, loc, valuesType.getShape(), elemZero);
+      Value indices0 = filledTensor(rewriter, loc, indicesType.getShape(), zeroI64);
+      auto pick = linalg::GenericOp::create(
+          rewriter, loc, TypeRange{valuesType, indicesType},
+          ValueRange{x, ranks.getResult(0)}, ValueRange{values0, indices0},
+          SmallVector<AffineMap>{other, other, own, own}, iters,
+          [&](OpBuilder &nb, Location nl, ValueRange a) {
+            Value p = arith::IndexCastOp::create(
+                nb, nl, i64, linalg::IndexOp::create(nb, nl, axis));
+            Value i = arith::IndexCastOp::create(
+                nb, nl, i64, linalg::IndexOp::create(nb, nl, rank));
+            Value hit = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
+                                              a[1], p);
+            linalg::YieldOp::create(
+                nb, nl,
+                ValueRange{arith::SelectOp::create(nb, nl, hit, a[0], a[2]),
+                           arith::SelectOp::create(nb, nl, hit, i, a[3])});
+          });
+      rewriter.replaceOp(op, pick.getResults());
+      return success();
+    }
 
     // Round 0 has no previous pick; round r reads round r-1's pick back from
     // the results, so the loop carries only the two result tensors.

@@ -168,8 +168,8 @@ func.func @cumsum_exclusive_reverse(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
 
 // -----
 
-// topk: round 0 picks the best, each later round the best after the
-// previous pick, read back from the results.
+// topk over rows longer than 1024: round 0 picks the best, each later
+// round the best after the previous pick, read back from the results.
 // CHECK-LABEL: func.func @topk
 // CHECK: %[[FIRST:.+]]:2 = linalg.generic
 // CHECK: %[[E0:.+]] = tensor.expand_shape %[[FIRST]]#0
@@ -187,7 +187,31 @@ func.func @cumsum_exclusive_reverse(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
 // CHECK: linalg.generic
 // CHECK: tensor.insert_slice {{.+}}[0, %c2{{(_[0-9]+)?}}] [2, 1] [1, 1]
 // CHECK-NOT: scf.for
-func.func @topk(%x: tensor<2x8xf32>) -> (tensor<2x3xf32>, tensor<2x3xi64>) {
+func.func @topk(%x: tensor<2x1025xf32>) -> (tensor<2x3xf32>, tensor<2x3xi64>) {
+  %v, %i = sinter.topk %x {axis = 1 : i64, k = 3 : i64, largest} : (tensor<2x1025xf32>) -> (tensor<2x3xf32>, tensor<2x3xi64>)
+  return %v, %i : tensor<2x3xf32>, tensor<2x3xi64>
+}
+
+// -----
+
+// topk over short rows (<= 1024, k <= 16): every element's rank counted
+// against its row (a thread per element on the GPU, not k single-thread
+// rounds), then the element of each rank 0..k-1.
+// CHECK-DAG: #[[$OWN:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-DAG: #[[$OTHER:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-LABEL: func.func @topk_by_rank
+// CHECK-NOT: scf.for
+// CHECK: %[[R:.+]] = linalg.generic {indexing_maps = [#[[$OWN]], #[[$OTHER]], #[[$OWN]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X:.+]], %[[X]] : tensor<2x8xf32>, tensor<2x8xf32>) outs(%{{.+}} : tensor<2x8xi64>)
+// CHECK: linalg.index 1
+// CHECK: linalg.index 2
+// CHECK: arith.extui
+// CHECK: arith.addi
+// CHECK: %[[P:.+]]:2 = linalg.generic {indexing_maps = [#[[$OTHER]], #[[$OTHER]], #[[$OWN]], #[[$OWN]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]], %[[R]] : tensor<2x8xf32>, tensor<2x8xi64>) outs(%{{.+}}, %{{.+}} : tensor<2x3xf32>, tensor<2x3xi64>)
+// CHECK: arith.cmpi eq
+// CHECK: arith.select
+// CHECK: arith.select
+// CHECK: return %[[P]]#0, %[[P]]#1
+func.func @topk_by_rank(%x: tensor<2x8xf32>) -> (tensor<2x3xf32>, tensor<2x3xi64>) {
   %v, %i = sinter.topk %x {axis = 1 : i64, k = 3 : i64, largest} : (tensor<2x8xf32>) -> (tensor<2x3xf32>, tensor<2x3xi64>)
   return %v, %i : tensor<2x3xf32>, tensor<2x3xi64>
 }
