@@ -10,6 +10,7 @@
 
 #include "sinter/Target/CUDA/CUDATarget.h"
 #include "DedupKernels.h"
+#include "RegisterAccumulators.h"
 #include "Kernels.h"
 #include "sinter/Target/Passes.h"
 
@@ -330,6 +331,7 @@ void buildCudaCodegenPipeline(OpPassManager &pm, const CudaOptions &options) {
   pm.addNestedPass<func::FuncOp>(createFormKernelsPass(kernels));
   pm.addNestedPass<func::FuncOp>(std::make_unique<PrepareLoopsPass>());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createRegisterAccumulatorsPass());
   pm.addNestedPass<func::FuncOp>(
       std::make_unique<MapLoopsPass>(options.blockSize));
   pm.addPass(createParallelForToNestedForsPass());
@@ -407,6 +409,7 @@ void registerCudaPasses() {
   PassRegistration<MergeModulesPass>();
   registerFormKernelsPass();
   registerDedupKernelsPass();
+  registerRegisterAccumulatorsPass();
   registerPackKernelsPass();
   PassPipelineRegistration<>(
       "sinter-cuda-codegen",
