@@ -9,7 +9,9 @@
 // Liveness is computed on the function's body block only: a use nested in a
 // region counts as a use by its top-level ancestor, which is conservative
 // (the buffer stays live for the whole loop) and needs no analysis of
-// region control flow.
+// region control flow. An allocation inside a loop is placed too when it
+// does not outlive its iteration (nestedLiveness): every iteration reuses
+// its bytes, live for the whole top-level op.
 //
 //===----------------------------------------------------------------------===//
 
@@ -90,6 +92,41 @@ struct PlanMemoryPass : sinter::impl::PlanMemoryPassBase<PlanMemoryPass> {
     return true;
   }
 
+  /// An allocation inside a loop (or other region) of the body: placeable
+  /// when no alias of it leaves the iteration that allocated it (no
+  /// terminator, call or return uses one), because then every iteration may
+  /// reuse the same bytes: an allocation's contents are undefined. Its
+  /// lifetime is the top-level op that holds it. Without this, a CUDA
+  /// forward's per-token buffers (the prefill recurrence) were host mallocs
+  /// passed to kernels.
+  bool nestedLiveness(Block &body,
+                      const DenseMap<Operation *, unsigned> &position,
+                      PlannedBuffer &b) {
+    Operation *top = body.findAncestorOpInBlock(*b.alloc);
+    if (!top)
+      return false;
+    SmallVector<Value> worklist{b.alloc.getResult()};
+    DenseSet<Value> seen{b.alloc.getResult()};
+    while (!worklist.empty()) {
+      Value v = worklist.pop_back_val();
+      for (OpOperand &use : v.getUses()) {
+        Operation *user = use.getOwner();
+        if (isa<memref::DeallocOp>(user)) {
+          b.deallocs.push_back(user);
+          continue;
+        }
+        if (user->hasTrait<OpTrait::IsTerminator>() ||
+            isa<CallOpInterface>(user) || !top->isAncestor(user))
+          return false;
+        for (Value r : user->getResults())
+          if (isa<BaseMemRefType>(r.getType()) && seen.insert(r).second)
+            worklist.push_back(r);
+      }
+    }
+    b.start = b.end = position.lookup(top);
+    return true;
+  }
+
   /// Bytes the forward moves with plain copies (memref.copy, linalg.copy),
   /// each counted once even inside a loop: what the report shows of the
   /// data movement that is not computation (state donation removes the
@@ -129,7 +166,7 @@ struct PlanMemoryPass : sinter::impl::PlanMemoryPassBase<PlanMemoryPass> {
     f.walk([&](memref::AllocOp alloc) {
       MemRefType type = alloc.getType();
       int64_t eltBytes = elementBytes(type.getElementType());
-      bool placeable = alloc->getBlock() == &body && type.hasStaticShape() &&
+      bool placeable = type.hasStaticShape() &&
                        type.getLayout().isIdentity() &&
                        !type.getMemorySpace() && eltBytes > 0 &&
                        alloc.getAlignment().value_or(1) <= alignment;
@@ -141,7 +178,9 @@ struct PlanMemoryPass : sinter::impl::PlanMemoryPassBase<PlanMemoryPass> {
       b.alloc = alloc;
       b.bytes = type.getNumElements() * eltBytes;
       b.start = b.end = position.lookup(alloc);
-      if (!computeLiveness(body, position, b)) {
+      bool nested = alloc->getBlock() != &body;
+      if (nested ? !nestedLiveness(body, position, b)
+                 : !computeLiveness(body, position, b)) {
         ++unplanned;
         return;
       }

@@ -61,15 +61,21 @@ func.func @alias_and_loop(%in: memref<16xf32>, %out: memref<16xf32>) attributes 
 
 // -----
 
-// Allocations the plan cannot place stay: dynamic shapes, allocations
-// inside a loop body. The arena argument is added all the same.
+// Allocations the plan cannot place stay: dynamic shapes, and a loop's
+// buffer that an iteration yields to the next. One that lives within its
+// iteration is placed, its bytes reused by every iteration (no dealloc
+// left). The arena argument is added all the same.
 // CHECK-LABEL: func.func @unplanned(
-// CHECK-SAME:    %{{.+}}: memref<0xi8> {sinter.arena})
-// CHECK-SAME:    sinter.arena_bytes = 0 : i64
+// CHECK-SAME:    %{{.+}}: memref<64xi8> {sinter.arena})
+// CHECK-SAME:    sinter.arena_bytes = 64 : i64
 // CHECK-SAME:    sinter.unplanned_allocs = 2 : i64
 // CHECK:       memref.alloc(%{{.+}}) : memref<?xf32>
 // CHECK:       scf.for
+// CHECK:         memref.view %{{.+}}[%{{.+}}][] : memref<64xi8> to memref<4xf32>
+// CHECK-NOT:     memref.dealloc
+// CHECK:       scf.for
 // CHECK:         memref.alloc() : memref<4xf32>
+// CHECK:         scf.yield
 func.func @unplanned(%n: index, %out: memref<4xf32>) attributes {sinter.entry} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -80,10 +86,14 @@ func.func @unplanned(%n: index, %out: memref<4xf32>) attributes {sinter.entry} {
     memref.copy %t, %out : memref<4xf32> to memref<4xf32>
     memref.dealloc %t : memref<4xf32>
   }
+  %r = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %out) -> (memref<4xf32>) {
+    %t = memref.alloc() : memref<4xf32>
+    memref.copy %acc, %t : memref<4xf32> to memref<4xf32>
+    scf.yield %t : memref<4xf32>
+  }
+  memref.copy %r, %out : memref<4xf32> to memref<4xf32>
   return
 }
-
-// -----
 
 // Only the entry function is planned.
 // CHECK-LABEL: func.func @not_entry(
