@@ -12,6 +12,7 @@ gaps; the CUDA-graph number of bench.py is the one to compare with PyTorch.
 import argparse
 import collections
 import csv
+import re
 import sys
 
 
@@ -38,8 +39,13 @@ def main():
     ap.add_argument("csv")
     ap.add_argument("--bw", type=float, default=3000.0, help="copy bandwidth, GB/s")
     ap.add_argument("--top", type=int, default=40)
+    ap.add_argument("--exclude", default=r"^sinter_pack_",
+                    help="kernels to leave out (regex; default: the weight-pack kernels, "
+                    "which run once at load, not every step)")
     a = ap.parse_args()
     rows = read(a.csv)
+    if a.exclude:
+        rows = {k: v for k, v in rows.items() if not re.search(a.exclude, k[1])}
     agg = collections.defaultdict(lambda: [0, 0.0, 0.0, ""])
     for (_, name), m in rows.items():
         g = agg[name]
