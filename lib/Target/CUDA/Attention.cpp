@@ -31,6 +31,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "GemmBuffers.h"
 #include "Kernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -82,64 +83,6 @@ struct Chain {
     return all;
   }
 };
-
-/// Where a buffer lives: the underlying allocation (function argument,
-/// global, alloc) and, for the memory plan's views, a byte range of it.
-/// (The same rules as the row-reduction template's.)
-struct Extent {
-  Value base;
-  Operation *global = nullptr;
-  int64_t begin = 0, end = INT64_MAX;
-};
-
-Extent extentOf(Value v) {
-  Extent e;
-  while (true) {
-    Operation *def = v.getDefiningOp();
-    if (auto view = dyn_cast_or_null<memref::ViewOp>(def)) {
-      auto type = view.getType();
-      auto off = getConstantIntValue(view.getByteShift());
-      if (off && type.hasStaticShape() &&
-          type.getElementType().isIntOrFloat()) {
-        e.begin = *off;
-        e.end = *off + type.getNumElements() *
-                           ((type.getElementTypeBitWidth() + 7) / 8);
-      }
-      v = view.getSource();
-      continue;
-    }
-    if (isa_and_nonnull<memref::GetGlobalOp>(def)) {
-      e.global = def;
-      e.base = v;
-      return e;
-    }
-    if (def &&
-        isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp,
-            memref::ReinterpretCastOp, memref::CastOp>(def)) {
-      v = def->getOperand(0);
-      continue;
-    }
-    e.base = v;
-    return e;
-  }
-}
-
-bool mayOverlap(const Extent &a, const Extent &b) {
-  if (a.global && b.global)
-    return cast<memref::GetGlobalOp>(a.global).getName() ==
-           cast<memref::GetGlobalOp>(b.global).getName();
-  if (a.global || b.global)
-    return false;
-  if (a.base != b.base) {
-    // Donation passes an input's buffer for an output of the same type.
-    if (isa<BlockArgument>(a.base) && isa<BlockArgument>(b.base))
-      return a.base.getType() == b.base.getType();
-    // A fresh allocation aliases nothing it was not viewed from.
-    return !(a.base.getDefiningOp<memref::AllocOp>() ||
-             b.base.getDefiningOp<memref::AllocOp>());
-  }
-  return a.begin < b.end && b.begin < a.end;
-}
 
 AffineMap map(MLIRContext *ctx, unsigned n, ArrayRef<AffineExpr> e) {
   return AffineMap::get(n, 0, e, ctx);
@@ -423,19 +366,16 @@ LogicalResult matchChain(Chain &c, std::string &why) {
   // the logits ops' inputs, read by the second while it reads v and writes
   // the output, so disjoint from all of them (the plan may have put a
   // later logits buffer where q was).
-  SmallVector<Extent> others;
-  for (Value v : {c.q, c.k, c.v, c.y})
-    others.push_back(extentOf(v));
+  SmallVector<Value> others{c.q, c.k, c.v, c.y};
   for (linalg::GenericOp op : c.logits)
     for (Value in : op.getDpsInputs())
       if (!llvm::is_contained(c.logitBuffers, in))
-        others.push_back(extentOf(in));
+        others.push_back(in);
   SmallVector<Value> candidates(c.logitBuffers);
   candidates.push_back(c.p);
   for (Value candidate : candidates) {
-    Extent e = extentOf(candidate);
     if (llvm::none_of(others,
-                      [&](const Extent &o) { return mayOverlap(e, o); })) {
+                      [&](Value o) { return mayAlias(candidate, o); })) {
       c.scratch = candidate;
       return success();
     }

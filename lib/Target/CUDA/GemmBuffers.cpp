@@ -18,7 +18,8 @@ namespace sinter::cuda {
 namespace {
 
 /// A buffer as a byte range of a root allocation. The root is identified by
-/// an opaque key: a function argument's value, or a global's symbol name.
+/// an opaque key: a function argument's or memref.alloc's value, or a
+/// global's symbol name.
 struct ByteRange {
   const void *root = nullptr;
   int64_t begin = 0, end = 0;
@@ -37,7 +38,8 @@ std::optional<ByteRange> rangeOf(Value v) {
   std::optional<int64_t> size = byteSize(v);
   if (!size)
     return std::nullopt;
-  if (isa<BlockArgument>(v))
+  // A fresh allocation shares bytes with no other root.
+  if (isa<BlockArgument>(v) || v.getDefiningOp<memref::AllocOp>())
     return ByteRange{v.getAsOpaquePointer(), 0, *size};
   if (auto g = v.getDefiningOp<memref::GetGlobalOp>())
     return ByteRange{g.getNameAttr().getAttr().getAsOpaquePointer(), 0, *size};

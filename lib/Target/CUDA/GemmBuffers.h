@@ -27,7 +27,8 @@ namespace sinter::cuda {
 int64_t knownBaseAlignment(mlir::Value memref);
 
 /// False only when `a` and `b` provably share no byte: distinct function
-/// arguments / globals, or disjoint constant ranges of one arena.
+/// arguments / globals / allocations, or disjoint constant ranges of one
+/// arena. (Shared by the GEMM, expert GEMV and decode attention templates.)
 bool mayAlias(mlir::Value a, mlir::Value b);
 
 } // namespace sinter::cuda
