@@ -54,6 +54,37 @@ int64_t alignTo(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
 struct PlanMemoryPass : sinter::impl::PlanMemoryPassBase<PlanMemoryPass> {
   using Base::Base;
 
+  enum class Visit { Follow, Skip, Stop };
+
+  /// Calls `visit` on each user of `root` and of the memrefs those users
+  /// produce when it answers Follow (views, casts and loop results may
+  /// alias the buffer); deallocs go to `deallocs` instead. False when a
+  /// visit answered Stop.
+  static bool walkAliases(Value root, SmallVector<Operation *> &deallocs,
+                          function_ref<Visit(Operation *)> visit) {
+    SmallVector<Value> worklist{root};
+    DenseSet<Value> seen{root};
+    while (!worklist.empty()) {
+      Value v = worklist.pop_back_val();
+      for (OpOperand &use : v.getUses()) {
+        Operation *user = use.getOwner();
+        if (isa<memref::DeallocOp>(user)) {
+          deallocs.push_back(user);
+          continue;
+        }
+        Visit answer = visit(user);
+        if (answer == Visit::Stop)
+          return false;
+        if (answer == Visit::Skip)
+          continue;
+        for (Value r : user->getResults())
+          if (isa<BaseMemRefType>(r.getType()) && seen.insert(r).second)
+            worklist.push_back(r);
+      }
+    }
+    return true;
+  }
+
   /// Sets `b.end` to the position of the last top-level op using the buffer
   /// or one of its aliases; false when an alias reaches a func.return (the
   /// buffer must then outlive the call and cannot live in the arena).
@@ -61,35 +92,20 @@ struct PlanMemoryPass : sinter::impl::PlanMemoryPassBase<PlanMemoryPass> {
                        const DenseMap<Operation *, unsigned> &position,
                        PlannedBuffer &b) {
     unsigned blockEnd = body.getOperations().size();
-    SmallVector<Value> worklist{b.alloc.getResult()};
-    DenseSet<Value> seen{b.alloc.getResult()};
-    while (!worklist.empty()) {
-      Value v = worklist.pop_back_val();
-      for (OpOperand &use : v.getUses()) {
-        Operation *user = use.getOwner();
-        if (isa<memref::DeallocOp>(user)) {
-          b.deallocs.push_back(user);
-          continue;
-        }
-        if (isa<func::ReturnOp>(user))
-          return false;
-        Operation *top = body.findAncestorOpInBlock(*user);
-        if (!top || isa<CallOpInterface>(user) ||
-            (user->hasTrait<OpTrait::IsTerminator>() &&
-             user->getParentOp() != body.getParentOp())) {
-          // Escapes through a call or out of a region: live to the end.
-          b.end = blockEnd;
-          continue;
-        }
-        b.end = std::max(b.end, position.lookup(top));
-        // Any memref the user produces may alias this buffer (views,
-        // casts, loop results): follow it.
-        for (Value r : user->getResults())
-          if (isa<BaseMemRefType>(r.getType()) && seen.insert(r).second)
-            worklist.push_back(r);
+    return walkAliases(b.alloc.getResult(), b.deallocs, [&](Operation *user) {
+      if (isa<func::ReturnOp>(user))
+        return Visit::Stop;
+      Operation *top = body.findAncestorOpInBlock(*user);
+      if (!top || isa<CallOpInterface>(user) ||
+          (user->hasTrait<OpTrait::IsTerminator>() &&
+           user->getParentOp() != body.getParentOp())) {
+        // Escapes through a call or out of a region: live to the end.
+        b.end = blockEnd;
+        return Visit::Skip;
       }
-    }
-    return true;
+      b.end = std::max(b.end, position.lookup(top));
+      return Visit::Follow;
+    });
   }
 
   /// An allocation inside a loop (or other region) of the body: placeable
@@ -105,26 +121,13 @@ struct PlanMemoryPass : sinter::impl::PlanMemoryPassBase<PlanMemoryPass> {
     Operation *top = body.findAncestorOpInBlock(*b.alloc);
     if (!top)
       return false;
-    SmallVector<Value> worklist{b.alloc.getResult()};
-    DenseSet<Value> seen{b.alloc.getResult()};
-    while (!worklist.empty()) {
-      Value v = worklist.pop_back_val();
-      for (OpOperand &use : v.getUses()) {
-        Operation *user = use.getOwner();
-        if (isa<memref::DeallocOp>(user)) {
-          b.deallocs.push_back(user);
-          continue;
-        }
-        if (user->hasTrait<OpTrait::IsTerminator>() ||
-            isa<CallOpInterface>(user) || !top->isAncestor(user))
-          return false;
-        for (Value r : user->getResults())
-          if (isa<BaseMemRefType>(r.getType()) && seen.insert(r).second)
-            worklist.push_back(r);
-      }
-    }
     b.start = b.end = position.lookup(top);
-    return true;
+    return walkAliases(b.alloc.getResult(), b.deallocs, [&](Operation *user) {
+      return user->hasTrait<OpTrait::IsTerminator>() ||
+                     isa<CallOpInterface>(user) || !top->isAncestor(user)
+                 ? Visit::Stop
+                 : Visit::Follow;
+    });
   }
 
   /// Bytes the forward moves with plain copies (memref.copy, linalg.copy),
