@@ -1,7 +1,10 @@
 """bench/qwen35_moe on the GPU machine: correctness of the CUDA-compiled
-Qwen3.5-MoE decoders, then Sinter's bench8 decode step against the PyTorch
-anchors and the copy-bandwidth floor, in one run. README.md says how the
-inputs (build/: executables, graphs, layouts) are made and how to run it.
+Qwen3.5-MoE decoders, then Sinter's bench8 decode step (and prefill 512,
+and with --full the 40-layer decode step on random weights) against the
+PyTorch baselines (fast_torch_decode COMPILE=0/1, HF transformers eager,
+torch_baseline.py) and the copy-bandwidth floor, in one run and one table.
+README.md says how the inputs (build/: executables, graphs, layouts) are
+made and how to run it.
 
 Needs python3 with numpy, torch (CUDA); no sinterc. Prints one summary line
 per step and the table; JSON records go to $OUT (or --out).
@@ -21,7 +24,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 from sinter.models.qwen35 import TINY, bench_weights, export, reference  # noqa: E402
-from sinter.models.qwen35.configs import BENCH8  # noqa: E402
+from sinter.models.qwen35.configs import BENCH8, FULL  # noqa: E402
+import random_weights  # noqa: E402  (bench/qwen35_moe, next to this file)
 
 RECORDS = []
 
@@ -149,6 +153,107 @@ def anchor(script, compile_, timeout):
     rec["wall_s"] = round(time.time() - t, 1)
     log(**rec)
     return rec
+
+
+def random_check(build, work, seed=7):
+    """The CUDA fill kernel of --random-weights against the documented
+    values (random_weights.py), bit for bit: Y = 0 + W (float32), Z = B
+    (bfloat16); the weights file does not exist here."""
+    d = os.path.join(build, "random_check")
+    names = json.load(open(os.path.join(d, "weights.json")))
+    feeds = save_feeds(os.path.join(work, "random_check_in"), {"X": np.zeros((3, 8), np.float32)})
+    _, outs = run_exe(os.path.join(d, "rw_cuda"), os.path.join(work, "random_check_in"), feeds,
+                      os.path.join(work, "random_check_out"), [f"--random-weights={seed}"])
+    want = random_weights.expected(seed, names)
+    ok = bool(np.array_equal(outs["Y"], want["Y"]) and
+              np.array_equal(outs["Z"].view(np.uint16), want["Z"]))
+    log(what="random_weights_cuda_fill", seed=seed, ok=ok,
+        max_abs_diff_f32=float(np.max(np.abs(outs["Y"] - want["Y"]))))
+
+
+def help_inputs(exe):
+    """{name: (numpy dtype, shape)} from the executable's --help."""
+    r = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=60)
+    text = r.stdout.split("inputs:\n", 1)[1].split("outputs:\n", 1)[0]
+    out = {}
+    for line in text.splitlines():
+        m = re.match(r"\s+(\S+)\s+(\w+)\[([0-9,]*)\]", line)
+        if m:
+            out[m.group(1)] = (np.dtype(m.group(2)), [int(x) for x in m.group(3).split(",") if x])
+    return out
+
+
+def full(build, work, n_stream, bw, gpu):
+    """The 40-layer decode step with --random-weights (weights made on the
+    device: 69 GB of bf16, no file), zero state, token 1234 at position 8:
+    time only (no reference: 70 GB is more than the torch reference could
+    hold next to it). Skipped when the GPU's free memory cannot hold the
+    weights (an H100: run on an H200)."""
+    import torch
+    d = os.path.join(build, "full")
+    info = json.load(open(os.path.join(d, "compile.json")))
+    need = info["weights_bytes"] + 4 * 1024**3
+    free, total = torch.cuda.mem_get_info()
+    if free < need:
+        log(what="full_sinter", skipped=f"the 40-layer model needs {need / 1e9:.0f} GB of GPU "
+            f"memory; {gpu} has {free / 1e9:.0f} of {total / 1e9:.0f} GB free: run on an H200")
+        return None
+    exe = os.path.join(d, "qwen35_full")
+    specs = help_inputs(exe)
+    feeds = {n: np.zeros(shape, dt) for n, (dt, shape) in specs.items()}
+    feeds["input_ids"][...] = 1234
+    feeds["position_ids"][...] = 8
+    names = save_feeds(os.path.join(work, "full_in"), feeds)
+    t = time.time()
+    out, outs = run_exe(exe, os.path.join(work, "full_in"), names, os.path.join(work, "full_out"),
+                        ["--random-weights", "--bench-stream", str(n_stream)])
+    m = re.search(r"mean ([0-9.eE+-]+) ms per forward", out)
+    ms = float(m.group(1)) if m else None
+    rep = json.load(open(os.path.join(d, "report.json")))
+    launches = rep["ops_after_codegen"].get("gpu.launch_func")
+    logits = outs["logits"].astype(np.float32)
+    floor_ms = decode_bytes(FULL) / bw * 1e3
+    log(what="full_sinter", layers=FULL.layers, ms_per_step=ms, kernels_per_step=launches,
+        bytes_per_step=decode_bytes(FULL), floor_ms=round(floor_ms, 3),
+        x_floor=round(ms / floor_ms, 2) if ms else None, logits_finite=bool(np.isfinite(logits).all()),
+        ok=ms is not None and bool(np.isfinite(logits).all()), wall_s=round(time.time() - t, 1),
+        stdout=out.strip()[-200:])
+    return ms, launches, floor_ms
+
+
+def hf_eager(timeout, config="bench8"):
+    """HF transformers eager (hf_eager.py): Qwen3_5MoeForCausalLM with our
+    config's dims, random bf16 weights, decode and prefill the anchors' way."""
+    env = dict(os.environ, CONFIG=config, PROMPT="64", STEPS="32", PREFILL="512")
+    return json_lines_of([sys.executable, os.path.join(HERE, "hf_eager.py")], env, timeout,
+                         "hf_eager")
+
+
+def torch_baseline(script, modes, timeout):
+    """../shared/anchors/torch_baseline.py (copied into build/anchors): HF
+    transformers' Qwen3.5-MoE with its default (real) dims, 8 layers, in
+    the given modes (eager; compile: torch.compile dynamic)."""
+    env = dict(os.environ, LAYERS="8", MODES=modes, PROMPT="64", STEPS="32", PREFILL="512")
+    return json_lines_of([sys.executable, script], env, timeout, "torch_baseline")
+
+
+def json_lines_of(cmd, env, timeout, what):
+    """Runs a baseline script; logs and returns its JSON lines ([] on failure)."""
+    t = time.time()
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+        recs = [json.loads(x) for x in out.splitlines() if x.startswith("{")]
+        log(what=what, error=f"timed out after {timeout} s", partial=recs[-3:])
+        return recs
+    recs = [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{")]
+    for rec in recs:
+        log(source=what, **rec)
+    if r.returncode != 0 or not recs:
+        log(what=what, error=r.stderr.strip()[-600:])
+    log(what=what, wall_s=round(time.time() - t, 1))
+    return recs
 
 
 def copy_bandwidth():
@@ -308,7 +413,13 @@ def main():
     ap.add_argument("--anchors", default="0", help="comma list of fast_torch_decode COMPILE values, "
                     "e.g. 0,1 ('' for none)")
     ap.add_argument("--anchor-timeout", type=int, default=240)
-    ap.add_argument("--skip", default="", help="comma list of: tiny_f32, tiny_bf16, bench8, prefill")
+    ap.add_argument("--skip", default="", help="comma list of: tiny_f32, tiny_bf16, random_check, "
+                    "bench8, prefill, hf_eager, torch_baseline")
+    ap.add_argument("--full", action="store_true", help="also the 40-layer decode step with "
+                    "--random-weights (build/full from prepare.sh --full; needs ~74 GB free)")
+    ap.add_argument("--torch-baseline-modes", default="eager",
+                    help="MODES of torch_baseline.py (eager,compile; '' to skip it)")
+    ap.add_argument("--baseline-timeout", type=int, default=150)
     ap.add_argument("--variants", default="bench8", help="comma list of bench8 build dirs "
                     "(bench8 = TopK as ArgMax rounds, bench8_topk = TopK)")
     ap.add_argument("--profile", action="store_true", help="also run each variant once under ncu")
@@ -318,55 +429,102 @@ def main():
     os.makedirs(work, exist_ok=True)
     skip = set(filter(None, args.skip.split(",")))
     steps = [("tiny_f32", lambda: tiny_f32(args.build, work)),
-             ("tiny_bf16", lambda: tiny_bf16(args.build, work))]
+             ("tiny_bf16", lambda: tiny_bf16(args.build, work)),
+             ("random_check", lambda: random_check(args.build, work))]
+    parts = []   # (part, wall seconds): how long each part of the run took
+
+    def timed(part, fn):
+        t = time.time()
+        try:
+            return fn()
+        except Exception as e:  # one failed part must not hide the others
+            log(what=part, error=f"{type(e).__name__}: {e}"[-800:])
+        finally:
+            parts.append((part, time.time() - t))
+
     for name, fn in steps:
         if name not in skip:
-            try:
-                fn()
-            except Exception as e:  # one failed check must not hide the others
-                log(what=name, error=f"{type(e).__name__}: {e}"[-800:])
+            timed(name, fn)
     bw, gpu = copy_bandwidth()
     floor_ms = decode_bytes() / bw * 1e3
     log(what="copy_bandwidth", gpu=gpu, GBps=round(bw / 1e9), bytes_per_step=decode_bytes(),
         floor_ms=round(floor_ms, 3))
-    rows = []
+    rows = []   # dicts: name, model, ms, kernels, floor_ms, prefill_ms
+
+    def row(name, ms, kernels, model="bench8", floor=floor_ms, prefill_ms=None):
+        rows.append(dict(name=name, model=model, ms=ms, kernels=kernels, floor_ms=floor,
+                         prefill_ms=prefill_ms))
+
     if "bench8" not in skip:
         for v in args.variants.split(","):
-            try:
-                ms, k = bench8(args.build, work, args.stream, v, args.out if args.profile else None)
-                rows.append((f"Sinter (CUDA graph, {v})", ms, k))
-            except Exception as e:
-                log(what="bench8_sinter", variant=v, error=f"{type(e).__name__}: {e}"[-800:])
+            r = timed(f"bench8 ({v})", lambda: bench8(args.build, work, args.stream, v,
+                                                      args.out if args.profile else None))
+            if r:
+                row(f"Sinter (CUDA graph, {v})", *r)
     pre = None
     if "prefill" not in skip and os.path.isdir(os.path.join(args.build, "bench8_prefill512")):
-        try:
-            pre = prefill(args.build, work, max(2, args.stream // 10), bw)
-        except Exception as e:
-            log(what="prefill", error=f"{type(e).__name__}: {e}"[-800:])
+        pre = timed("prefill", lambda: prefill(args.build, work, max(2, args.stream // 10), bw))
+    T = pre[0] if pre else 512
+    if pre and rows and rows[0]["name"].startswith("Sinter"):
+        rows[0]["prefill_ms"] = pre[1]
+    if args.full:
+        r = timed("full (40 layers)", lambda: full(args.build, work, args.stream, bw, gpu))
+        if r:
+            row("Sinter (CUDA graph), --random-weights", r[0], r[1], model="full (40 layers)",
+                floor=r[2])
     script = os.path.join(args.build, "anchors", "fast_torch_decode.py")
     for c in filter(None, args.anchors.split(",")):
-        rec = anchor(script, c == "1", args.anchor_timeout)
+        rec = timed(f"fast_torch_decode COMPILE={c}",
+                    lambda: anchor(script, c == "1", args.anchor_timeout))
         if rec:
-            rows.append(("PyTorch, CUDA graph" + (" + torch.compile max-autotune" if c == "1" else ""),
-                         rec["ms_per_step"], rec["kernels_per_step"]))
-    print(f"\nbench8 decode, batch 1, bf16 weights, {gpu}; copy bandwidth "
-          f"{bw / 1e9:.0f} GB/s; floor {decode_bytes() / 1e9:.3f} GB / bw = {floor_ms:.3f} ms")
-    print(f"| system | decode ms/step | tokens/s | kernels/step | x floor |")
-    print(f"|---|---|---|---|---|")
-    for name, ms, k in rows:
-        if ms:
-            print(f"| {name} | {ms:.3f} | {1e3 / ms:.1f} | {k} | {ms / floor_ms:.2f}x |")
-        else:
-            print(f"| {name} | - | - | {k} | - |")
-    print(f"| floor (copy bandwidth) | {floor_ms:.3f} | {1e3 / floor_ms:.0f} | - | 1x |")
+            row("PyTorch, CUDA graph" + (" + torch.compile max-autotune" if c == "1" else "") +
+                " (fast_torch_decode.py)", rec["ms_per_step"], rec["kernels_per_step"])
+    if "hf_eager" not in skip:
+        recs = timed("HF eager", lambda: hf_eager(args.baseline_timeout)) or []
+        dec = [r for r in recs if r.get("what") == "hf_eager_decode"]
+        pf = [r for r in recs if r.get("what") == "hf_eager_prefill"]
+        if dec or pf:
+            row("HF transformers eager (hf_eager.py)", dec[0]["ms_per_step"] if dec else None,
+                dec[0]["kernels_per_step"] if dec else None,
+                prefill_ms=pf[0]["ms"] if pf and pf[0].get("tokens") == T else None)
+    tb = os.path.join(args.build, "anchors", "torch_baseline.py")
+    if "torch_baseline" not in skip and args.torch_baseline_modes and os.path.exists(tb):
+        recs = timed("torch_baseline.py", lambda: torch_baseline(
+            tb, args.torch_baseline_modes, args.baseline_timeout)) or []
+        for mode in args.torch_baseline_modes.split(","):
+            dec = [r for r in recs if r.get("what") == "decode" and r.get("mode") == mode]
+            pf = [r for r in recs if r.get("what") == "prefill" and r.get("mode") == mode]
+            if dec or pf:
+                row(f"HF transformers {mode}, default config (torch_baseline.py)",
+                    dec[0]["median_ms"] if dec else None,
+                    dec[0]["kernels_per_step"] if dec else None,
+                    prefill_ms=pf[0]["median_ms"] if pf and pf[0].get("tokens") == T else None)
     if pre:
-        T, ms, torch_ms, roof_ms = pre
-        print(f"\nbench8 prefill, {T} tokens from empty state; roofline {roof_ms:.3f} ms")
-        print("| system | prefill ms | tokens/s | % of roofline |")
-        print("|---|---|---|---|")
-        for name, v in (("Sinter (CUDA graph)", ms), ("PyTorch reference, eager bf16", torch_ms)):
-            if v:
-                print(f"| {name} | {v:.3f} | {T / v * 1e3:.0f} | {100 * roof_ms / v:.1f}% |")
+        row("PyTorch reference, eager bf16 (prefill only)", None, None, prefill_ms=pre[2])
+
+    def f(v, fmt):
+        return fmt.format(v) if v else "-"
+
+    print(f"\nQwen3.5-MoE, batch 1, bf16 weights, {gpu}; copy bandwidth {bw / 1e9:.0f} GB/s. "
+          f"Decode floor: bytes a step must read / bandwidth (bench8 {decode_bytes() / 1e9:.3f} GB "
+          f"= {floor_ms:.3f} ms; full {decode_bytes(FULL) / 1e9:.3f} GB = "
+          f"{decode_bytes(FULL) / bw * 1e3:.3f} ms)" +
+          (f"; prefill {T} tokens, roofline {pre[3]:.3f} ms" if pre else ""))
+    print(f"| system | model | decode ms/step | tokens/s | kernels/step | x floor "
+          f"| prefill {T} ms | prefill tokens/s | prefill % of roofline |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        ms, pms = r["ms"], r["prefill_ms"]
+        print(f"| {r['name']} | {r['model']} | {f(ms, '{:.3f}')} | "
+              f"{f(ms and 1e3 / ms, '{:.1f}')} | {r['kernels'] or '-'} | "
+              f"{f(ms and ms / r['floor_ms'], '{:.2f}x')} | {f(pms, '{:.2f}')} | "
+              f"{f(pms and T / pms * 1e3, '{:.0f}')} | "
+              f"{f(pre and pms and 100 * pre[3] / pms, '{:.1f}%')} |")
+    for name, fl in (("bench8", floor_ms), ("full (40 layers)", decode_bytes(FULL) / bw * 1e3)):
+        print(f"| floor (copy bandwidth) | {name} | {fl:.3f} | {1e3 / fl:.0f} | - | 1x | "
+              f"{f(pre and name == 'bench8' and pre[3], '{:.3f}')} | - | - |")
+    print("\nwall seconds per part: " + ", ".join(f"{p} {t:.0f}" for p, t in parts))
+    log(what="parts", wall_s={p: round(t, 1) for p, t in parts})
     json.dump(RECORDS, open(os.path.join(args.out, "qwen35_moe_bench.json"), "w"), indent=1)
     return 0
 

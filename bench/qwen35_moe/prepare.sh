@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Here (no GPU): exports and compiles the graphs bench.py runs on the GPU
 # machine into bench/qwen35_moe/build/ (git-ignored; a few MB: no weights).
-#   bench/qwen35_moe/prepare.sh [--full]   (--full: also time the 40-layer compile)
+#   bench/qwen35_moe/prepare.sh [--full]   (--full: also the 40-layer decode
+#   executable, run by bench.py --full with --random-weights)
+# BUILD=DIR writes DIR instead of bench/qwen35_moe/build.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"; ROOT="$(cd "$HERE/../.." && pwd)"
 PY="$ROOT/.venv/bin/python"; SINTERC="${SINTERC:-$ROOT/build/bin/sinterc}"
-ARCH="${GPU_ARCH:-sm_90a}"; B="$HERE/build"
+ARCH="${GPU_ARCH:-sm_90a}"; B="$(mkdir -p "${BUILD:-$HERE/build}" && cd "${BUILD:-$HERE/build}" && pwd)"
 ANCHORS="${ANCHORS:-$ROOT/../shared/anchors}"
 rm -rf "$B"; mkdir -p "$B/anchors"
 cd "$ROOT/python"
@@ -41,9 +43,21 @@ else
 fi
 rm -f "$d/weights.bin"
 cp "$ANCHORS/fast_torch_decode.py" "$ANCHORS/torch_baseline.py" "$B/anchors/"
+# The --random-weights check of the CUDA fill kernel (bench.py random_check):
+# Y = X + W, Z = B with W, B external; the weights file is deleted.
+d="$B/random_check"
+"$PY" -c "import sys; sys.path.insert(0, '$HERE'); import random_weights as r; r.check_model('$d')"
+"$SINTERC" "$d/rw.onnx" --target=cuda --gpu-arch="$ARCH" -o "$d/rw_cuda"
+"$SINTERC" "$d/rw.onnx" --target=cuda --gpu-arch="$ARCH" --compile-to=codegen -o "$d/codegen.mlir"
+"$PY" -c "import sys, json; sys.path.insert(0, '$HERE'); import random_weights as r; json.dump(r.weight_names(open('$d/codegen.mlir').read()), open('$d/weights.json', 'w'))"
+rm -f "$d/rw.bin" "$d/codegen.mlir"
 if [ "${1:-}" = --full ]; then
-  d=$(mktemp -d); export_big full "$d"
-  echo "full (40 layers) bf16, weights not read: compile $(compile "$d/qwen35_full_decode_opset27.onnx" "$d/exe" "$d/report.json") s"
-  cp "$d/report.json" "$B/full.report.json"; rm -rf "$d"
+  # 40 layers: only the executable, its report and the weights' size go to
+  # the GPU machine (the weights are made there: --random-weights).
+  d=$(mktemp -d); export_big full "$d"; f="$B/full"; mkdir -p "$f"
+  s=$(compile "$d/qwen35_full_decode_opset27.onnx" "$f/qwen35_full" "$f/report.json")
+  echo "full (40 layers) bf16, weights not read: compile $s s, executable $(du -h "$f/qwen35_full" | cut -f1)"
+  echo "{\"config\": \"full\", \"compile_s\": $s, \"weights_bytes\": $(stat -c %s "$d/weights.bin")}" > "$f/compile.json"
+  rm -rf "$d"
 fi
 du -sh "$B"

@@ -61,6 +61,7 @@ void buildGraphPipeline(OpPassManager &pm) {
   pm.addPass(createRaiseRotaryEmbeddingPass());
   pm.addPass(createRaiseAttentionPass());
   pm.addPass(createRaiseLinearAttentionPass());
+  pm.addPass(createRaiseMoeRouterPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createSymbolDCEPass());

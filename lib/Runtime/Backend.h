@@ -33,6 +33,11 @@ struct Backend {
   bool (*run)(const SinterModel *model, void *const *buffers, std::string &err);
   /// Waits until the forwards started so far have finished.
   bool (*sync)(std::string &err);
+  /// Copies `bytes` between two buffers of target memory, ordered after the
+  /// forwards started so far (the generation driver hands a state output
+  /// that is not donated to the next step without a trip through the host).
+  bool (*copyOnTarget)(void *dst, const void *src, size_t bytes,
+                       std::string &err);
 };
 
 /// The backend for a model's `target` string; nullptr when this runtime

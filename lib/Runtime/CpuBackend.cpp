@@ -46,8 +46,8 @@ bool cpuSync(std::string &) { return true; }
 
 } // namespace
 
-const Backend cpuBackend = {"cpu",   cpuInit, cpuAlloc, cpuFree,
-                            cpuCopy, cpuCopy, cpuRun,   cpuSync};
+const Backend cpuBackend = {"cpu",   cpuInit, cpuAlloc, cpuFree, cpuCopy,
+                            cpuCopy, cpuRun,   cpuSync,  cpuCopy};
 
 const Backend *findBackend(const char *target) {
   if (target && std::strcmp(target, "cpu") == 0)

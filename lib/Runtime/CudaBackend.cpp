@@ -354,10 +354,143 @@ bool cudaTranspose(void *dst, int64_t dstStride, const void *src, int64_t rows,
                err);
 }
 
-// The CUDA graph of the forward, for one set of buffers.
-std::vector<void *> graphBuffers;
-CUgraphExec graphExec = nullptr;
-int forwardsRun = 0;
+// --random-weights (Weights.h, RandomFill): the runtime's own kernel, so
+// that a model's weights can be made on the device without a file or a
+// host copy (70 GB for the 40-layer Qwen3.5-MoE). Each thread makes
+// elements i, i + grid, ... with the same arithmetic as Weights.cpp's
+// fillOnHost (exact f32 steps, bf16 = the upper half of the f32 bits), so
+// both targets give the same values. PTX for sm_52 up: the driver
+// JIT-compiles it for the GPU at hand the first time a fill runs.
+const char *const randomFillPtx =
+    ".version 7.0\n"
+    ".target sm_52\n"
+    ".address_size 64\n"
+    "\n"
+    ".visible .entry sinter_random_fill(.param .u64 p_dst, .param .u64 p_count,\n"
+    "                                   .param .u64 p_base, .param .f32 p_scale,\n"
+    "                                   .param .u32 p_kind)\n"
+    "{\n"
+    "  .reg .pred %p<2>;\n"
+    "  .reg .b16 %h<2>;\n"
+    "  .reg .b32 %r<8>;\n"
+    "  .reg .b64 %rd<12>;\n"
+    "  .reg .f32 %f<3>;\n"
+    "  .reg .f64 %fd<2>;\n"
+    "  ld.param.u64 %rd1, [p_dst];\n"
+    "  ld.param.u64 %rd2, [p_count];\n"
+    "  ld.param.u64 %rd3, [p_base];\n"
+    "  ld.param.f32 %f1, [p_scale];\n"
+    "  ld.param.u32 %r1, [p_kind];\n"
+    "  mov.u32 %r2, %ctaid.x;\n"
+    "  mov.u32 %r3, %ntid.x;\n"
+    "  mov.u32 %r4, %tid.x;\n"
+    "  mov.u32 %r5, %nctaid.x;\n"
+    "  mul.wide.u32 %rd4, %r2, %r3;\n"
+    "  cvt.u64.u32 %rd5, %r4;\n"
+    "  add.u64 %rd4, %rd4, %rd5;\n"
+    "  mul.wide.u32 %rd6, %r5, %r3;\n"
+    "LOOP:\n"
+    "  setp.ge.u64 %p1, %rd4, %rd2;\n"
+    "  @%p1 bra DONE;\n"
+    "  setp.eq.u32 %p1, %r1, 4;\n"
+    "  @%p1 bra ZERO;\n"
+    "  add.u64 %rd7, %rd4, 1;\n"
+    "  mul.lo.u64 %rd7, %rd7, 0x9E3779B97F4A7C15;\n"
+    "  add.u64 %rd7, %rd7, %rd3;\n"
+    "  shr.u64 %rd8, %rd7, 30;\n"
+    "  xor.b64 %rd7, %rd7, %rd8;\n"
+    "  mul.lo.u64 %rd7, %rd7, 0xBF58476D1CE4E5B9;\n"
+    "  shr.u64 %rd8, %rd7, 27;\n"
+    "  xor.b64 %rd7, %rd7, %rd8;\n"
+    "  mul.lo.u64 %rd7, %rd7, 0x94D049BB133111EB;\n"
+    "  shr.u64 %rd8, %rd7, 31;\n"
+    "  xor.b64 %rd7, %rd7, %rd8;\n"
+    "  shr.u64 %rd8, %rd7, 40;\n"
+    "  cvt.u32.u64 %r6, %rd8;\n"
+    "  cvt.rn.f32.u32 %f2, %r6;\n"
+    "  mul.rn.f32 %f2, %f2, 0f34000000;\n"
+    "  sub.rn.f32 %f2, %f2, 0f3F800000;\n"
+    "  mul.rn.f32 %f2, %f2, %f1;\n"
+    "  setp.eq.u32 %p1, %r1, 1;\n"
+    "  @%p1 bra BF16;\n"
+    "  setp.eq.u32 %p1, %r1, 2;\n"
+    "  @%p1 bra F16;\n"
+    "  setp.eq.u32 %p1, %r1, 3;\n"
+    "  @%p1 bra F64;\n"
+    "  shl.b64 %rd9, %rd4, 2;\n"
+    "  add.u64 %rd9, %rd1, %rd9;\n"
+    "  st.global.f32 [%rd9], %f2;\n"
+    "  bra NEXT;\n"
+    "BF16:\n"
+    "  mov.b32 %r7, %f2;\n"
+    "  shr.u32 %r7, %r7, 16;\n"
+    "  cvt.u16.u32 %h1, %r7;\n"
+    "  shl.b64 %rd9, %rd4, 1;\n"
+    "  add.u64 %rd9, %rd1, %rd9;\n"
+    "  st.global.b16 [%rd9], %h1;\n"
+    "  bra NEXT;\n"
+    "F16:\n"
+    "  cvt.rn.f16.f32 %h1, %f2;\n"
+    "  shl.b64 %rd9, %rd4, 1;\n"
+    "  add.u64 %rd9, %rd1, %rd9;\n"
+    "  st.global.b16 [%rd9], %h1;\n"
+    "  bra NEXT;\n"
+    "F64:\n"
+    "  cvt.f64.f32 %fd1, %f2;\n"
+    "  shl.b64 %rd9, %rd4, 3;\n"
+    "  add.u64 %rd9, %rd1, %rd9;\n"
+    "  st.global.f64 [%rd9], %fd1;\n"
+    "  bra NEXT;\n"
+    "ZERO:\n"
+    "  add.u64 %rd9, %rd1, %rd4;\n"
+    "  mov.u16 %h1, 0;\n"
+    "  st.global.b8 [%rd9], %h1;\n"
+    "NEXT:\n"
+    "  add.u64 %rd4, %rd4, %rd6;\n"
+    "  bra LOOP;\n"
+    "DONE:\n"
+    "  ret;\n"
+    "}\n";
+
+bool cudaFill(void *dst, const sinter::rt::RandomFill &f, std::string &err) {
+  static Module fillModule{randomFillPtx, 0, nullptr, {}, {}};
+  static CUfunction fn = nullptr;
+  if (!fn && (!loadModule(fillModule, err) ||
+              !check(drv.cuModuleGetFunction(&fn, fillModule.handle,
+                                             "sinter_random_fill"),
+                     "cuModuleGetFunction(kernel 'sinter_random_fill')",
+                     err))) {
+    fn = nullptr;
+    return false;
+  }
+  if (!f.count)
+    return true;
+  uint64_t count = f.count, base = f.base;
+  float scale = f.scale;
+  uint32_t kind = uint32_t(f.kind);
+  unsigned grid = unsigned(std::min<uint64_t>((count + 255) / 256, 1u << 16));
+  void *params[] = {&dst, &count, &base, &scale, &kind};
+  return check(drv.cuLaunchKernel(fn, grid, 1, 1, 256, 1, 1, 0, stream, params,
+                                  nullptr),
+               "cuLaunchKernel(kernel 'sinter_random_fill', grid " +
+                   std::to_string(grid) + ", dst " + hex(dst) + ", " +
+                   std::to_string(count) + " elements of kind " +
+                   std::to_string(kind) + ")",
+               err);
+}
+
+// The CUDA graph of a model's forward, for one set of buffers. Per model:
+// the generation driver alternates a prefill and a decode forward, and each
+// keeps its own graph (a global one would be recaptured at every switch).
+struct ForwardGraph {
+  std::vector<void *> buffers;
+  CUgraphExec exec = nullptr;
+  int forwardsRun = 0;
+};
+std::map<const SinterModel *, ForwardGraph> &forwardGraphs() {
+  static std::map<const SinterModel *, ForwardGraph> g;
+  return g;
+}
 
 bool forwardOnce(const SinterModel *model, void *const *buffers,
                  std::string &err) {
@@ -378,16 +511,17 @@ bool cudaRun(const SinterModel *model, void *const *buffers,
              std::string &err) {
   size_t n = size_t(model->num_inputs + model->num_outputs) + 1;
   std::vector<void *> bufs(buffers, buffers + n);
+  ForwardGraph &g = forwardGraphs()[model];
   // The first forward runs directly: it resolves the kernels
   // (cuModuleGetFunction) and shows launch errors kernel by kernel. The
   // weights are on the device already (uploaded when the session opened).
-  if (!sinter::rt::useCudaGraphs || forwardsRun++ == 0)
+  if (!sinter::rt::useCudaGraphs || g.forwardsRun++ == 0)
     return forwardOnce(model, buffers, err);
-  if (graphExec && bufs != graphBuffers) {
-    drv.cuGraphExecDestroy(graphExec);
-    graphExec = nullptr;
+  if (g.exec && bufs != g.buffers) {
+    drv.cuGraphExecDestroy(g.exec);
+    g.exec = nullptr;
   }
-  if (!graphExec) {
+  if (!g.exec) {
     if (!check(drv.cuStreamBeginCapture(stream,
                                         2 /*CU_STREAM_CAPTURE_MODE_RELAXED*/),
                "cuStreamBeginCapture(relaxed)", err))
@@ -398,25 +532,36 @@ bool cudaRun(const SinterModel *model, void *const *buffers,
     if (!ok)
       return false;
     if (!check(r, "cuStreamEndCapture", err) ||
-        !check(drv.cuGraphInstantiate(&graphExec, graph, 0),
+        !check(drv.cuGraphInstantiate(&g.exec, graph, 0),
                "cuGraphInstantiateWithFlags(the forward's graph)", err))
       return false;
     drv.cuGraphDestroy(graph);
-    graphBuffers = bufs;
+    g.buffers = bufs;
   }
-  return check(drv.cuGraphLaunch(graphExec, stream),
+  return check(drv.cuGraphLaunch(g.exec, stream),
                "cuGraphLaunch(the forward's graph)", err);
+}
+
+bool cudaOnTarget(void *dst, const void *src, size_t bytes,
+                  std::string &err) {
+  return !bytes ||
+         check(drv.cuMemcpyDtoDAsync(reinterpret_cast<CUdeviceptr>(dst),
+                                     reinterpret_cast<CUdeviceptr>(src), bytes,
+                                     stream),
+               "cuMemcpyDtoDAsync(dst " + hex(dst) + ", src " + hex(src) +
+                   ", " + std::to_string(bytes) + " bytes)",
+               err);
 }
 
 } // namespace
 
 namespace sinter::rt {
 bool useCudaGraphs = true;
-const Backend cudaBackend = {"cuda",       cudaInit,   cudaAlloc,
-                             cudaFree,     cudaToTarget, cudaToHost,
-                             cudaRun,      cudaSync};
+const Backend cudaBackend = {"cuda",   cudaInit,     cudaAlloc,
+                             cudaFree, cudaToTarget, cudaToHost,
+                             cudaRun,  cudaSync,     cudaOnTarget};
 std::string cudaDeviceName() { return deviceName; }
-const DevicePacking cudaPacking = {cudaCopy2D, cudaTranspose};
+const DevicePacking cudaPacking = {cudaCopy2D, cudaTranspose, cudaFill};
 } // namespace sinter::rt
 
 // What the host code of a CUDA model calls (MLIR's gpu.launch_func

@@ -13,6 +13,7 @@
 
 #include "Backend.h"
 #include "Tensor.h"
+#include "Weights.h"
 #include "sinter/Runtime/sinter_runtime.h"
 
 #include <algorithm>
@@ -80,6 +81,13 @@ void printHelp(const SinterModel *m, const std::string &prog) {
       "                     mean milliseconds per forward (best of 3 "
       "batches):\n"
       "                     no per-forward launch/sync latency\n"
+      "  --random-weights[=SEED]\n"
+      "                     fill the external-data weights with "
+      "deterministic\n"
+      "                     pseudo-random values (on the device for "
+      "cuda) instead\n"
+      "                     of reading them: for timing; no weights file is "
+      "opened\n"
       "  --no-graph         (cuda target) launch the kernels one by one "
       "every forward\n"
       "                     instead of replaying a CUDA graph of it\n"
@@ -175,6 +183,21 @@ bool parseArgs(int argc, char **argv, const SinterModel *m, Options &o,
         return false;
       }
       o.weightsDir = value;
+    } else if (flag("--random-weights")) {
+      // The seed only as --random-weights=SEED: a separate word would be
+      // ambiguous with the next option.
+      char *end = nullptr;
+      errno = 0;
+      unsigned long long seed =
+          inlineValue ? std::strtoull(value.c_str(), &end, 0) : 0;
+      if (inlineValue &&
+          (value.empty() || *end != '\0' || errno || value[0] == '-')) {
+        err = "--random-weights expects a seed (an unsigned integer), got '" +
+              value + "'";
+        return false;
+      }
+      randomWeights.enabled = true;
+      randomWeights.seed = seed;
     } else if (a == "--no-graph") {
       // CUDA target: launch kernel by kernel instead of replaying the
       // forward's CUDA graph (no effect on the CPU target).

@@ -8,7 +8,9 @@
 // one device allocation: each source is uploaded once, straight from the
 // mapping or the executable, and the packs are built there (strided copies
 // and the compiler's transpose kernel, through DevicePacking): no packed
-// copy is ever made on the host.
+// copy is ever made on the host. With --random-weights (RandomWeights) the
+// external weights and the packs built from them are filled instead: on
+// the host for the CPU, by the backend's fill kernel on a GPU.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +19,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstdio>
@@ -83,6 +86,88 @@ void unload(const SinterModel *m, Loaded &l) {
   if (l.staging)
     l.backend->free(l.staging);
   l.staging = nullptr;
+}
+
+uint64_t splitmix(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+/// Weight `index`'s fill: its own stream of the seed, so that a weight's
+/// values do not depend on which other weights are filled.
+RandomFill randomFillFor(const SinterWeight &w, int32_t index) {
+  RandomFill f;
+  f.base = splitmix(randomWeights.seed +
+                    0x9E3779B97F4A7C15ull * (uint64_t(index) + 1));
+  switch (w.dtype) {
+  case SINTER_DTYPE_FLOAT32:
+    f.kind = 0;
+    break;
+  case SINTER_DTYPE_BFLOAT16:
+    f.kind = 1;
+    break;
+  case SINTER_DTYPE_FLOAT16:
+    f.kind = 2;
+    break;
+  case SINTER_DTYPE_FLOAT64:
+    f.kind = 3;
+    break;
+  default:
+    f.kind = 4;
+  }
+  size_t es = dtypeSize(w.dtype);
+  f.count = f.kind == 4 || !es ? w.bytes : w.bytes / es;
+  int64_t last = w.rank >= 2 ? w.shape[w.rank - 1] : 1;
+  f.scale = last > 1 ? 1.0f / std::sqrt(float(last)) : 1.0f;
+  return f;
+}
+
+/// IEEE binary16 of a float, rounded to nearest even (as cvt.rn.f16.f32).
+uint16_t halfOf(float v) {
+  uint32_t x;
+  std::memcpy(&x, &v, 4);
+  uint32_t sign = (x >> 16) & 0x8000u, mag = x & 0x7fffffffu;
+  if (mag >= 0x47800000u) // overflow (never: |v| <= 1) or Inf/NaN
+    return uint16_t(sign | (mag > 0x7f800000u ? 0x7e00u : 0x7c00u));
+  if (mag < 0x38800000u) { // a subnormal half (or zero)
+    if (mag < 0x33000000u)
+      return uint16_t(sign);
+    uint32_t m = (mag & 0x7fffffu) | 0x800000u;
+    int shift = 126 - int(mag >> 23); // h = m * 2^(E - 126)
+    uint32_t h = m >> shift, rest = m & ((1u << shift) - 1),
+             half = 1u << (shift - 1);
+    if (rest > half || (rest == half && (h & 1)))
+      ++h;
+    return uint16_t(sign | h);
+  }
+  uint32_t h = ((mag >> 13) - (112u << 10)), rest = mag & 0x1fffu;
+  if (rest > 0x1000u || (rest == 0x1000u && (h & 1)))
+    ++h;
+  return uint16_t(sign | h);
+}
+
+/// The host's version of the CUDA fill kernel (same values).
+void fillOnHost(char *dst, const RandomFill &f) {
+  if (f.kind == 4) {
+    std::memset(dst, 0, size_t(f.count));
+    return;
+  }
+  for (uint64_t e = 0; e < f.count; ++e) {
+    uint64_t z = splitmix(f.base + (e + 1) * 0x9E3779B97F4A7C15ull);
+    float v = (float(uint32_t(z >> 40)) * 0x1p-23f - 1.0f) * f.scale;
+    if (f.kind == 0) {
+      std::memcpy(dst + 4 * e, &v, 4);
+    } else if (f.kind == 3) {
+      double d = v;
+      std::memcpy(dst + 8 * e, &d, 8);
+    } else {
+      uint32_t bits;
+      std::memcpy(&bits, &v, 4);
+      uint16_t h = f.kind == 1 ? uint16_t(bits >> 16) : halfOf(v);
+      std::memcpy(dst + 2 * e, &h, 2);
+    }
+  }
 }
 
 std::string tensorWord(const SinterWeight &w) {
@@ -280,6 +365,8 @@ bool locateSources(const SinterModel *m, Loaded &l,
             shapeString(w.shape, size_t(w.rank));
       return false;
     }
+    if (w.file && randomWeights.enabled)
+      continue; // filled, never read: host[i] stays null
     if (w.file) {
       if (l.dir.empty()) {
         err = tensorWord(w) + " is external data ('" + w.file +
@@ -296,27 +383,69 @@ bool locateSources(const SinterModel *m, Loaded &l,
   return true;
 }
 
-/// The CPU: packs into 64-byte-aligned host buffers, every slot a host
-/// address; files only packs read are unmapped afterwards.
-bool loadOnHost(const SinterModel *m, Loaded &l,
-                const std::vector<const char *> &sources, std::string &err) {
+/// --random-weights: which weights are filled rather than read: the
+/// external ones, and packs with an external source (a pack of random
+/// values is random values; its plan is not applied).
+std::vector<char> randomlyFilled(const SinterModel *m) {
   size_t n = size_t(m->num_weights);
-  std::vector<const char *> host = sources;
+  std::vector<char> random(n, 0);
+  if (!randomWeights.enabled)
+    return random;
+  for (size_t i = 0; i < n; ++i)
+    random[i] = m->weights[i].file != nullptr;
   for (size_t i = 0; i < n; ++i) {
     const SinterWeight &w = m->weights[i];
-    if (w.pack < 0)
+    if (w.pack < 0 || w.pack >= m->num_packs)
+      continue;
+    const SinterPack &p = m->packs[w.pack];
+    for (int32_t k = 0; k < p.num_pieces; ++k) {
+      int32_t src = p.pieces[k].source;
+      if (src >= 0 && src < m->num_weights && m->weights[src].file)
+        random[i] = 1;
+    }
+  }
+  return random;
+}
+
+/// The CPU: packs (and --random-weights fills) into 64-byte-aligned host
+/// buffers, every slot a host address; files only packs read are unmapped
+/// afterwards.
+bool loadOnHost(const SinterModel *m, Loaded &l,
+                const std::vector<const char *> &sources,
+                const std::vector<char> &random, std::string &err) {
+  size_t n = size_t(m->num_weights);
+  std::vector<const char *> host = sources;
+  auto buffer = [&](const SinterWeight &w, const char *why) -> char * {
+    size_t bytes = (size_t(w.bytes) + 63) / 64 * 64;
+    auto *buf = static_cast<char *>(std::aligned_alloc(64, bytes ? bytes : 64));
+    if (!buf) {
+      err = std::string("out of memory ") + why + " " + tensorWord(w) + " (" +
+            std::to_string(w.bytes) + " bytes)";
+      return nullptr;
+    }
+    l.hostBuffers.push_back(buf);
+    return buf;
+  };
+  for (size_t i = 0; i < n; ++i) {
+    const SinterWeight &w = m->weights[i];
+    if (!random[i] || !w.slot)
+      continue;
+    char *buf = buffer(w, "filling");
+    if (!buf)
+      return false;
+    fillOnHost(buf, randomFillFor(w, int32_t(i)));
+    host[i] = buf;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const SinterWeight &w = m->weights[i];
+    if (w.pack < 0 || random[i])
       continue;
     CheckedPack c;
     if (!checkPack(m, int32_t(i), sources, c, err))
       return false;
-    size_t bytes = (size_t(w.bytes) + 63) / 64 * 64;
-    auto *buf = static_cast<char *>(std::aligned_alloc(64, bytes ? bytes : 64));
-    if (!buf) {
-      err = "out of memory packing " + tensorWord(w) + " (" +
-            std::to_string(w.bytes) + " bytes)";
+    char *buf = buffer(w, "packing");
+    if (!buf)
       return false;
-    }
-    l.hostBuffers.push_back(buf);
     packOnHost(m, int32_t(i), c, sources, buf);
     host[i] = buf;
   }
@@ -325,7 +454,7 @@ bool loadOnHost(const SinterModel *m, Loaded &l,
     if (!w.slot)
       continue;
     *w.slot = const_cast<char *>(host[i]);
-    if (w.file)
+    if (w.file && !random[i])
       l.files[w.file].keep = true;
   }
   for (auto &[name, map] : l.files)
@@ -352,12 +481,13 @@ double nowMs() {
 /// device.
 bool loadOnDevice(const SinterModel *m, const Backend *backend,
                   const DevicePacking &dev, Loaded &l,
-                  const std::vector<const char *> &host, std::string &err) {
+                  const std::vector<const char *> &host,
+                  const std::vector<char> &random, std::string &err) {
   double t0 = nowMs();
   size_t n = size_t(m->num_weights);
   const uint64_t align = 256;
   auto rounded = [&](uint64_t b) { return (b + align - 1) / align * align; };
-  uint64_t total = 0, staging = 0, uploaded = 0;
+  uint64_t total = 0, staging = 0, uploaded = 0, filled = 0;
   int packs = 0, transposed = 0;
   std::vector<CheckedPack> plans(n);
   for (size_t i = 0; i < n; ++i) {
@@ -365,7 +495,7 @@ bool loadOnDevice(const SinterModel *m, const Backend *backend,
     if (w.slot)
       total += rounded(w.bytes);
     // A plan of a weight the forward does not read is not applied.
-    if (w.pack < 0 || !w.slot)
+    if (w.pack < 0 || !w.slot || random[i])
       continue;
     if (!checkPack(m, int32_t(i), host, plans[i], err))
       return false;
@@ -393,10 +523,21 @@ bool loadOnDevice(const SinterModel *m, const Backend *backend,
       *m->weights[i].slot = onDevice[i];
       offset += rounded(m->weights[i].bytes);
     }
-  // The weights the forward reads as they are, first: plans may read them.
+  // --random-weights fills, then the weights the forward reads as they
+  // are: plans may read those.
   for (size_t i = 0; i < n; ++i) {
     const SinterWeight &w = m->weights[i];
-    if (!w.slot || w.pack >= 0 || !w.bytes)
+    if (!w.slot || !random[i] || !w.bytes)
+      continue;
+    if (!dev.fill(onDevice[i], randomFillFor(w, int32_t(i)), err)) {
+      err = "filling " + tensorWord(w) + " with random values: " + err;
+      return false;
+    }
+    filled += w.bytes;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const SinterWeight &w = m->weights[i];
+    if (!w.slot || w.pack >= 0 || !w.bytes || random[i])
       continue;
     if (!dev.copy2D(onDevice[i], size_t(w.bytes), host[i], size_t(w.bytes),
                     size_t(w.bytes), 1, true, err)) {
@@ -412,7 +553,7 @@ bool loadOnDevice(const SinterModel *m, const Backend *backend,
   }
   for (size_t i = 0; i < n; ++i) {
     const SinterWeight &w = m->weights[i];
-    if (w.pack < 0 || !w.slot)
+    if (w.pack < 0 || !w.slot || random[i])
       continue;
     const CheckedPack &c = plans[i];
     for (size_t k = 0; k < c.pieces.size(); ++k) {
@@ -461,10 +602,11 @@ bool loadOnDevice(const SinterModel *m, const Backend *backend,
   if (std::getenv("SINTER_CUDA_VERBOSE"))
     std::fprintf(stderr,
                  "sinter: weights: %.3f GB on the device (%.3f GB uploaded, "
-                 "%d packs built there, %d transposed pieces, %.3f GB "
-                 "staging) in %.1f ms\n",
-                 double(total) / 1e9, double(uploaded) / 1e9, packs,
-                 transposed, double(staging) / 1e9, nowMs() - t0);
+                 "%.3f GB random, %d packs built there, %d transposed "
+                 "pieces, %.3f GB staging) in %.1f ms\n",
+                 double(total) / 1e9, double(uploaded) / 1e9,
+                 double(filled) / 1e9, packs, transposed,
+                 double(staging) / 1e9, nowMs() - t0);
   return true;
 }
 
@@ -473,14 +615,15 @@ bool load(const SinterModel *m, const Backend *backend, Loaded &l,
   std::vector<const char *> host;
   if (!locateSources(m, l, host, err))
     return false;
+  std::vector<char> random = randomlyFilled(m);
   if (backend == &cpuBackend)
-    return loadOnHost(m, l, host, err);
+    return loadOnHost(m, l, host, random, err);
   if (backend != &cudaBackend) {
     err = std::string("the runtime cannot load weights for the '") +
           backend->name + "' backend";
     return false;
   }
-  if (!loadOnDevice(m, backend, cudaPacking, l, host, err))
+  if (!loadOnDevice(m, backend, cudaPacking, l, host, random, err))
     return false;
   // The device has its copies: no host memory stays.
   for (auto &[name, map] : l.files)
@@ -492,6 +635,8 @@ bool load(const SinterModel *m, const Backend *backend, Loaded &l,
 }
 
 } // namespace
+
+RandomWeights randomWeights;
 
 bool acquireWeights(const SinterModel *m, const Backend *backend,
                     const char *dir, std::string &err) {

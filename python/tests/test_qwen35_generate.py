@@ -50,3 +50,121 @@ def test_generate_refuses_positions_past_the_cache(models):
     gen = generate.Generator(models[0])
     with pytest.raises(ValueError, match="max_len"):
         gen.generate(PROMPT, CFG.max_len)
+
+
+# --- The generation driver: sinterc PREFILL DECODE --generate-driver (one
+# executable, lib/Runtime/Generate.cpp; docs/cli.md "Generation driver").
+
+import json
+import re
+import subprocess
+
+import numpy as np
+
+
+def _driver(tmp_path, prefill, decode, name, *extra):
+    exe = str(tmp_path / name)
+    r = subprocess.run([SINTERC, prefill, decode, "--generate-driver", "-o", exe,
+                        f"--report={exe}.json", *extra], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return exe, json.load(open(exe + ".json"))
+
+
+def _generate(exe, prompt, n, *extra):
+    r = subprocess.run([exe, "--generate", str(n), "--prompt-ids", ",".join(map(str, prompt)),
+                        *extra], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    toks = re.search(r"^tokens: (.*)$", r.stdout, re.M).group(1)
+    return [int(t) for t in toks.split()], r.stdout
+
+
+@pytest.fixture(scope="module")
+def nano_driver(tmp_path_factory):
+    d = tmp_path_factory.mktemp("gendrv")
+    dec, pre = str(d / "decode.onnx"), str(d / "prefill3.onnx")
+    onnx.save(export.build_decode(CFG, "opset27"), dec)
+    onnx.save(export.build_prefill(CFG, "opset27", len(PROMPT)), pre)
+    return _driver(d, pre, dec, "gen")
+
+
+def test_driver_generates_the_reference_tokens(nano_driver, expected):
+    """--generate 32 after the 3-token prompt through the prefill graph:
+    the numpy reference's 32 tokens; prints ms and tokens/s per phase."""
+    exe, report = nano_driver
+    toks, out = _generate(exe, PROMPT, N)
+    assert toks == expected
+    assert "prompt: 3 tokens (1 prefill forwards of 3, 0 decode steps)" in out
+    assert re.search(r"decode: 31 steps in [0-9.]+ ms, [0-9.]+ ms/token, [0-9.]+ tokens/s on cpu",
+                     out)
+    assert set(report) == {"generate_driver", "prefill", "decode"}
+    assert report["decode"]["donations"]["pairs"]      # the states are updated in place
+
+
+def test_driver_splits_longer_and_shorter_prompts(nano_driver):
+    """5 tokens: one prefill forward of 3, then 2 decode steps; 2 tokens:
+    decode steps only. Both equal the reference (which feeds the prompt
+    one token at a time)."""
+    exe, _ = nano_driver
+    for prompt, how in (([5, 4, 3, 2, 1], "1 prefill forwards of 3, 2 decode steps"),
+                        ([7, 9], "0 prefill forwards of 3, 2 decode steps")):
+        toks, out = _generate(exe, prompt, 8)
+        assert toks == reference.Decoder(CFG).generate(prompt, 8)
+        assert how in out
+
+
+def test_driver_refuses_positions_past_the_cache(nano_driver):
+    exe, _ = nano_driver
+    r = subprocess.run([exe, "--generate", str(CFG.max_len), "--prompt-ids", "1,2,3"],
+                       capture_output=True, text=True)
+    assert r.returncode == 1
+    assert (f"need positions up to {CFG.max_len + 1}, past the KV cache of {CFG.max_len} "
+            "positions (input 'past_key.3' of the decode graph 'decode.onnx')") in r.stderr
+
+
+def test_driver_shares_external_weights(tmp_path):
+    """bf16 external weights (bench_weights' layout, nano sizes): prefill and
+    decode read the same weights.bin, so decode's table keeps none of it
+    (each is loaded once); the tokens equal those of the two graphs driven
+    from Python (same kernels, separately loaded weights)."""
+    import sinter
+    from sinter.models.qwen35 import bench_weights
+    d = str(tmp_path / "w")
+    dec = bench_weights.do_export(CFG, d, seq=1)
+    pre = bench_weights.do_export(CFG, d, seq=4)
+    bench_weights.fill(d, jobs=1)
+    exe, report = _driver(tmp_path, pre, dec, "gen_ext")
+    lay = json.load(open(os.path.join(d, "layout.json")))
+    shared = report["generate_driver"]
+    assert shared["decode_own_external_weights"] == 0
+    assert shared["decode_own_external_bytes"] == 0
+    # every tensor of the file, read as it is or through a pack plan
+    assert shared["shared_weight_bytes"] >= sum(t["bytes"] for t in lay["tensors"])
+    prompt = [3, 1, 4, 1, 5]
+    toks, _ = _generate(exe, prompt, 16)
+    gen = generate.Generator(sinter.compile(dec, target="cpu", report=False),
+                             sinter.compile(pre, target="cpu", report=False))
+    # The Python Generator feeds a prompt that is not exactly T long through
+    # decode steps; the 4 first tokens through its prefill graph here.
+    st = gen.initial_state()
+    logits, st = export.split_outputs(gen._pnames, gen.prefill(export.prefill_feeds(prompt[:4], 0, st)))
+    logits, st = gen.step(prompt[4], 4, st)
+    want = []
+    for j in range(16):
+        want.append(int(np.argmax(logits)))
+        logits, st = gen.step(want[-1], len(prompt) + j, st)
+    assert toks == want
+
+
+def test_driver_links_for_cuda(tmp_path):
+    """The CUDA target goes through the same host code: the executable
+    links and describes both graphs (--help starts no GPU). The toy pair of
+    test/Target/CPU/generate_driver.test (a count state, vocabulary 8); nano
+    on the GPU: docs/qwen35.md, "Generation"."""
+    inputs = os.path.join(os.path.dirname(__file__), "..", "..", "test", "Target", "CPU", "Inputs")
+    exe, report = _driver(tmp_path, os.path.join(inputs, "gen_prefill2.onnxtxt"),
+                          os.path.join(inputs, "gen_decode.onnxtxt"), "gen_cuda", "--target=cuda")
+    assert report["decode"]["target"] == "cuda" and report["prefill"]["target"] == "cuda"
+    r = subprocess.run([exe, "--help"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "for the cuda target" in r.stdout
+    assert "prefill takes 2 tokens per forward; 1 states; no KV cache length known" in r.stdout

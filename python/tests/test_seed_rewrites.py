@@ -12,6 +12,13 @@ GatedDeltaNet input block, the shared-expert SwiGLU MLP) in f32 and bf16:
     intermediates in f32). docs/passes.md lists them.
   - the report (`--report`): the expected fusions are taken, and there are
     fewer kernels per forward after the fuse phase than before.
+
+Two SwiGLU spellings of real exports that the gated-activation fusion looks
+through (docs/passes.md): the bf16 export's f32 activation between Casts
+(gate/up widened, the product rounded to bf16 before down_proj) and a
+per-head product flattened by a Reshape before down_proj. The fusion is
+exact there, so the outputs with the pass on equal those with it off,
+bit for bit.
 """
 
 import json
@@ -20,6 +27,8 @@ import os
 import numpy as np
 import onnx
 import pytest
+
+from onnx import TensorProto
 
 from sinter.models import qwen35_layers as layers
 from sinter.testing import compare, differential, runner
@@ -167,3 +176,68 @@ def test_readable_summary(tmp_path):
     step = runner.run([SINTERC, path, "--compile-to=fuse", "-o", os.devnull,
                        "--remarks"], 60)
     assert "remark: sinter-fuse-parallel-linears: fused:" in step.stderr
+
+
+def build_swiglu_export(kind):
+    """`cast`: bf16 SwiGLU with the activation in f32 between Casts, as the
+    bench8 bf16 export writes the shared expert. `reshape`: f32 SwiGLU over
+    4 heads of 8 ([1, 8, 4, 8] gate and up), flattened to [1, 8, 32] by a
+    Reshape before down_proj."""
+    dtype = "bfloat16" if kind == "cast" else "float32"
+    g = layers.Graph(dtype)
+    _, w, _ = layers._rng_weights(layers.SEED + 11)
+    s = "mlp/shared_expert"
+    if kind == "cast":
+        x_shape, inter = [1, 1, 64], 32
+        gate = g.to_f32(g.linear("x", "gate_proj", w(64, inter), s), s)
+        up = g.to_f32(g.linear("x", "up_proj", w(64, inter), s), s)
+        act = g.from_f32(g.op("Mul", [g.silu(gate, s), up], s), s)
+    else:
+        x_shape, inter = [1, 8, 4, 16], 32
+        gate = g.linear("x", "gate_proj", w(16, 8), s)
+        up = g.linear("x", "up_proj", w(16, 8), s)
+        g.const("flat", np.array([1, 8, inter], np.int64))
+        act = g.op("Reshape", [g.op("Mul", [g.silu(gate, s), up], s), "flat"], s)
+    g.linear(act, "down_proj", w(inter, 64), s)
+    g.nodes[-1].output[0] = "y"
+    y_shape = x_shape[:2] + [64]
+    return layers._finish(g, f"swiglu_{kind}", [("x", g.elem, x_shape)],
+                          [("y", g.elem, y_shape)])
+
+
+@pytest.mark.parametrize("kind", ["cast", "reshape"])
+def test_gated_activation_looks_through(tmp_path, kind):
+    model = build_swiglu_export(kind)
+    path = str(tmp_path / "m.onnx")
+    onnx.save(model, path)
+    inputs = layers.make_inputs(model, seed=3)
+    paths = runner.save_inputs(inputs, str(tmp_path / "in"))
+    dtypes = differential.output_dtypes(model)
+    outs, reports = {}, {}
+    for mode, extra in [("on", []),
+                        ("off", ["--disable-pass=sinter-fuse-gated-activation"])]:
+        exe, report = str(tmp_path / f"m_{mode}"), str(tmp_path / f"r_{mode}.json")
+        step = runner.compile_model(path, exe, SINTERC, timeout=120,
+                                    extra_args=[f"--report={report}"] + extra)
+        assert step.ok, f"sinterc failed: {step.why()}\n{step.command_line()}"
+        with open(report) as f:
+            reports[mode] = json.load(f)
+        step = runner.run_executable(exe, paths, str(tmp_path / f"out_{mode}"))
+        assert step.ok, step.why()
+        outs[mode] = runner.load_outputs(str(tmp_path / f"out_{mode}"), dtypes, dtypes)
+
+    gated = fusions(reports["on"], "sinter-fuse-gated-activation")
+    assert len(gated) == 1, reports["on"]["fusions"]
+    detail = gated[0]["detail"]
+    if kind == "cast":
+        assert "rounded to bf16 there" in detail, detail
+        assert "read as bf16" in detail, detail
+    else:
+        assert "gate and up reshaped as the product was" in detail, detail
+    assert reports["on"]["ops_after_fuse"].get("sinter.gated_linear") == 1
+    assert not fusions(reports["off"], "sinter-fuse-gated-activation")
+    assert reports["off"]["ops_after_fuse"].get("sinter.gated_linear", 0) == 0
+    on = np.asarray(outs["on"]["y"]).astype(np.float32)
+    off = np.asarray(outs["off"]["y"]).astype(np.float32)
+    assert np.abs(off).max() > 0
+    np.testing.assert_array_equal(on, off)

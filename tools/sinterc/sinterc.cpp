@@ -5,7 +5,8 @@
 // to --compile-to, and writes the result: the IR of that phase, or with
 // --target=cpu an executable (--emit=exe), LLVM IR (--emit=llvm) or an
 // object file (--emit=obj). Errors go to stderr as "FILE: error: ..." and
-// make the exit code 1.
+// make the exit code 1. `sinterc PREFILL DECODE --generate-driver -o gen`
+// compiles two graphs into one generation executable (GenerateDriver.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +18,8 @@
 #include "sinter/Pipelines/Pipelines.h"
 #include "sinter/Target/CPU/CPUTarget.h"
 #include "sinter/Target/CUDA/CUDATarget.h"
+
+#include "GenerateDriver.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -51,6 +54,16 @@ static cl::OptionCategory sinterCat("Sinter options");
 static cl::opt<std::string> inputFile(cl::Positional, cl::Optional,
                                       cl::desc("<model.onnx | model.onnxtxt | graph.mlir | stablehlo.mlir>"),
                                       cl::cat(sinterCat));
+static cl::opt<std::string> secondInputFile(
+    cl::Positional, cl::Optional,
+    cl::desc("[decode.onnx] (with --generate-driver: the decode graph; the "
+             "first input is the prefill graph)"),
+    cl::cat(sinterCat));
+static cl::opt<bool> generateDriver(
+    "generate-driver",
+    cl::desc("Compile PREFILL DECODE (two inputs) into one executable that "
+             "runs greedy generation: ./gen --generate N --prompt-ids 1,2,3"),
+    cl::init(false), cl::cat(sinterCat));
 static cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout, the default)"),
                                        cl::value_desc("file"), cl::init("-"),
                                        cl::cat(sinterCat));
@@ -452,104 +465,36 @@ llvm::json::Object donationReport(const sinter::cpu::ModelDesc &model,
 
 } // namespace
 
-int main(int argc, char **argv) {
-  const auto startTime = std::chrono::steady_clock::now();
-  llvm::InitLLVM y(argc, argv);
-  registerAsmPrinterCLOptions();
-  registerMLIRContextCLOptions();
-  registerPassManagerCLOptions();
-  registerDefaultTimingManagerCLOptions();
-  cl::HideUnrelatedOptions(sinterCat);
-  // MLIR's own IR-printing and pass-manager flags (--mlir-print-ir-after-all,
-  // ...) stay accepted though hidden from --help; docs/cli.md lists them.
-  cl::ParseCommandLineOptions(
-      argc, argv,
-      "sinterc: compiles ONNX models to fused kernels and a driver program\n\n"
-      "  sinterc model.onnx --emit=graph            print the optimized graph\n"
-      "  sinterc model.onnx --compile-to=import     print the graph as imported\n"
-      "  sinterc model.onnx --target=cpu -o model   write an executable\n"
-      "  sinterc model.onnx --emit=shared -o libmodel.so  a shared library\n"
-      "  sinterc model.onnx --target=cpu --emit=llvm  print the LLVM IR\n"
-      "  sinterc model.onnx --compile-to=lower      print the bufferized IR\n"
-      "  sinterc model.onnx --report=r.json         also write a compile report\n");
+/// A model compiled for --generate-driver, before its object file.
+struct GenUnitOut {
+  sinter::gen::Unit unit;
+  sinter::cpu::CodegenOptions codegen;
+  llvm::json::Object report;
+};
 
-  if (listOps) {
-    for (const std::string &line : sinter::listSupportedOnnxOps())
-      llvm::outs() << line << "\n";
-    return 0;
-  }
-  if (inputFile.empty()) {
-    llvm::errs() << "sinterc: error: no input model given (see --help)\n";
-    return 1;
-  }
+/// What main decided from the command line for every model it compiles.
+struct Job {
+  bool cudaTarget = false;
+  std::string emitKind, targetName, output;
+  sinter::Phase stopAfter = sinter::Phase::Graph;
+  bool packaging = false;
+  std::chrono::steady_clock::time_point startTime;
+  const char *argv0 = nullptr;
+};
 
-  // What to produce: the IR of a phase (--compile-to, or --emit=graph), or
-  // an artifact of the package phase (--emit=exe|llvm|obj).
-  bool cudaTarget = target == "cuda";
-  if (cudaTarget && !sinter::cuda::isSupportedGpuArch(gpuArch)) {
-    llvm::errs() << "sinterc: error: unknown --gpu-arch '" << gpuArch
-                 << "' (supported: "
-                 << llvm::join(sinter::cuda::supportedGpuArchs(), ", ")
-                 << ")\n";
-    return 1;
-  }
-  if (emit == "ptx" && !cudaTarget) {
-    llvm::errs() << "sinterc: error: --emit=ptx needs --target=cuda\n";
-    return 1;
-  }
-  if (!target.empty() && target != "cpu" && !cudaTarget) {
-    llvm::errs() << "sinterc: error: unknown target '" << target
-                 << "' (this build has: cpu, cuda)\n";
-    return 1;
-  }
-  std::string emitKind = emit;
-  if (emitKind.empty())
-    emitKind = target.empty() ? "graph" : "exe";
-  if (emitKind != "graph" && emitKind != "exe" && emitKind != "llvm" &&
-      emitKind != "ptx" &&
-      emitKind != "obj" && emitKind != "shared") {
-    llvm::errs() << "sinterc: error: unknown --emit kind '" << emitKind
-                 << "' (graph, exe, shared, llvm, obj, ptx)\n";
-    return 1;
-  }
-  sinter::Phase stopAfter =
-      emitKind == "graph" ? sinter::Phase::Graph : sinter::Phase::Package;
-  if (!compileTo.empty()) {
-    std::optional<sinter::Phase> p = sinter::parsePhase(compileTo);
-    if (!p) {
-      llvm::errs() << "sinterc: error: unknown phase '" << compileTo
-                   << "' (phases: import, graph, fuse, lower, codegen, "
-                      "package)\n";
-      return 1;
-    }
-    if (*p == sinter::Phase::Package) {
-      if (emit.empty())
-        emitKind = "exe";
-    } else if (!emit.empty() && emitKind != "graph") {
-      llvm::errs() << "sinterc: error: --compile-to=" << compileTo
-                   << " writes MLIR; it cannot be combined with --emit="
-                   << emitKind << "\n";
-      return 1;
-    }
-    stopAfter = *p;
-  }
-  bool packaging = stopAfter == sinter::Phase::Package;
-  std::string targetName = target;
-  if (targetName.empty() && stopAfter >= sinter::Phase::Lower)
-    targetName = "cpu";
-  std::string output = outputFile;
-  if (packaging && !outputFile.getNumOccurrences())
-    output = defaultOutput(emitKind);
-  if (packaging && output == "-" && emitKind != "llvm" && emitKind != "ptx") {
-    llvm::errs() << "sinterc: error: --emit=" << emitKind
-                 << " writes a binary file; name it with -o\n";
-    return 1;
-  }
-  if (optLevel > 3) {
-    llvm::errs() << "sinterc: error: -O" << optLevel << ": levels are 0-3\n";
-    return 1;
-  }
-
+/// Compiles `input` as `job` says and writes the result. With `gen`
+/// (--generate-driver), stops after the optimized LLVM IR instead and
+/// leaves it, the model's descriptor and the report in `gen`.
+static int compileModel(const std::string &input, const Job &job,
+                        GenUnitOut *gen) {
+  const bool cudaTarget = job.cudaTarget;
+  const std::string &emitKind = job.emitKind;
+  const sinter::Phase stopAfter = job.stopAfter;
+  const bool packaging = job.packaging;
+  const std::string &targetName = job.targetName;
+  const std::string &output = job.output;
+  const auto startTime = job.startTime;
+  fusionDecisions().clear();
   sinter::OnnxImportOptions importOptions;
   for (const std::string &spec : freezeInputs) {
     auto [name, file] = llvm::StringRef(spec).split('=');
@@ -596,12 +541,12 @@ int main(int argc, char **argv) {
   installDiagnosticPrinter(context);
 
   OwningOpRef<ModuleOp> module;
-  bool isMlir = llvm::StringRef(inputFile).ends_with(".mlir");
+  bool isMlir = llvm::StringRef(input).ends_with(".mlir");
   bool isStableHlo = inputFormat == "stablehlo";
   if (inputFormat.empty() && isMlir) {
     // StableHLO text is detected by content (`stablehlo.` ops).
     std::string err;
-    if (auto buffer = openInputFile(inputFile, &err))
+    if (auto buffer = openInputFile(input, &err))
       isStableHlo = sinter::looksLikeStableHlo(buffer->getBuffer());
   }
   if (!inputFormat.empty() && inputFormat != "stablehlo" &&
@@ -611,25 +556,25 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (isStableHlo) {
-    module = sinter::importStableHloFile(&context, inputFile);
+    module = sinter::importStableHloFile(&context, input);
   } else if (inputFormat == "mlir" || (inputFormat.empty() && isMlir)) {
     llvm::SourceMgr sourceMgr;
     std::string err;
-    auto buffer = openInputFile(inputFile, &err);
+    auto buffer = openInputFile(input, &err);
     if (!buffer) {
-      llvm::errs() << inputFile << ": error: " << err << "\n";
+      llvm::errs() << input << ": error: " << err << "\n";
       return 1;
     }
     sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
     module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   } else {
-    module = sinter::importOnnxFile(&context, inputFile, importOptions);
+    module = sinter::importOnnxFile(&context, input, importOptions);
   }
   if (!module)
     return 1;
 
   llvm::json::Object report;
-  report["model"] = inputFile;
+  report["model"] = input;
   // Wall seconds per phase (issue 7 asks for the compile time of the full
   // model; this says where it goes). `import` counts from the start of the
   // program: option parsing and reading the file.
@@ -731,7 +676,7 @@ int main(int argc, char **argv) {
     if (failed(desc))
       return 1;
     model = std::move(*desc);
-    model->name = llvm::sys::path::filename(inputFile.getValue()).str();
+    model->name = llvm::sys::path::filename(input).str();
     report["memory_plan"] = llvm::json::Object{
         {"arena_bytes", int64_t(model->arenaBytes)},
         {"unplanned_allocs", model->unplannedAllocs},
@@ -767,6 +712,10 @@ int main(int argc, char **argv) {
                            std::chrono::steady_clock::now() - compileStart)
                            .count();
     report["compile_seconds"] = llvm::json::Object(seconds);
+    if (gen) {
+      gen->report = std::move(report);
+      return true;
+    }
     if (reportFile == "-")
       return writeOutput("-", [&](llvm::raw_ostream &os) {
         printReportSummary(report, os);
@@ -812,7 +761,8 @@ int main(int argc, char **argv) {
   sinter::cpu::CodegenOptions codegen;
   codegen.cpu = cpuName;
   codegen.optLevel = optLevel;
-  llvm::LLVMContext llvmContext;
+  auto llvmContextOwner = std::make_unique<llvm::LLVMContext>();
+  llvm::LLVMContext &llvmContext = *llvmContextOwner;
   std::string err;
   std::unique_ptr<llvm::Module> llvmModule =
       sinter::cpu::translateAndOptimize(*module, llvmContext, codegen, err);
@@ -821,6 +771,13 @@ int main(int argc, char **argv) {
     return 1;
   }
   phases.push_back("package");
+  if (gen) {
+    gen->unit.model = std::move(*model);
+    gen->unit.context = std::move(llvmContextOwner);
+    gen->unit.module = std::move(llvmModule);
+    gen->codegen = codegen;
+    return writeReport() ? 0 : 1;
+  }
   if (emitKind == "llvm") {
     if (!writeReport())
       return 1;
@@ -847,7 +804,7 @@ int main(int argc, char **argv) {
   sinter::cpu::LinkOptions link;
   link.runtimeLibrary =
       runtimeLib.empty()
-          ? sinter::cpu::findRuntimeLibrary(argv[0], (void *)&defaultOutput)
+          ? sinter::cpu::findRuntimeLibrary(job.argv0, (void *)&defaultOutput)
           : runtimeLib.getValue();
   link.compiler = linker;
   link.keepTemps = keepTemps;
@@ -857,4 +814,211 @@ int main(int argc, char **argv) {
     return 1;
   }
   return writeReport() ? 0 : 1;
+}
+
+/// --generate-driver: prefill and decode compiled alike, their symbols
+/// prefixed, decode's weights bound to prefill's where they load alike, one
+/// executable (GenerateDriver.h). The report holds both compiles.
+static int generateMain(const Job &job) {
+  GenUnitOut pre, dec;
+  if (compileModel(inputFile, job, &pre) != 0)
+    return 1;
+  Job second = job; // its compile seconds count from its own start
+  second.startTime = std::chrono::steady_clock::now();
+  if (compileModel(secondInputFile, second, &dec) != 0)
+    return 1;
+  std::string err;
+  if (!sinter::gen::checkPairing(pre.unit, dec.unit, err)) {
+    llvm::errs() << "sinterc: error: " << err << "\n";
+    return 1;
+  }
+  const char *prePrefix = "sinter_gen_prefill_",
+             *decPrefix = "sinter_gen_decode_";
+  sinter::gen::prefixSymbols(pre.unit, prePrefix);
+  sinter::gen::prefixSymbols(dec.unit, decPrefix);
+  sinter::gen::ShareStats shared = sinter::gen::shareWeights(pre.unit, dec.unit);
+  llvm::SmallVector<char, 0> preObj, decObj;
+  if (!sinter::cpu::emitObject(*pre.unit.module, pre.codegen, preObj, err) ||
+      !sinter::cpu::emitObject(*dec.unit.module, dec.codegen, decObj, err)) {
+    llvm::errs() << "sinterc: error: " << err << "\n";
+    return 1;
+  }
+  sinter::cpu::LinkOptions link;
+  link.runtimeLibrary =
+      runtimeLib.empty()
+          ? sinter::cpu::findRuntimeLibrary(job.argv0, (void *)&defaultOutput)
+          : runtimeLib.getValue();
+  link.compiler = linker;
+  link.keepTemps = keepTemps;
+  if (!sinter::gen::linkGenerateDriver(pre.unit, preObj, prePrefix, dec.unit,
+                                       decObj, decPrefix, job.output, link,
+                                       err)) {
+    llvm::errs() << "sinterc: error: " << err << "\n";
+    return 1;
+  }
+  if (reportFile.empty())
+    return 0;
+  if (reportFile == "-")
+    return writeOutput("-", [&](llvm::raw_ostream &os) {
+             os << "generation driver: " << job.output << " (prefill "
+                << inputFile << ", decode " << secondInputFile << "): "
+                << shared.shared << " weights (" << shared.sharedBytes
+                << " bytes) loaded once for both; decode loads "
+                << shared.decodeExternal << " external weights ("
+                << shared.decodeExternalBytes << " bytes) of its own\n";
+             printReportSummary(pre.report, os);
+             printReportSummary(dec.report, os);
+           })
+               ? 0
+               : 1;
+  llvm::json::Object report{
+      {"generate_driver",
+       llvm::json::Object{{"output", job.output},
+                          {"shared_weights", shared.shared},
+                          {"shared_weight_bytes", int64_t(shared.sharedBytes)},
+                          {"decode_own_external_weights", shared.decodeExternal},
+                          {"decode_own_external_bytes",
+                           int64_t(shared.decodeExternalBytes)}}},
+      {"prefill", std::move(pre.report)},
+      {"decode", std::move(dec.report)}};
+  return writeOutput(reportFile, [&](llvm::raw_ostream &os) {
+           os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report)))
+              << "\n";
+         })
+             ? 0
+             : 1;
+}
+
+int main(int argc, char **argv) {
+  const auto startTime = std::chrono::steady_clock::now();
+  llvm::InitLLVM y(argc, argv);
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
+  cl::HideUnrelatedOptions(sinterCat);
+  // MLIR's own IR-printing and pass-manager flags (--mlir-print-ir-after-all,
+  // ...) stay accepted though hidden from --help; docs/cli.md lists them.
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "sinterc: compiles ONNX models to fused kernels and a driver program\n\n"
+      "  sinterc model.onnx --emit=graph            print the optimized graph\n"
+      "  sinterc model.onnx --compile-to=import     print the graph as imported\n"
+      "  sinterc model.onnx --target=cpu -o model   write an executable\n"
+      "  sinterc model.onnx --emit=shared -o libmodel.so  a shared library\n"
+      "  sinterc model.onnx --target=cpu --emit=llvm  print the LLVM IR\n"
+      "  sinterc model.onnx --compile-to=lower      print the bufferized IR\n"
+      "  sinterc model.onnx --report=r.json         also write a compile report\n"
+      "  sinterc prefill.onnx decode.onnx --generate-driver --target=cpu -o gen\n"
+      "                                             one generation executable\n");
+
+  if (listOps) {
+    for (const std::string &line : sinter::listSupportedOnnxOps())
+      llvm::outs() << line << "\n";
+    return 0;
+  }
+  if (inputFile.empty()) {
+    llvm::errs() << "sinterc: error: no input model given (see --help)\n";
+    return 1;
+  }
+
+  // What to produce: the IR of a phase (--compile-to, or --emit=graph), or
+  // an artifact of the package phase (--emit=exe|llvm|obj).
+  bool cudaTarget = target == "cuda";
+  if (cudaTarget && !sinter::cuda::isSupportedGpuArch(gpuArch)) {
+    llvm::errs() << "sinterc: error: unknown --gpu-arch '" << gpuArch
+                 << "' (supported: "
+                 << llvm::join(sinter::cuda::supportedGpuArchs(), ", ")
+                 << ")\n";
+    return 1;
+  }
+  if (emit == "ptx" && !cudaTarget) {
+    llvm::errs() << "sinterc: error: --emit=ptx needs --target=cuda\n";
+    return 1;
+  }
+  if (!target.empty() && target != "cpu" && !cudaTarget) {
+    llvm::errs() << "sinterc: error: unknown target '" << target
+                 << "' (this build has: cpu, cuda)\n";
+    return 1;
+  }
+  std::string emitKind = emit;
+  if (emitKind.empty())
+    emitKind = target.empty() && !generateDriver ? "graph" : "exe";
+  if (generateDriver) {
+    const char *why =
+        secondInputFile.empty() ? "needs two inputs: the prefill graph, then "
+                                  "the decode graph"
+        : emitKind != "exe"     ? "writes an executable; it cannot be "
+                                  "combined with --emit other than exe"
+        : !compileTo.empty()    ? "writes an executable; it cannot be "
+                                  "combined with --compile-to"
+        : !outputFile.getNumOccurrences() || outputFile == "-"
+            ? "writes an executable; name it with -o"
+            : nullptr;
+    if (why) {
+      llvm::errs() << "sinterc: error: --generate-driver " << why << "\n";
+      return 1;
+    }
+  } else if (!secondInputFile.empty()) {
+    llvm::errs() << "sinterc: error: a second input ('" << secondInputFile
+                 << "') needs --generate-driver; sinterc compiles one model\n";
+    return 1;
+  }
+  if (emitKind != "graph" && emitKind != "exe" && emitKind != "llvm" &&
+      emitKind != "ptx" &&
+      emitKind != "obj" && emitKind != "shared") {
+    llvm::errs() << "sinterc: error: unknown --emit kind '" << emitKind
+                 << "' (graph, exe, shared, llvm, obj, ptx)\n";
+    return 1;
+  }
+  sinter::Phase stopAfter =
+      emitKind == "graph" ? sinter::Phase::Graph : sinter::Phase::Package;
+  if (!compileTo.empty()) {
+    std::optional<sinter::Phase> p = sinter::parsePhase(compileTo);
+    if (!p) {
+      llvm::errs() << "sinterc: error: unknown phase '" << compileTo
+                   << "' (phases: import, graph, fuse, lower, codegen, "
+                      "package)\n";
+      return 1;
+    }
+    if (*p == sinter::Phase::Package) {
+      if (emit.empty())
+        emitKind = "exe";
+    } else if (!emit.empty() && emitKind != "graph") {
+      llvm::errs() << "sinterc: error: --compile-to=" << compileTo
+                   << " writes MLIR; it cannot be combined with --emit="
+                   << emitKind << "\n";
+      return 1;
+    }
+    stopAfter = *p;
+  }
+  bool packaging = stopAfter == sinter::Phase::Package;
+  std::string targetName = target;
+  if (targetName.empty() && stopAfter >= sinter::Phase::Lower)
+    targetName = "cpu";
+  std::string output = outputFile;
+  if (packaging && !outputFile.getNumOccurrences())
+    output = defaultOutput(emitKind);
+  if (packaging && output == "-" && emitKind != "llvm" && emitKind != "ptx") {
+    llvm::errs() << "sinterc: error: --emit=" << emitKind
+                 << " writes a binary file; name it with -o\n";
+    return 1;
+  }
+  if (optLevel > 3) {
+    llvm::errs() << "sinterc: error: -O" << optLevel << ": levels are 0-3\n";
+    return 1;
+  }
+
+  Job job;
+  job.cudaTarget = cudaTarget;
+  job.emitKind = emitKind;
+  job.targetName = targetName;
+  job.output = output;
+  job.stopAfter = stopAfter;
+  job.packaging = packaging;
+  job.startTime = startTime;
+  job.argv0 = argv[0];
+  if (generateDriver)
+    return generateMain(job);
+  return compileModel(inputFile, job, nullptr);
 }

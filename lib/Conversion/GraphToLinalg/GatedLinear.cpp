@@ -6,14 +6,19 @@
 // tensor, hence no buffer after bufferization), which is the point of
 // `sinter-fuse-gated-activation`. The activation is recomputed once per
 // output feature in this loop nest; a tiled kernel computes it once per
-// operand tile as it is loaded. f16/bf16 compute in f32 and round once.
+// operand tile as it is loaded. f16/bf16 compute in f32 and round once,
+// except that with `operand_type` the product is rounded to that type first
+// (as the graph it replaces rounds it).
 //
 //===----------------------------------------------------------------------===//
 
 #include "GenericBuilders.h"
+#include "LoweringUtils.h"
 
 #include "sinter/Conversion/GraphToLinalg/GraphToLinalg.h"
 #include "sinter/Dialect/Graph/IR/GraphOps.h"
+
+#include "mlir/IR/TypeUtilities.h"
 
 #include <cmath>
 
@@ -93,14 +98,25 @@ struct GatedLinearLowering : OpConversionPattern<sinter::GatedLinearOp> {
     }
 
     sinter::GatedActivation act = op.getActivation();
+    // Gate and up compute in their own compute type, which differs from the
+    // accumulator's only with operand_type (e.g. an f32 activation feeding a
+    // bf16 down projection).
+    Type gateAcc = accType(getElementTypeOrSelf(op.getGate()));
+    std::optional<Type> operandType = op.getOperandType();
     Value res = generic1(
         rewriter, loc,
         ValueRange{adaptor.getGate(), adaptor.getUp(), adaptor.getWeight()},
         init, maps, iterators(r, 1),
         [&](OpBuilder &b, Location l, ValueRange a) {
           // The prologue: the gated operand element, formed in registers.
-          Value g = activation(b, l, act, convert(b, l, a[0], acc));
-          Value x = mul(b, l, g, convert(b, l, a[1], acc));
+          Value g = activation(b, l, act, convert(b, l, a[0], gateAcc));
+          Value x = mul(b, l, g, convert(b, l, a[1], gateAcc));
+          // Rounded as the graph's cast of the product rounds it (the same
+          // scalar conversion as sinter.cast's lowering), then widened as
+          // the linear widens its input.
+          if (operandType)
+            x = sinter::lowering::convertScalar(b, l, x, *operandType);
+          x = convert(b, l, x, acc);
           Value w = convert(b, l, a[2], acc);
           yield(b, l, add(b, l, a[3], mul(b, l, x, w)));
         });

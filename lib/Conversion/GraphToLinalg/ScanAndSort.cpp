@@ -1,4 +1,4 @@
-//===- ScanAndSort.cpp - cumsum and topk to scf.for over linalg -----------===//
+//===- ScanAndSort.cpp - cumsum, topk and moe_router to linalg ------------===//
 //
 // Neither op is a single linalg.generic. cumsum walks the axis with an
 // scf.for that carries the running sum of one slice (O(n), summed in order).
@@ -9,6 +9,14 @@
 // order on (value, index), so no mask tensor is needed and the cost is
 // O(k * n) per row.
 //
+// moe_router is one linalg.generic marked `sinter.moe_router` (the CUDA
+// target runs it as its own template, lib/Target/CUDA/MoeRouter.cpp): per
+// (row, result p) it runs the k selection rounds over the row, read with
+// tensor.extract, and the softmax of the k picks. Its loops are (rows, p,
+// i) with i a reduction over the row that reads the logits (so the read is
+// visible to bufferization and no elementwise fusion recomputes it); the
+// body works at i = 0 only.
+//
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
@@ -17,6 +25,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
@@ -290,8 +299,138 @@ struct TopKLowering : OpConversionPattern<sinter::TopKOp> {
   }
 };
 
+
+struct MoeRouterLowering : OpConversionPattern<sinter::MoeRouterOp> {
+  using Base::Base;
+  LogicalResult
+  matchAndRewrite(sinter::MoeRouterOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = adaptor.getLogits();
+    auto type = cast<RankedTensorType>(x.getType());
+    auto wType = cast<RankedTensorType>(op.getWeights().getType());
+    auto iType = cast<RankedTensorType>(op.getIndices().getType());
+    unsigned rank = type.getRank();
+    int64_t e = type.getShape().back(), k = op.getK();
+    MLIRContext *ctx = rewriter.getContext();
+    // Loops d0..d(rank-2) over the rows, d(rank-1) over the k results and
+    // d(rank) over the row's elements.
+    SmallVector<AffineExpr> in, out;
+    for (unsigned d = 0; d + 1 < rank; ++d) {
+      in.push_back(getAffineDimExpr(d, ctx));
+      out.push_back(getAffineDimExpr(d, ctx));
+    }
+    in.push_back(getAffineDimExpr(rank, ctx));
+    out.push_back(getAffineDimExpr(rank - 1, ctx));
+    AffineMap inMap = AffineMap::get(rank + 1, 0, in, ctx);
+    AffineMap outMap = AffineMap::get(rank + 1, 0, out, ctx);
+    Type f32 = rewriter.getF32Type(), i64 = rewriter.getI64Type();
+    Value w0 = emptyTensor(rewriter, loc, wType.getShape(),
+                           wType.getElementType());
+    Value i0 = emptyTensor(rewriter, loc, iType.getShape(), i64);
+
+    auto body = [&](OpBuilder &b, Location l, ValueRange a) {
+      SmallVector<Value> at;
+      for (unsigned d = 0; d + 1 < rank; ++d)
+        at.push_back(linalg::IndexOp::create(b, l, d));
+      Value p = linalg::IndexOp::create(b, l, rank - 1);
+      Value i = linalg::IndexOp::create(b, l, rank);
+      Value c0 = arith::ConstantIndexOp::create(b, l, 0);
+      Value c1 = arith::ConstantIndexOp::create(b, l, 1);
+      Value first = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, i, c0);
+      // (a, ai) before (b, bi): larger first, NaN first, lower index on ties.
+      auto precedes = [&](OpBuilder &nb, Location nl, Value av, Value ai,
+                          Value bv, Value bi) {
+        Value tie =
+            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, ai, bi);
+        return precedesOrTies(nb, nl, av, bv, /*descending=*/true,
+                              /*nanFirst=*/true, tie);
+      };
+      auto compute = [&](OpBuilder &ib, Location il) {
+        Value zero = arith::ConstantOp::create(ib, il, ib.getF32FloatAttr(0));
+        Value zeroI = arith::ConstantIntOp::create(ib, il, i64, 0);
+        Value noneFound = arith::ConstantIntOp::create(ib, il, 0, 1);
+        Value pI64 = arith::IndexCastOp::create(ib, il, i64, p);
+        auto rounds = scf::ForOp::create(
+            ib, il, c0, arith::ConstantIndexOp::create(ib, il, k), c1,
+            ValueRange{zero, zeroI, zero, zero, zero, zeroI},
+            [&](OpBuilder &rb, Location rl, Value r, ValueRange it) {
+              Value prevV = it[0], prevI = it[1];
+              Value round0 = arith::CmpIOp::create(
+                  rb, rl, arith::CmpIPredicate::eq, r, c0);
+              // The best element after the previous pick in the order.
+              auto scan = scf::ForOp::create(
+                  rb, rl, c0, arith::ConstantIndexOp::create(rb, rl, e), c1,
+                  ValueRange{zero, zeroI, noneFound},
+                  [&](OpBuilder &sb, Location sl, Value j, ValueRange best) {
+                    SmallVector<Value> idx(at);
+                    idx.push_back(j);
+                    Value xj = tensor::ExtractOp::create(sb, sl, x, idx);
+                    if (xj.getType() != f32)
+                      xj = arith::ExtFOp::create(sb, sl, f32, xj);
+                    Value jj = arith::IndexCastOp::create(sb, sl, i64, j);
+                    Value after = arith::OrIOp::create(
+                        sb, sl, round0, precedes(sb, sl, prevV, prevI, xj, jj));
+                    Value better = arith::OrIOp::create(
+                        sb, sl,
+                        arith::XOrIOp::create(
+                            sb, sl, best[2],
+                            arith::ConstantIntOp::create(sb, sl, 1, 1)),
+                        precedes(sb, sl, xj, jj, best[0], best[1]));
+                    Value take = arith::AndIOp::create(sb, sl, after, better);
+                    scf::YieldOp::create(
+                        sb, sl,
+                        ValueRange{
+                            arith::SelectOp::create(sb, sl, take, xj, best[0]),
+                            arith::SelectOp::create(sb, sl, take, jj, best[1]),
+                            arith::OrIOp::create(sb, sl, best[2], take)});
+                  });
+              Value v = scan.getResult(0), vi = scan.getResult(1);
+              // The first pick is the row's maximum: the softmax's shift.
+              Value v0 = arith::SelectOp::create(rb, rl, round0, v, it[2]);
+              Value sum = arith::AddFOp::create(
+                  rb, rl, it[3],
+                  math::ExpOp::create(rb, rl,
+                                      arith::SubFOp::create(rb, rl, v, v0)));
+              Value mine = arith::CmpIOp::create(
+                  rb, rl, arith::CmpIPredicate::eq,
+                  arith::IndexCastOp::create(rb, rl, i64, r), pI64);
+              scf::YieldOp::create(
+                  rb, rl,
+                  ValueRange{v, vi, v0, sum,
+                             arith::SelectOp::create(rb, rl, mine, v, it[4]),
+                             arith::SelectOp::create(rb, rl, mine, vi, it[5])});
+            });
+        Value v0 = rounds.getResult(2), sum = rounds.getResult(3);
+        Value w = arith::DivFOp::create(
+            ib, il,
+            math::ExpOp::create(
+                ib, il,
+                arith::SubFOp::create(ib, il, rounds.getResult(4), v0)),
+            sum);
+        Type wt = wType.getElementType();
+        if (wt != f32)
+          w = arith::TruncFOp::create(ib, il, wt, w);
+        scf::YieldOp::create(ib, il, ValueRange{w, rounds.getResult(5)});
+      };
+      auto branch = scf::IfOp::create(
+          b, l, first, compute, [&](OpBuilder &eb, Location el) {
+            scf::YieldOp::create(eb, el, ValueRange{a[1], a[2]});
+          });
+      linalg::YieldOp::create(b, l, branch.getResults());
+    };
+    auto gen = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{wType, iType}, ValueRange{x},
+        ValueRange{w0, i0}, SmallVector<AffineMap>{inMap, outMap, outMap},
+        iteratorsWithReductions(rank + 1, {int64_t(rank)}), body);
+    gen->setAttr("sinter.moe_router", rewriter.getI64IntegerAttr(k));
+    rewriter.replaceOp(op, gen.getResults());
+    return success();
+  }
+};
 } // namespace
 
 void sinter::populateScanAndSortPatterns(RewritePatternSet &patterns) {
-  patterns.add<CumSumLowering, TopKLowering>(patterns.getContext());
+  patterns.add<CumSumLowering, TopKLowering, MoeRouterLowering>(
+      patterns.getContext());
 }

@@ -62,6 +62,14 @@ mlir::LogicalResult emitDecodeAttention(mlir::RewriterBase &rw,
                                         const KernelOptions &options,
                                         std::string &why);
 
+/// sinter.moe_router (top-k of the router logits and the softmax of the
+/// picks), lowered to a generic marked `sinter.moe_router`: a warp per
+/// token row (MoeRouter.cpp).
+mlir::LogicalResult emitMoeRouter(mlir::RewriterBase &rw,
+                                  mlir::linalg::LinalgOp op,
+                                  const KernelOptions &options,
+                                  std::string &why);
+
 /// The decode step of a (gated) delta-rule linear attention, marked by the
 /// lowering (`sinter.gated_delta_step`), with the producers of its inputs
 /// (l2norm, gates): one launch (GatedDelta.cpp). Offered first, at the

@@ -59,3 +59,43 @@ func.func @relu_and_gelu_tanh(%g: tensor<1x16xf32>, %u: tensor<1x16xf32>, %wd: t
   %y1 = sinter.gated_linear %g, %u, %wd {activation = #sinter<gated_activation gelu_tanh>} : (tensor<1x16xf32>, tensor<1x16xf32>, tensor<8x16xf32>) -> tensor<1x8xf32>
   return %y0, %y1 : tensor<1x8xf32>, tensor<1x8xf32>
 }
+
+// -----
+
+// operand_type: bf16 gate and up compute in f32, the product is rounded to
+// bf16 (as a graph casting it before the down projection does) and widened
+// again for the f32 multiply-accumulate with the weight.
+// CHECK-LABEL: func.func @operand_type_bf16
+// CHECK: linalg.generic
+// CHECK-NEXT: ^bb0(%[[GE:.+]]: bf16, %[[UE:.+]]: bf16, %[[WE:.+]]: bf16, %[[OUT:.+]]: f32):
+// CHECK-NEXT:   %[[G32:.+]] = arith.extf %[[GE]] : bf16 to f32
+// CHECK:        %[[S:.+]] = arith.divf %[[G32]], %{{.+}} : f32
+// CHECK-NEXT:   %[[U32:.+]] = arith.extf %[[UE]] : bf16 to f32
+// CHECK-NEXT:   %[[P:.+]] = arith.mulf %[[S]], %[[U32]] : f32
+// CHECK-NEXT:   %[[R:.+]] = arith.truncf %[[P]] : f32 to bf16
+// CHECK-NEXT:   %[[X:.+]] = arith.extf %[[R]] : bf16 to f32
+// CHECK-NEXT:   %[[W32:.+]] = arith.extf %[[WE]] : bf16 to f32
+// CHECK-NEXT:   %[[XW:.+]] = arith.mulf %[[X]], %[[W32]] : f32
+// CHECK-NEXT:   %[[SUM:.+]] = arith.addf %[[OUT]], %[[XW]] : f32
+// CHECK-NEXT:   linalg.yield %[[SUM]]
+// CHECK: -> tensor<1x8xbf16>
+func.func @operand_type_bf16(%g: tensor<1x16xbf16>, %u: tensor<1x16xbf16>, %wd: tensor<8x16xbf16>) -> tensor<1x8xbf16> {
+  %y = sinter.gated_linear %g, %u, %wd {activation = #sinter<gated_activation silu>, operand_type = bf16} : (tensor<1x16xbf16>, tensor<1x16xbf16>, tensor<8x16xbf16>) -> tensor<1x8xbf16>
+  return %y : tensor<1x8xbf16>
+}
+
+// -----
+
+// operand_type with f32 gate and up: the product is computed in f32 and
+// rounded to the bf16 weight's type; no extf of gate or up.
+// CHECK-LABEL: func.func @operand_type_f32_gate
+// CHECK: linalg.generic
+// CHECK-NEXT: ^bb0(%[[GE:.+]]: f32, %[[UE:.+]]: f32, %[[WE:.+]]: bf16, %[[OUT:.+]]: f32):
+// CHECK-NOT:    arith.extf %[[GE]]
+// CHECK:        %[[P:.+]] = arith.mulf %{{.+}}, %[[UE]] : f32
+// CHECK-NEXT:   %[[R:.+]] = arith.truncf %[[P]] : f32 to bf16
+// CHECK-NEXT:   arith.extf %[[R]] : bf16 to f32
+func.func @operand_type_f32_gate(%g: tensor<1x16xf32>, %u: tensor<1x16xf32>, %wd: tensor<8x16xbf16>) -> tensor<1x8xbf16> {
+  %y = sinter.gated_linear %g, %u, %wd {activation = #sinter<gated_activation silu>, operand_type = bf16} : (tensor<1x16xf32>, tensor<1x16xf32>, tensor<8x16xbf16>) -> tensor<1x8xbf16>
+  return %y : tensor<1x8xbf16>
+}

@@ -1348,3 +1348,27 @@ func.func @gated_linear_result_shape(%g: tensor<2x16xf32>, %u: tensor<2x16xf32>,
   %0 = sinter.gated_linear %g, %u, %w bias %b {activation = #sinter<gated_activation gelu_tanh>} : (tensor<2x16xf32>, tensor<2x16xf32>, tensor<8x16xf32>, tensor<8xf32>) -> tensor<2x16xf32>
   return
 }
+
+// -----
+
+func.func @gated_linear_operand_type(%g: tensor<2x16xf32>, %u: tensor<2x16xf32>, %w: tensor<8x16xf32>) {
+  // expected-error @+1 {{'sinter.gated_linear' op operand_type 'bf16' differs from weight element type 'f32'}}
+  %0 = sinter.gated_linear %g, %u, %w {activation = #sinter<gated_activation silu>, operand_type = bf16} : (tensor<2x16xf32>, tensor<2x16xf32>, tensor<8x16xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @gated_linear_wide_gate_without_operand_type(%g: tensor<2x16xf32>, %u: tensor<2x16xf32>, %w: tensor<8x16xbf16>) {
+  // expected-error @+1 {{'sinter.gated_linear' op gate element type 'f32' differs from weight element type 'bf16'}}
+  %0 = sinter.gated_linear %g, %u, %w {activation = #sinter<gated_activation silu>} : (tensor<2x16xf32>, tensor<2x16xf32>, tensor<8x16xbf16>) -> tensor<2x8xbf16>
+  return
+}
+
+// -----
+
+func.func @gated_linear_operand_type_result(%g: tensor<2x16xf32>, %u: tensor<2x16xf32>, %w: tensor<8x16xbf16>) {
+  // expected-error @+1 {{'sinter.gated_linear' op weight element type 'bf16' differs from result element type 'f32'}}
+  %0 = sinter.gated_linear %g, %u, %w {activation = #sinter<gated_activation silu>, operand_type = bf16} : (tensor<2x16xf32>, tensor<2x16xf32>, tensor<8x16xbf16>) -> tensor<2x8xf32>
+  return
+}

@@ -379,3 +379,11 @@ func.func @gated_linear(%g: tensor<1x4x16xbf16>, %u: tensor<1x4x16xbf16>, %w: te
   %1 = sinter.gated_linear %g, %u, %w bias %b {activation = #sinter<gated_activation gelu_tanh>} : (tensor<1x4x16xbf16>, tensor<1x4x16xbf16>, tensor<64x16xbf16>, tensor<64xbf16>) -> tensor<1x4x64xbf16>
   return
 }
+
+// The product rounded to the weight's type as it is loaded (gate and up f32).
+// CHECK-LABEL: func.func @gated_linear_operand_type
+// CHECK: sinter.gated_linear %{{.+}}, %{{.+}}, %{{.+}} {activation = #sinter<gated_activation silu>, operand_type = bf16} : (tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<64x16xbf16>) -> tensor<1x4x64xbf16>
+func.func @gated_linear_operand_type(%g: tensor<1x4x16xf32>, %u: tensor<1x4x16xf32>, %w: tensor<64x16xbf16>) {
+  %0 = sinter.gated_linear %g, %u, %w {activation = #sinter<gated_activation silu>, operand_type = bf16} : (tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<64x16xbf16>) -> tensor<1x4x64xbf16>
+  return
+}

@@ -251,12 +251,23 @@ LogicalResult GatedLinearOp::verify() {
       shape::linear(dims(getGate()), dims(getWeight()), optDims(getBias()), why);
   if (failed(out))
     return emitOpError() << why;
-  if (failed(sameElementType(*this, getGate(), getWeight(), "gate", "weight")))
+  // (C3) the product meets the weight in the weight's element type: gate and
+  // up have it, or operand_type names it (the product is rounded to it).
+  Type wElt = getElementTypeOrSelf(getWeight());
+  if (std::optional<Type> opTy = getOperandType()) {
+    if (*opTy != wElt)
+      return emitOpError() << "operand_type " << *opTy
+                           << " differs from weight element type " << wElt;
+  } else if (failed(sameElementType(*this, getGate(), getWeight(), "gate",
+                                    "weight"))) {
     return failure();
+  }
+  // (C4) weight, bias and result share one element type, as for linear.
   if (getBias() &&
-      failed(sameElementType(*this, getGate(), getBias(), "gate", "bias")))
+      failed(sameElementType(*this, getWeight(), getBias(), "weight", "bias")))
     return failure();
-  if (failed(sameElementType(*this, getGate(), getResult(), "gate", "result")))
+  if (failed(
+          sameElementType(*this, getWeight(), getResult(), "weight", "result")))
     return failure();
   return expectShape(*this, getResult(), *out);
 }

@@ -399,6 +399,33 @@ def Sinter_TopKOp : Sinter_Op<"topk", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Sinter_MoeRouterOp : Sinter_Op<"moe_router", [Pure]> {
+  let summary = "mixture-of-experts router: top-k experts and their weights";
+  let description = [{
+    Per row of `logits` (the last axis, one logit per expert): the indices
+    of the `k` largest logits, largest first, equal logits in index order
+    (ONNX TopK with largest = 1; NaN counts as the largest), and `weights`,
+    the softmax over those k logits, which equals the softmax over the row
+    renormalised over the k picked. Computed in f32 whatever the input
+    type. Raised from TopK + Softmax by `sinter-raise-moe-router`; rows of
+    at most 1024 with k <= 16 (the verifier's limits, the CUDA template's).
+
+    Example:
+    ```mlir
+    %w, %i = sinter.moe_router %logits {k = 8 : i64} : (tensor<1x1x256xbf16>) -> (tensor<1x1x8xf32>, tensor<1x1x8xi64>)
+    ```
+  }];
+  let arguments = (ins Sinter_FloatTensor:$logits, Sinter_I64Attr:$k);
+  let results = (outs Sinter_FloatTensor:$weights,
+                      StaticShapeTensorOf<[I64]>:$indices);
+  let assemblyFormat = "$logits attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    static constexpr int64_t kMaxK = 16;
+    static constexpr int64_t kMaxExperts = 1024;
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Linear algebra
 //===----------------------------------------------------------------------===//
@@ -456,15 +483,25 @@ def Sinter_GatedLinearOp : Sinter_Op<"gated_linear", [Pure]> {
     weight is [N, I] as for `sinter.linear`; the optional bias is [N].
     f16/bf16 compute in f32 throughout and round once.
 
+    With `operand_type` (which must be the weight's element type) the
+    gated product, computed in the gate's compute type (f32 for f16/bf16
+    gate and up), is rounded to `operand_type` as it is loaded, before the
+    multiply with the weight: what a graph does that casts the product to
+    the weight's type before the down projection (a bf16 model whose
+    activation runs in f32). Gate and up may then have another element
+    type than the weight; without it they have the weight's.
+
     Example:
     ```mlir
     %y = sinter.gated_linear %g, %u, %w {activation = #sinter<gated_activation silu>} : (tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<64x16xf32>) -> tensor<1x4x64xf32>
+    %z = sinter.gated_linear %g, %u, %wb {activation = #sinter<gated_activation silu>, operand_type = bf16} : (tensor<1x4x16xf32>, tensor<1x4x16xf32>, tensor<64x16xbf16>) -> tensor<1x4x64xbf16>
     ```
   }];
   let arguments = (ins Sinter_FloatTensor:$gate, Sinter_FloatTensor:$up,
                        Sinter_FloatTensor:$weight,
                        Optional<Sinter_FloatTensor>:$bias,
-                       Sinter_GatedActivationAttr:$activation);
+                       Sinter_GatedActivationAttr:$activation,
+                       OptionalAttr<TypeAttrOf<AnyFloat>>:$operand_type);
   let results = (outs Sinter_FloatTensor:$result);
   let assemblyFormat = [{
     $gate `,` $up `,` $weight (`bias` $bias^)? attr-dict `:` functional-type(operands, results)

@@ -174,6 +174,38 @@ def RaiseLinearAttentionPass : Pass<"sinter-raise-linear-attention"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def RaiseMoeRouterPass : Pass<"sinter-raise-moe-router"> {
+  let summary = "Raises a mixture-of-experts router to sinter.moe_router";
+  let description = [{
+    A MoE router picks the k largest router logits of each token and weighs
+    the picked experts by a softmax. Two spellings are raised to one
+    `sinter.moe_router` (one kernel instead of the topk's rank and pick
+    kernels and the softmax's reductions): TopK(largest, last axis) of the
+    logits whose values feed only a Softmax over the last axis, and
+    Softmax(last axis) -> TopK -> values / ReduceSum(values, last axis,
+    keepdims). A widening cast (bf16/f16 -> f32) of the logits is read
+    through. Refused, with a remark `sinter-raise-moe-router: refused:
+    <why>`: smallest-k, a non-last axis, k > 16, rows over 1024, top-k
+    values read by anything else, probabilities not renormalised.
+
+    Example:
+    ```mlir
+    %l = sinter.cast %x : (tensor<1x256xbf16>) -> tensor<1x256xf32>
+    %v, %i = sinter.topk %l {axis = 1 : i64, k = 8 : i64, largest} : (tensor<1x256xf32>) -> (tensor<1x8xf32>, tensor<1x8xi64>)
+    %w = sinter.softmax %v {axis = 1 : i64} : tensor<1x8xf32>
+    // becomes
+    %w, %i = sinter.moe_router %x {k = 8 : i64} : (tensor<1x256xbf16>) -> (tensor<1x8xf32>, tensor<1x8xi64>)
+    ```
+  }];
+  let options = [
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark for every raising and every refused candidate "
+           "(off in sinterc's pipeline: the report's fusions are the fuse "
+           "phase's)">,
+  ];
+  let dependentDialects = ["::sinter::SinterDialect"];
+}
+
 def RaiseRotaryEmbeddingPass : Pass<"sinter-raise-rotary-embedding"> {
   let summary = "Raises split-half RoPE to sinter.rotary_embedding";
   let description = [{

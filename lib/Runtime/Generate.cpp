@@ -1,0 +1,507 @@
+//===- Generate.cpp - greedy generation with a prefill and a decode graph -===//
+//
+//   ./gen --generate N --prompt-ids 1,2,3 [--weights DIR] [--warmup]
+//
+// The main program of an executable `sinterc prefill.onnx decode.onnx
+// --generate-driver` writes: both models are linked in (their symbols
+// prefixed, decode's external weights bound to prefill's slots where the
+// two name the same data), and this file drives them. The states (KV
+// caches, convolution and recurrent states) live in one buffer each on the
+// target for the whole run: prefill and decode read them there and update
+// them in place (state donation) or into an output that is copied back on
+// the target, so they never travel through the host; only the token, its
+// position and the last logits do. docs/runtime.md, "Generation".
+//
+// How the graphs are matched: GenerateMatch.h (sinterc runs the same
+// check before it links).
+//
+// A prompt of P tokens with a prefill graph of T tokens runs P / T prefill
+// forwards on consecutive chunks (each starts from the state the previous
+// one left), then the P % T last tokens as decode steps. Padding a short
+// chunk would be wrong for recurrent layers: the padding tokens would
+// update the recurrent state.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Backend.h"
+#include "GenerateMatch.h"
+#include "Tensor.h"
+#include "Weights.h"
+#include "sinter/Runtime/sinter_runtime.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+using namespace sinter::rt;
+using namespace sinter::rt::gen;
+
+namespace {
+
+struct GenOptions {
+  long generate = -1; // --generate N
+  std::vector<int64_t> prompt;
+  bool promptGiven = false;
+  std::string weightsDir;
+  bool warmup = false;
+  bool help = false;
+};
+
+/// One model's buffer array (SinterForwardFn order) and the state outputs
+/// that are not donated, to copy back after each forward.
+struct Bound {
+  const SinterModel *model = nullptr;
+  std::vector<void *> buffers;
+  std::vector<std::pair<int, int>> copyBack; // output index, state index
+};
+
+struct Runner {
+  const Backend *b = nullptr;
+  const SinterModel *pre = nullptr, *dec = nullptr;
+  Plan plan;
+  std::vector<void *> owned;
+  std::vector<void *> stateBufs;
+  Bound bp, bd;
+  bool preWeights = false, decWeights = false;
+
+  ~Runner() {
+    for (void *q : owned)
+      b->free(q);
+    // decode's shared slots were filled by prefill's load: decode first.
+    if (decWeights)
+      releaseWeights(dec);
+    if (preWeights)
+      releaseWeights(pre);
+  }
+
+  void *alloc(size_t bytes, std::string &err) {
+    void *q = b->alloc(bytes, err);
+    if (q)
+      owned.push_back(q);
+    return q;
+  }
+
+  bool bind(Bound &bound, const SinterModel *m, bool isPrefill, void *arena,
+            std::string &err) {
+    bound.model = m;
+    size_t nin = size_t(m->num_inputs), nout = size_t(m->num_outputs);
+    bound.buffers.assign(nin + nout + 1, nullptr);
+    bound.buffers.back() = arena;
+    for (size_t k = 0; k < plan.states.size(); ++k) {
+      const Plan::State &s = plan.states[k];
+      int in = isPrefill ? s.preIn : s.decIn;
+      int out = isPrefill ? s.preOut : s.decOut;
+      bound.buffers[size_t(in)] = stateBufs[k];
+      bool donated = m->output_donors && m->output_donors[out] == in;
+      if (!donated)
+        bound.copyBack.emplace_back(out, int(k));
+    }
+    for (size_t i = 0; i < nin + nout; ++i) {
+      if (bound.buffers[i])
+        continue;
+      if (i >= nin && m->output_donors && m->output_donors[i - nin] >= 0) {
+        // Donated to a non-state input (the tokens): its buffer.
+        bound.buffers[i] = bound.buffers[size_t(m->output_donors[i - nin])];
+        if (bound.buffers[i])
+          continue;
+      }
+      const SinterTensorInfo &t = i < nin ? m->inputs[i] : m->outputs[i - nin];
+      if (!(bound.buffers[i] = alloc(size_t(sinter_tensor_bytes(&t)), err)))
+        return false;
+    }
+    return true;
+  }
+
+  bool open(const char *weightsDir, std::string &err) {
+    if (!b->init(err))
+      return false;
+    if (!acquireWeights(pre, b, weightsDir, err))
+      return false;
+    preWeights = true;
+    if (!acquireWeights(dec, b, weightsDir, err))
+      return false;
+    decWeights = true;
+    // The two forwards never overlap (one stream): one arena serves both.
+    void *arena =
+        alloc(size_t(std::max(pre->arena_bytes, dec->arena_bytes)), err);
+    if (!arena)
+      return false;
+    for (const Plan::State &s : plan.states) {
+      void *q = alloc(size_t(sinter_tensor_bytes(&dec->inputs[s.decIn])), err);
+      if (!q)
+        return false;
+      stateBufs.push_back(q);
+    }
+    return bind(bp, pre, true, arena, err) && bind(bd, dec, false, arena, err);
+  }
+
+  /// Every state zero (an empty cache).
+  bool resetStates(std::string &err) {
+    size_t most = 0;
+    for (const Plan::State &s : plan.states)
+      most = std::max(most, size_t(sinter_tensor_bytes(&dec->inputs[s.decIn])));
+    std::vector<uint8_t> zeros(most, 0);
+    for (size_t k = 0; k < plan.states.size(); ++k)
+      if (!b->copyToTarget(
+              stateBufs[k], zeros.data(),
+              size_t(sinter_tensor_bytes(&dec->inputs[plan.states[k].decIn])),
+              err))
+        return false;
+    return b->sync(err);
+  }
+
+  static void encode(const SinterTensorInfo &t, const int64_t *v, size_t n,
+                     std::vector<uint8_t> &bytes) {
+    bytes.resize(n * dtypeSize(t.dtype));
+    for (size_t i = 0; i < n; ++i) {
+      if (t.dtype == SINTER_DTYPE_INT32) {
+        int32_t x = int32_t(v[i]);
+        std::memcpy(bytes.data() + 4 * i, &x, 4);
+      } else {
+        std::memcpy(bytes.data() + 8 * i, &v[i], 8);
+      }
+    }
+  }
+
+  /// One forward of `bound` on `tokens` at positions start, start + 1, ...
+  bool forward(Bound &bound, const Io &io, const int64_t *tokens, size_t n,
+               int64_t start, std::string &err) {
+    const SinterModel *m = bound.model;
+    std::vector<int64_t> positions(n);
+    for (size_t i = 0; i < n; ++i)
+      positions[i] = start + int64_t(i);
+    std::vector<uint8_t> ids, pos;
+    encode(m->inputs[io.ids], tokens, n, ids);
+    encode(m->inputs[io.pos], positions.data(), n, pos);
+    if (!b->copyToTarget(bound.buffers[size_t(io.ids)], ids.data(), ids.size(),
+                         err) ||
+        !b->copyToTarget(bound.buffers[size_t(io.pos)], pos.data(), pos.size(),
+                         err) ||
+        !b->run(m, bound.buffers.data(), err))
+      return false;
+    size_t nin = size_t(m->num_inputs);
+    for (auto [out, k] : bound.copyBack)
+      if (!b->copyOnTarget(stateBufs[size_t(k)],
+                           bound.buffers[nin + size_t(out)],
+                           size_t(sinter_tensor_bytes(&m->outputs[out])), err))
+        return false;
+    return true;
+  }
+
+  /// The greedy next token from the logits of the last token `bound`'s
+  /// forward saw (row `row` of its logits).
+  bool nextToken(Bound &bound, const Io &io, int64_t row, int64_t &token,
+                 std::string &err) {
+    const SinterModel *m = bound.model;
+    const SinterTensorInfo &l = m->outputs[io.logits];
+    size_t esize = dtypeSize(l.dtype);
+    std::vector<uint8_t> host(size_t(io.vocab) * esize);
+    const char *src = static_cast<const char *>(
+                          bound.buffers[size_t(m->num_inputs + io.logits)]) +
+                      size_t(row * io.vocab) * esize;
+    if (!b->copyToHost(host.data(), src, host.size(), err))
+      return false;
+    int64_t best = 0;
+    double bestV = elementAsDouble(l.dtype, host.data(), 0);
+    for (int64_t v = 0; v < io.vocab; ++v) {
+      double x = elementAsDouble(l.dtype, host.data(), v);
+      if (std::isnan(x)) {
+        err = graphName(m, m == pre ? "prefill" : "decode") +
+              ": the logits hold NaN (at index " + std::to_string(v) + ")";
+        return false;
+      }
+      if (x > bestV) {
+        bestV = x;
+        best = v;
+      }
+    }
+    token = best;
+    return true;
+  }
+};
+
+struct Timing {
+  double promptMs = 0, decodeMs = 0;
+  long prefillForwards = 0, promptDecodeSteps = 0, decodeSteps = 0;
+};
+
+/// Prefill then `n` greedy tokens from the zero state.
+bool generate(Runner &r, const std::vector<int64_t> &prompt, long n,
+              std::vector<int64_t> &out, Timing &t, std::string &err) {
+  using clock = std::chrono::steady_clock;
+  const Plan &p = r.plan;
+  if (!r.resetStates(err))
+    return false;
+  out.clear();
+  t = Timing();
+  auto t0 = clock::now();
+  size_t T = size_t(p.pre.tokens), P = prompt.size(), done = 0;
+  for (; done + T <= P; done += T, ++t.prefillForwards)
+    if (!r.forward(r.bp, p.pre, prompt.data() + done, T, int64_t(done), err))
+      return false;
+  bool lastFromPrefill = done == P;
+  for (; done < P; ++done, ++t.promptDecodeSteps)
+    if (!r.forward(r.bd, p.dec, prompt.data() + done, 1, int64_t(done), err))
+      return false;
+  int64_t tok = 0;
+  if (!(lastFromPrefill ? r.nextToken(r.bp, p.pre, int64_t(T) - 1, tok, err)
+                        : r.nextToken(r.bd, p.dec, 0, tok, err)))
+    return false;
+  auto t1 = clock::now();
+  for (long j = 0; j < n; ++j) {
+    out.push_back(tok);
+    if (j + 1 == n)
+      break; // the last token's logits are not needed
+    if (!r.forward(r.bd, p.dec, &tok, 1, int64_t(P) + j, err) ||
+        !r.nextToken(r.bd, p.dec, 0, tok, err))
+      return false;
+    ++t.decodeSteps;
+  }
+  if (!r.b->sync(err))
+    return false;
+  auto t2 = clock::now();
+  t.promptMs = std::chrono::duration<double, std::milli>(t1 - t0).count();
+  t.decodeMs = std::chrono::duration<double, std::milli>(t2 - t1).count();
+  return true;
+}
+
+bool parseCount(const std::string &flag, const std::string &v, long &n,
+                std::string &err) {
+  char *end = nullptr;
+  errno = 0;
+  long x = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || errno || x < 1 || x > 100000000) {
+    err = flag + " expects a positive number of tokens, got '" + v + "'";
+    return false;
+  }
+  n = x;
+  return true;
+}
+
+bool parsePrompt(const std::string &v, std::vector<int64_t> &ids,
+                 std::string &err) {
+  ids.clear();
+  size_t at = 0;
+  while (at <= v.size()) {
+    size_t comma = v.find(',', at);
+    std::string item = v.substr(
+        at, comma == std::string::npos ? std::string::npos : comma - at);
+    char *end = nullptr;
+    errno = 0;
+    long long x = std::strtoll(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || errno || x < 0) {
+      err = "--prompt-ids expects token ids separated by commas (1,2,3), "
+            "got '" +
+            v + "'";
+      return false;
+    }
+    ids.push_back(int64_t(x));
+    if (comma == std::string::npos)
+      break;
+    at = comma + 1;
+  }
+  return true;
+}
+
+bool parseGenArgs(int argc, char **argv, GenOptions &o, std::string &err) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i], value;
+    bool inlineValue = false;
+    auto flag = [&](const char *name) {
+      size_t n = std::strlen(name);
+      if (a == name)
+        return true;
+      if (a.size() > n && a.compare(0, n, name) == 0 && a[n] == '=') {
+        value = a.substr(n + 1);
+        inlineValue = true;
+        return true;
+      }
+      return false;
+    };
+    auto takeValue = [&](const char *name) {
+      if (inlineValue)
+        return true;
+      if (i + 1 >= argc) {
+        err = std::string(name) + " needs a value";
+        return false;
+      }
+      value = argv[++i];
+      return true;
+    };
+    if (a == "--help" || a == "-h") {
+      o.help = true;
+    } else if (flag("--generate")) {
+      if (!takeValue("--generate") ||
+          !parseCount("--generate", value, o.generate, err))
+        return false;
+    } else if (flag("--prompt-ids")) {
+      if (!takeValue("--prompt-ids") || !parsePrompt(value, o.prompt, err))
+        return false;
+      o.promptGiven = true;
+    } else if (flag("--weights")) {
+      if (!takeValue("--weights"))
+        return false;
+      if (value.empty()) {
+        err = "--weights needs a directory";
+        return false;
+      }
+      o.weightsDir = value;
+    } else if (a == "--warmup") {
+      o.warmup = true;
+    } else if (a == "--no-graph") {
+      useCudaGraphs = false;
+    } else {
+      err = "unknown argument '" + a + "' (see --help)";
+      return false;
+    }
+  }
+  return true;
+}
+
+void printInterface(const SinterModel *m, const char *role) {
+  std::printf("%s graph '%s':\n", role, m->name ? m->name : "?");
+  for (int i = 0; i < m->num_inputs; ++i)
+    std::printf("  input  %s  %s\n", m->inputs[i].name,
+                typeOf(m->inputs[i]).c_str());
+  for (int i = 0; i < m->num_outputs; ++i)
+    std::printf("  output %s  %s\n", m->outputs[i].name,
+                typeOf(m->outputs[i]).c_str());
+}
+
+void printGenHelp(const std::string &prog, const SinterModel *pre,
+                  const SinterModel *dec, const Plan *plan) {
+  std::printf(
+      "usage: %s --generate N --prompt-ids ID,ID,... [--weights DIR] "
+      "[--warmup] [--no-graph]\n\n"
+      "Greedy generation with a prefill and a decode graph compiled by "
+      "sinterc for the %s target\n"
+      "(sinterc PREFILL DECODE --generate-driver).\n\n"
+      "options:\n"
+      "  --generate N       generate N tokens: the prompt through the "
+      "prefill graph (chunks of\n"
+      "                     its token count; the rest as decode steps), "
+      "then N - 1 decode steps,\n"
+      "                     each on the argmax of the last logits\n"
+      "  --prompt-ids LIST  the prompt's token ids, separated by commas\n"
+      "  --weights DIR      read external-data weights from DIR (default: "
+      "the models' folder\n"
+      "                     when they were compiled)\n"
+      "  --warmup           generate twice untimed first (kernels resolved, "
+      "CUDA graphs captured)\n"
+      "  --no-graph         (cuda target) launch kernel by kernel instead "
+      "of replaying CUDA graphs\n"
+      "  --help             print this message\n\n",
+      prog.c_str(), dec->target ? dec->target : "?");
+  if (plan) {
+    std::printf("prefill takes %lld tokens per forward; %zu states; ",
+                (long long)plan->pre.tokens, plan->states.size());
+    if (plan->maxLen >= 0)
+      std::printf("the KV cache holds %lld positions ('%s')\n",
+                  (long long)plan->maxLen, plan->maxLenInput.c_str());
+    else
+      std::printf("no KV cache length known\n");
+  }
+  printInterface(pre, "prefill");
+  printInterface(dec, "decode");
+}
+
+int genFail(const std::string &prog, const std::string &msg) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "%s: error: %s\n", prog.c_str(), msg.c_str());
+  return 1;
+}
+
+} // namespace
+
+extern "C" int sinter_generate_main(int argc, char **argv,
+                                    const SinterModel *pre,
+                                    const SinterModel *dec) {
+  std::string prog = argv && argv[0] ? argv[0] : "generate";
+  if (size_t slash = prog.rfind('/'); slash != std::string::npos)
+    prog = prog.substr(slash + 1);
+  if (!pre || !dec || pre->abi_version != SINTER_MODEL_ABI_VERSION ||
+      dec->abi_version != SINTER_MODEL_ABI_VERSION)
+    return genFail(prog, "this executable's models were compiled for another "
+                         "version of the Sinter runtime");
+  GenOptions o;
+  std::string err;
+  if (!parseGenArgs(argc, argv, o, err))
+    return genFail(prog, err);
+  Plan plan;
+  bool planned = makePlan(pre, dec, plan, err);
+  if (o.help) {
+    printGenHelp(prog, pre, dec, planned ? &plan : nullptr);
+    return planned ? 0 : genFail(prog, err);
+  }
+  if (!planned)
+    return genFail(prog, err);
+  if (o.generate < 0)
+    return genFail(prog, "--generate N is required (see --help)");
+  if (!o.promptGiven)
+    return genFail(prog, "--prompt-ids is required: the prompt's token ids "
+                         "(1,2,3)");
+  for (int64_t id : o.prompt)
+    if (id >= plan.dec.vocab)
+      return genFail(prog, "prompt token " + std::to_string(id) +
+                               " is outside the vocabulary (" +
+                               std::to_string(plan.dec.vocab) +
+                               " logits per token)");
+  // Positions 0 .. P + N - 2 are written to the cache (the last token is
+  // not fed back).
+  int64_t lastPos = int64_t(o.prompt.size()) + o.generate - 2;
+  if (plan.maxLen >= 0 && lastPos >= plan.maxLen)
+    return genFail(prog, "a prompt of " + std::to_string(o.prompt.size()) +
+                             " tokens and " + std::to_string(o.generate) +
+                             " generated tokens need positions up to " +
+                             std::to_string(lastPos) +
+                             ", past the KV cache of " +
+                             std::to_string(plan.maxLen) +
+                             " positions (input '" + plan.maxLenInput +
+                             "' of the " + graphName(dec, "decode") + ")");
+  if (!pre->target || !dec->target || std::strcmp(pre->target, dec->target))
+    return genFail(prog, "the prefill and decode graphs were compiled for "
+                         "different targets");
+  Runner r;
+  r.b = findBackend(dec->target);
+  if (!r.b)
+    return genFail(prog, std::string("this runtime has no backend for the '") +
+                             dec->target + "' target");
+  r.pre = pre;
+  r.dec = dec;
+  r.plan = plan;
+  if (!r.open(o.weightsDir.empty() ? nullptr : o.weightsDir.c_str(), err))
+    return genFail(prog, err);
+  std::vector<int64_t> tokens;
+  Timing t;
+  // Two untimed passes: the first forward of each graph runs directly and
+  // the second is captured as a CUDA graph; a prompt of one prefill chunk
+  // captures prefill's graph only in the second pass.
+  for (int pass = 0; o.warmup && pass < 2; ++pass)
+    if (!generate(r, o.prompt, o.generate, tokens, t, err))
+      return genFail(prog, err);
+  if (!generate(r, o.prompt, o.generate, tokens, t, err))
+    return genFail(prog, err);
+  std::printf("tokens:");
+  for (int64_t tok : tokens)
+    std::printf(" %lld", (long long)tok);
+  std::printf("\n");
+  size_t P = o.prompt.size();
+  std::printf("prompt: %zu tokens (%ld prefill forwards of %lld, %ld decode "
+              "steps) in %.3f ms, %.1f tokens/s\n",
+              P, t.prefillForwards, (long long)plan.pre.tokens,
+              t.promptDecodeSteps, t.promptMs,
+              double(P) / std::max(t.promptMs, 1e-6) * 1000.0);
+  std::printf("decode: %ld steps in %.3f ms, %.3f ms/token, %.1f tokens/s on "
+              "%s\n",
+              t.decodeSteps, t.decodeMs,
+              t.decodeSteps ? t.decodeMs / double(t.decodeSteps) : 0.0,
+              double(t.decodeSteps) / std::max(t.decodeMs, 1e-6) * 1000.0,
+              dec->target);
+  return 0;
+}
