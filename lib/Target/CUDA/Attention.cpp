@@ -1,4 +1,4 @@
-//===- Attention.cpp - decode attention as two kernels --------------------===//
+//===- Attention.cpp - decode attention kernels ---------------------------===//
 //
 // See Kernels.h and docs/cuda-target.md ("Decode attention"). The lowering
 // of sinter.attention (lib/Conversion/GraphToLinalg/LLMOps.cpp) is a chain
@@ -6,28 +6,25 @@
 // G`), the logits ops (mask, causal bias, softcap: elementwise, in place on
 // the scores), row max, row sum of exp, probabilities, and p . v. With one
 // query (decode) the generic mapping runs each contraction as one thread
-// per output looping over the cache or the head dim (16 blocks of
-// latency-bound loops at Qwen3.5's shapes). This template recognizes the
-// bufferized chain and replaces it with two launches:
+// per output looping over the cache or the head dim. This template
+// recognizes the bufferized chain and replaces it with:
 //
-// 1. scores: blocks of (cache chunk, kv head, batch); a warp per key reads
-//    the key row once (lanes over the head dim, coalesced) and forms the
-//    dot products of all G query heads sharing that kv head, reduced with
-//    shuffles; the logits ops' bodies are applied and the logit stored.
-// 2. softmax . v: blocks of (32 value columns, kv head, batch); each warp
-//    computes the max and sum of a head's logits (L2-resident), then the
-//    block walks the cache in tiles of 256 keys: probabilities into shared
-//    memory, then each warp accumulates 32 keys x 32 columns for the G
-//    heads, and the warps' partials are added through shared memory.
+// - when the probabilities are f(x, max) / g(sum) with no rounding (f32
+//   attention), the split over the cache length (flash-decoding): a launch
+//   over (chunk of keys, kv head, batch) writes each chunk's max, sum and
+//   partial output to a workspace global, and a combine launch per head
+//   rebuilds the softmax weights of the chunks from the same bodies. The
+//   in-place cache write of the new token before the chain and the
+//   transpose + elementwise op after it (the output gate) are folded in
+//   where the IR allows, each with a remark either way;
+// - otherwise two launches: scores (a warp per key, the G query heads
+//   sharing its kv head at once) and softmax . v (blocks of 32 value
+//   columns walking the cache in tiles of 256 keys).
 //
 // The bodies of every generic are cloned (conversions of bf16 inputs, the
 // scale, the masked-row rules, the rounding of the probabilities to the
-// input type), so only the order of the f32 additions differs from the
-// generic path. The split of the second kernel is over the value columns,
-// not the cache: a split over the cache would need a workspace for partial
-// outputs (heads x chunks x Dv floats) and the memory plan has already run;
-// the logits buffer the chain already owns (heads x cache) is all the
-// scratch it needs.
+// input type), so only the order of the f32 operations differs from the
+// generic path.
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,9 +35,13 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/Support/FormatVariadic.h"
+
+#include <mutex>
 
 using namespace mlir;
 
@@ -73,6 +74,13 @@ struct Chain {
   SmallVector<Value> logitBuffers;
   // The [B, Hq, 1, T] f32 buffer the kernels pass the logits through.
   Value scratch;
+  // Folded into the split kernel where they match (null otherwise): the
+  // in-place writes of the new token into the caches (foldScatter), and
+  // the output's transpose to [B, 1, Hq, Dv] with the elementwise op after
+  // it (the output gate), whose output `z` the kernel then writes.
+  linalg::GenericOp kScatter, vScatter, gate;
+  linalg::TransposeOp outT;
+  Value z;
   Value s() const { return logitBuffers.front(); }
   Value x() const { return logitBuffers.back(); }
   SmallVector<Operation *> ops() const {
@@ -753,6 +761,768 @@ void emitSoftmaxPV(RewriterBase &rw, Location loc, Chain &c) {
   memref::StoreOp::create(rw, loc, y, c.y, ValueRange{bat, h, zeroIdx, e});
 }
 
+/// Whether `v` is computed (inside `body`) from block argument `arg`.
+bool dependsOn(Value v, BlockArgument arg) {
+  SmallVector<Value> work{v};
+  llvm::SmallPtrSet<Value, 16> seen;
+  while (!work.empty()) {
+    Value cur = work.pop_back_val();
+    if (!seen.insert(cur).second)
+      continue;
+    if (cur == arg)
+      return true;
+    Operation *def = cur.getDefiningOp();
+    if (def && def->getBlock() == arg.getOwner())
+      llvm::append_range(work, def->getOperands());
+  }
+  return false;
+}
+
+/// The split over the cache recombines per-chunk results through the
+/// bodies of the chain: the chunk's weight is probs(m_c, M, L) and the
+/// rescaled chunk sum is l_c * f(m_c, M), with f the sum's term. That holds
+/// when the probabilities are f(x, m) / g(l): a divf whose dividend does
+/// not read the sum and whose divisor reads nothing but the sum, with no
+/// rounding in between (a rounded probability cannot be rebuilt from a
+/// chunk's partial output).
+LogicalResult checkSplittable(Chain &c, std::string &why) {
+  for (linalg::GenericOp op : {c.sum, c.probs})
+    for (Operation &inner : op.getBlock()->without_terminator())
+      if (isa<arith::TruncFOp>(inner)) {
+        why = "the probabilities are rounded ('" +
+              op->getName().getStringRef().str() + "')";
+        return failure();
+      }
+  // p . v must not round p either (its first operand is the probability).
+  for (Operation &inner : c.pv.getBlock()->without_terminator())
+    if (isa<arith::TruncFOp>(inner) &&
+        dependsOn(inner.getOperand(0), c.pv.getBlock()->getArgument(0))) {
+      why = "p . v rounds the probabilities";
+      return failure();
+    }
+  Block *body = c.probs.getBlock();
+  auto div = body->getTerminator()->getOperand(0).getDefiningOp<arith::DivFOp>();
+  BlockArgument x = body->getArgument(0), m = body->getArgument(1),
+                l = body->getArgument(2);
+  if (!div || div->getBlock() != body || dependsOn(div.getLhs(), l) ||
+      dependsOn(div.getRhs(), x) || dependsOn(div.getRhs(), m)) {
+    why = "the probabilities are not f(logit, max) / g(sum)";
+    return failure();
+  }
+  return success();
+}
+
+/// A device buffer of `n` elements shared by every split attention of the
+/// module (they run one after the other): a constant zero memref.global,
+/// which sinter-bind-weights gives a device copy like any embedded weight
+/// (the memory plan, and so the arena, is fixed before the templates run).
+/// The kernels write it (the chunks' partial results), which no host code
+/// can observe. The form-kernels pass runs per function, possibly on
+/// several threads: the module's symbol table is only touched under a lock.
+Value workspace(RewriterBase &rw, Location loc, Operation *anchor, Type elt,
+                int64_t n, StringRef prefix) {
+  static std::mutex lock;
+  auto module = anchor->getParentOfType<ModuleOp>();
+  std::string name = (prefix + "_" + Twine(n)).str();
+  auto type = MemRefType::get({n}, elt);
+  {
+    std::lock_guard<std::mutex> guard(lock);
+    if (!SymbolTable::lookupSymbolIn(module, name)) {
+      OpBuilder b(module.getContext());
+      b.setInsertionPointToStart(module.getBody());
+      Attribute zero = isa<FloatType>(elt) ? Attribute(b.getFloatAttr(elt, 0))
+                                           : Attribute(b.getIntegerAttr(elt, 0));
+      memref::GlobalOp::create(
+          b, loc, name, b.getStringAttr("private"), type,
+          DenseElementsAttr::get(RankedTensorType::get({n}, elt), zero),
+          /*constant=*/true, b.getI64IntegerAttr(256));
+    }
+  }
+  return memref::GetGlobalOp::create(rw, loc, type, name);
+}
+
+/// The element of `cache` at `ivs` after the folded in-place update
+/// `scatter` (its body applied to the old value `old`); the new value is
+/// stored where its bits differ, so that the cache ends as the update
+/// leaves it while the kernel writes only the new token's elements.
+Value updateCached(RewriterBase &rw, Location loc, linalg::GenericOp scatter,
+                   Value cache, Value old, ArrayRef<Value> ivs) {
+  Value now = cloneBody(rw, loc, scatter, {old}, ivs);
+  auto intTy = rw.getIntegerType(old.getType().getIntOrFloatBitWidth());
+  Value changed = arith::CmpIOp::create(
+      rw, loc, arith::CmpIPredicate::ne,
+      arith::BitcastOp::create(rw, loc, intTy, now),
+      arith::BitcastOp::create(rw, loc, intTy, old));
+  auto ifOp = scf::IfOp::create(rw, loc, changed, false);
+  OpBuilder::InsertionGuard guard(rw);
+  rw.setInsertionPointToStart(ifOp.thenBlock());
+  memref::StoreOp::create(rw, loc, now, cache, ivs);
+  return now;
+}
+
+/// The split decode attention (flash-decoding), first launch: block
+/// (split, kv head, batch) owns `chunk` keys; it forms their logits for the
+/// G heads (the key rows read once, in 16-byte vectors where aligned, a
+/// few keys of a warp loaded before their use), the chunk's max m_c, the
+/// terms f(x, m_c), their sum l_c and the partial output
+/// o_c = sum_j f(x_j, m_c) v_j (the chunk's value loads issued together),
+/// and writes o_c, m_c and l_c to the workspace.
+gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
+                               Value ws, int64_t chunk, int64_t nSplit,
+                               int64_t vec) {
+  int64_t G = c.G;
+  auto idx = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(rw, loc, v);
+  };
+  // Shared: the logits, then the terms, of the chunk [G][chunk] (0 past
+  // the cache); the chunk's max and sum [2G].
+  gpu::LaunchOp launch = createLaunch(
+      rw, loc, {nSplit, c.Hkv, c.B}, {G * chunk, 2 * G},
+      llvm::formatv("attention_split heads={0}/{1} d={2} t={3} dv={4} "
+                    "chunk={5} vec={6} grid={7}x{1}x{8}",
+                    c.Hq, c.Hkv, c.D, c.T, c.Dv, chunk, vec, nSplit, c.B)
+          .str());
+  Value tile = launch.getWorkgroupAttributions()[0];
+  Value stats = launch.getWorkgroupAttributions()[1];
+  Value tid = launch.getThreadIds().x;
+  Value warp = arith::DivUIOp::create(rw, loc, tid, idx(kWarp));
+  Value lane = arith::RemUIOp::create(rw, loc, tid, idx(kWarp));
+  Value split = launch.getBlockIds().x, kvh = launch.getBlockIds().y,
+        bat = launch.getBlockIds().z;
+  Value zeroIdx = idx(0);
+  Value zero = arith::ConstantOp::create(rw, loc, rw.getF32FloatAttr(0));
+  Value first = arith::MulIOp::create(rw, loc, split, idx(chunk));
+  // Keys of this chunk inside the cache.
+  Value count = arith::MinUIOp::create(
+      rw, loc, idx(chunk), arith::SubIOp::create(rw, loc, idx(c.T), first));
+  SmallVector<Value> heads;
+  for (int64_t g = 0; g < G; ++g)
+    heads.push_back(arith::AddIOp::create(
+        rw, loc, arith::MulIOp::create(rw, loc, kvh, idx(G)), idx(g)));
+  AffineMap qMap = c.scores.getIndexingMapsArray()[0];
+  AffineMap kMap = c.scores.getIndexingMapsArray()[1];
+  Type kElt = cast<MemRefType>(c.k.getType()).getElementType();
+
+  // 1. Logits: warp w takes keys w, w + 8, ... of the chunk, `unroll` at a
+  // time (past the cache: the last key, not stored).
+  int64_t perWarp = chunk / kWarps;
+  int64_t unroll = std::min<int64_t>(perWarp, 4);
+  {
+    auto rounds =
+        scf::ForOp::create(rw, loc, zeroIdx, idx(perWarp), idx(unroll));
+    OpBuilder::InsertionGuard guard(rw);
+    rw.setInsertionPointToStart(rounds.getBody());
+    SmallVector<Value> jls, js;
+    for (int64_t u = 0; u < unroll; ++u) {
+      Value r = arith::AddIOp::create(rw, loc, rounds.getInductionVar(),
+                                      idx(u));
+      Value jl = arith::AddIOp::create(
+          rw, loc, warp, arith::MulIOp::create(rw, loc, r, idx(kWarps)));
+      jls.push_back(jl);
+      js.push_back(arith::MinUIOp::create(
+          rw, loc, arith::AddIOp::create(rw, loc, first, jl), idx(c.T - 1)));
+    }
+    SmallVector<Value> init(unroll * G, zero);
+    auto dims = scf::ForOp::create(
+        rw, loc, arith::MulIOp::create(rw, loc, lane, idx(vec)), idx(c.D),
+        idx(kWarp * vec), init);
+    {
+      OpBuilder::InsertionGuard g2(rw);
+      rw.setInsertionPointToStart(dims.getBody());
+      Value d0 = dims.getInductionVar();
+      // The keys first (their loads in flight together), then q.
+      SmallVector<SmallVector<Value>> ks(unroll);
+      for (int64_t u = 0; u < unroll; ++u) {
+        SmallVector<Value> kIvs{bat, heads[0], zeroIdx, js[u], d0, kvh};
+        if (vec > 1) {
+          unsigned align = vec * kElt.getIntOrFloatBitWidth() / 8;
+          Value kv = vector::LoadOp::create(
+              rw, loc, VectorType::get({vec}, kElt), c.k,
+              indicesOf(rw, loc, kMap, kIvs), /*nontemporal=*/false,
+              llvm::MaybeAlign(align));
+          for (int64_t e = 0; e < vec; ++e)
+            ks[u].push_back(vector::ExtractOp::create(rw, loc, kv, e));
+        } else {
+          ks[u].push_back(memref::LoadOp::create(
+              rw, loc, c.k, indicesOf(rw, loc, kMap, kIvs)));
+        }
+      }
+      SmallVector<Value> acc(dims.getRegionIterArgs());
+      for (int64_t e = 0; e < vec; ++e) {
+        Value d = arith::AddIOp::create(rw, loc, d0, idx(e));
+        for (int64_t g = 0; g < G; ++g) {
+          SmallVector<Value> ivs{bat, heads[g], zeroIdx, js[0], d, kvh};
+          Value q = memref::LoadOp::create(rw, loc, c.q,
+                                           indicesOf(rw, loc, qMap, ivs));
+          for (int64_t u = 0; u < unroll; ++u) {
+            SmallVector<Value> uIvs{bat, heads[g], zeroIdx, js[u], d, kvh};
+            Value k = ks[u][e];
+            if (c.kScatter) {
+              // Each key element is read by one lane of one warp.
+              Value inChunk = arith::CmpIOp::create(
+                  rw, loc, arith::CmpIPredicate::ult, jls[u], count);
+              if (g == 0) {
+                auto ifOp = scf::IfOp::create(rw, loc, rw.getF32Type(),
+                                              inChunk, true);
+                OpBuilder::InsertionGuard g3(rw);
+                rw.setInsertionPointToStart(ifOp.thenBlock());
+                Value now = updateCached(rw, loc, c.kScatter, c.k, k,
+                                         {bat, kvh, js[u], d});
+                scf::YieldOp::create(rw, loc, now);
+                rw.setInsertionPointToStart(ifOp.elseBlock());
+                scf::YieldOp::create(rw, loc, k);
+                ks[u][e] = ifOp.getResult(0);
+              }
+              k = ks[u][e];
+            }
+            acc[u * G + g] =
+                cloneBody(rw, loc, c.scores, {q, k, acc[u * G + g]}, uIvs);
+          }
+        }
+      }
+      scf::YieldOp::create(rw, loc, acc);
+    }
+    for (int64_t u = 0; u < unroll; ++u) {
+      Value inChunk = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult,
+                                            jls[u], count);
+      for (int64_t g = 0; g < G; ++g) {
+        Value total =
+            warpReduce(rw, loc, dims.getResult(u * G + g), false, false);
+        Value writer = arith::AndIOp::create(
+            rw, loc, inChunk,
+            arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::eq, lane,
+                                  idx((u * G + g) % kWarp)));
+        auto ifOp = scf::IfOp::create(rw, loc, writer, false);
+        OpBuilder::InsertionGuard g2(rw);
+        rw.setInsertionPointToStart(ifOp.thenBlock());
+        Value s = arith::AddFOp::create(rw, loc, c.scoresFill.value(), total);
+        SmallVector<Value> ivs{bat, heads[g], zeroIdx, js[u], kvh};
+        for (linalg::GenericOp op : c.logits) {
+          SmallVector<Value> args(op->getNumOperands());
+          for (OpOperand &operand : op->getOpOperands())
+            if (llvm::is_contained(c.logitBuffers, operand.get()))
+              args[operand.getOperandNumber()] = s;
+          s = cloneBody(rw, loc, op, args, ivs);
+        }
+        memref::StoreOp::create(
+            rw, loc, s, tile,
+            ValueRange{arith::AddIOp::create(rw, loc, jls[u], idx(g * chunk))});
+      }
+    }
+  }
+  gpu::BarrierOp::create(rw, loc);
+
+  // 2. The chunk's max and terms of head g by warp g % 8 (terms past the
+  // cache are 0).
+  Value negInf = arith::ConstantOp::create(
+      rw, loc, rw.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
+  for (int64_t g = 0; g < G; ++g) {
+    Value mine = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::eq, warp,
+                                       idx(g % kWarps));
+    auto ifOp = scf::IfOp::create(rw, loc, mine, false);
+    OpBuilder::InsertionGuard guard(rw);
+    rw.setInsertionPointToStart(ifOp.thenBlock());
+    auto at = [&](Value jl) -> Value {
+      return arith::AddIOp::create(rw, loc, jl, idx(g * chunk));
+    };
+    auto maxLoop = scf::ForOp::create(rw, loc, lane, count, idx(kWarp), negInf);
+    {
+      OpBuilder::InsertionGuard g2(rw);
+      rw.setInsertionPointToStart(maxLoop.getBody());
+      Value jl = maxLoop.getInductionVar();
+      Value j = arith::AddIOp::create(rw, loc, first, jl);
+      SmallVector<Value> ivs{bat, heads[g], zeroIdx, j, kvh};
+      Value s = memref::LoadOp::create(rw, loc, tile, ValueRange{at(jl)});
+      scf::YieldOp::create(
+          rw, loc,
+          cloneBody(rw, loc, c.max, {s, maxLoop.getRegionIterArg(0)}, ivs));
+    }
+    Value mx = warpReduce(rw, loc, maxLoop.getResult(0), true, c.maxNum);
+    Value fillM = c.maxFill.value();
+    mx = c.maxNum ? arith::MaxNumFOp::create(rw, loc, fillM, mx).getResult()
+                  : arith::MaximumFOp::create(rw, loc, fillM, mx).getResult();
+    auto sumLoop = scf::ForOp::create(rw, loc, lane, idx(chunk), idx(kWarp),
+                                      zero);
+    {
+      OpBuilder::InsertionGuard g2(rw);
+      rw.setInsertionPointToStart(sumLoop.getBody());
+      Value jl = sumLoop.getInductionVar();
+      Value j = arith::AddIOp::create(rw, loc, first, jl);
+      Value inChunk =
+          arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, jl, count);
+      SmallVector<Value> ivs{bat, heads[g], zeroIdx, j, kvh};
+      auto termIf =
+          scf::IfOp::create(rw, loc, rw.getF32Type(), inChunk, true);
+      {
+        OpBuilder::InsertionGuard g3(rw);
+        rw.setInsertionPointToStart(termIf.thenBlock());
+        Value s = memref::LoadOp::create(rw, loc, tile, ValueRange{at(jl)});
+        // The term alone (the sum's body from 0), kept for p . v.
+        scf::YieldOp::create(rw, loc,
+                             cloneBody(rw, loc, c.sum, {s, mx, zero}, ivs));
+        rw.setInsertionPointToStart(termIf.elseBlock());
+        scf::YieldOp::create(rw, loc, zero);
+      }
+      Value term = termIf.getResult(0);
+      memref::StoreOp::create(rw, loc, term, tile, ValueRange{at(jl)});
+      scf::YieldOp::create(
+          rw, loc,
+          arith::AddFOp::create(rw, loc, sumLoop.getRegionIterArg(0), term)
+              .getResult());
+    }
+    Value sm = warpReduce(rw, loc, sumLoop.getResult(0), false, false);
+    Value isFirst =
+        arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::eq, lane, zeroIdx);
+    auto store = scf::IfOp::create(rw, loc, isFirst, false);
+    rw.setInsertionPointToStart(store.thenBlock());
+    memref::StoreOp::create(rw, loc, mx, stats, idx(g));
+    memref::StoreOp::create(rw, loc, sm, stats, idx(G + g));
+  }
+  gpu::BarrierOp::create(rw, loc);
+
+  // 3. The partial output of the chunk, a thread per value column, the
+  // values of `vUnroll` keys loaded together.
+  Value bk = arith::AddIOp::create(
+      rw, loc, arith::MulIOp::create(rw, loc, bat, idx(c.Hkv)), kvh);
+  Value slot = arith::AddIOp::create(
+      rw, loc, arith::MulIOp::create(rw, loc, bk, idx(nSplit)), split);
+  int64_t statsBase = c.B * c.Hkv * nSplit * G * c.Dv;
+  int64_t sumBase = statsBase + c.B * c.Hkv * nSplit * G;
+  AffineMap vMap = c.pv.getIndexingMapsArray()[1];
+  int64_t vUnroll = std::min<int64_t>(chunk, 16);
+  {
+    auto cols = scf::ForOp::create(rw, loc, tid, idx(c.Dv), idx(kThreads));
+    OpBuilder::InsertionGuard guard(rw);
+    rw.setInsertionPointToStart(cols.getBody());
+    Value e = cols.getInductionVar();
+    SmallVector<Value> init(G, zero);
+    auto keys =
+        scf::ForOp::create(rw, loc, zeroIdx, idx(chunk), idx(vUnroll), init);
+    {
+      OpBuilder::InsertionGuard g2(rw);
+      rw.setInsertionPointToStart(keys.getBody());
+      SmallVector<Value> jls, js, vs;
+      for (int64_t u = 0; u < vUnroll; ++u) {
+        Value jl = arith::AddIOp::create(rw, loc, keys.getInductionVar(),
+                                         idx(u));
+        Value j = arith::MinUIOp::create(
+            rw, loc, arith::AddIOp::create(rw, loc, first, jl), idx(c.T - 1));
+        SmallVector<Value> ivs{bat, heads[0], zeroIdx, e, j, kvh};
+        jls.push_back(jl);
+        js.push_back(j);
+        vs.push_back(memref::LoadOp::create(rw, loc, c.v,
+                                            indicesOf(rw, loc, vMap, ivs)));
+      }
+      SmallVector<Value> acc(keys.getRegionIterArgs());
+      for (int64_t u = 0; u < vUnroll; ++u) {
+        Value v = vs[u];
+        if (c.vScatter) {
+          Value inChunk = arith::CmpIOp::create(
+              rw, loc, arith::CmpIPredicate::ult, jls[u], count);
+          auto ifOp =
+              scf::IfOp::create(rw, loc, v.getType(), inChunk, true);
+          OpBuilder::InsertionGuard g3(rw);
+          rw.setInsertionPointToStart(ifOp.thenBlock());
+          scf::YieldOp::create(rw, loc,
+                               updateCached(rw, loc, c.vScatter, c.v, v,
+                                            {bat, kvh, js[u], e}));
+          rw.setInsertionPointToStart(ifOp.elseBlock());
+          scf::YieldOp::create(rw, loc, v);
+          v = ifOp.getResult(0);
+        }
+        for (int64_t g = 0; g < G; ++g) {
+          Value p = memref::LoadOp::create(
+              rw, loc, tile,
+              ValueRange{arith::AddIOp::create(rw, loc, jls[u],
+                                               idx(g * chunk))});
+          SmallVector<Value> gIvs{bat, heads[g], zeroIdx, e, js[u], kvh};
+          acc[g] = cloneBody(rw, loc, c.pv, {p, v, acc[g]}, gIvs);
+        }
+      }
+      scf::YieldOp::create(rw, loc, acc);
+    }
+    for (int64_t g = 0; g < G; ++g) {
+      Value at = arith::AddIOp::create(
+          rw, loc,
+          arith::MulIOp::create(
+              rw, loc,
+              arith::AddIOp::create(
+                  rw, loc, arith::MulIOp::create(rw, loc, slot, idx(G)),
+                  idx(g)),
+              idx(c.Dv)),
+          e);
+      memref::StoreOp::create(rw, loc, keys.getResult(g), ws, ValueRange{at});
+    }
+  }
+  Value statThread =
+      arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, tid, idx(G));
+  auto ifOp = scf::IfOp::create(rw, loc, statThread, false);
+  rw.setInsertionPointToStart(ifOp.thenBlock());
+  Value at = arith::AddIOp::create(
+      rw, loc, arith::MulIOp::create(rw, loc, slot, idx(G)), tid);
+  memref::StoreOp::create(
+      rw, loc, memref::LoadOp::create(rw, loc, stats, ValueRange{tid}), ws,
+      ValueRange{arith::AddIOp::create(rw, loc, at, idx(statsBase))});
+  memref::StoreOp::create(
+      rw, loc,
+      memref::LoadOp::create(
+          rw, loc, stats,
+          ValueRange{arith::AddIOp::create(rw, loc, tid, idx(G))}),
+      ws, ValueRange{arith::AddIOp::create(rw, loc, at, idx(sumBase))});
+  return launch;
+}
+
+/// Second launch: block (head, batch) combines the chunks of its head in
+/// order. Lane c of warp 0 holds chunk c's max and sum: M = max m_c and
+/// L = sum l_c f(m_c, M) by shuffles, the chunk weights probs(m_c, M, L)
+/// go to shared memory, then a thread per value column adds
+/// sum_c w_c o_c (the chunks' loads issued together) and stores the output,
+/// or the folded epilogue's value.
+void emitSplitCombine(RewriterBase &rw, Location loc, Chain &c, Value ws,
+                      int64_t nSplit) {
+  int64_t G = c.G;
+  auto idx = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(rw, loc, v);
+  };
+  gpu::LaunchOp launch = createLaunch(
+      rw, loc, {c.Hq, c.B, 1}, {nSplit},
+      llvm::formatv("attention_combine heads={0} dv={1} chunks={2}{3}", c.Hq,
+                    c.Dv, nSplit, c.gate ? " epilogue" : "")
+          .str());
+  Value weights = launch.getWorkgroupAttributions()[0];
+  Value tid = launch.getThreadIds().x;
+  Value h = launch.getBlockIds().x, bat = launch.getBlockIds().y;
+  Value zeroIdx = idx(0);
+  Value zero = arith::ConstantOp::create(rw, loc, rw.getF32FloatAttr(0));
+  Value negInf = arith::ConstantOp::create(
+      rw, loc, rw.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
+  Value kvh = arith::DivUIOp::create(rw, loc, h, idx(G));
+  Value g = arith::RemUIOp::create(rw, loc, h, idx(G));
+  Value bk = arith::AddIOp::create(
+      rw, loc, arith::MulIOp::create(rw, loc, bat, idx(c.Hkv)), kvh);
+  Value bkSplits = arith::MulIOp::create(rw, loc, bk, idx(nSplit));
+  int64_t statsBase = c.B * c.Hkv * nSplit * G * c.Dv;
+  int64_t sumBase = statsBase + c.B * c.Hkv * nSplit * G;
+  // Row of chunk s of this head in the workspace.
+  auto rowOf = [&](Value s) -> Value {
+    return arith::AddIOp::create(
+        rw, loc,
+        arith::MulIOp::create(rw, loc,
+                              arith::AddIOp::create(rw, loc, bkSplits, s),
+                              idx(G)),
+        g);
+  };
+  SmallVector<Value> ivs{bat, h, zeroIdx, zeroIdx, kvh};
+  {
+    Value inWarp =
+        arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, tid,
+                              idx(kWarp));
+    auto ifOp = scf::IfOp::create(rw, loc, inWarp, false);
+    OpBuilder::InsertionGuard guard(rw);
+    rw.setInsertionPointToStart(ifOp.thenBlock());
+    Value own = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, tid,
+                                      idx(nSplit));
+    Value s = arith::MinUIOp::create(rw, loc, tid, idx(nSplit - 1));
+    Value row = rowOf(s);
+    Value m = memref::LoadOp::create(
+        rw, loc, ws, ValueRange{arith::AddIOp::create(rw, loc, row, idx(statsBase))});
+    Value l = memref::LoadOp::create(
+        rw, loc, ws, ValueRange{arith::AddIOp::create(rw, loc, row, idx(sumBase))});
+    // Lanes past the chunks take the max's identity (-inf) and no sum.
+    Value mMine = arith::SelectOp::create(rw, loc, own, m, negInf);
+    Value M = warpReduce(
+        rw, loc, cloneBody(rw, loc, c.max, {mMine, c.maxFill.value()}, ivs),
+        true, c.maxNum);
+    Value scale = cloneBody(rw, loc, c.sum, {m, M, zero}, ivs);
+    Value part = arith::SelectOp::create(
+        rw, loc, own, arith::MulFOp::create(rw, loc, l, scale), zero);
+    Value L = arith::AddFOp::create(rw, loc, c.sumFill.value(),
+                                    warpReduce(rw, loc, part, false, false));
+    Value w = cloneBody(rw, loc, c.probs, {m, M, L, m}, ivs);
+    auto store = scf::IfOp::create(rw, loc, own, false);
+    rw.setInsertionPointToStart(store.thenBlock());
+    memref::StoreOp::create(rw, loc, w, weights, ValueRange{tid});
+  }
+  gpu::BarrierOp::create(rw, loc);
+  auto cols = scf::ForOp::create(rw, loc, tid, idx(c.Dv), idx(kThreads));
+  OpBuilder::InsertionGuard guard(rw);
+  rw.setInsertionPointToStart(cols.getBody());
+  Value e = cols.getInductionVar();
+  SmallVector<Value> os;
+  for (int64_t s = 0; s < nSplit; ++s)
+    os.push_back(memref::LoadOp::create(
+        rw, loc, ws,
+        ValueRange{arith::AddIOp::create(
+            rw, loc, arith::MulIOp::create(rw, loc, rowOf(idx(s)), idx(c.Dv)),
+            e)}));
+  Value y = c.outFill.value();
+  for (int64_t s = 0; s < nSplit; ++s)
+    y = arith::AddFOp::create(
+        rw, loc, y,
+        arith::MulFOp::create(
+            rw, loc, memref::LoadOp::create(rw, loc, weights, idx(s)), os[s]));
+  if (!c.gate) {
+    memref::StoreOp::create(rw, loc, y, c.y, ValueRange{bat, h, zeroIdx, e});
+    return;
+  }
+  // The folded epilogue at element [b, 0, h, e] of the transpose.
+  SmallVector<Value> args(c.gate->getNumOperands());
+  for (OpOperand &operand : c.gate->getOpOperands())
+    if (operand.get() == c.outT.getInit())
+      args[operand.getOperandNumber()] = y;
+  SmallVector<Value> gIvs{bat, zeroIdx, h, e};
+  Value zv = cloneBody(rw, loc, c.gate, args, gIvs);
+  memref::StoreOp::create(rw, loc, zv, c.z, gIvs);
+}
+
+/// Whether `op` (or an op nested in it) names a buffer that may share
+/// bytes with `buffer`.
+bool touches(Operation *op, Value buffer) {
+  bool hit = false;
+  op->walk([&](Operation *inner) {
+    for (Value v : inner->getOperands())
+      if (isa<MemRefType>(v.getType()) && mayOverlap(v, buffer))
+        hit = true;
+  });
+  return hit;
+}
+
+/// Whether `op` (or an op nested in it) may write bytes of `buffer`.
+bool mayWrite(Operation *op, Value buffer) {
+  bool hit = false;
+  op->walk([&](Operation *inner) {
+    auto iface = dyn_cast<MemoryEffectOpInterface>(inner);
+    if (!iface) {
+      if (!inner->hasTrait<OpTrait::HasRecursiveMemoryEffects>() &&
+          !isMemoryEffectFree(inner))
+        hit = true;
+      return;
+    }
+    SmallVector<MemoryEffects::EffectInstance> effects;
+    iface.getEffects(effects);
+    for (auto &e : effects)
+      if (isa<MemoryEffects::Write>(e.getEffect()) &&
+          (!e.getValue() || mayOverlap(e.getValue(), buffer)))
+        hit = true;
+  });
+  return hit;
+}
+
+/// The write of the new token into `cache` in place (the lowering of the
+/// sinter.tensor_scatter before the attention): an all-parallel generic
+/// whose only operand is the cache, over its whole shape, yielding a value
+/// computed from the old element. It is the last op before the chain that
+/// touches the cache, and nothing between writes what its body reads, so
+/// the split kernel can apply the body to each element where it reads it
+/// (and store the elements it changes): one launch less, and the cache
+/// read once.
+linalg::GenericOp foldScatter(Chain &c, Value cache, std::string &why) {
+  Operation *cur = c.scoresFill->getPrevNode();
+  SmallVector<Operation *> between;
+  for (; cur; cur = cur->getPrevNode()) {
+    if (isViewOrPure(cur) && cur->getNumRegions() == 0)
+      continue;
+    if (touches(cur, cache))
+      break;
+    between.push_back(cur);
+  }
+  if (!cur) {
+    why = "nothing writes the cache before the attention";
+    return nullptr;
+  }
+  auto op = dyn_cast<linalg::GenericOp>(cur);
+  auto type = cast<MemRefType>(cache.getType());
+  if (!op || op.getNumDpsInputs() != 0 || op.getNumDpsInits() != 1 ||
+      op.getDpsInits()[0] != cache || !allParallel(op) ||
+      op.getIndexingMapsArray()[0] !=
+          AffineMap::getMultiDimIdentityMap(type.getRank(), op.getContext()) ||
+      op.getStaticLoopRanges() != SmallVector<int64_t>(type.getShape()) ||
+      !type.getLayout().isIdentity()) {
+    why = "the last write of the cache before the attention is not an "
+          "in-place elementwise update of it";
+    return nullptr;
+  }
+  BlockArgument old = op.getBlock()->getArgument(0);
+  if (!dependsOn(op.getBlock()->getTerminator()->getOperand(0), old)) {
+    why = "the cache update does not read the old element";
+    return nullptr;
+  }
+  // What the body reads must still hold the same bytes at the chain.
+  SmallVector<Value> reads;
+  op.getBlock()->walk([&](memref::LoadOp load) {
+    reads.push_back(load.getMemRef());
+  });
+  for (Operation *mid : between)
+    for (Value r : reads)
+      if (mayWrite(mid, r)) {
+        why = "'" + mid->getName().getStringRef().str() +
+              "' between the cache update and the attention writes what the "
+              "update reads";
+        return nullptr;
+      }
+  for (Operation &inner : op.getBlock()->without_terminator())
+    if (!isMemoryEffectFree(&inner) && !isa<memref::LoadOp>(inner)) {
+      why = "the cache update's body has side effects";
+      return nullptr;
+    }
+  return op;
+}
+
+/// The output's transpose [B, Hq, 1, Dv] -> [B, 1, Hq, Dv] and the
+/// all-parallel op after it reading it at the same element (the output
+/// gate, attn * sigmoid(gate), and its rounding), when nothing else reads
+/// the output or its transpose.
+LogicalResult foldEpilogue(Chain &c, std::string &why) {
+  auto next = [](Operation *op) {
+    Operation *n = op->getNextNode();
+    while (n && isViewOrPure(n) && n->getNumRegions() == 0)
+      n = n->getNextNode();
+    return n;
+  };
+  auto t = dyn_cast_or_null<linalg::TransposeOp>(next(c.pv));
+  if (!t || t.getInput() != c.y ||
+      t.getPermutation() != ArrayRef<int64_t>{0, 2, 1, 3}) {
+    why = "no transpose of the output to [b, 1, h, e] after it";
+    return failure();
+  }
+  Value yt = t.getInit();
+  auto gate = dyn_cast_or_null<linalg::GenericOp>(next(t));
+  if (!gate || !gate.hasPureBufferSemantics() || !allParallel(gate) ||
+      gate.getNumDpsInits() != 1 ||
+      !llvm::is_contained(gate.getDpsInputs(), yt) ||
+      !llvm::all_of(gate.getIndexingMapsArray(), [](AffineMap m) {
+        return m.isIdentity();
+      }) ||
+      !gate.getBlock()->getArguments().back().use_empty()) {
+    why = "no elementwise op on the transposed output";
+    return failure();
+  }
+  for (Operation *user : c.y.getUsers())
+    if (user != c.pv.getOperation() && user != c.outFill.getOperation() &&
+        user != t.getOperation()) {
+      why = "the output is read by '" + user->getName().getStringRef().str() +
+            "'";
+      return failure();
+    }
+  for (Operation *user : yt.getUsers())
+    if (user != t.getOperation() && user != gate.getOperation()) {
+      why = "the transposed output is read by '" +
+            user->getName().getStringRef().str() + "'";
+      return failure();
+    }
+  gate.getBlock()->walk([&](Operation *inner) {
+    if (!isMemoryEffectFree(inner) && !isa<linalg::YieldOp>(inner))
+      why = "the op after the transpose has side effects in its body";
+  });
+  if (!why.empty())
+    return failure();
+  if (gate.getStaticLoopRanges() !=
+      SmallVector<int64_t>{c.B, 1, c.Hq, c.Dv}) {
+    why = "the op after the transpose is not over [b, 1, h, e]";
+    return failure();
+  }
+  c.outT = t;
+  c.gate = gate;
+  c.z = gate.getDpsInits()[0];
+  return success();
+}
+
+struct SplitPlan {
+  int64_t chunk = 0, nSplit = 0, vec = 1, wsFloats = 0;
+  // What was folded and, if not, why (remarks).
+  SmallVector<std::string> notes;
+};
+
+/// The split of the cache: at most 32 chunks a head (the combine reduces
+/// them in one warp) of 16 keys or a multiple of 32 (whole rounds of the
+/// unrolled key loops); the chunk's logits stay in shared memory.
+std::optional<SplitPlan> planSplit(Chain &c, std::string &why) {
+  if (failed(checkSplittable(c, why)))
+    return std::nullopt;
+  SplitPlan p;
+  int64_t want = (c.T + kWarp - 1) / kWarp;
+  p.chunk = want <= 16 ? 16 : (want + 31) / 32 * 32;
+  p.nSplit = (c.T + p.chunk - 1) / p.chunk;
+  if (c.G * p.chunk + 2 * c.G > 12 * 1024) {
+    why = "the chunk's logits do not fit in shared memory";
+    return std::nullopt;
+  }
+  // 16-byte key loads: a contiguous head dim of f32/f16/bf16 whose rows
+  // start 16-byte aligned.
+  auto kType = cast<MemRefType>(c.k.getType());
+  int64_t bytes = kType.getElementTypeBitWidth() / 8;
+  SmallVector<int64_t> strides;
+  int64_t offset = 0;
+  if (bytes > 0 && 16 % bytes == 0 && c.D % (16 / bytes) == 0 &&
+      knownBaseAlignment(c.k) >= 16 &&
+      succeeded(kType.getStridesAndOffset(strides, offset)) &&
+      strides.back() == 1 && !ShapedType::isDynamic(offset) &&
+      (offset * bytes) % 16 == 0 &&
+      llvm::all_of(ArrayRef(strides).drop_back(), [&](int64_t st) {
+        return !ShapedType::isDynamic(st) && (st * bytes) % 16 == 0;
+      }))
+    p.vec = 16 / bytes;
+  p.wsFloats = c.B * c.Hkv * p.nSplit * c.G * (c.Dv + 2);
+
+  // What every block reads (q, the caches, the logits ops' inputs): the
+  // last block writes the output while blocks of other kv heads may still
+  // read them.
+  SmallVector<Value> reads{c.q, c.k, c.v};
+  for (linalg::GenericOp op : c.logits)
+    for (Value in : op.getDpsInputs())
+      if (!llvm::is_contained(c.logitBuffers, in))
+        reads.push_back(in);
+  for (auto [cache, slot, name] :
+       {std::make_tuple(c.k, &c.kScatter, "key"),
+        std::make_tuple(c.v, &c.vScatter, "value")}) {
+    std::string foldWhy;
+    linalg::GenericOp scatter = foldScatter(c, cache, foldWhy);
+    if (scatter) {
+      SmallVector<Value> sources;
+      scatter.getBlock()->walk([&](memref::LoadOp load) {
+        sources.push_back(load.getMemRef());
+      });
+      if (llvm::any_of(sources, [&](Value src) {
+            return mayOverlap(src, c.k) || mayOverlap(src, c.v);
+          })) {
+        scatter = nullptr;
+        foldWhy = "the update reads a buffer that may overlap a cache";
+      } else {
+        reads.append(sources);
+      }
+    }
+    *slot = scatter;
+    p.notes.push_back(scatter ? std::string(name) + " cache write folded"
+                              : std::string(name) + " cache write not "
+                                                    "folded: " + foldWhy);
+  }
+  auto overlapsReads = [&](Value out) {
+    return llvm::any_of(reads, [&](Value r) { return mayOverlap(out, r); });
+  };
+  std::string epiWhy;
+  if (succeeded(foldEpilogue(c, epiWhy))) {
+    bool ok = !overlapsReads(c.z);
+    for (Value in : c.gate.getDpsInputs())
+      if (in != c.outT.getInit() && mayOverlap(in, c.z))
+        ok = false;
+    if (!ok) {
+      epiWhy = "the output gate's output may overlap what the kernel reads";
+      c.gate = nullptr;
+      c.outT = nullptr;
+      c.z = nullptr;
+    }
+  }
+  p.notes.push_back(c.gate ? std::string("output transpose and gate folded")
+                           : "output epilogue not folded: " + epiWhy);
+  if (!c.gate && overlapsReads(c.y)) {
+    why = "the output may overlap q, the caches or the mask, which other "
+          "blocks still read when the last block writes it";
+    c.kScatter = c.vScatter = nullptr;
+    return std::nullopt;
+  }
+  return p;
+}
+
 } // namespace
 
 LogicalResult emitDecodeAttention(RewriterBase &rw, linalg::LinalgOp op,
@@ -769,10 +1539,37 @@ LogicalResult emitDecodeAttention(RewriterBase &rw, linalg::LinalgOp op,
       succeeded(matchChain(c, why))) {
     Location loc = op.getLoc();
     rw.setInsertionPointAfter(c.pv);
-    gpu::LaunchOp scores = emitScores(rw, loc, c);
-    rw.setInsertionPointAfter(scores);
-    emitSoftmaxPV(rw, loc, c);
+    std::string splitWhy;
+    std::optional<SplitPlan> plan = planSplit(c, splitWhy);
+    if (plan && c.gate)
+      rw.setInsertionPointAfter(c.gate);
+    if (plan) {
+      Value ws = workspace(rw, loc, op, rw.getF32Type(), plan->wsFloats,
+                           "__sinter_attention_ws");
+      gpu::LaunchOp partial = emitSplitPartial(rw, loc, c, ws, plan->chunk,
+                                               plan->nSplit, plan->vec);
+      rw.setInsertionPointAfter(partial);
+      emitSplitCombine(rw, loc, c, ws, plan->nSplit);
+      if (options.remarks)
+        for (const std::string &note : plan->notes)
+          op->emitRemark() << "sinter-cuda-form-kernels: split decode "
+                              "attention: "
+                           << note;
+    } else {
+      if (options.remarks)
+        op->emitRemark() << "sinter-cuda-form-kernels: decode attention not "
+                            "split over the cache: "
+                         << splitWhy;
+      gpu::LaunchOp scores = emitScores(rw, loc, c);
+      rw.setInsertionPointAfter(scores);
+      emitSoftmaxPV(rw, loc, c);
+    }
     SmallVector<Operation *> erase = c.ops();
+    for (Operation *extra : {c.kScatter.getOperation(),
+                             c.vScatter.getOperation(), c.outT.getOperation(),
+                             c.gate.getOperation()})
+      if (extra)
+        erase.push_back(extra);
     for (Operation *chainOp : llvm::reverse(erase))
       rw.eraseOp(chainOp);
     return success();

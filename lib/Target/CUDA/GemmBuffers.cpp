@@ -54,6 +54,42 @@ std::optional<ByteRange> rangeOf(Value v) {
   return std::nullopt;
 }
 
+/// rangeOf, also through subviews and reshapes of such a buffer: the
+/// bytes from the view's first element to its last (static layouts only).
+std::optional<ByteRange> rangeThroughViews(Value v) {
+  auto t = dyn_cast<MemRefType>(v.getType());
+  if (!t || !t.hasStaticShape() || !t.getElementType().isIntOrFloat())
+    return std::nullopt;
+  Value base = v;
+  while (Operation *def = base.getDefiningOp()) {
+    if (auto sv = dyn_cast<memref::SubViewOp>(def))
+      base = sv.getSource();
+    else if (auto e = dyn_cast<memref::ExpandShapeOp>(def))
+      base = e.getSrc();
+    else if (auto c = dyn_cast<memref::CollapseShapeOp>(def))
+      base = c.getSrc();
+    else
+      break;
+  }
+  if (base == v)
+    return rangeOf(v);
+  std::optional<ByteRange> r = rangeOf(base);
+  SmallVector<int64_t> strides;
+  int64_t offset = 0;
+  if (!r || failed(t.getStridesAndOffset(strides, offset)) ||
+      ShapedType::isDynamic(offset) ||
+      llvm::any_of(strides, ShapedType::isDynamic))
+    return std::nullopt;
+  int64_t last = offset;
+  for (auto [size, stride] : llvm::zip(t.getShape(), strides)) {
+    if (size == 0)
+      return ByteRange{r->root, r->begin, r->begin};
+    last += (size - 1) * stride;
+  }
+  int64_t eb = (t.getElementType().getIntOrFloatBitWidth() + 7) / 8;
+  return ByteRange{r->root, r->begin + offset * eb, r->begin + (last + 1) * eb};
+}
+
 } // namespace
 
 int64_t knownBaseAlignment(Value memref) {
@@ -74,6 +110,16 @@ int64_t knownBaseAlignment(Value memref) {
 
 bool mayAlias(Value a, Value b) {
   std::optional<ByteRange> ra = rangeOf(a), rb = rangeOf(b);
+  if (!ra || !rb)
+    return true;
+  if (ra->root != rb->root)
+    return false;
+  return ra->begin < rb->end && rb->begin < ra->end;
+}
+
+bool mayOverlap(Value a, Value b) {
+  std::optional<ByteRange> ra = rangeThroughViews(a),
+                           rb = rangeThroughViews(b);
   if (!ra || !rb)
     return true;
   if (ra->root != rb->root)

@@ -31,6 +31,11 @@ int64_t knownBaseAlignment(mlir::Value memref);
 /// arena. (Shared by the GEMM, expert GEMV and decode attention templates.)
 bool mayAlias(mlir::Value a, mlir::Value b);
 
+/// mayAlias that also sees through memref.subview, expand_shape and
+/// collapse_shape with static layouts (the bytes from a view's first
+/// element to its last). Used by the split decode attention.
+bool mayOverlap(mlir::Value a, mlir::Value b);
+
 } // namespace sinter::cuda
 
 #endif // SINTER_LIB_TARGET_CUDA_GEMMBUFFERS_H

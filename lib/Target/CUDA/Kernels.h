@@ -55,8 +55,11 @@ mlir::LogicalResult emitRowReduction(mlir::RewriterBase &rw,
                                      const KernelOptions &options,
                                      std::string &why);
 
-/// Decode attention (one query): the lowered chain of sinter.attention as a
-/// scores kernel and a softmax . v kernel (Attention.cpp).
+/// Decode attention (one query): the lowered chain of sinter.attention split
+/// over the cache length (a partial kernel and a combine kernel, with the
+/// cache write and the output gate folded where they match), or, when the
+/// probabilities are rounded, a scores kernel and a softmax . v kernel
+/// (Attention.cpp).
 mlir::LogicalResult emitDecodeAttention(mlir::RewriterBase &rw,
                                         mlir::linalg::LinalgOp op,
                                         const KernelOptions &options,

@@ -1,8 +1,10 @@
 // RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels=remarks=1 -verify-diagnostics | FileCheck %s
 // The decode-attention template (lib/Target/CUDA/Attention.cpp): the chain
 // AttentionLowering builds for one query (scores, mask, max, sum of exp,
-// probabilities, p . v) as two launches; prefill and chains whose
-// intermediates are read elsewhere are left to the other templates.
+// probabilities, p . v) as two launches when the probabilities are rounded
+// (the split over the cache, attention_split.mlir, cannot rebuild them);
+// prefill and chains whose intermediates are read elsewhere are left to the
+// other templates.
 
 #q = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
 #k = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 floordiv 2, d3, d4)>
@@ -13,7 +15,8 @@
 #row = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
 
 // 4 q heads over 2 kv heads, head dim 16, 40 keys (not a multiple of the
-// 8 keys of a block), a boolean mask into a second logits buffer.
+// 8 keys of a block), a boolean mask into a second logits buffer,
+// probabilities rounded to bf16.
 // CHECK-LABEL: func.func @decode
 // CHECK-SAME: (%[[Q:.+]]: memref<1x4x1x16xf32>, %[[K:.+]]: memref<1x2x40x16xf32>, %[[V:.+]]: memref<1x2x40x16xf32>, %[[MASK:.+]]: memref<1x1x1x40xi1>, %[[Y:.+]]: memref<1x4x1x16xf32>)
 // CHECK-NOT: linalg.
@@ -57,6 +60,7 @@ func.func @decode(%q: memref<1x4x1x16xf32>, %k: memref<1x2x40x16xf32>, %v: memre
   %m = memref.alloc() : memref<1x4x1xf32>
   %l = memref.alloc() : memref<1x4x1xf32>
   linalg.fill ins(%zero : f32) outs(%s : memref<1x4x1x40xf32>)
+  // expected-remark @below {{decode attention not split over the cache: the probabilities are rounded ('linalg.generic')}}
   linalg.generic {indexing_maps = [#q, #k, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%q, %k : memref<1x4x1x16xf32>, memref<1x2x40x16xf32>) outs(%s : memref<1x4x1x40xf32>) {
   ^bb0(%a: f32, %b: f32, %acc: f32):
     %0 = arith.mulf %a, %c : f32
@@ -90,7 +94,9 @@ func.func @decode(%q: memref<1x4x1x16xf32>, %k: memref<1x2x40x16xf32>, %v: memre
     %0 = arith.subf %a, %mx : f32
     %1 = math.exp %0 : f32
     %2 = arith.divf %1, %sum : f32
-    linalg.yield %2 : f32
+    %3 = arith.truncf %2 : f32 to bf16
+    %4 = arith.extf %3 : bf16 to f32
+    linalg.yield %4 : f32
   }
   linalg.fill ins(%zero : f32) outs(%y : memref<1x4x1x16xf32>)
   linalg.generic {indexing_maps = [#q, #v, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%x, %v : memref<1x4x1x40xf32>, memref<1x2x40x16xf32>) outs(%y : memref<1x4x1x16xf32>) {
