@@ -11,8 +11,13 @@
 //     N-contiguous elements each: 16-byte loads) and its `rows` row slots
 //     walk K; the expert index is loaded in the kernel, so no gathered
 //     copy of the weight exists;
-//   - the row slots' partial sums meet in shared memory and one thread per
-//     column adds them in a fixed order (no atomics);
+//   - a thread's trips over K are issued in groups of `unroll` loads, the
+//     next group's loads before the current group's FMAs (software
+//     pipelining, straight-line code), and x is read from shared memory:
+//     both keep several 16-byte loads in flight per thread, which ptxas
+//     otherwise serializes;
+//   - the row slots' partial sums meet in shared memory and are folded in
+//     a fixed order (no atomics);
 //   - fused when the buffers allow it (each is optional):
 //       prologue  the elementwise op producing the per-slot input (the
 //                 experts' act(gate) * up): its body is cloned on the
@@ -40,6 +45,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/bit.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
@@ -53,6 +59,18 @@ constexpr int64_t kTargetBlocks = 256;
 /// Threads sharing one weight row: at least 2 (32 contiguous bytes of
 /// bf16, one DRAM sector), at most 8 (128 bytes).
 constexpr int64_t kMinRowThreads = 2, kMaxRowThreads = 8;
+/// Threads a block: two or more 256-thread blocks an SM; a combine block
+/// holds all J experts of its columns, so it is larger and there are
+/// fewer, about one an SM (bench8's down projection, H200: 512 threads
+/// 9.2-9.8 us, 256 threads 10.4, 1024 threads 9.6-10.2).
+constexpr int64_t kThreads = 256, kCombineThreads = 512;
+constexpr int64_t kTargetCombineBlocks = 128;
+/// Trips of a thread whose loads are issued together.
+constexpr int64_t kMaxUnroll = 8;
+/// Groups of trips a pipelined thread walks (unrolled: code size).
+constexpr int64_t kMaxPipelinedGroups = 16;
+/// Bytes of x a block may copy into shared memory.
+constexpr int64_t kMaxStagedX = 16384;
 
 /// The buffer a view (subview, reshape, collapse/expand) is carved from.
 Value baseOf(Value v) {
@@ -431,6 +449,19 @@ struct Plan {
   int64_t vec = 1, rowThreads = 2, threads = 256, cols = 16, rows = 128;
   int64_t slotsPerExpert = 0; // combine: row slots of one expert
   int64_t grid = 1, trips = 1, unroll = 1;
+  /// Groups of `unroll` trips (0: K is not a multiple of the stride, one
+  /// trip per iteration); pipelined: the next group's loads are issued
+  /// before the current group's FMAs.
+  int64_t groups = 0;
+  bool pipelined = false;
+  /// x (not a fused prologue's result) is copied into shared memory first,
+  /// the rows of the block's slots: with global loads of x between the
+  /// weight loads, ptxas waits for each weight load before issuing the next
+  /// (bench8's up projection: 15.4 us unstaged, 12.2-12.9 staged, H200).
+  /// Not the prologue's: computing it into shared memory first measured
+  /// slower (11.6 us against 9.2-9.8 for the down projection).
+  bool stageX = false;
+  int64_t stagedRows = 1; // J with the combine, else the block's slot
 };
 
 Plan plan(const ExpertMatch &m) {
@@ -439,32 +470,71 @@ Plan plan(const ExpertMatch &m) {
   while (p.vec > 1 && m.n % p.vec)
     p.vec /= 2;
   bool combine = bool(m.combine);
-  // A combine block holds all J experts of its columns: twice the threads.
-  p.threads = combine ? 512 : 256;
+  int64_t threads = combine ? kCombineThreads : kThreads;
   auto blocks = [&](int64_t rt) {
     int64_t tiles = m.n / (rt * p.vec);
     return combine ? tiles : tiles * m.j;
   };
   p.rowThreads = kMinRowThreads;
   for (int64_t rt = kMaxRowThreads; rt >= kMinRowThreads; rt /= 2)
-    if (m.n % (rt * p.vec) == 0 && blocks(rt) >= kTargetBlocks) {
+    if (m.n % (rt * p.vec) == 0 &&
+        blocks(rt) >= (combine ? kTargetCombineBlocks : kTargetBlocks)) {
       p.rowThreads = rt;
       break;
     }
   while (p.rowThreads > 1 && m.n % (p.rowThreads * p.vec))
     p.rowThreads /= 2;
   p.cols = p.rowThreads * p.vec;
-  p.rows = p.threads / p.rowThreads;
+  // No more row slots than K rows (a short K leaves threads idle), but at
+  // least a warp.
+  int64_t kRows = std::max<int64_t>(llvm::bit_floor(uint64_t(m.k)),
+                                    llvm::divideCeil(32, p.rowThreads));
+  p.rows = std::min(threads / p.rowThreads, kRows);
+  p.threads = p.rows * p.rowThreads;
   p.grid = blocks(p.rowThreads);
   int64_t stride = p.rows;
   if (combine) {
-    p.slotsPerExpert = p.rows / m.j;
+    // A power of two of row slots per expert, so that the partial sums
+    // fold in eighths/halves without straddling two experts.
+    int64_t per = threads / p.rowThreads / m.j;
+    p.slotsPerExpert = per ? std::min<int64_t>(llvm::bit_floor(uint64_t(per)),
+                                               llvm::bit_floor(uint64_t(m.k)))
+                           : 0;
+    if (!p.slotsPerExpert)
+      return p;
+    p.rows = p.slotsPerExpert * m.j;
+    p.threads = p.rows * p.rowThreads;
     stride = p.slotsPerExpert;
   }
+  p.stagedRows = combine ? m.j : 1;
+  p.stageX = !m.prologue &&
+             p.stagedRows * m.k *
+                     cast<MemRefType>(m.x.getType()).getElementTypeBitWidth() /
+                     8 <=
+                 kMaxStagedX;
   p.trips = llvm::divideCeil(m.k, stride);
-  if (m.k % stride == 0)
-    while (p.unroll < 8 && p.trips % (2 * p.unroll) == 0)
-      p.unroll *= 2;
+  if (m.k % stride)
+    return p;
+  // Registers: a thread holds `unroll` 16-byte vectors, twice that when
+  // pipelined (the group in flight and the one being added): at most 8
+  // (32 registers) where a block may have 64 registers a thread (512 or
+  // more threads, two blocks an SM), else 16.
+  int64_t maxVectors = p.threads >= 512 ? 8 : 16;
+  while (p.unroll < kMaxUnroll && 2 * p.unroll <= maxVectors &&
+         p.trips % (2 * p.unroll) == 0)
+    p.unroll *= 2;
+  p.groups = p.trips / p.unroll;
+  if (p.groups > 1) {
+    int64_t unroll = p.unroll;
+    while (2 * unroll > maxVectors)
+      unroll /= 2;
+    // The pipeline is straight-line code: bounded.
+    if (p.trips / unroll <= kMaxPipelinedGroups) {
+      p.unroll = unroll;
+      p.groups = p.trips / unroll;
+      p.pipelined = true;
+    }
+  }
   return p;
 }
 
@@ -473,18 +543,32 @@ struct Builder {
   Location loc;
   ExpertMatch m; // a copy: op accessors are not const
   const Plan &p;
+  Value xs; // x's row in shared memory (stageX)
+  Value tid;
 
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(rw, loc, v); }
 
-  /// x's element (j, k) in x's element type: loaded, or the prologue's body
-  /// on its inputs' elements.
-  Value loadX(Value j, Value k) {
+  /// The loads x's element (j, k) is made of: x's own element (from
+  /// shared memory when staged), or the prologue's inputs' elements (split
+  /// from xFrom so that they can be issued a group ahead).
+  SmallVector<Value> loadX(Value j, Value k) {
+    if (xs) {
+      Value at = k;
+      if (p.stagedRows > 1)
+        at = arith::AddIOp::create(
+            rw, loc, arith::MulIOp::create(rw, loc, j, idx(m.k)), k);
+      return {memref::LoadOp::create(rw, loc, xs, ValueRange{at})};
+    }
+    return loadGlobalX(j, k);
+  }
+
+  SmallVector<Value> loadGlobalX(Value j, Value k) {
     if (!m.prologue) {
       SmallVector<Value> at{idx(0)};
       if (m.perSlot)
         at.push_back(j);
       at.push_back(k);
-      return memref::LoadOp::create(rw, loc, m.x, at);
+      return {memref::LoadOp::create(rw, loc, m.x, at)};
     }
     // The prologue's iteration point: x's (0, j, k) delinearized over its
     // output shape (identity maps; the collapse only merges unit dims).
@@ -501,12 +585,153 @@ struct Builder {
       if (shape[d] != 1)
         lin = arith::DivUIOp::create(rw, loc, lin, idx(shape[d]));
     }
+    SmallVector<Value> loads;
+    for (Value in : m.prologue.getDpsInputs())
+      loads.push_back(memref::LoadOp::create(rw, loc, in, at));
+    return loads;
+  }
+
+  /// x's element in x's element type from loadX's loads: as loaded, or the
+  /// prologue's body on them.
+  Value xFrom(ArrayRef<Value> loads) {
+    return xs ? loads[0] : computeX(loads);
+  }
+
+  Value computeX(ArrayRef<Value> loads) {
+    if (!m.prologue)
+      return loads[0];
     Block *body = m.prologue.getBody();
     IRMapping map;
-    for (auto [i, in] : llvm::enumerate(m.prologue.getDpsInputs()))
-      map.map(body->getArgument(i), memref::LoadOp::create(rw, loc, in, at));
+    for (auto [i, v] : llvm::enumerate(loads))
+      map.map(body->getArgument(i), v);
     auto y = cast<linalg::YieldOp>(body->getTerminator());
     return cloneValue(rw, y.getValues()[0], body, map);
+  }
+
+  int64_t xLoads() {
+    return xs || !m.prologue ? 1 : m.prologue.getNumDpsInputs();
+  }
+
+  /// Makes x's rows of the block's slots (all J with the combine, else slot
+  /// j) in `xs`: a strided loop over the block's threads, then a barrier.
+  void stageX(Value j) {
+    auto loop = scf::ForOp::create(rw, loc, tid, idx(p.stagedRows * m.k),
+                                   idx(p.threads));
+    rw.setInsertionPointToStart(loop.getBody());
+    Value i = loop.getInductionVar(), jj = j, kk = i;
+    if (p.stagedRows > 1) {
+      jj = arith::DivUIOp::create(rw, loc, i, idx(m.k));
+      kk = arith::RemUIOp::create(rw, loc, i, idx(m.k));
+    }
+    memref::StoreOp::create(rw, loc, computeX(loadGlobalX(jj, kk)), xs,
+                            ValueRange{i});
+    rw.setInsertionPointAfter(loop);
+    gpu::BarrierOp::create(rw, loc);
+  }
+
+  /// The weight vectors, then x's loads, of trips first + (t0 + u) * stride
+  /// for u < count; x is staged in between when `stage` (the weight loads
+  /// are then in flight while x is copied).
+  SmallVector<Value> issue(Value expert, Value j, Value n0, Value first,
+                           Value t0, int64_t count, int64_t stride,
+                           bool stage = false) {
+    auto vt = VectorType::get({p.vec}, m.wType);
+    unsigned align = p.vec * m.wType.getIntOrFloatBitWidth() / 8;
+    SmallVector<Value> ks, out;
+    for (int64_t u = 0; u < count; ++u) {
+      Value t = u ? arith::AddIOp::create(rw, loc, t0, idx(u)).getResult() : t0;
+      ks.push_back(arith::AddIOp::create(
+          rw, loc, first, arith::MulIOp::create(rw, loc, t, idx(stride))));
+      out.push_back(vector::LoadOp::create(rw, loc, vt, m.weight,
+                                           ValueRange{expert, ks.back(), n0},
+                                           /*nontemporal=*/false,
+                                           llvm::MaybeAlign(align)));
+    }
+    if (stage)
+      stageX(j);
+    for (int64_t u = 0; u < count; ++u)
+      llvm::append_range(out, loadX(j, ks[u]));
+    return out;
+  }
+
+  /// accs[c] += x * w over the `count` trips of `loaded` (issue's layout),
+  /// the matched body's scalar ops cloned.
+  void consume(ArrayRef<Value> loaded, int64_t count,
+               SmallVectorImpl<Value> &accs) {
+    SmallVector<Value> xf;
+    for (int64_t u = 0; u < count; ++u) {
+      IRMapping xm;
+      xm.map(m.argX,
+             xFrom(loaded.slice(count + u * xLoads(), xLoads())));
+      xf.push_back(cloneValue(rw, m.factorX, m.body, xm));
+    }
+    // Column by column: the first column's sums need every vector of the
+    // group (each accumulator still adds its trips in order). ptxas
+    // reschedules either order to fit its register target, so this is no
+    // guarantee; the x copy and the pipeline are what keep loads in flight.
+    for (int64_t c = 0; c < p.vec; ++c)
+      for (int64_t u = 0; u < count; ++u) {
+        IRMapping wm;
+        wm.map(m.load, vector::ExtractOp::create(rw, loc, loaded[u], c));
+        Value wf = cloneValue(rw, m.factorW, m.body, wm);
+        accs[c] = arith::AddFOp::create(
+            rw, loc, accs[c], arith::MulFOp::create(rw, loc, xf[u], wf));
+      }
+  }
+
+  /// This thread's partial sums of its `vec` columns over its K rows.
+  SmallVector<Value> accumulate(Value expert, Value j, Value n0, Value first,
+                                int64_t stride) {
+    Value zero =
+        arith::ConstantOp::create(rw, loc, rw.getFloatAttr(rw.getF32Type(), 0));
+    SmallVector<Value> accs(p.vec, zero);
+    auto loopOver = [&](Value lb, Value ub, Value step, ValueRange inits) {
+      auto loop = scf::ForOp::create(rw, loc, lb, ub, step, inits);
+      rw.setInsertionPointToStart(loop.getBody());
+      return loop;
+    };
+    if (xs && !p.pipelined)
+      stageX(j);
+    if (!p.groups) {
+      // K is not a multiple of the stride: one trip per iteration.
+      scf::ForOp loop = loopOver(first, idx(m.k), idx(stride), accs);
+      SmallVector<Value> it(loop.getRegionIterArgs());
+      SmallVector<Value> loaded = issue(expert, j, n0, loop.getInductionVar(),
+                                        idx(0), 1, 0);
+      consume(loaded, 1, it);
+      scf::YieldOp::create(rw, loc, it);
+      rw.setInsertionPointAfter(loop);
+      return SmallVector<Value>(loop.getResults());
+    }
+    int64_t u = p.unroll;
+    auto groupStart = [&](Value g) {
+      return arith::MulIOp::create(rw, loc, g, idx(u)).getResult();
+    };
+    if (!p.pipelined) {
+      scf::ForOp loop = loopOver(idx(0), idx(p.groups), idx(1), accs);
+      SmallVector<Value> it(loop.getRegionIterArgs());
+      SmallVector<Value> loaded =
+          issue(expert, j, n0, first, groupStart(loop.getInductionVar()), u,
+                stride);
+      consume(loaded, u, it);
+      scf::YieldOp::create(rw, loc, it);
+      rw.setInsertionPointAfter(loop);
+      return SmallVector<Value>(loop.getResults());
+    }
+    // Pipelined: group g + 1's loads are in flight while group g is added,
+    // so a thread never waits with no load outstanding. Straight-line code:
+    // in a loop, LLVM folds the carried loads back into the loop's top
+    // (a phi of two loads becomes a load of a phi), undoing the pipeline.
+    SmallVector<Value> cur =
+        issue(expert, j, n0, first, idx(0), u, stride, /*stage=*/bool(xs));
+    for (int64_t g = 1; g <= p.groups; ++g) {
+      SmallVector<Value> next;
+      if (g < p.groups)
+        next = issue(expert, j, n0, first, idx(g * u), u, stride);
+      consume(cur, u, accs);
+      cur = std::move(next);
+    }
+    return accs;
   }
 
   void build() {
@@ -515,24 +740,34 @@ struct Builder {
                                             gpu::AddressSpace::Workgroup);
     auto smemTy =
         MemRefType::get({p.rows, p.cols}, rw.getF32Type(), AffineMap(), space);
+    SmallVector<Type> shared{smemTy};
+    if (p.stageX)
+      shared.push_back(MemRefType::get(
+          {p.stagedRows * m.k},
+          cast<MemRefType>(m.x.getType()).getElementType(), AffineMap(),
+          space));
     auto launch = gpu::LaunchOp::create(
         rw, loc, idx(p.grid), one, one, idx(p.threads), one, one,
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-        /*asyncDependencies=*/{}, TypeRange{smemTy});
+        /*asyncDependencies=*/{}, shared);
     launch->setAttr(
         "sinter.kernel",
         rw.getStringAttr(llvm::formatv(
             "expert_gemv j={0} n={1} k={2} vec={3} cols={4} rows={5} "
-            "threads={6} grid={7} unroll={8} prologue={9} epilogue={10} "
-            "combine={11}",
+            "threads={6} grid={7} unroll={8} groups={9} pipelined={10} "
+            "staged_x={11} prologue={12} epilogue={13} combine={14}",
             m.j, m.n, m.k, p.vec, p.cols, p.rows, p.threads, p.grid, p.unroll,
-            bool(m.prologue), bool(m.epilogue), bool(m.combine))));
+            p.groups, p.pipelined, p.stageX, bool(m.prologue),
+            bool(m.epilogue), bool(m.combine))));
     Block &blk = launch.getBody().front();
     rw.setInsertionPointToStart(&blk);
     gpu::TerminatorOp::create(rw, loc);
     rw.setInsertionPointToStart(&blk);
     Value smem = launch.getWorkgroupAttributions()[0];
-    Value tid = launch.getThreadIds().x, bid = launch.getBlockIds().x;
+    if (p.stageX)
+      xs = launch.getWorkgroupAttributions()[1];
+    tid = launch.getThreadIds().x;
+    Value bid = launch.getBlockIds().x;
     Value slot = arith::DivUIOp::create(rw, loc, tid, idx(p.rowThreads));
     Value q = arith::RemUIOp::create(rw, loc, tid, idx(p.rowThreads));
     int64_t tiles = m.n / p.cols;
@@ -559,86 +794,72 @@ struct Builder {
     eMap.map(m.argIdx, memref::LoadOp::create(rw, loc, m.idx,
                                               ValueRange{idx(0), j}));
     Value expert = cloneValue(rw, m.expert, m.body, eMap);
+    SmallVector<Value> sums = accumulate(expert, j, n0, first, stride);
 
-    Value zero =
-        arith::ConstantOp::create(rw, loc, rw.getFloatAttr(rw.getF32Type(), 0));
-    SmallVector<Value> inits(p.vec, zero);
-    bool even = m.k % stride == 0;
-    scf::ForOp loop =
-        even ? scf::ForOp::create(rw, loc, idx(0), idx(p.trips), idx(p.unroll),
-                                  inits)
-             : scf::ForOp::create(rw, loc, first, idx(m.k), idx(stride), inits);
-    rw.setInsertionPointToStart(loop.getBody());
-    int64_t steps = even ? p.unroll : 1;
-    auto vt = VectorType::get({p.vec}, m.wType);
-    unsigned align = p.vec * m.wType.getIntOrFloatBitWidth() / 8;
-    // All loads of the unrolled steps first, then the FMAs.
-    SmallVector<Value> ks, wv, xv;
-    for (int64_t u = 0; u < steps; ++u) {
-      Value k = loop.getInductionVar();
-      if (even)
-        k = arith::AddIOp::create(
-            rw, loc, first,
-            arith::MulIOp::create(
-                rw, loc, arith::AddIOp::create(rw, loc, k, idx(u)),
-                idx(stride)));
-      ks.push_back(k);
-      wv.push_back(vector::LoadOp::create(rw, loc, vt, m.weight,
-                                          ValueRange{expert, k, n0},
-                                          /*nontemporal=*/false,
-                                          llvm::MaybeAlign(align)));
-    }
-    for (int64_t u = 0; u < steps; ++u)
-      xv.push_back(loadX(j, ks[u]));
-    SmallVector<Value> accs(loop.getRegionIterArgs());
-    for (int64_t u = 0; u < steps; ++u) {
-      IRMapping xm;
-      xm.map(m.argX, xv[u]);
-      Value xf = cloneValue(rw, m.factorX, m.body, xm);
-      for (int64_t c = 0; c < p.vec; ++c) {
-        IRMapping wm;
-        wm.map(m.load, vector::ExtractOp::create(rw, loc, wv[u], c));
-        Value wf = cloneValue(rw, m.factorW, m.body, wm);
-        accs[c] = arith::AddFOp::create(
-            rw, loc, accs[c], arith::MulFOp::create(rw, loc, xf, wf));
-      }
-    }
-    scf::YieldOp::create(rw, loc, accs);
-    rw.setInsertionPointAfter(loop);
-
-    // Partial sums to shared memory, then added in a fixed order (no
-    // atomics): thread (h, c) adds rows h*vec .. h*vec+vec-1 of column c
-    // (vec rows: a chunk never straddles two experts' slots), stores that
-    // into row h, and one thread per column adds the chunks.
+    // Partial sums to shared memory (row = slot), then folded in a fixed
+    // order (no atomics): each fold adds `f` consecutive rows of a column
+    // into one, never across two experts' rows, with all threads busy.
     for (int64_t c = 0; c < p.vec; ++c)
       memref::StoreOp::create(
-          rw, loc, loop.getResult(c), smem,
+          rw, loc, sums[c], smem,
           ValueRange{slot, arith::AddIOp::create(
                                rw, loc,
                                arith::MulIOp::create(rw, loc, q, idx(p.vec)),
                                idx(c))});
     gpu::BarrierOp::create(rw, loc);
-    Value c1 = arith::RemUIOp::create(rw, loc, tid, idx(p.cols));
-    Value h = arith::DivUIOp::create(rw, loc, tid, idx(p.cols));
-    Value r0 = arith::MulIOp::create(rw, loc, h, idx(p.vec));
-    Value chunk = memref::LoadOp::create(rw, loc, smem, ValueRange{r0, c1});
-    for (int64_t r = 1; r < p.vec; ++r)
-      chunk = arith::AddFOp::create(
-          rw, loc, chunk,
-          memref::LoadOp::create(
-              rw, loc, smem,
-              ValueRange{arith::AddIOp::create(rw, loc, r0, idx(r)), c1}));
-    gpu::BarrierOp::create(rw, loc);
-    memref::StoreOp::create(rw, loc, chunk, smem, ValueRange{h, c1});
-    gpu::BarrierOp::create(rw, loc);
+    int64_t groupRows = m.combine ? p.slotsPerExpert : p.rows;
+    int64_t rows = p.rows;
+    while (groupRows > 1) {
+      int64_t f = std::min<int64_t>(8, groupRows);
+      if ((rows / f) * p.cols > p.threads)
+        break; // the last thread per column adds what is left
+      int64_t active = (rows / f) * p.cols;
+      Value c1 = arith::RemUIOp::create(rw, loc, tid, idx(p.cols));
+      Value h = arith::DivUIOp::create(rw, loc, tid, idx(p.cols));
+      Value r0 = arith::MulIOp::create(rw, loc, h, idx(f));
+      auto act = scf::IfOp::create(
+          rw, loc, TypeRange{rw.getF32Type()},
+          arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, tid,
+                                idx(active)),
+          /*addThenBlock=*/true, /*addElseBlock=*/true);
+      rw.setInsertionPointToStart(act.thenBlock());
+      Value s = memref::LoadOp::create(rw, loc, smem, ValueRange{r0, c1});
+      for (int64_t r = 1; r < f; ++r)
+        s = arith::AddFOp::create(
+            rw, loc, s,
+            memref::LoadOp::create(
+                rw, loc, smem,
+                ValueRange{arith::AddIOp::create(rw, loc, r0, idx(r)), c1}));
+      scf::YieldOp::create(rw, loc, s);
+      rw.setInsertionPointToStart(act.elseBlock());
+      scf::YieldOp::create(
+          rw, loc,
+          arith::ConstantOp::create(rw, loc,
+                                    rw.getFloatAttr(rw.getF32Type(), 0))
+              .getResult());
+      rw.setInsertionPointAfter(act);
+      gpu::BarrierOp::create(rw, loc);
+      auto st = scf::IfOp::create(
+          rw, loc,
+          arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, tid,
+                                idx(active)),
+          /*withElseRegion=*/false);
+      rw.setInsertionPointToStart(st.thenBlock());
+      memref::StoreOp::create(rw, loc, act.getResult(0), smem,
+                              ValueRange{h, c1});
+      rw.setInsertionPointAfter(st);
+      gpu::BarrierOp::create(rw, loc);
+      rows /= f;
+      groupRows /= f;
+    }
     Value isWriter = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult,
                                            tid, idx(p.cols));
     auto wr = scf::IfOp::create(rw, loc, isWriter, /*withElse=*/false);
     rw.setInsertionPointToStart(wr.thenBlock());
     Value col = arith::AddIOp::create(rw, loc, colBase, tid);
     Value init = m.fill.getInputs()[0];
-    // init + the chunks [from, from + count) of this column.
-    auto sumSlots = [&](int64_t from, int64_t count) {
+    // init + the folded rows [from, from + count) of this column.
+    auto sumRows = [&](int64_t from, int64_t count) {
       Value s = memref::LoadOp::create(rw, loc, smem, ValueRange{idx(from), tid});
       for (int64_t r = from + 1; r < from + count; ++r)
         s = arith::AddFOp::create(
@@ -646,9 +867,8 @@ struct Builder {
             memref::LoadOp::create(rw, loc, smem, ValueRange{idx(r), tid}));
       return arith::AddFOp::create(rw, loc, init, s).getResult();
     };
-    int64_t chunks = p.rows / p.vec;
     if (!m.combine) {
-      Value v = sumSlots(0, chunks);
+      Value v = sumRows(0, groupRows);
       storeResult(j, col, v);
     } else {
       Block *cb = m.combine.getBody();
@@ -656,8 +876,7 @@ struct Builder {
       Value run = m.combineFill.getInputs()[0];
       SmallVector<Value> it;
       for (int64_t e = 0; e < m.j; ++e) {
-        int64_t per = p.slotsPerExpert / p.vec;
-        Value v = sumSlots(e * per, per);
+        Value v = sumRows(e * groupRows, groupRows);
         it = iterationOf(rw, loc, m.combine, accMap, {idx(0), idx(e), col});
         IRMapping cm;
         for (OpOperand *in : m.combine.getDpsInputOperands()) {
@@ -725,7 +944,7 @@ LogicalResult emitExpertGemv(RewriterBase &rw, linalg::LinalgOp op,
   }
   matchFusions(m);
   Plan p = plan(m);
-  if (m.combine && (p.rows % m.j || (p.rows / m.j) % p.vec)) {
+  if (m.combine && !p.slotsPerExpert) {
     m.combine = nullptr; // the slots of a block cannot cover all J experts
     p = plan(m);
   }
@@ -734,7 +953,7 @@ LogicalResult emitExpertGemv(RewriterBase &rw, linalg::LinalgOp op,
                     : m.epilogue ? m.epilogue.getOperation()
                                  : m.op.getOperation();
   rw.setInsertionPoint(last);
-  Builder{rw, m.op.getLoc(), m, p}.build();
+  Builder{rw, m.op.getLoc(), m, p, {}, {}}.build();
   if (m.combine) {
     rw.eraseOp(m.combine);
     rw.eraseOp(m.combineFill);

@@ -3,9 +3,10 @@
 // up, weighted sum over the 4 selected experts), compiled for the CUDA
 // target: sinter-form-expert-linears keeps the weights as they are
 // (weight_kn) and ExpertGemv.cpp makes two kernels of it, the up projection
-// with its bf16 rounding, and the down projection with the gated product
-// computed as its input is loaded and the weighted sum in the same kernel.
-// ptxas accepts the PTX.
+// with its bf16 rounding (hidden 2048: two pipelined groups of loads, x
+// copied into shared memory), and the down projection with the gated
+// product computed as its input is loaded and the weighted sum in the same
+// kernel. ptxas accepts the PTX.
 // REQUIRES: ptxas
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: sinterc %s --target=cuda --gpu-arch=sm_90a --compile-to=lower | sinter-opt --sinter-cuda-form-kernels | FileCheck %s --check-prefix=KERNELS
@@ -16,36 +17,44 @@
 // RUN: %ptxas -arch=sm_80 %t/sm_80.ptx -o %t/sm_80.cubin
 
 // KERNELS-NOT: linalg.generic
-// KERNELS: sinter.kernel = "expert_gemv j=4 n=128 k=256 vec=8 cols=16 rows=128 threads=256 grid=32 unroll=2 prologue=false epilogue=true combine=false"
+// KERNELS: sinter.kernel = "expert_gemv j=4 n=128 k=2048 vec=8 cols=16 rows=128 threads=256 grid=32 unroll=8 groups=2 pipelined=true staged_x=true prologue=false epilogue=true combine=false"
 // KERNELS-NOT: linalg.generic
-// KERNELS: sinter.kernel = "expert_gemv j=4 n=256 k=64 vec=8 cols=16 rows=256 threads=512 grid=16 unroll=1 prologue=true epilogue=false combine=true"
+// KERNELS: sinter.kernel = "expert_gemv j=4 n=2048 k=64 vec=8 cols=16 rows=256 threads=512 grid=128 unroll=1 groups=1 pipelined=false staged_x=false prologue=true epilogue=false combine=true"
 // KERNELS-NOT: linalg.
 
-// Two kernels, each with 128-bit weight loads and shared-memory partials.
-// CHECK-COUNT-2: .visible .entry
-// CHECK-NOT: .visible .entry
+// Two kernels, each with 128-bit weight loads and shared-memory partials;
+// the up projection copies x into shared memory between its first group's
+// weight loads and the second group's.
+// CHECK: .visible .entry
+// CHECK: ld.global.v4.b32
+// CHECK: st.shared.b16
+// CHECK: bar.sync
+// CHECK: ld.global.v4.b32
+// CHECK: ld.shared.b16
+// CHECK: .visible .entry
 // CHECK: ld.global.v4.b32
 // CHECK: bar.sync
+// CHECK-NOT: .visible .entry
 
 module {
-  func.func @main(%x: tensor<1x1x1x256xbf16> {sinter.name = "x"},
+  func.func @main(%x: tensor<1x1x1x2048xbf16> {sinter.name = "x"},
                   %idx: tensor<1x4xi64> {sinter.name = "idx"},
                   %p: tensor<1x4x1x1xf32> {sinter.name = "p"},
-                  %wgu: tensor<16x256x128xbf16> {sinter.name = "wgu"},
-                  %wd: tensor<16x64x256xbf16> {sinter.name = "wd"})
-      -> (tensor<1x1x256xf32> {sinter.name = "y"}) {
-    %g1 = sinter.gather %wgu, %idx {axis = 0 : i64} : (tensor<16x256x128xbf16>, tensor<1x4xi64>) -> tensor<1x4x256x128xbf16>
-    %gu = sinter.matmul %x, %g1 : (tensor<1x1x1x256xbf16>, tensor<1x4x256x128xbf16>) -> tensor<1x4x1x128xbf16>
+                  %wgu: tensor<16x2048x128xbf16> {sinter.name = "wgu"},
+                  %wd: tensor<16x64x2048xbf16> {sinter.name = "wd"})
+      -> (tensor<1x1x2048xf32> {sinter.name = "y"}) {
+    %g1 = sinter.gather %wgu, %idx {axis = 0 : i64} : (tensor<16x2048x128xbf16>, tensor<1x4xi64>) -> tensor<1x4x2048x128xbf16>
+    %gu = sinter.matmul %x, %g1 : (tensor<1x1x1x2048xbf16>, tensor<1x4x2048x128xbf16>) -> tensor<1x4x1x128xbf16>
     %guf = sinter.cast %gu : (tensor<1x4x1x128xbf16>) -> tensor<1x4x1x128xf32>
     %s:2 = sinter.split %guf {axis = 3 : i64, sizes = array<i64: 64, 64>} : (tensor<1x4x1x128xf32>) -> (tensor<1x4x1x64xf32>, tensor<1x4x1x64xf32>)
     %a = sinter.silu %s#0 : tensor<1x4x1x64xf32>
     %m = sinter.mul %a, %s#1 : (tensor<1x4x1x64xf32>, tensor<1x4x1x64xf32>) -> tensor<1x4x1x64xf32>
     %mb = sinter.cast %m : (tensor<1x4x1x64xf32>) -> tensor<1x4x1x64xbf16>
-    %g2 = sinter.gather %wd, %idx {axis = 0 : i64} : (tensor<16x64x256xbf16>, tensor<1x4xi64>) -> tensor<1x4x64x256xbf16>
-    %d = sinter.matmul %mb, %g2 : (tensor<1x4x1x64xbf16>, tensor<1x4x64x256xbf16>) -> tensor<1x4x1x256xbf16>
-    %df = sinter.cast %d : (tensor<1x4x1x256xbf16>) -> tensor<1x4x1x256xf32>
-    %w = sinter.mul %df, %p : (tensor<1x4x1x256xf32>, tensor<1x4x1x1xf32>) -> tensor<1x4x1x256xf32>
-    %r = sinter.reduce_sum %w {axes = array<i64: 1>} : (tensor<1x4x1x256xf32>) -> tensor<1x1x256xf32>
-    return %r : tensor<1x1x256xf32>
+    %g2 = sinter.gather %wd, %idx {axis = 0 : i64} : (tensor<16x64x2048xbf16>, tensor<1x4xi64>) -> tensor<1x4x64x2048xbf16>
+    %d = sinter.matmul %mb, %g2 : (tensor<1x4x1x64xbf16>, tensor<1x4x64x2048xbf16>) -> tensor<1x4x1x2048xbf16>
+    %df = sinter.cast %d : (tensor<1x4x1x2048xbf16>) -> tensor<1x4x1x2048xf32>
+    %w = sinter.mul %df, %p : (tensor<1x4x1x2048xf32>, tensor<1x4x1x1xf32>) -> tensor<1x4x1x2048xf32>
+    %r = sinter.reduce_sum %w {axes = array<i64: 1>} : (tensor<1x4x1x2048xf32>) -> tensor<1x1x2048xf32>
+    return %r : tensor<1x1x2048xf32>
   }
 }
