@@ -17,6 +17,11 @@
 // the sum onto the accumulator element it overwrites, and the conversion
 // stays its own kernel.
 //
+// With a prologue (GemvPrologue.h, RowRegisters.cpp: the RMSNorm before a
+// one-row linear), every block first computes the activation into shared
+// memory and the K loop reads it from there; such GEMVs use 16-warp blocks
+// (each block recomputes the norm) and at most kMaxPrologueBlocks blocks.
+//
 // The scalar arithmetic is cloned from the matched linalg bodies
 // (ContractionMatch.h): the prologue of a gated linear (act(gate) * up) runs
 // on each loaded element, whatever the activation is.
@@ -40,6 +45,7 @@
 
 #include "ContractionMatch.h"
 #include "GemmBuffers.h"
+#include "GemvPrologue.h"
 #include "Kernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -67,6 +73,11 @@ constexpr int64_t kWarp = 32;
 /// Vectors one lane may have loaded per unrolled iteration (4 registers
 /// each).
 constexpr int64_t kMaxLoadsInFlight = 20;
+/// With a prologue (GemvPrologue.h) every block recomputes the norm from
+/// L2 (tens of KB): blocks of 16 warps, and no prologue past 1024 blocks
+/// (the lm_head's 15520 would read more from L2 than the norm kernel costs).
+constexpr int64_t kPrologueWarps = 16;
+constexpr int64_t kMaxPrologueBlocks = 1024;
 
 /// A buffer whose bytes include all of `v`'s: through reshapes and subviews
 /// (the activation of o_proj is a collapse_shape of the attention output,
@@ -165,6 +176,9 @@ struct GemvBuilder {
   Location loc;
   const ContractionMatch &m;
   const GemvPlan &p;
+  // Computes the activation into shared memory in every block (the
+  // activation is then read from there): GemvPrologue.h.
+  const GemvPrologue *pro = nullptr;
 
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(rw, loc, v); }
 
@@ -194,6 +208,15 @@ struct GemvBuilder {
     SmallVector<Value> elts;
     for (int64_t e = 0; e < p.vec; ++e)
       elts.push_back(vector::ExtractOp::create(rw, loc, v, e));
+    return elts;
+  }
+
+  /// Vector `v` (of vec elements) of the staged activation, as scalars.
+  SmallVector<Value> loadStaged(Value staged, Value v) {
+    Value vec = memref::LoadOp::create(rw, loc, staged, v);
+    SmallVector<Value> elts;
+    for (int64_t e = 0; e < p.vec; ++e)
+      elts.push_back(vector::ExtractOp::create(rw, loc, vec, e));
     return elts;
   }
 
@@ -230,6 +253,17 @@ struct GemvBuilder {
     SmallVector<Type> wg;
     if (p.splitK > 1)
       wg.push_back(smemTy);
+    auto workgroup = gpu::AddressSpaceAttr::get(rw.getContext(),
+                                                gpu::AddressSpace::Workgroup);
+    if (pro) {
+      // The prologue's reduction scratch, and the activation as vectors
+      // (their type gives the 16-byte alignment of the vector loads).
+      wg.push_back(MemRefType::get({p.warpsPerBlock}, rw.getF32Type(),
+                                   AffineMap(), workgroup));
+      wg.push_back(MemRefType::get(
+          {m.k / p.vec}, VectorType::get({p.vec}, m.activationType),
+          AffineMap(), workgroup));
+    }
     auto launch = gpu::LaunchOp::create(
         rw, loc, idx(p.grid), one, one, idx(p.warpsPerBlock * kWarp), one, one,
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
@@ -238,16 +272,25 @@ struct GemvBuilder {
         "sinter.kernel",
         rw.getStringAttr(llvm::formatv(
             "gemv m={0} n={1} k={2} vec={3} cols_per_warp={4} split_k={5} "
-            "warps={6} grid={7} unroll={8}{9}",
+            "warps={6} grid={7} unroll={8}{9}{10}",
             m.m, m.n, m.k, p.vec, p.colsPerWarp, p.splitK, p.warpsPerBlock,
             p.grid, p.unroll,
-            m.init == AccInit::Buffer ? " init=buffer" : "")));
+            m.init == AccInit::Buffer ? " init=buffer" : "",
+            pro ? " prologue=rows" : "")));
     Block &body = launch.getBody().front();
     rw.setInsertionPointToStart(&body);
     gpu::TerminatorOp::create(rw, loc);
     rw.setInsertionPointToStart(&body);
 
     Value tid = launch.getThreadIds().x, bid = launch.getBlockIds().x;
+    Value staged;
+    if (pro) {
+      auto attrs = launch.getWorkgroupAttributions();
+      staged = attrs.back();
+      pro->emit(rw, tid, bid, attrs[attrs.size() - 2], staged);
+      // The K loop reads what other threads staged.
+      gpu::BarrierOp::create(rw, loc);
+    }
     Value warp = arith::DivUIOp::create(rw, loc, tid, idx(kWarp));
     Value lane = arith::RemUIOp::create(rw, loc, tid, idx(kWarp));
     Value group = arith::DivUIOp::create(rw, loc, warp, idx(p.splitK));
@@ -295,7 +338,8 @@ struct GemvBuilder {
       for (int64_t r = 0; r < m.m; ++r) {
         xLoads[u].emplace_back();
         for (Value a : m.activations)
-          xLoads[u].back().push_back(loadVector(a, at(a, r, k)));
+          xLoads[u].back().push_back(staged ? loadStaged(staged, v)
+                                            : loadVector(a, at(a, r, k)));
       }
       for (int64_t c = 0; c < p.colsPerWarp; ++c)
         wLoads[u].push_back(loadVector(m.weight, {loadCols[c], k}));
@@ -398,7 +442,80 @@ struct GemvBuilder {
   }
 };
 
+/// What the template takes beyond matchContraction, or a reason.
+LogicalResult checkGemv(const ContractionMatch &m, std::string &why) {
+  auto supported = [](Type t) { return t.isF32() || t.isF16() || t.isBF16(); };
+  if (m.m > kMaxRows)
+    why = "M = " + std::to_string(m.m) + " rows > " +
+          std::to_string(kMaxRows) + ": not a GEMV";
+  else if (!m.accType.isF32())
+    why = "accumulator is not f32";
+  else if (!supported(m.activationType) || !supported(m.weightType) ||
+           !supported(m.outputType))
+    why = "element types other than f32/f16/bf16";
+  else if (m.n < 1 || m.k < 1)
+    why = "empty contraction";
+  else
+    return success();
+  return failure();
+}
+
 } // namespace
+
+LogicalResult emitGemvWithPrologue(RewriterBase &rw, linalg::LinalgOp op,
+                                   const KernelOptions &options,
+                                   const GemvPrologue &prologue,
+                                   std::string &why) {
+  (void)options;
+  FailureOr<ContractionMatch> m =
+      matchContraction(op, why, /*allowBufferInit=*/true);
+  if (failed(m) || failed(checkGemv(*m, why)))
+    return failure();
+  if (m->m != 1 || m->gated() || m->activations[0] != prologue.activation) {
+    why = "not a one-row, ungated linear of the prologue's output";
+    return failure();
+  }
+  GemvPlan plan = planGemv(*m);
+  plan.warpsPerBlock = std::max(plan.warpsPerBlock, kPrologueWarps);
+  plan.grid = llvm::divideCeil(m->n, plan.colsPerBlock());
+  if (plan.grid > kMaxPrologueBlocks) {
+    why = std::to_string(plan.grid) + " blocks would each recompute the norm";
+    return failure();
+  }
+  if (!prologue.fits(plan.vec, plan.warpsPerBlock * kWarp, why))
+    return failure();
+  // Every block reads the prologue's inputs while others write the GEMV's
+  // output, and block 0 writes the prologue's outputs while others read the
+  // weight: none of these may share a byte.
+  SmallVector<Value> written{m->acc};
+  if (m->output)
+    written.push_back(m->output);
+  SmallVector<Value> read{m->weight};
+  if (m->bias)
+    read.push_back(m->bias);
+  for (Value w : written)
+    for (ArrayRef<Value> group : {ArrayRef(prologue.reads),
+                                  ArrayRef(prologue.writes)})
+      for (Value g : group)
+        if (mayAlias(w, enclosingBuffer(g))) {
+          why = "the linear's output may share bytes with a buffer the norm "
+                "reads or writes";
+          return failure();
+        }
+  for (Value r : read)
+    for (Value g : prologue.writes)
+      if (mayAlias(enclosingBuffer(r), enclosingBuffer(g))) {
+        why = "the linear's weight or bias may share bytes with a buffer the "
+              "norm writes";
+        return failure();
+      }
+  rw.setInsertionPoint(canFuseEpilogue(*m) ? m->epilogue.getOperation()
+                                            : m->op.getOperation());
+  GemvBuilder b{rw, m->op.getLoc(), *m, plan};
+  b.pro = &prologue;
+  b.build();
+  return success();
+}
 
 LogicalResult emitGemv(RewriterBase &rw, linalg::LinalgOp op,
                        const KernelOptions &options, std::string &why) {
@@ -416,17 +533,8 @@ LogicalResult emitGemv(RewriterBase &rw, linalg::LinalgOp op,
       matchContraction(op, why, /*allowBufferInit=*/true, &candidate);
   if (failed(m))
     return refuse(why);
-  if (m->m > kMaxRows)
-    return refuse("M = " + std::to_string(m->m) + " rows > " +
-                  std::to_string(kMaxRows) + ": not a GEMV");
-  if (!m->accType.isF32())
-    return refuse("accumulator is not f32");
-  auto supported = [](Type t) { return t.isF32() || t.isF16() || t.isBF16(); };
-  if (!supported(m->activationType) || !supported(m->weightType) ||
-      !supported(m->outputType))
-    return refuse("element types other than f32/f16/bf16");
-  if (m->n < 1 || m->k < 1)
-    return refuse("empty contraction");
+  if (failed(checkGemv(*m, why)))
+    return refuse(why);
   GemvPlan plan = planGemv(*m);
   LLVM_DEBUG(llvm::dbgs() << "[gemv] M=" << m->m << " N=" << m->n
                           << " K=" << m->k << " vec=" << plan.vec

@@ -5,8 +5,11 @@
 // the last loop) that contains at least one reduction of that last loop:
 // RMSNorm (sum of squares, then x * rsqrt(mean + eps) * w), softmax (max,
 // sum of exp, normalize), a plain reduce_sum/mean/max. The group becomes ONE
-// gpu.launch: a warp per row (short rows, 8 rows per block) or a 256-thread
-// block per row. Members run in program order as phases separated by
+// gpu.launch, or none: rows longer than 64 that fit in registers take
+// RowRegisters.cpp (a block per row, 16-byte vectors, each input read
+// once; a one-row group feeding a GEMV runs inside it). Here, the others:
+// a warp per row (short rows, 8 rows per block) or a 256-thread block per
+// row. Members run in program order as phases separated by
 // barriers; in each phase thread t handles the row's elements t, t + T, ...
 // (strided loads). A reduction keeps per-thread partials (f32 for
 // f16/bf16 accumulators), combines them with gpu.shuffle xor inside each
@@ -23,7 +26,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Kernels.h"
+#include "RowGroup.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -31,45 +34,17 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/Debug.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#define DEBUG_TYPE "sinter-cuda-kernels"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 using namespace mlir;
 
+
 namespace sinter::cuda {
-namespace {
-
-enum class Combiner { Add, Mul, Max, Min, MaxNum, MinNum };
-
-/// One member of a row group.
-struct Member {
-  linalg::LinalgOp op;
-  bool reduction = false;
-  // An elementwise op over the rows themselves (one element per row, such
-  // as the conversion of a reduction's f32 result to bf16): run by the
-  // thread that stored the row's result.
-  bool perRow = false;
-  // Reductions: the combiner, the op computing it (not cloned) and the
-  // value it combines with the accumulator.
-  Combiner kind = Combiner::Add;
-  Operation *combineOp = nullptr;
-  Value contribution;
-  // The linalg.fill that initialized the output, absorbed.
-  linalg::FillOp fill;
-};
-
-/// The row structure shared by a group's members.
-struct Rows {
-  SmallVector<int64_t> shape; // the leading parallel loops
-  int64_t length = 0;         // the last loop
-  int64_t count() const {
-    int64_t n = 1;
-    for (int64_t s : shape)
-      n *= s;
-    return n;
-  }
-};
-
-std::string str(int64_t v) { return std::to_string(v); }
+namespace rows {
 
 /// Whether `op` has no memory effect (views, constants, index math).
 bool isViewOrPure(Operation *op) {
@@ -78,50 +53,6 @@ bool isViewOrPure(Operation *op) {
              memref::CollapseShapeOp, memref::GetGlobalOp,
              memref::ReinterpretCastOp, memref::CastOp>(op);
 }
-
-/// The row structure of `op`, or a reason.
-FailureOr<Rows> rowsOf(linalg::LinalgOp op, std::string &why) {
-  if (!op.hasPureBufferSemantics()) {
-    why = "not on buffers";
-    return failure();
-  }
-  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  if (ranges.empty() || llvm::any_of(ranges, ShapedType::isDynamic)) {
-    why = "no loops or a dynamic loop range";
-    return failure();
-  }
-  auto iters = op.getIteratorTypesArray();
-  for (size_t i = 0; i + 1 < iters.size(); ++i)
-    if (iters[i] != utils::IteratorType::parallel) {
-      why = "reduction loop " + str(i) +
-            " is not the innermost loop (only innermost reductions form rows)";
-      return failure();
-    }
-  Rows rows;
-  rows.shape.assign(ranges.begin(), ranges.end() - 1);
-  rows.length = ranges.back();
-  return rows;
-}
-
-/// Whether the leading results of `map` are the row dims d0..dP-1.
-bool rowLocal(AffineMap map, unsigned numRowDims) {
-  if (map.getNumResults() < numRowDims)
-    return false;
-  for (unsigned i = 0; i < numRowDims; ++i) {
-    auto d = dyn_cast<AffineDimExpr>(map.getResult(i));
-    if (!d || d.getPosition() != i)
-      return false;
-  }
-  return true;
-}
-
-/// Where a buffer lives: the underlying allocation (function argument,
-/// global, alloc) and, for the memory plan's views, a byte range of it.
-struct Extent {
-  Value base;
-  Operation *global = nullptr;
-  int64_t begin = 0, end = INT64_MAX;
-};
 
 Extent extentOf(Value v) {
   Extent e;
@@ -173,6 +104,151 @@ bool mayOverlap(const Extent &a, const Extent &b) {
              b.base.getDefiningOp<memref::AllocOp>());
   }
   return a.begin < b.end && b.begin < a.end;
+}
+
+Value identity(OpBuilder &b, Location loc, Combiner kind) {
+  float v = 0;
+  switch (kind) {
+  case Combiner::Add:
+    v = 0;
+    break;
+  case Combiner::Mul:
+    v = 1;
+    break;
+  case Combiner::Max:
+  case Combiner::MaxNum:
+    v = -std::numeric_limits<float>::infinity();
+    break;
+  case Combiner::Min:
+  case Combiner::MinNum:
+    v = std::numeric_limits<float>::infinity();
+    break;
+  }
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+}
+
+Value combine(OpBuilder &b, Location loc, Combiner kind, Value x, Value y) {
+  switch (kind) {
+  case Combiner::Add:
+    return arith::AddFOp::create(b, loc, x, y);
+  case Combiner::Mul:
+    return arith::MulFOp::create(b, loc, x, y);
+  case Combiner::Max:
+    return arith::MaximumFOp::create(b, loc, x, y);
+  case Combiner::Min:
+    return arith::MinimumFOp::create(b, loc, x, y);
+  case Combiner::MaxNum:
+    return arith::MaxNumFOp::create(b, loc, x, y);
+  case Combiner::MinNum:
+    return arith::MinNumFOp::create(b, loc, x, y);
+  }
+  return {};
+}
+
+Value toF32(OpBuilder &b, Location loc, Value v) {
+  if (v.getType().isF32())
+    return v;
+  return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
+}
+
+/// Loads of operand indices: `map` applied to the loop values.
+SmallVector<Value> indicesOf(OpBuilder &b, Location loc, AffineMap map,
+                             ArrayRef<Value> ivs) {
+  SmallVector<Value> idx;
+  for (AffineExpr e : map.getResults()) {
+    if (auto d = dyn_cast<AffineDimExpr>(e))
+      idx.push_back(ivs[d.getPosition()]);
+    else // memberOf admits projected permutations: dims and zeros.
+      idx.push_back(arith::ConstantIndexOp::create(
+          b, loc, cast<AffineConstantExpr>(e).getValue()));
+  }
+  return idx;
+}
+
+/// The body of `m` at loop values `ivs`, the reduction's combiner left out.
+/// Returns the yielded values (for a reduction: its contribution).
+SmallVector<Value> emitBody(OpBuilder &b, Location loc, Member &m,
+                            ArrayRef<Value> ivs) {
+  linalg::LinalgOp op = m.op;
+  Block *body = op.getBlock();
+  IRMapping map;
+  for (OpOperand &operand : op->getOpOperands()) {
+    BlockArgument arg = op.getMatchingBlockArgument(&operand);
+    if (arg.use_empty() || (m.reduction && op.isDpsInit(&operand)))
+      continue;
+    SmallVector<Value> idx =
+        indicesOf(b, loc, op.getMatchingIndexingMap(&operand), ivs);
+    map.map(arg, memref::LoadOp::create(b, loc, operand.get(), idx));
+  }
+  for (Operation &inner : body->without_terminator()) {
+    if (&inner == m.combineOp)
+      continue;
+    if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+      map.map(index.getResult(), ivs[index.getDim()]);
+      continue;
+    }
+    b.clone(inner, map);
+  }
+  if (m.reduction)
+    return {map.lookup(m.contribution)};
+  SmallVector<Value> out;
+  for (Value v : body->getTerminator()->getOperands())
+    out.push_back(map.lookupOrDefault(v));
+  return out;
+}
+
+/// Combines `v` across the 32 lanes of each warp (every lane gets the
+/// result).
+Value warpReduce(OpBuilder &b, Location loc, Combiner kind, Value v) {
+  for (int32_t offset = 16; offset >= 1; offset /= 2) {
+    auto shuffle = gpu::ShuffleOp::create(b, loc, v, offset, /*width=*/32,
+                                          gpu::ShuffleMode::XOR);
+    v = combine(b, loc, kind, v, shuffle.getShuffleResult());
+  }
+  return v;
+}
+
+} // namespace rows
+
+namespace {
+using namespace rows;
+
+std::string str(int64_t v) { return std::to_string(v); }
+
+/// The row structure of `op`, or a reason.
+FailureOr<Rows> rowsOf(linalg::LinalgOp op, std::string &why) {
+  if (!op.hasPureBufferSemantics()) {
+    why = "not on buffers";
+    return failure();
+  }
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (ranges.empty() || llvm::any_of(ranges, ShapedType::isDynamic)) {
+    why = "no loops or a dynamic loop range";
+    return failure();
+  }
+  auto iters = op.getIteratorTypesArray();
+  for (size_t i = 0; i + 1 < iters.size(); ++i)
+    if (iters[i] != utils::IteratorType::parallel) {
+      why = "reduction loop " + str(i) +
+            " is not the innermost loop (only innermost reductions form rows)";
+      return failure();
+    }
+  Rows rows;
+  rows.shape.assign(ranges.begin(), ranges.end() - 1);
+  rows.length = ranges.back();
+  return rows;
+}
+
+/// Whether the leading results of `map` are the row dims d0..dP-1.
+bool rowLocal(AffineMap map, unsigned numRowDims) {
+  if (map.getNumResults() < numRowDims)
+    return false;
+  for (unsigned i = 0; i < numRowDims; ++i) {
+    auto d = dyn_cast<AffineDimExpr>(map.getResult(i));
+    if (!d || d.getPosition() != i)
+      return false;
+  }
+  return true;
 }
 
 /// Finds the combiner of a one-output reduction body, or a reason.
@@ -309,113 +385,10 @@ FailureOr<Member> memberOf(linalg::LinalgOp op, const Rows *rows,
   return m;
 }
 
-Value identity(OpBuilder &b, Location loc, Combiner kind) {
-  float v = 0;
-  switch (kind) {
-  case Combiner::Add:
-    v = 0;
-    break;
-  case Combiner::Mul:
-    v = 1;
-    break;
-  case Combiner::Max:
-  case Combiner::MaxNum:
-    v = -std::numeric_limits<float>::infinity();
-    break;
-  case Combiner::Min:
-  case Combiner::MinNum:
-    v = std::numeric_limits<float>::infinity();
-    break;
-  }
-  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-}
-
-Value combine(OpBuilder &b, Location loc, Combiner kind, Value x, Value y) {
-  switch (kind) {
-  case Combiner::Add:
-    return arith::AddFOp::create(b, loc, x, y);
-  case Combiner::Mul:
-    return arith::MulFOp::create(b, loc, x, y);
-  case Combiner::Max:
-    return arith::MaximumFOp::create(b, loc, x, y);
-  case Combiner::Min:
-    return arith::MinimumFOp::create(b, loc, x, y);
-  case Combiner::MaxNum:
-    return arith::MaxNumFOp::create(b, loc, x, y);
-  case Combiner::MinNum:
-    return arith::MinNumFOp::create(b, loc, x, y);
-  }
-  return {};
-}
-
-Value toF32(OpBuilder &b, Location loc, Value v) {
-  if (v.getType().isF32())
-    return v;
-  return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
-}
-
-/// Loads of operand indices: `map` applied to the loop values.
-SmallVector<Value> indicesOf(OpBuilder &b, Location loc, AffineMap map,
-                             ArrayRef<Value> ivs) {
-  SmallVector<Value> idx;
-  for (AffineExpr e : map.getResults()) {
-    if (auto d = dyn_cast<AffineDimExpr>(e))
-      idx.push_back(ivs[d.getPosition()]);
-    else // memberOf admits projected permutations: dims and zeros.
-      idx.push_back(arith::ConstantIndexOp::create(
-          b, loc, cast<AffineConstantExpr>(e).getValue()));
-  }
-  return idx;
-}
-
-/// The body of `m` at loop values `ivs`, the reduction's combiner left out.
-/// Returns the yielded values (for a reduction: its contribution).
-SmallVector<Value> emitBody(OpBuilder &b, Location loc, Member &m,
-                            ArrayRef<Value> ivs) {
-  linalg::LinalgOp op = m.op;
-  Block *body = op.getBlock();
-  IRMapping map;
-  for (OpOperand &operand : op->getOpOperands()) {
-    BlockArgument arg = op.getMatchingBlockArgument(&operand);
-    if (arg.use_empty() || (m.reduction && op.isDpsInit(&operand)))
-      continue;
-    SmallVector<Value> idx =
-        indicesOf(b, loc, op.getMatchingIndexingMap(&operand), ivs);
-    map.map(arg, memref::LoadOp::create(b, loc, operand.get(), idx));
-  }
-  for (Operation &inner : body->without_terminator()) {
-    if (&inner == m.combineOp)
-      continue;
-    if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
-      map.map(index.getResult(), ivs[index.getDim()]);
-      continue;
-    }
-    b.clone(inner, map);
-  }
-  if (m.reduction)
-    return {map.lookup(m.contribution)};
-  SmallVector<Value> out;
-  for (Value v : body->getTerminator()->getOperands())
-    out.push_back(map.lookupOrDefault(v));
-  return out;
-}
-
-/// Combines `v` across the 32 lanes of each warp (every lane gets the
-/// result).
-Value warpReduce(OpBuilder &b, Location loc, Combiner kind, Value v) {
-  for (int32_t offset = 16; offset >= 1; offset /= 2) {
-    auto shuffle = gpu::ShuffleOp::create(b, loc, v, offset, /*width=*/32,
-                                          gpu::ShuffleMode::XOR);
-    v = combine(b, loc, kind, v, shuffle.getShuffleResult());
-  }
-  return v;
-}
-
 } // namespace
 
 LogicalResult emitRowReduction(RewriterBase &rw, linalg::LinalgOp start,
                                const KernelOptions &options, std::string &why) {
-  (void)options;
   // Collect the group: the start op and the ops after it over the same rows
   // (pure view ops in between are skipped; fills are absorbed when they
   // initialize a member reduction's output).
@@ -523,6 +496,19 @@ LogicalResult emitRowReduction(RewriterBase &rw, linalg::LinalgOp start,
     return failure();
   }
 
+  // Rows longer than a warp's that fit in registers: a block per row that
+  // reads each input once.
+  if (rows->length > 64)
+    if (succeeded(
+            emitRegisterRows(rw, members, *rows, options, start.getLoc()))) {
+      for (Member &m : members) {
+        if (m.fill)
+          rw.eraseOp(m.fill);
+        rw.eraseOp(m.op);
+      }
+      return success();
+    }
+
   // Launch shape.
   int64_t rowCount = rows->count();
   int64_t length = rows->length;
@@ -549,6 +535,11 @@ LogicalResult emitRowReduction(RewriterBase &rw, linalg::LinalgOp start,
       /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
       /*asyncDependencies=*/{}, /*workgroupAttributions=*/
       warpPerRow ? TypeRange{} : TypeRange{scratchType});
+  launch->setAttr("sinter.kernel",
+                  rw.getStringAttr(llvm::formatv(
+                      "rows count={0} length={1} threads={2} {3} members={4}",
+                      rowCount, length, threads,
+                      warpPerRow ? "warp-per-row" : "strided", members.size())));
   Block &body = launch.getBody().front();
   rw.setInsertionPointToStart(&body);
   gpu::TerminatorOp::create(rw, loc);

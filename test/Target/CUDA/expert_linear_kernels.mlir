@@ -13,8 +13,7 @@
 // CHECK-NOT: linalg.
 // CHECK: %[[ROWS:.+]] = arith.constant 528 : index
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[ROWS]],
-// CHECK: scf.for
-// CHECK: memref.load %[[X]]
+// CHECK: vector.load %[[X]]
 // CHECK: %[[E:.+]] = memref.load %[[I]]
 // CHECK: %[[C:.+]] = arith.index_cast %[[E]]
 // CHECK: %[[WR:.+]] = arith.select %{{.+}}, %{{.+}}, %[[C]]

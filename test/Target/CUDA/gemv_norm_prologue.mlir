@@ -1,0 +1,236 @@
+// RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels | FileCheck %s
+// A one-row residual add + RMSNorm + bf16 conversion followed by the GEMV
+// that reads the conversion's output: no norm kernel. Every GEMV block
+// (16 warps) recomputes the row in registers (RowReduction.cpp's register
+// path) into shared memory, block 0 alone stores the group's outputs for
+// later kernels, and the K loop reads the activation from shared memory
+// (GemvPrologue.h, Gemv.cpp).
+
+#x = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#row = affine_map<(d0, d1, d2) -> (d0, d1)>
+#w = affine_map<(d0, d1, d2) -> (d2)>
+#a = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+#b = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#c = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+
+// CHECK-LABEL: func.func @norm_gemv
+// CHECK-SAME: (%[[X:.+]]: memref<1x1x2048xf32>, %[[R:.+]]: memref<1x1x2048xf32>, %[[G:.+]]: memref<2048xf32>, %[[W:.+]]: memref<1000x2048xbf16>, %[[ARENA:.+]]: memref<65536xi8>, %{{.+}}: memref<1x1x2048xf32>)
+// CHECK-DAG: %[[H:.+]] = memref.view %[[ARENA]]{{.*}} to memref<1x1x2048xf32>
+// CHECK-DAG: %[[A:.+]] = memref.view %[[ARENA]]{{.*}} to memref<1x1x2048xbf16>
+// CHECK-DAG: %[[OUT:.+]] = memref.view %[[ARENA]]{{.*}} to memref<1x1x1000xbf16>
+// CHECK-NOT: linalg.
+// CHECK: gpu.launch
+// CHECK-SAME: workgroup({{.*}} : memref<16x1xf32, #gpu.address_space<workgroup>>, %[[SCRATCH:.+]] : memref<16xf32, #gpu.address_space<workgroup>>, %[[STAGED:.+]] : memref<256xvector<8xbf16>, #gpu.address_space<workgroup>>)
+// CHECK: %[[BLOCK0:.+]] = arith.cmpi eq, %{{.+}}, %c0
+// CHECK: vector.load %[[X]]{{.*}} : memref<1x1x2048xf32>, vector<8xf32>
+// CHECK: vector.load %[[R]]{{.*}} : memref<1x1x2048xf32>, vector<8xf32>
+// CHECK: vector.load %[[G]]{{.*}} : memref<2048xf32>, vector<8xf32>
+// CHECK: arith.andi %{{.+}}, %[[BLOCK0]]
+// CHECK: scf.if
+// CHECK: vector.store {{.*}}, %[[H]]
+// CHECK: gpu.shuffle  xor
+// CHECK: memref.store {{.*}}, %[[SCRATCH]]
+// CHECK: math.sqrt
+// CHECK: arith.truncf {{.*}} : f32 to bf16
+// CHECK: vector.store {{.*}}, %[[A]]
+// CHECK: memref.store {{.*}}, %[[STAGED]]
+// CHECK: gpu.barrier
+// CHECK: scf.for
+// CHECK: memref.load %[[STAGED]]
+// CHECK: vector.load %[[W]]
+// CHECK: memref.store {{.*}}, %[[OUT]]
+// CHECK: sinter.kernel = "gemv m=1 n=1000 k=2048 vec=8 cols_per_warp=1 split_k=4 warps=16 grid=250 unroll=2 prologue=rows"
+// CHECK-NOT: gpu.launch
+// CHECK: return
+func.func @norm_gemv(%x: memref<1x1x2048xf32>, %r: memref<1x1x2048xf32>, %g: memref<2048xf32>, %wt: memref<1000x2048xbf16>, %arena: memref<65536xi8>, %next: memref<1x1x2048xf32>) {
+  %c0 = arith.constant 0 : index
+  %c8192 = arith.constant 8192 : index
+  %c16384 = arith.constant 16384 : index
+  %c24576 = arith.constant 24576 : index
+  %c28672 = arith.constant 28672 : index
+  %c32768 = arith.constant 32768 : index
+  %zero = arith.constant 0.0 : f32
+  %n = arith.constant 2048.0 : f32
+  %eps = arith.constant 1.0e-6 : f32
+  %h = memref.view %arena[%c0][] : memref<65536xi8> to memref<1x1x2048xf32>
+  %y = memref.view %arena[%c8192][] : memref<65536xi8> to memref<1x1x2048xf32>
+  %a = memref.view %arena[%c16384][] : memref<65536xi8> to memref<1x1x2048xbf16>
+  %s = memref.view %arena[%c24576][] : memref<65536xi8> to memref<1x1xf32>
+  %acc = memref.view %arena[%c28672][] : memref<65536xi8> to memref<1x1x1000xf32>
+  %out = memref.view %arena[%c32768][] : memref<65536xi8> to memref<1x1x1000xbf16>
+  linalg.generic {indexing_maps = [#x, #x, #x], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x, %r : memref<1x1x2048xf32>, memref<1x1x2048xf32>) outs(%h : memref<1x1x2048xf32>) {
+  ^bb0(%p: f32, %q: f32, %o: f32):
+    %sum = arith.addf %p, %q : f32
+    linalg.yield %sum : f32
+  }
+  linalg.fill ins(%zero : f32) outs(%s : memref<1x1xf32>)
+  linalg.generic {indexing_maps = [#x, #row], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%h : memref<1x1x2048xf32>) outs(%s : memref<1x1xf32>) {
+  ^bb0(%p: f32, %acc0: f32):
+    %sq = arith.mulf %p, %p : f32
+    %r2 = arith.addf %acc0, %sq : f32
+    linalg.yield %r2 : f32
+  }
+  linalg.generic {indexing_maps = [#x, #row, #w, #x], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%h, %s, %g : memref<1x1x2048xf32>, memref<1x1xf32>, memref<2048xf32>) outs(%y : memref<1x1x2048xf32>) {
+  ^bb0(%p: f32, %sum: f32, %gw: f32, %o: f32):
+    %m = arith.divf %sum, %n : f32
+    %e = arith.addf %m, %eps : f32
+    %q = math.sqrt %e : f32
+    %t = arith.divf %p, %q : f32
+    %u = arith.mulf %t, %gw : f32
+    linalg.yield %u : f32
+  }
+  linalg.generic {indexing_maps = [#x, #x], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%y : memref<1x1x2048xf32>) outs(%a : memref<1x1x2048xbf16>) {
+  ^bb0(%p: f32, %o: bf16):
+    %t = arith.truncf %p : f32 to bf16
+    linalg.yield %t : bf16
+  }
+  linalg.fill ins(%zero : f32) outs(%acc : memref<1x1x1000xf32>)
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %wt : memref<1x1x2048xbf16>, memref<1000x2048xbf16>) outs(%acc : memref<1x1x1000xf32>) {
+  ^bb0(%p: bf16, %q: bf16, %o: f32):
+    %pe = arith.extf %p : bf16 to f32
+    %qe = arith.extf %q : bf16 to f32
+    %m = arith.mulf %pe, %qe : f32
+    %sum = arith.addf %o, %m : f32
+    linalg.yield %sum : f32
+  }
+  linalg.generic {indexing_maps = [#x, #x], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%acc : memref<1x1x1000xf32>) outs(%out : memref<1x1x1000xbf16>) {
+  ^bb0(%p: f32, %o: bf16):
+    %t = arith.truncf %p : f32 to bf16
+    linalg.yield %t : bf16
+  }
+  // The residual stream h is read after the GEMV (block 0 stores it).
+  memref.copy %h, %next : memref<1x1x2048xf32> to memref<1x1x2048xf32>
+  return
+}
+
+// -----
+
+#x = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#row = affine_map<(d0, d1, d2) -> (d0, d1)>
+#a = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+#b = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#c = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+
+// Refused: the GEMV's accumulator reuses the bytes of the residual r (dead
+// after the add in program order), which every block of a fused kernel
+// would still read: the norm keeps its own kernel, then the plain GEMV.
+// CHECK-LABEL: func.func @output_reuses_input
+// CHECK: gpu.launch
+// CHECK: sinter.kernel = "rows count=1 length=2048
+// CHECK: gpu.launch
+// CHECK: sinter.kernel = "gemv m=1 n=1000 k=2048 vec=8 cols_per_warp=1 split_k=4 warps=4 grid=1000 unroll=2"
+func.func @output_reuses_input(%x: memref<1x1x2048xf32>, %wt: memref<1000x2048xbf16>, %arena: memref<65536xi8>, %out: memref<1x1x1000xbf16>) {
+  %c0 = arith.constant 0 : index
+  %c8192 = arith.constant 8192 : index
+  %c16384 = arith.constant 16384 : index
+  %c24576 = arith.constant 24576 : index
+  %zero = arith.constant 0.0 : f32
+  %r = memref.view %arena[%c0][] : memref<65536xi8> to memref<1x1x2048xf32>
+  %acc = memref.view %arena[%c0][] : memref<65536xi8> to memref<1x1x1000xf32>
+  %h = memref.view %arena[%c8192][] : memref<65536xi8> to memref<1x1x2048xf32>
+  %a = memref.view %arena[%c16384][] : memref<65536xi8> to memref<1x1x2048xbf16>
+  %s = memref.view %arena[%c24576][] : memref<65536xi8> to memref<1x1xf32>
+  linalg.generic {indexing_maps = [#x, #x, #x], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x, %r : memref<1x1x2048xf32>, memref<1x1x2048xf32>) outs(%h : memref<1x1x2048xf32>) {
+  ^bb0(%p: f32, %q: f32, %o: f32):
+    %sum = arith.addf %p, %q : f32
+    linalg.yield %sum : f32
+  }
+  linalg.fill ins(%zero : f32) outs(%s : memref<1x1xf32>)
+  linalg.generic {indexing_maps = [#x, #row], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%h : memref<1x1x2048xf32>) outs(%s : memref<1x1xf32>) {
+  ^bb0(%p: f32, %acc0: f32):
+    %sq = arith.mulf %p, %p : f32
+    %r2 = arith.addf %acc0, %sq : f32
+    linalg.yield %r2 : f32
+  }
+  linalg.generic {indexing_maps = [#x, #row, #x], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%h, %s : memref<1x1x2048xf32>, memref<1x1xf32>) outs(%a : memref<1x1x2048xbf16>) {
+  ^bb0(%p: f32, %sum: f32, %o: bf16):
+    %t = arith.divf %p, %sum : f32
+    %u = arith.truncf %t : f32 to bf16
+    linalg.yield %u : bf16
+  }
+  linalg.fill ins(%zero : f32) outs(%acc : memref<1x1x1000xf32>)
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %wt : memref<1x1x2048xbf16>, memref<1000x2048xbf16>) outs(%acc : memref<1x1x1000xf32>) {
+  ^bb0(%p: bf16, %q: bf16, %o: f32):
+    %pe = arith.extf %p : bf16 to f32
+    %qe = arith.extf %q : bf16 to f32
+    %m = arith.mulf %pe, %qe : f32
+    %sum = arith.addf %o, %m : f32
+    linalg.yield %sum : f32
+  }
+  linalg.generic {indexing_maps = [#x, #x], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%acc : memref<1x1x1000xf32>) outs(%out : memref<1x1x1000xbf16>) {
+  ^bb0(%p: f32, %o: bf16):
+    %t = arith.truncf %p : f32 to bf16
+    linalg.yield %t : bf16
+  }
+  return
+}
+
+// -----
+
+#x = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#row = affine_map<(d0, d1, d2) -> (d0, d1)>
+#a = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+#b = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#c = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+
+// The accumulator reuses the bytes of the row's sum of squares, which
+// nothing after the group reads: fused, and the sum is never stored (block
+// 0 would race with the blocks writing the accumulator).
+// CHECK-LABEL: func.func @dead_sum
+// CHECK-SAME: (%[[X:.+]]: memref<1x1x2048xf32>, %{{.+}}: memref<1000x2048xbf16>, %[[ARENA:.+]]: memref<65536xi8>, %{{.+}}: memref<1x1x1000xbf16>)
+// CHECK: %[[S:.+]] = memref.view %[[ARENA]]{{.*}} to memref<1x1xf32>
+// CHECK: gpu.launch
+// CHECK-NOT: memref.store {{.*}}, %[[S]]
+// CHECK: sinter.kernel = "gemv m=1 n=1000 k=2048 vec=8 cols_per_warp=1 split_k=4 warps=16 grid=250 unroll=2 prologue=rows"
+// CHECK-NOT: gpu.launch
+func.func @dead_sum(%x: memref<1x1x2048xf32>, %wt: memref<1000x2048xbf16>, %arena: memref<65536xi8>, %out: memref<1x1x1000xbf16>) {
+  %c0 = arith.constant 0 : index
+  %c16384 = arith.constant 16384 : index
+  %zero = arith.constant 0.0 : f32
+  %s = memref.view %arena[%c0][] : memref<65536xi8> to memref<1x1xf32>
+  %acc = memref.view %arena[%c0][] : memref<65536xi8> to memref<1x1x1000xf32>
+  %a = memref.view %arena[%c16384][] : memref<65536xi8> to memref<1x1x2048xbf16>
+  linalg.fill ins(%zero : f32) outs(%s : memref<1x1xf32>)
+  linalg.generic {indexing_maps = [#x, #row], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x : memref<1x1x2048xf32>) outs(%s : memref<1x1xf32>) {
+  ^bb0(%p: f32, %acc0: f32):
+    %sq = arith.mulf %p, %p : f32
+    %r2 = arith.addf %acc0, %sq : f32
+    linalg.yield %r2 : f32
+  }
+  linalg.generic {indexing_maps = [#x, #row, #x], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x, %s : memref<1x1x2048xf32>, memref<1x1xf32>) outs(%a : memref<1x1x2048xbf16>) {
+  ^bb0(%p: f32, %sum: f32, %o: bf16):
+    %t = arith.divf %p, %sum : f32
+    %u = arith.truncf %t : f32 to bf16
+    linalg.yield %u : bf16
+  }
+  linalg.fill ins(%zero : f32) outs(%acc : memref<1x1x1000xf32>)
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %wt : memref<1x1x2048xbf16>, memref<1000x2048xbf16>) outs(%acc : memref<1x1x1000xf32>) {
+  ^bb0(%p: bf16, %q: bf16, %o: f32):
+    %pe = arith.extf %p : bf16 to f32
+    %qe = arith.extf %q : bf16 to f32
+    %m = arith.mulf %pe, %qe : f32
+    %sum = arith.addf %o, %m : f32
+    linalg.yield %sum : f32
+  }
+  linalg.generic {indexing_maps = [#x, #x], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%acc : memref<1x1x1000xf32>) outs(%out : memref<1x1x1000xbf16>) {
+  ^bb0(%p: f32, %o: bf16):
+    %t = arith.truncf %p : f32 to bf16
+    linalg.yield %t : bf16
+  }
+  return
+}
