@@ -74,6 +74,8 @@ struct FormKernelsPass
     // apart from the rest of its chain.
     static const std::pair<const char *, Emitter> kTemplates[] = {
         {"attention", emitDecodeAttention},
+        // Before the templates that could take the window op's producers.
+        {"conv-window", emitConvWindow},
         // Before the row reduction, which would take its marked generic
         // (a reduction over the row) as a plain one.
         {"moe-router", emitMoeRouter},

@@ -139,17 +139,28 @@ std::optional<Effects> effectsOf(Operation *op) {
 }
 
 /// Whether the kernel may drop `p` (it computed what `p` wrote): every
-/// later reader of p's output, up to a covering write, is dropped too,
-/// and the output is the memory plan's scratch.
+/// later reader of p's output, up to the writes that cover it, is dropped
+/// too, and the output is the memory plan's scratch. The bytes still
+/// holding p's values are tracked as intervals, so that several partial
+/// writes (the memory plan reusing the bytes for smaller buffers) end
+/// them too.
 bool erasable(Operation *p, const SetVector<Operation *> &dropped,
               Operation *launch, ArrayRef<Buf> launchReads) {
   std::optional<Buf> out = bufOf(cast<linalg::LinalgOp>(p).getDpsInits()[0]);
   if (!out || !out->planned)
     return false;
+  SmallVector<std::pair<int64_t, int64_t>> live{{out->begin(), out->end()}};
+  auto meets = [&](const Buf &b) {
+    if (!b.sameBase(*out))
+      return overlap(b, *out);
+    return llvm::any_of(live, [&](auto &iv) {
+      return b.begin() < iv.second && iv.first < b.end();
+    });
+  };
   for (Operation *op = p->getNextNode(); op; op = op->getNextNode()) {
     if (op == launch) {
       for (const Buf &r : launchReads)
-        if (overlap(r, *out))
+        if (meets(r))
           return false;
       continue;
     }
@@ -159,12 +170,22 @@ bool erasable(Operation *p, const SetVector<Operation *> &dropped,
     bool dropping = dropped.contains(op);
     for (Value r : e->reads) {
       std::optional<Buf> rb = bufOf(r);
-      if ((!rb || overlap(*rb, *out)) && !dropping)
+      if ((!rb || meets(*rb)) && !dropping)
         return false;
     }
     for (Value w : e->writes) {
       std::optional<Buf> wb = bufOf(w);
-      if (wb && covers(*wb, *out))
+      if (!wb || !wb->sameBase(*out) || !wb->contiguous())
+        continue;
+      SmallVector<std::pair<int64_t, int64_t>> rest;
+      for (auto [b, en] : live) {
+        if (wb->begin() > b)
+          rest.push_back({b, std::min(en, wb->begin())});
+        if (wb->end() < en)
+          rest.push_back({std::max(b, wb->end()), en});
+      }
+      live = std::move(rest);
+      if (live.empty())
         return true;
     }
   }

@@ -76,7 +76,8 @@ struct Effects {
 std::optional<Effects> effectsOf(Operation *op);
 
 /// Whether the kernel may drop producer `p` (it computed what `p` wrote):
-/// every later reader of p's output, up to a covering write, is dropped
+/// every later reader of p's output, up to the writes that cover it
+/// (together: the bytes still holding p's values are tracked), is dropped
 /// too, the launch does not load it, and the output is arena scratch.
 bool erasable(Operation *p, const llvm::SetVector<Operation *> &dropped,
               Operation *launch, llvm::ArrayRef<Buf> launchReads);

@@ -127,17 +127,24 @@ GemvPlan planGemv(const ContractionMatch &m) {
   p.vec = std::max<int64_t>(1, 128 / bits);
   // Every vector must be vec-aligned: vec divides K, and the row strides
   // and offsets of strided activations (a subview half of a fused
-  // projection may leave odd rows: then scalars).
+  // projection may leave odd rows: then scalars). A dimension of size 1 is
+  // never stepped, so its stride does not matter (the decode step's
+  // [1, 1, 512] halves of the fused gate/up output have row stride 1281).
+  // Dynamic strides or offsets count as misaligned.
   auto aligned = [&](int64_t v) {
     if (m.k % v)
       return false;
     for (Value a : m.activations) {
+      auto t = cast<MemRefType>(a.getType());
       SmallVector<int64_t> strides;
       int64_t offset;
-      (void)cast<MemRefType>(a.getType()).getStridesAndOffset(strides, offset);
-      if (offset % v ||
-          llvm::any_of(strides, [&](int64_t s) { return s % v && s != 1; }))
+      if (failed(t.getStridesAndOffset(strides, offset)) ||
+          ShapedType::isDynamic(offset) || offset % v)
         return false;
+      for (auto [size, stride] : llvm::zip(t.getShape(), strides))
+        if (size != 1 &&
+            (ShapedType::isDynamic(stride) || (stride % v && stride != 1)))
+          return false;
     }
     return true;
   };

@@ -84,6 +84,16 @@ mlir::LogicalResult emitGatedDeltaStep(mlir::RewriterBase &rw,
                                        const KernelOptions &options,
                                        std::string &why);
 
+/// The decode step of a causal depthwise conv over a donated rolling
+/// state (GatedDeltaNet's conv before the step): the window op with its
+/// elementwise producers, the transpose after it and the state shift
+/// copies at the end of the function as one launch, a thread per channel,
+/// the state updated in place (GatedDeltaConv.cpp).
+mlir::LogicalResult emitConvWindow(mlir::RewriterBase &rw,
+                                   mlir::linalg::LinalgOp op,
+                                   const KernelOptions &options,
+                                   std::string &why);
+
 /// sinter-cuda-form-kernels (FormKernels.cpp).
 std::unique_ptr<mlir::Pass> createFormKernelsPass(const KernelOptions &options);
 void registerFormKernelsPass();

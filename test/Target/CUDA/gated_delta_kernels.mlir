@@ -19,7 +19,8 @@
 #id3 = affine_map<(b, h, m) -> (b, h, m)>
 
 // The step as one launch: grid 1 x 2 heads, 64 threads; the state column
-// slice loaded and stored once (8 rows per thread); two shuffle rounds per
+// slice loaded and stored once (8 rows per thread); every load (state, k,
+// gates, q) issued before the first shuffle; two shuffle rounds per
 // reduction (row groups 8 and 16 lanes apart); the fills absorbed; only the
 // output (a function argument) stored, by row group 0. The retrieved and
 // readout buffers are arena scratch nobody reads after the step: not stored.
@@ -28,9 +29,11 @@
 // CHECK:       gpu.launch
 // CHECK-COUNT-8: memref.load %arg0
 // CHECK:       memref.load %arg2
-// CHECK-COUNT-2: gpu.shuffle xor
 // CHECK:       memref.load %arg3
-// CHECK-COUNT-2: gpu.shuffle xor
+// CHECK:       gpu.shuffle xor
+// CHECK-NOT:   memref.load
+// CHECK-COUNT-3: gpu.shuffle xor
+// CHECK-NOT:   memref.load
 // CHECK-COUNT-8: memref.store {{.*}}, %arg0
 // CHECK:       scf.if
 // CHECK-NEXT:  memref.store {{.*}}, %arg6[
