@@ -62,6 +62,30 @@ struct FormKernelsPass
     KernelOptions options;
     options.gpuArch = gpuArch;
     options.remarks = remarks;
+    IRRewriter scanRw(&getContext());
+    // The delta-rule recurrence over the prompt first: its loop body is
+    // the decode step's chain, which the templates below would take op by
+    // op, once per token.
+    SmallVector<scf::ForOp> loops;
+    getOperation().walk([&](scf::ForOp loop) {
+      if (!loop->getParentOfType<gpu::LaunchOp>() &&
+          !loop->getParentOfType<linalg::LinalgOp>())
+        loops.push_back(loop);
+    });
+    for (scf::ForOp loop : loops) {
+      std::string why;
+      scanRw.setInsertionPoint(loop);
+      if (succeeded(emitGatedDeltaScan(scanRw, loop, options, why)))
+        continue;
+      LLVM_DEBUG(llvm::dbgs() << "[gated-delta-scan] refused loop at "
+                              << loop.getLoc() << ": " << why << "\n");
+      // Only loops around linalg ops are candidates worth a remark.
+      if (options.remarks &&
+          !loop.getBody()->getOps<linalg::LinalgOp>().empty())
+        loop.emitRemark() << "sinter-cuda-form-kernels: gated-delta scan "
+                             "not formed: "
+                          << why;
+    }
     SmallVector<linalg::LinalgOp> ops;
     getOperation().walk([&](linalg::LinalgOp op) {
       if (!op->getParentOfType<gpu::LaunchOp>())
@@ -80,6 +104,8 @@ struct FormKernelsPass
         // (a reduction over the row) as a plain one.
         {"moe-router", emitMoeRouter},
         {"expert-gemv", emitExpertGemv},
+        // Before the row reduction, which takes it as a row per (t, j, n).
+        {"expert-grouped", emitExpertGrouped},
         {"gemm", emitTensorCoreGemm},
         {"gemv", emitGemv},
         {"row-reduction", emitRowReduction},

@@ -13,6 +13,7 @@
 #define SINTER_LIB_TARGET_CUDA_KERNELS_H
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
 
@@ -48,6 +49,15 @@ mlir::LogicalResult emitExpertGemv(mlir::RewriterBase &rw,
                                    const KernelOptions &options,
                                    std::string &why);
 
+/// Mixture-of-experts projections over T > 1 tokens (the lowered
+/// sinter.expert_linear generic loading W[sel(idx[t, j]), k, n]): a block
+/// per (expert, column tile) that lists its routed picks and reads the
+/// expert's weights once for all of them (ExpertGrouped.cpp).
+mlir::LogicalResult emitExpertGrouped(mlir::RewriterBase &rw,
+                                      mlir::linalg::LinalgOp op,
+                                      const KernelOptions &options,
+                                      std::string &why);
+
 /// Reductions over the innermost dimension, one block or warp per row
 /// (RowReduction.cpp).
 mlir::LogicalResult emitRowReduction(mlir::RewriterBase &rw,
@@ -81,6 +91,15 @@ mlir::LogicalResult emitMoeRouter(mlir::RewriterBase &rw,
 bool isGatedDeltaStepStart(mlir::Operation *op);
 mlir::LogicalResult emitGatedDeltaStep(mlir::RewriterBase &rw,
                                        mlir::linalg::LinalgOp op,
+                                       const KernelOptions &options,
+                                       std::string &why);
+
+/// The recurrence of a (gated) delta-rule linear attention over T > 1
+/// tokens: the scf.for that sinter.linear_attention's lowering makes, as
+/// one launch with the state in registers for the whole sequence
+/// (GatedDeltaPrefill.cpp). Offered every scf.for before the linalg ops.
+mlir::LogicalResult emitGatedDeltaScan(mlir::RewriterBase &rw,
+                                       mlir::scf::ForOp loop,
                                        const KernelOptions &options,
                                        std::string &why);
 
