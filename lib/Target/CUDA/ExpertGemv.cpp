@@ -72,27 +72,6 @@ constexpr int64_t kMaxPipelinedGroups = 16;
 /// Bytes of x a block may copy into shared memory.
 constexpr int64_t kMaxStagedX = 16384;
 
-/// The buffer a view (subview, reshape, collapse/expand) is carved from.
-Value baseOf(Value v) {
-  while (Operation *d = v.getDefiningOp()) {
-    if (auto s = dyn_cast<memref::SubViewOp>(d))
-      v = s.getSource();
-    else if (auto c = dyn_cast<memref::CollapseShapeOp>(d))
-      v = c.getSrc();
-    else if (auto e = dyn_cast<memref::ExpandShapeOp>(d))
-      v = e.getSrc();
-    else if (auto r = dyn_cast<memref::ReshapeOp>(d))
-      v = r.getSource();
-    else if (auto c = dyn_cast<memref::CastOp>(d))
-      v = c.getSource();
-    else
-      break;
-  }
-  return v;
-}
-
-bool mayOverlap(Value a, Value b) { return mayAlias(baseOf(a), baseOf(b)); }
-
 /// The ops and block arguments of `body` that `v` depends on; `leaf` (if
 /// any) is taken as an input, its operands not followed.
 void sliceOf(Value v, Block *body, llvm::SetVector<Operation *> &ops,
@@ -343,11 +322,11 @@ bool quietBetween(Operation *from, Operation *to, ArrayRef<Value> reads,
       return false;
     for (Value w : l.getDpsInits())
       for (Value r : llvm::concat<const Value>(reads, writes))
-        if (mayOverlap(w, r))
+        if (mayAliasViewSources(w, r))
           return false;
     for (Value in : l.getDpsInputs())
       for (Value w : writes)
-        if (mayOverlap(in, w))
+        if (mayAliasViewSources(in, w))
           return false;
   }
   return true;
@@ -418,7 +397,7 @@ void matchFusions(ExpertMatch &m) {
   for (Value in : g.getDpsInputs())
     if (in != m.acc)
       reads.push_back(in);
-  if (llvm::any_of(reads, [&](Value r) { return mayOverlap(r, out); }))
+  if (llvm::any_of(reads, [&](Value r) { return mayAliasViewSources(r, out); }))
     return;
   if (isElementwise(g)) {
     if (coversLoops(g, accMap) &&

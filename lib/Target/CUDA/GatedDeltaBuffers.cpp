@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "GatedDeltaBuffers.h"
+#include "GemmBuffers.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -28,44 +29,39 @@ std::optional<Buf> bufOf(Value v) {
       llvm::any_of(b.strides, ShapedType::isDynamic))
     return std::nullopt;
   b.elemBytes = (type.getElementTypeBitWidth() + 7) / 8;
-  Value cur = v;
-  while (true) {
-    Operation *def = cur.getDefiningOp();
-    if (def &&
-        isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp,
-            memref::CastOp, memref::ReshapeOp>(def)) {
-      cur = def->getOperand(0);
-      continue;
-    }
-    if (auto view = dyn_cast_or_null<memref::ViewOp>(def)) {
-      auto shift = getConstantIntValue(view.getByteShift());
-      if (!shift)
-        return std::nullopt;
-      b.shift = *shift;
-      b.planned = true;
-      b.base = view.getSource();
-      return b;
-    }
-    if (auto g = dyn_cast_or_null<memref::GetGlobalOp>(def)) {
-      b.global = g.getName().str();
-      b.base = cur;
-      return b;
-    }
-    if (def && !isa<memref::AllocOp, memref::AllocaOp>(def))
+  // The final view's layout (above) is relative to the buffer it is carved
+  // from; only that buffer's own placement is left to find.
+  Value cur = viewSource(v);
+  Operation *def = cur.getDefiningOp();
+  if (auto view = dyn_cast_or_null<memref::ViewOp>(def)) {
+    auto shift = getConstantIntValue(view.getByteShift());
+    if (!shift)
       return std::nullopt;
+    b.shift = *shift;
+    b.planned = true;
+    b.base = view.getSource();
+    return b;
+  }
+  if (auto g = dyn_cast_or_null<memref::GetGlobalOp>(def)) {
+    b.global = g.getName().str();
     b.base = cur;
     return b;
   }
+  if (def && !isa<memref::AllocOp, memref::AllocaOp>(def))
+    return std::nullopt;
+  b.base = cur;
+  return b;
 }
 
 bool overlap(const Buf &a, const Buf &b) {
   if (!a.global.empty() || !b.global.empty())
     return a.global == b.global;
   if (a.base != b.base) {
-    // State donation passes an input's buffer for the output of the same
-    // type: distinct arguments of one type may be one buffer.
+    // State donation: distinct arguments of one type may be one buffer
+    // (argumentsMayAlias, stricter than mayAlias on purpose).
     if (isa<BlockArgument>(a.base) && isa<BlockArgument>(b.base))
-      return a.base.getType() == b.base.getType();
+      return argumentsMayAlias(cast<BlockArgument>(a.base),
+                               cast<BlockArgument>(b.base));
     return !(a.base.getDefiningOp<memref::AllocOp>() &&
              b.base.getDefiningOp<memref::AllocOp>());
   }

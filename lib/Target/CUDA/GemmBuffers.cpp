@@ -125,6 +125,24 @@ bool mayAlias(Value a, Value b) {
   return ra->begin < rb->end && rb->begin < ra->end;
 }
 
+Value viewSource(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (!isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp,
+             memref::CastOp, memref::ReshapeOp>(def))
+      break;
+    v = def->getOperand(0);
+  }
+  return v;
+}
+
+bool mayAliasViewSources(Value a, Value b) {
+  return mayAlias(viewSource(a), viewSource(b));
+}
+
+bool argumentsMayAlias(BlockArgument a, BlockArgument b) {
+  return a.getType() == b.getType();
+}
+
 bool mayOverlap(Value a, Value b) {
   std::optional<ByteRange> ra = rangeThroughViews(a),
                            rb = rangeThroughViews(b);

@@ -37,6 +37,25 @@ bool mayAlias(mlir::Value a, mlir::Value b);
 /// element to its last). Used by the split decode attention.
 bool mayOverlap(mlir::Value a, mlir::Value b);
 
+/// The buffer a chain of memref.subview / expand_shape / collapse_shape /
+/// reshape / cast is carved from; `v` itself when it is none of those.
+/// (The walk of the gated-delta templates' view analysis, GatedDeltaBuffers.)
+mlir::Value viewSource(mlir::Value v);
+
+/// mayAlias of the buffers `a` and `b` are carved from (viewSource): whole
+/// buffers, not the views' bytes. Not mayOverlap: coarser for subviews of
+/// one buffer (any two may alias), but it sees through reshape and cast,
+/// which mayOverlap does not. The expert GEMV's check, kept separate so
+/// that its fusion decisions stay what they were.
+bool mayAliasViewSources(mlir::Value a, mlir::Value b);
+
+/// Whether two distinct function arguments may be one buffer at run time:
+/// when they have the same type (state donation passes an input's buffer
+/// for the output of that type). Stricter than mayAlias, which takes
+/// distinct arguments as distinct buffers; the gated-delta templates write
+/// the recurrent state in place and use this rule.
+bool argumentsMayAlias(mlir::BlockArgument a, mlir::BlockArgument b);
+
 } // namespace sinter::cuda
 
 #endif // SINTER_LIB_TARGET_CUDA_GEMMBUFFERS_H

@@ -54,49 +54,17 @@ def _small(rng, shape, kind):
 
 
 def weights(cfg: Config, seed=None):
-    """The weights dict of reference.init_weights's names and HF layouts:
-    export.Ext (bf16, external) for the large ones, f32 arrays for the rest
-    (from a generator seeded by cfg.seed: the same on every machine)."""
+    """The weights dict of reference.weight_table's names and HF layouts:
+    export.Ext (bf16, external) for the matrices, f32 arrays for the small
+    vectors (from a generator seeded by cfg.seed: the same on every
+    machine)."""
     rng = np.random.default_rng(cfg.seed if seed is None else seed)
-    H, E, I = cfg.hidden, cfg.experts, cfg.expert_inter
-    w = {"embed_tokens.weight": export.Ext((cfg.vocab, H), fan_in=1)}
-
-    def lin(n_out, n_in):
-        return export.Ext((n_out, n_in), fan_in=n_in)
-
-    for i in range(cfg.layers):
-        p = f"layers.{i}."
-        w[p + "input_layernorm.weight"] = _small(rng, (H,), "norm")
-        w[p + "post_attention_layernorm.weight"] = _small(rng, (H,), "norm")
-        if cfg.is_attention(i):
-            a = p + "self_attn."
-            w[a + "q_proj.weight"] = lin(cfg.attn_heads * cfg.head_dim * 2, H)
-            w[a + "k_proj.weight"] = lin(cfg.kv_heads * cfg.head_dim, H)
-            w[a + "v_proj.weight"] = lin(cfg.kv_heads * cfg.head_dim, H)
-            w[a + "o_proj.weight"] = lin(H, cfg.attn_heads * cfg.head_dim)
-            w[a + "q_norm.weight"] = _small(rng, (cfg.head_dim,), "norm")
-            w[a + "k_norm.weight"] = _small(rng, (cfg.head_dim,), "norm")
+    w = {}
+    for name, shape, kind, fan_in in reference.weight_table(cfg):
+        if kind in ("embed", "dense"):
+            w[name] = export.Ext(shape, fan_in=fan_in)
         else:
-            a = p + "linear_attn."
-            w[a + "in_proj_qkv.weight"] = lin(cfg.conv_dim, H)
-            w[a + "in_proj_z.weight"] = lin(cfg.value_dim, H)
-            w[a + "in_proj_b.weight"] = lin(cfg.gdn_v_heads, H)
-            w[a + "in_proj_a.weight"] = lin(cfg.gdn_v_heads, H)
-            w[a + "conv1d.weight"] = _small(rng, (cfg.conv_dim, 1, cfg.conv_kernel), "conv")
-            w[a + "A_log"] = _small(rng, (cfg.gdn_v_heads,), "A_log")
-            w[a + "dt_bias"] = _small(rng, (cfg.gdn_v_heads,), "dt_bias")
-            w[a + "norm.weight"] = _small(rng, (cfg.gdn_head_dim,), "gated_norm")
-            w[a + "out_proj.weight"] = lin(H, cfg.value_dim)
-        m = p + "mlp."
-        w[m + "gate.weight"] = lin(E, H)
-        w[m + "experts.gate_up_proj"] = export.Ext((E, 2 * I, H), fan_in=H)
-        w[m + "experts.down_proj"] = export.Ext((E, H, I), fan_in=I)
-        w[m + "shared_expert.gate_proj.weight"] = lin(cfg.shared_inter, H)
-        w[m + "shared_expert.up_proj.weight"] = lin(cfg.shared_inter, H)
-        w[m + "shared_expert.down_proj.weight"] = lin(H, cfg.shared_inter)
-        w[m + "shared_expert_gate.weight"] = lin(1, H)
-    w["norm.weight"] = _small(rng, (H,), "norm")
-    w["lm_head.weight"] = lin(cfg.vocab, H)
+            w[name] = _small(rng, shape, kind)
     return w
 
 

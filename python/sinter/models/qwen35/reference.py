@@ -14,56 +14,87 @@ import numpy as np
 from .configs import Config
 
 
+def weight_table(cfg: Config):
+    """Every weight as (name, HF shape, kind, fan_in), in the order the
+    weights are drawn from the seeded generator (init_weights here,
+    bench_weights.weights): reordering changes every value after it.
+    kind "embed" and "dense" are matrices of variance 1/fan_in (the
+    embedding, the linears, the stacked experts); the others are small f32
+    vectors: "norm", "gated_norm", "conv", "A_log", "dt_bias"."""
+    H, E, I = cfg.hidden, cfg.experts, cfg.expert_inter
+    t = [("embed_tokens.weight", (cfg.vocab, H), "embed", 1)]
+
+    def lin(name, n_out, n_in):
+        t.append((name, (n_out, n_in), "dense", n_in))
+
+    def small(name, shape, kind):
+        t.append((name, shape, kind, 1))
+
+    for i in range(cfg.layers):
+        p = f"layers.{i}."
+        small(p + "input_layernorm.weight", (H,), "norm")
+        small(p + "post_attention_layernorm.weight", (H,), "norm")
+        if cfg.is_attention(i):
+            a = p + "self_attn."
+            lin(a + "q_proj.weight", cfg.attn_heads * cfg.head_dim * 2, H)
+            lin(a + "k_proj.weight", cfg.kv_heads * cfg.head_dim, H)
+            lin(a + "v_proj.weight", cfg.kv_heads * cfg.head_dim, H)
+            lin(a + "o_proj.weight", H, cfg.attn_heads * cfg.head_dim)
+            small(a + "q_norm.weight", (cfg.head_dim,), "norm")
+            small(a + "k_norm.weight", (cfg.head_dim,), "norm")
+        else:
+            a = p + "linear_attn."
+            lin(a + "in_proj_qkv.weight", cfg.conv_dim, H)
+            lin(a + "in_proj_z.weight", cfg.value_dim, H)
+            lin(a + "in_proj_b.weight", cfg.gdn_v_heads, H)
+            lin(a + "in_proj_a.weight", cfg.gdn_v_heads, H)
+            small(a + "conv1d.weight", (cfg.conv_dim, 1, cfg.conv_kernel), "conv")
+            small(a + "A_log", (cfg.gdn_v_heads,), "A_log")
+            small(a + "dt_bias", (cfg.gdn_v_heads,), "dt_bias")
+            small(a + "norm.weight", (cfg.gdn_head_dim,), "gated_norm")
+            lin(a + "out_proj.weight", H, cfg.value_dim)
+        m = p + "mlp."
+        lin(m + "gate.weight", E, H)
+        t.append((m + "experts.gate_up_proj", (E, 2 * I, H), "dense", H))
+        t.append((m + "experts.down_proj", (E, H, I), "dense", I))
+        lin(m + "shared_expert.gate_proj.weight", cfg.shared_inter, H)
+        lin(m + "shared_expert.up_proj.weight", cfg.shared_inter, H)
+        lin(m + "shared_expert.down_proj.weight", H, cfg.shared_inter)
+        lin(m + "shared_expert_gate.weight", 1, H)
+    small("norm.weight", (H,), "norm")
+    lin("lm_head.weight", cfg.vocab, H)
+    return t
+
+
 def init_weights(cfg: Config, seed=None):
+    """weight_table's weights as f32 arrays from a generator seeded by
+    cfg.seed (or seed)."""
     rng = np.random.default_rng(cfg.seed if seed is None else seed)
     f32 = np.float32
 
-    def lin(n_out, n_in):
-        return (rng.standard_normal((n_out, n_in)) / np.sqrt(n_in)).astype(f32)
+    def norm(shape):
+        return (0.1 * rng.standard_normal(shape)).astype(f32)
 
-    def norm(n):
-        return (0.1 * rng.standard_normal(n)).astype(f32)
-
-    H = cfg.hidden
-    w = {"embed_tokens.weight": rng.standard_normal((cfg.vocab, H)).astype(f32)}
-    for i in range(cfg.layers):
-        p = f"layers.{i}."
-        w[p + "input_layernorm.weight"] = norm(H)
-        w[p + "post_attention_layernorm.weight"] = norm(H)
-        if cfg.is_attention(i):
-            a = p + "self_attn."
-            w[a + "q_proj.weight"] = lin(cfg.attn_heads * cfg.head_dim * 2, H)
-            w[a + "k_proj.weight"] = lin(cfg.kv_heads * cfg.head_dim, H)
-            w[a + "v_proj.weight"] = lin(cfg.kv_heads * cfg.head_dim, H)
-            w[a + "o_proj.weight"] = lin(H, cfg.attn_heads * cfg.head_dim)
-            w[a + "q_norm.weight"] = norm(cfg.head_dim)
-            w[a + "k_norm.weight"] = norm(cfg.head_dim)
-        else:
-            a = p + "linear_attn."
-            w[a + "in_proj_qkv.weight"] = lin(cfg.conv_dim, H)
-            w[a + "in_proj_z.weight"] = lin(cfg.value_dim, H)
-            w[a + "in_proj_b.weight"] = lin(cfg.gdn_v_heads, H)
-            w[a + "in_proj_a.weight"] = lin(cfg.gdn_v_heads, H)
-            w[a + "conv1d.weight"] = (rng.standard_normal((cfg.conv_dim, 1, cfg.conv_kernel))
-                                      / np.sqrt(cfg.conv_kernel)).astype(f32)
-            w[a + "A_log"] = np.log(rng.uniform(1, 16, cfg.gdn_v_heads)).astype(f32)
-            w[a + "dt_bias"] = (1.0 + 0.1 * rng.standard_normal(cfg.gdn_v_heads)).astype(f32)
+    def draw(shape, kind, fan_in):
+        if kind == "embed":
+            return rng.standard_normal(shape).astype(f32)
+        if kind == "dense":
+            return (rng.standard_normal(shape) / np.sqrt(fan_in)).astype(f32)
+        if kind == "norm":
+            return norm(shape)
+        if kind == "gated_norm":
             # Gated RMSNorm weight multiplies directly (HF init: ones).
-            w[a + "norm.weight"] = (1.0 + norm(cfg.gdn_head_dim)).astype(f32)
-            w[a + "out_proj.weight"] = lin(H, cfg.value_dim)
-        m = p + "mlp."
-        E, I = cfg.experts, cfg.expert_inter
-        w[m + "gate.weight"] = lin(E, H)
-        w[m + "experts.gate_up_proj"] = (rng.standard_normal((E, 2 * I, H))
-                                         / np.sqrt(H)).astype(f32)
-        w[m + "experts.down_proj"] = (rng.standard_normal((E, H, I)) / np.sqrt(I)).astype(f32)
-        w[m + "shared_expert.gate_proj.weight"] = lin(cfg.shared_inter, H)
-        w[m + "shared_expert.up_proj.weight"] = lin(cfg.shared_inter, H)
-        w[m + "shared_expert.down_proj.weight"] = lin(H, cfg.shared_inter)
-        w[m + "shared_expert_gate.weight"] = lin(1, H)
-    w["norm.weight"] = norm(H)
-    w["lm_head.weight"] = lin(cfg.vocab, H)
-    return w
+            return (1.0 + norm(shape)).astype(f32)
+        if kind == "conv":
+            return (rng.standard_normal(shape) / np.sqrt(shape[-1])).astype(f32)
+        if kind == "A_log":
+            return np.log(rng.uniform(1, 16, shape)).astype(f32)
+        if kind == "dt_bias":
+            return (1.0 + 0.1 * rng.standard_normal(shape)).astype(f32)
+        raise ValueError(f"weight_table: unknown kind {kind!r}")
+
+    return {name: draw(shape, kind, fan_in)
+            for name, shape, kind, fan_in in weight_table(cfg)}
 
 
 def rope_tables(cfg: Config):
