@@ -44,6 +44,10 @@ using namespace sinter::rt::gen;
 
 namespace {
 
+/// --generate's bound: far beyond any KV cache, small enough that P + N
+/// positions never overflow.
+constexpr long kMaxTokens = 100000000;
+
 struct GenOptions {
   long generate = -1; // --generate N
   std::vector<int64_t> prompt;
@@ -271,13 +275,21 @@ bool generate(Runner &r, const std::vector<int64_t> &prompt, long n,
   return true;
 }
 
+/// Decimal digits only: strtol/strtoll alone take leading spaces and a
+/// sign.
+bool allDigits(const std::string &v) {
+  return !v.empty() && std::all_of(v.begin(), v.end(), [](char c) {
+    return c >= '0' && c <= '9';
+  });
+}
+
 bool parseCount(const std::string &flag, const std::string &v, long &n,
                 std::string &err) {
-  char *end = nullptr;
   errno = 0;
-  long x = std::strtol(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0' || errno || x < 1 || x > 100000000) {
-    err = flag + " expects a positive number of tokens, got '" + v + "'";
+  long x = allDigits(v) ? std::strtol(v.c_str(), nullptr, 10) : 0;
+  if (errno || x < 1 || x > kMaxTokens) {
+    err = flag + " expects a number of tokens from 1 to " +
+          std::to_string(kMaxTokens) + ", got '" + v + "'";
     return false;
   }
   n = x;
@@ -292,10 +304,13 @@ bool parsePrompt(const std::string &v, std::vector<int64_t> &ids,
     size_t comma = v.find(',', at);
     std::string item = v.substr(
         at, comma == std::string::npos ? std::string::npos : comma - at);
-    char *end = nullptr;
+    // Spaces around an id are allowed ("1, 2, 3"); inside one they are
+    // not, nor are signs.
+    size_t b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+    item = b == std::string::npos ? "" : item.substr(b, e - b + 1);
     errno = 0;
-    long long x = std::strtoll(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0' || errno || x < 0) {
+    long long x = allDigits(item) ? std::strtoll(item.c_str(), nullptr, 10) : -1;
+    if (errno || x < 0) {
       err = "--prompt-ids expects token ids separated by commas (1,2,3), "
             "got '" +
             v + "'";
@@ -337,10 +352,20 @@ bool parseGenArgs(int argc, char **argv, GenOptions &o, std::string &err) {
     if (a == "--help" || a == "-h") {
       o.help = true;
     } else if (flag("--generate")) {
+      // Given twice is refused rather than the last one winning: a second
+      // --prompt-ids could as well be meant to extend the first.
+      if (o.generate >= 0) {
+        err = "--generate is given twice";
+        return false;
+      }
       if (!takeValue("--generate") ||
           !parseCount("--generate", value, o.generate, err))
         return false;
     } else if (flag("--prompt-ids")) {
+      if (o.promptGiven) {
+        err = "--prompt-ids is given twice";
+        return false;
+      }
       if (!takeValue("--prompt-ids") || !parsePrompt(value, o.prompt, err))
         return false;
       o.promptGiven = true;

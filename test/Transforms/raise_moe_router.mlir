@@ -108,3 +108,76 @@ func.func @not_renormalised(%x: tensor<2x64xf32>) -> (tensor<2x4xf32>, tensor<2x
   %v, %i = sinter.topk %p {axis = 1 : i64, k = 4 : i64, largest} : (tensor<2x64xf32>) -> (tensor<2x4xf32>, tensor<2x4xi64>)
   return %v, %i : tensor<2x4xf32>, tensor<2x4xi64>
 }
+
+// -----
+
+// The softmax of the picked values over another axis than the row's.
+// CHECK-LABEL: func.func @softmax_not_last_axis
+// CHECK-NOT: sinter.moe_router
+// CHECK: sinter.topk
+func.func @softmax_not_last_axis(%x: tensor<2x64xf32>) -> (tensor<2x4xf32>, tensor<2x4xi64>) {
+  // expected-remark @below {{sinter-raise-moe-router: refused: the softmax is over axis 0, not the last}}
+  %v, %i = sinter.topk %x {axis = 1 : i64, k = 4 : i64, largest} : (tensor<2x64xf32>) -> (tensor<2x4xf32>, tensor<2x4xi64>)
+  %w = sinter.softmax %v {axis = 0 : i64} : tensor<2x4xf32>
+  return %w, %i : tensor<2x4xf32>, tensor<2x4xi64>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @softmax_first_not_last_axis
+// CHECK-NOT: sinter.moe_router
+// CHECK: sinter.topk
+func.func @softmax_first_not_last_axis(%x: tensor<2x64xf32>) -> (tensor<2x4xf32>, tensor<2x4xi64>) {
+  %p = sinter.softmax %x {axis = 0 : i64} : tensor<2x64xf32>
+  // expected-remark @below {{sinter-raise-moe-router: refused: the softmax is over axis 0, not the last}}
+  %v, %i = sinter.topk %p {axis = 1 : i64, k = 4 : i64, largest} : (tensor<2x64xf32>) -> (tensor<2x4xf32>, tensor<2x4xi64>)
+  %s = sinter.reduce_sum %v {axes = array<i64: 1>, keepdims} : (tensor<2x4xf32>) -> tensor<2x1xf32>
+  %w = sinter.div %v, %s : (tensor<2x4xf32>, tensor<2x1xf32>) -> tensor<2x4xf32>
+  return %w, %i : tensor<2x4xf32>, tensor<2x4xi64>
+}
+
+// -----
+
+// The top-k probabilities feed a second Div besides their renormalisation.
+// Refused in either order of the two Divs (was: refused with a wrong
+// reason when the other Div came first, raised beside a topk kept alive
+// when it came last).
+// CHECK-LABEL: func.func @other_div_first
+// CHECK-NOT: sinter.moe_router
+// CHECK: sinter.topk
+func.func @other_div_first(%x: tensor<2x64xf32>, %c: tensor<f32>) -> (tensor<2x4xf32>, tensor<2x4xi64>, tensor<2x4xf32>) {
+  %p = sinter.softmax %x {axis = 1 : i64} : tensor<2x64xf32>
+  // expected-remark @below {{sinter-raise-moe-router: refused: the top-k probabilities are read by two Divs, not only by their renormalisation}}
+  %v, %i = sinter.topk %p {axis = 1 : i64, k = 4 : i64, largest} : (tensor<2x64xf32>) -> (tensor<2x4xf32>, tensor<2x4xi64>)
+  %o = sinter.div %v, %c : (tensor<2x4xf32>, tensor<f32>) -> tensor<2x4xf32>
+  %s = sinter.reduce_sum %v {axes = array<i64: 1>, keepdims} : (tensor<2x4xf32>) -> tensor<2x1xf32>
+  %w = sinter.div %v, %s : (tensor<2x4xf32>, tensor<2x1xf32>) -> tensor<2x4xf32>
+  return %w, %i, %o : tensor<2x4xf32>, tensor<2x4xi64>, tensor<2x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @other_div_last
+// CHECK-NOT: sinter.moe_router
+// CHECK: sinter.topk
+func.func @other_div_last(%x: tensor<2x64xf32>, %c: tensor<f32>) -> (tensor<2x4xf32>, tensor<2x4xi64>, tensor<2x4xf32>) {
+  %p = sinter.softmax %x {axis = 1 : i64} : tensor<2x64xf32>
+  // expected-remark @below {{sinter-raise-moe-router: refused: the top-k probabilities are read by two Divs, not only by their renormalisation}}
+  %v, %i = sinter.topk %p {axis = 1 : i64, k = 4 : i64, largest} : (tensor<2x64xf32>) -> (tensor<2x4xf32>, tensor<2x4xi64>)
+  %s = sinter.reduce_sum %v {axes = array<i64: 1>, keepdims} : (tensor<2x4xf32>) -> tensor<2x1xf32>
+  %w = sinter.div %v, %s : (tensor<2x4xf32>, tensor<2x1xf32>) -> tensor<2x4xf32>
+  %o = sinter.div %v, %c : (tensor<2x4xf32>, tensor<f32>) -> tensor<2x4xf32>
+  return %w, %i, %o : tensor<2x4xf32>, tensor<2x4xi64>, tensor<2x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @f64_logits
+// CHECK-NOT: sinter.moe_router
+// CHECK: sinter.topk
+func.func @f64_logits(%x: tensor<2x64xf64>) -> (tensor<2x4xf64>, tensor<2x4xi64>) {
+  // expected-remark @below {{sinter-raise-moe-router: refused: the topk's input is not f32, f16 or bf16}}
+  %v, %i = sinter.topk %x {axis = 1 : i64, k = 4 : i64, largest} : (tensor<2x64xf64>) -> (tensor<2x4xf64>, tensor<2x4xi64>)
+  %w = sinter.softmax %v {axis = 1 : i64} : tensor<2x4xf64>
+  return %w, %i : tensor<2x4xf64>, tensor<2x4xi64>
+}

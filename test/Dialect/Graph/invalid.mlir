@@ -1372,3 +1372,79 @@ func.func @gated_linear_operand_type_result(%g: tensor<2x16xf32>, %u: tensor<2x1
   %0 = sinter.gated_linear %g, %u, %w {activation = #sinter<gated_activation silu>, operand_type = bf16} : (tensor<2x16xf32>, tensor<2x16xf32>, tensor<8x16xbf16>) -> tensor<2x8xf32>
   return
 }
+
+// -----
+
+// sinter.moe_router (lib/Dialect/Graph/IR/MoeRouterOp.cpp), in the order
+// of its checks.
+func.func @moe_router_rank0(%x: tensor<f32>) {
+  // expected-error @+1 {{'sinter.moe_router' op logits must have at least one dimension}}
+  %w, %i = sinter.moe_router %x {k = 1 : i64} : (tensor<f32>) -> (tensor<1xf32>, tensor<1xi64>)
+  return
+}
+
+// -----
+
+func.func @moe_router_f64_logits(%x: tensor<2x8xf64>) {
+  // expected-error @+1 {{'sinter.moe_router' op logits must be f32, f16 or bf16}}
+  %w, %i = sinter.moe_router %x {k = 2 : i64} : (tensor<2x8xf64>) -> (tensor<2x2xf32>, tensor<2x2xi64>)
+  return
+}
+
+// -----
+
+// The lowering rounds the f32 weights to their type: f64 was accepted and
+// failed there (arith.truncf f32 -> f64).
+func.func @moe_router_f64_weights(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{'sinter.moe_router' op weights must be f32, f16 or bf16, got 'f64'}}
+  %w, %i = sinter.moe_router %x {k = 2 : i64} : (tensor<2x8xf32>) -> (tensor<2x2xf64>, tensor<2x2xi64>)
+  return
+}
+
+// -----
+
+func.func @moe_router_k0(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{'sinter.moe_router' op k = 0 must be in [1, min(8, 16)]}}
+  %w, %i = sinter.moe_router %x {k = 0 : i64} : (tensor<2x8xf32>) -> (tensor<2x0xf32>, tensor<2x0xi64>)
+  return
+}
+
+// -----
+
+func.func @moe_router_k_above_experts(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{'sinter.moe_router' op k = 9 must be in [1, min(8, 16)]}}
+  %w, %i = sinter.moe_router %x {k = 9 : i64} : (tensor<2x8xf32>) -> (tensor<2x9xf32>, tensor<2x9xi64>)
+  return
+}
+
+// -----
+
+func.func @moe_router_k17(%x: tensor<2x64xf32>) {
+  // expected-error @+1 {{'sinter.moe_router' op k = 17 must be in [1, min(64, 16)]}}
+  %w, %i = sinter.moe_router %x {k = 17 : i64} : (tensor<2x64xf32>) -> (tensor<2x17xf32>, tensor<2x17xi64>)
+  return
+}
+
+// -----
+
+func.func @moe_router_experts(%x: tensor<2x1025xf32>) {
+  // expected-error @+1 {{'sinter.moe_router' op rows of 1025 experts; at most 1024}}
+  %w, %i = sinter.moe_router %x {k = 2 : i64} : (tensor<2x1025xf32>) -> (tensor<2x2xf32>, tensor<2x2xi64>)
+  return
+}
+
+// -----
+
+func.func @moe_router_weights_shape(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{'sinter.moe_router' op weights [3,2] is not [2,2] (logits [2,8], k = 2)}}
+  %w, %i = sinter.moe_router %x {k = 2 : i64} : (tensor<2x8xf32>) -> (tensor<3x2xf32>, tensor<2x2xi64>)
+  return
+}
+
+// -----
+
+func.func @moe_router_indices_shape(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{'sinter.moe_router' op indices [2,3] is not [2,2] (logits [2,8], k = 2)}}
+  %w, %i = sinter.moe_router %x {k = 2 : i64} : (tensor<2x8xf32>) -> (tensor<2x2xf32>, tensor<2x3xi64>)
+  return
+}

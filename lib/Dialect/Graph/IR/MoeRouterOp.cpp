@@ -3,7 +3,7 @@
 // The router's contract, which the lowering and the CUDA template rely on:
 // logits [..., E], weights and indices [..., k] with the same leading
 // dims, 1 <= k <= min(E, 16), E <= 1024 (what one warp per row holds in
-// registers: 32 elements a lane).
+// registers: 32 elements a lane); logits and weights f32, f16 or bf16.
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,6 +27,12 @@ LogicalResult MoeRouterOp::verify() {
   // (C1') f32, f16 or bf16: the router computes in f32.
   if (getElementTypeOrSelf(getLogits().getType()).getIntOrFloatBitWidth() > 32)
     return emitOpError() << "logits must be f32, f16 or bf16";
+  // (C1'') the weights are f32, f16 or bf16 too: the lowering rounds the
+  // f32 softmax to them, and f64 would be a widening it cannot express.
+  if (getElementTypeOrSelf(getWeights().getType()).getIntOrFloatBitWidth() >
+      32)
+    return emitOpError() << "weights must be f32, f16 or bf16, got "
+                         << getElementTypeOrSelf(getWeights().getType());
   int64_t e = x.back(), k = getK();
   // (C2) 1 <= k <= min(E, 16) and E <= 1024.
   if (k < 1 || k > e || k > kMaxK)

@@ -67,12 +67,21 @@ std::string matchSoftmaxFirst(TopKOp topk, SoftmaxOp softmax,
   Value values = topk.getValues();
   ReduceSumOp sum;
   DivOp div;
+  // One ReduceSum and one Div only: with a second reader the topk stays
+  // anyway, and which of two Divs was taken for the renormalisation
+  // depended on the order of the uses.
   for (Operation *user : values.getUsers()) {
-    if (auto s = dyn_cast<ReduceSumOp>(user))
+    if (auto s = dyn_cast<ReduceSumOp>(user)) {
+      if (sum && sum != s)
+        return "the top-k probabilities are read by two ReduceSums, not "
+               "only by their renormalisation";
       sum = s;
-    else if (auto d = dyn_cast<DivOp>(user))
+    } else if (auto d = dyn_cast<DivOp>(user)) {
+      if (div && div != d)
+        return "the top-k probabilities are read by two Divs, not only by "
+               "their renormalisation";
       div = d;
-    else
+    } else
       return "the top-k probabilities are read by " +
              user->getName().getStringRef().str() +
              ", not only by their renormalisation";
