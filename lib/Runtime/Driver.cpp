@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Args.h"
 #include "Backend.h"
 #include "Tensor.h"
 #include "Weights.h"
@@ -119,35 +120,14 @@ void printHelp(const SinterModel *m, const std::string &prog) {
 /// Parses argv into `o`; false with `err` on a malformed command line.
 bool parseArgs(int argc, char **argv, const SinterModel *m, Options &o,
                std::string &err) {
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    std::string value;
-    bool inlineValue = false;
-    auto flag = [&](const char *name) {
-      size_t n = std::strlen(name);
-      if (a == name)
-        return true;
-      if (a.size() > n && a.compare(0, n, name) == 0 && a[n] == '=') {
-        value = a.substr(n + 1);
-        inlineValue = true;
-        return true;
-      }
-      return false;
-    };
-    auto takeValue = [&](const char *name) {
-      if (inlineValue)
-        return true;
-      if (i + 1 >= argc) {
-        err = std::string(name) + " needs a value";
-        return false;
-      }
-      value = argv[++i];
-      return true;
-    };
+  ArgReader args(argc, argv);
+  while (args.next()) {
+    const std::string &a = args.word;
+    const std::string &value = args.value;
     if (a == "--help" || a == "-h") {
       o.help = true;
-    } else if (flag("--input")) {
-      if (!takeValue("--input"))
+    } else if (args.flag("--input")) {
+      if (!args.takeValue("--input", err))
         return false;
       // NAME=FILE; a name that itself holds '=' is found by trying the
       // model's input names first.
@@ -167,23 +147,23 @@ bool parseArgs(int argc, char **argv, const SinterModel *m, Options &o,
         return false;
       }
       o.inputs.emplace_back(value.substr(0, split), value.substr(split + 1));
-    } else if (flag("--output-dir")) {
-      if (!takeValue("--output-dir"))
+    } else if (args.flag("--output-dir")) {
+      if (!args.takeValue("--output-dir", err))
         return false;
       if (value.empty()) {
         err = "--output-dir needs a directory";
         return false;
       }
       o.outputDir = value;
-    } else if (flag("--weights")) {
-      if (!takeValue("--weights"))
+    } else if (args.flag("--weights")) {
+      if (!args.takeValue("--weights", err))
         return false;
       if (value.empty()) {
         err = "--weights needs a directory";
         return false;
       }
       o.weightsDir = value;
-    } else if (flag("--random-weights")) {
+    } else if (args.flag("--random-weights")) {
       // The seed only as --random-weights=SEED: a separate word would be
       // ambiguous with the next option. Decimal or 0x hex only: strtoull
       // alone would skip leading spaces and wrap ' -1' to 2^64 - 1, and
@@ -194,8 +174,8 @@ bool parseArgs(int argc, char **argv, const SinterModel *m, Options &o,
                  (value[1] == 'x' || value[1] == 'X');
       const char *digits = value.c_str() + (hex ? 2 : 0);
       unsigned long long seed =
-          inlineValue ? std::strtoull(digits, &end, hex ? 16 : 10) : 0;
-      if (inlineValue && (!std::isxdigit(static_cast<unsigned char>(*digits)) ||
+          args.inlineValue ? std::strtoull(digits, &end, hex ? 16 : 10) : 0;
+      if (args.inlineValue && (!std::isxdigit(static_cast<unsigned char>(*digits)) ||
                           *end != '\0' || errno)) {
         err = "--random-weights expects a seed (an unsigned integer), got '" +
               value + "'";
@@ -207,8 +187,8 @@ bool parseArgs(int argc, char **argv, const SinterModel *m, Options &o,
       // CUDA target: launch kernel by kernel instead of replaying the
       // forward's CUDA graph (no effect on the CPU target).
       useCudaGraphs = false;
-    } else if (flag("--bench")) {
-      if (!takeValue("--bench"))
+    } else if (args.flag("--bench")) {
+      if (!args.takeValue("--bench", err))
         return false;
       char *end = nullptr;
       errno = 0;
@@ -218,8 +198,8 @@ bool parseArgs(int argc, char **argv, const SinterModel *m, Options &o,
         return false;
       }
       o.bench = n;
-    } else if (flag("--bench-stream")) {
-      if (!takeValue("--bench-stream"))
+    } else if (args.flag("--bench-stream")) {
+      if (!args.takeValue("--bench-stream", err))
         return false;
       char *end = nullptr;
       errno = 0;
@@ -233,7 +213,7 @@ bool parseArgs(int argc, char **argv, const SinterModel *m, Options &o,
     } else {
       err = "unknown argument '" + a + "' (see --help)";
       // The seed as a separate word: say how it is given.
-      if (i > 1 && std::strcmp(argv[i - 1], "--random-weights") == 0)
+      if (std::strcmp(args.previous(), "--random-weights") == 0)
         err += "; a seed is given as --random-weights=SEED";
       return false;
     }

@@ -23,6 +23,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Args.h"
 #include "Backend.h"
 #include "GenerateMatch.h"
 #include "Tensor.h"
@@ -325,52 +326,32 @@ bool parsePrompt(const std::string &v, std::vector<int64_t> &ids,
 }
 
 bool parseGenArgs(int argc, char **argv, GenOptions &o, std::string &err) {
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i], value;
-    bool inlineValue = false;
-    auto flag = [&](const char *name) {
-      size_t n = std::strlen(name);
-      if (a == name)
-        return true;
-      if (a.size() > n && a.compare(0, n, name) == 0 && a[n] == '=') {
-        value = a.substr(n + 1);
-        inlineValue = true;
-        return true;
-      }
-      return false;
-    };
-    auto takeValue = [&](const char *name) {
-      if (inlineValue)
-        return true;
-      if (i + 1 >= argc) {
-        err = std::string(name) + " needs a value";
-        return false;
-      }
-      value = argv[++i];
-      return true;
-    };
+  ArgReader args(argc, argv);
+  while (args.next()) {
+    const std::string &a = args.word;
+    const std::string &value = args.value;
     if (a == "--help" || a == "-h") {
       o.help = true;
-    } else if (flag("--generate")) {
+    } else if (args.flag("--generate")) {
       // Given twice is refused rather than the last one winning: a second
       // --prompt-ids could as well be meant to extend the first.
       if (o.generate >= 0) {
         err = "--generate is given twice";
         return false;
       }
-      if (!takeValue("--generate") ||
+      if (!args.takeValue("--generate", err) ||
           !parseCount("--generate", value, o.generate, err))
         return false;
-    } else if (flag("--prompt-ids")) {
+    } else if (args.flag("--prompt-ids")) {
       if (o.promptGiven) {
         err = "--prompt-ids is given twice";
         return false;
       }
-      if (!takeValue("--prompt-ids") || !parsePrompt(value, o.prompt, err))
+      if (!args.takeValue("--prompt-ids", err) || !parsePrompt(value, o.prompt, err))
         return false;
       o.promptGiven = true;
-    } else if (flag("--weights")) {
-      if (!takeValue("--weights"))
+    } else if (args.flag("--weights")) {
+      if (!args.takeValue("--weights", err))
         return false;
       if (value.empty()) {
         err = "--weights needs a directory";

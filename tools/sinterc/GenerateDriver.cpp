@@ -15,7 +15,6 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -205,36 +204,6 @@ bool checkPairing(const Unit &prefill, const Unit &decode, std::string &error) {
   return rt::gen::makePlan(&pre.model, &dec.model, plan, error);
 }
 
-namespace {
-
-/// The C++ compiler driver, searched as Link.cpp's linkExecutable does.
-std::optional<std::string> findCompiler(const cpu::LinkOptions &options,
-                                        std::string &error) {
-  llvm::SmallVector<std::string> candidates;
-  if (!options.compiler.empty())
-    candidates.push_back(options.compiler);
-  else if (std::optional<std::string> env =
-               llvm::sys::Process::GetEnv("SINTER_CXX"))
-    candidates.push_back(*env);
-  else
-    candidates = {"clang++-22", "clang++", "c++", "g++"};
-  for (const std::string &c : candidates) {
-    if (llvm::sys::path::has_parent_path(c)) {
-      if (llvm::sys::fs::can_execute(c))
-        return c;
-      continue;
-    }
-    if (llvm::ErrorOr<std::string> p = llvm::sys::findProgramByName(c))
-      return *p;
-  }
-  error = "no C++ compiler to link the executable with (looked for " +
-          llvm::join(candidates, ", ") +
-          "; set SINTER_CXX or pass --linker=PATH)";
-  return std::nullopt;
-}
-
-} // namespace
-
 bool linkGenerateDriver(const Unit &prefill, llvm::ArrayRef<char> prefillObj,
                         llvm::StringRef prefillPrefix, const Unit &decode,
                         llvm::ArrayRef<char> decodeObj,
@@ -246,7 +215,7 @@ bool linkGenerateDriver(const Unit &prefill, llvm::ArrayRef<char> prefillObj,
             "SINTER_RUNTIME_LIB or --runtime-lib at libsinter_runtime.a)";
     return false;
   }
-  std::optional<std::string> compiler = findCompiler(options, error);
+  std::optional<std::string> compiler = cpu::findCompiler(options, error);
   if (!compiler)
     return false;
   llvm::SmallString<128> dir;

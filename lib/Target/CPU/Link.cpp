@@ -120,6 +120,8 @@ void emitWeightTable(llvm::raw_ostream &os, const ModelDesc &model) {
   os << "};\n";
 }
 
+} // namespace
+
 std::optional<std::string> findCompiler(const LinkOptions &options,
                                         std::string &error) {
   llvm::SmallVector<std::string> candidates;
@@ -144,8 +146,6 @@ std::optional<std::string> findCompiler(const LinkOptions &options,
           "; set SINTER_CXX or pass --linker=PATH)";
   return std::nullopt;
 }
-
-} // namespace
 
 std::string findRuntimeLibrary(const char *argv0, void *mainAddr) {
   if (std::optional<std::string> env =

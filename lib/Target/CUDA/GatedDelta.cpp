@@ -304,25 +304,6 @@ struct Builder {
     return loops;
   }
 
-  /// The latest op before `at` in its block that may write `b`; sets
-  /// `unknown` when an op with unknown effects is found first.
-  Operation *latestWriter(const Buf &b, Operation *at, bool &unknown) {
-    unknown = false;
-    for (Operation *op = at->getPrevNode(); op; op = op->getPrevNode()) {
-      std::optional<Effects> e = effectsOf(op);
-      if (!e) {
-        unknown = true;
-        return op;
-      }
-      for (Value w : e->writes) {
-        std::optional<Buf> wb = bufOf(w);
-        if (!wb || overlap(*wb, b))
-          return op;
-      }
-    }
-    return nullptr;
-  }
-
   /// Whether an op after `from` up to the launch point (not a step op)
   /// may write `b`.
   bool writtenBeforeLaunch(const Buf &b, Operation *from) {
@@ -382,7 +363,7 @@ struct Builder {
       return {};
     }
     bool unknown = false;
-    Operation *w = latestWriter(*b, at, unknown);
+    Operation *w = latestWriter(*b, at, unknown, overlap);
     if (w && !unknown) {
       if (auto fill = dyn_cast<linalg::FillOp>(w)) {
         std::optional<Buf> fb = bufOf(fill.getOutputs()[0]);

@@ -212,4 +212,22 @@ bool readAfter(const Buf &b, Operation *launch) {
   return false;
 }
 
+Operation *latestWriter(const Buf &b, Operation *at, bool &unknown,
+                        llvm::function_ref<bool(const Buf &, const Buf &)> meets) {
+  unknown = false;
+  for (Operation *op = at->getPrevNode(); op; op = op->getPrevNode()) {
+    std::optional<Effects> e = effectsOf(op);
+    if (!e) {
+      unknown = true;
+      return op;
+    }
+    for (Value w : e->writes) {
+      std::optional<Buf> wb = bufOf(w);
+      if (!wb || meets(*wb, b))
+        return op;
+    }
+  }
+  return nullptr;
+}
+
 } // namespace sinter::cuda::gated_delta

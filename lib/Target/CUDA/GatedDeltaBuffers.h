@@ -13,6 +13,7 @@
 #define SINTER_LIB_TARGET_CUDA_GATEDDELTABUFFERS_H
 
 #include "mlir/IR/Operation.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/SetVector.h"
 
 #include <optional>
@@ -83,6 +84,13 @@ bool erasable(Operation *p, const llvm::SetVector<Operation *> &dropped,
               Operation *launch, llvm::ArrayRef<Buf> launchReads);
 /// Whether something after `launch` may read what is left in `b`.
 bool readAfter(const Buf &b, Operation *launch);
+
+/// The latest op before `at` in its block that may write `b` (`meets`: may
+/// a written buffer share bytes with `b`; the step template and the conv
+/// window template answer that differently for function arguments); sets
+/// `unknown` when an op with unknown effects comes first.
+Operation *latestWriter(const Buf &b, Operation *at, bool &unknown,
+                        llvm::function_ref<bool(const Buf &, const Buf &)> meets);
 
 } // namespace sinter::cuda::gated_delta
 

@@ -205,23 +205,6 @@ struct ConvBuilder {
     return out;
   }
 
-  Operation *latestWriter(const Buf &b, Operation *at, bool &unknown) {
-    unknown = false;
-    for (Operation *op = at->getPrevNode(); op; op = op->getPrevNode()) {
-      std::optional<Effects> e = effectsOf(op);
-      if (!e) {
-        unknown = true;
-        return op;
-      }
-      for (Value w : e->writes) {
-        std::optional<Buf> wb = bufOf(w);
-        if (!wb || mayAlias(*wb, b))
-          return op;
-      }
-    }
-    return nullptr;
-  }
-
   bool writtenBetween(const Buf &b, Operation *from, Operation *to) {
     if (from == to)
       return false;
@@ -263,7 +246,7 @@ struct ConvBuilder {
       return {};
     }
     bool unknown = false;
-    Operation *w = latestWriter(*b, at, unknown);
+    Operation *w = latestWriter(*b, at, unknown, mayAlias);
     if (w && !unknown) {
       if (auto fill = dyn_cast<linalg::FillOp>(w)) {
         std::optional<Buf> fb = bufOf(fill.getOutputs()[0]);

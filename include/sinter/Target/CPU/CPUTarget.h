@@ -21,6 +21,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -119,6 +120,12 @@ struct LinkOptions {
   /// instead of an executable.
   bool shared = false;
 };
+
+/// The C++ compiler driver that links executables: options.compiler, else
+/// $SINTER_CXX, else the first of clang++-22, clang++, c++, g++ on PATH;
+/// nullopt with `error` naming what was looked for.
+std::optional<std::string> findCompiler(const LinkOptions &options,
+                                        std::string &error);
 
 /// $SINTER_RUNTIME_LIB, else <dir of the sinterc binary>/../lib/
 /// libsinter_runtime.a. `argv0` and `mainAddr` locate the binary.
