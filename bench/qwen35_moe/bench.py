@@ -334,7 +334,8 @@ def prefill_cost(T, cfg=BENCH8):
     return nbytes, 2 * flops_params * T + attn
 
 
-def prefill(build, work, n_stream, bw, name="bench8_prefill512", weights_from="bench8"):
+def prefill(build, work, n_stream, bw, name="bench8_prefill512", weights_from="bench8",
+            profile_out=None):
     """The T-token prefill graph from empty state: Sinter's time (replayed
     CUDA graph), the last token's logits against the PyTorch reference
     (eager bf16, also timed), and the roofline max(bytes / copy bandwidth,
@@ -365,6 +366,9 @@ def prefill(build, work, n_stream, bw, name="bench8_prefill512", weights_from="b
                         os.path.join(work, name + "_out"), ["--bench-stream", str(n_stream)])
     m = re.search(r"mean ([0-9.eE+-]+) ms per forward", out)
     ms = float(m.group(1)) if m else None
+    if profile_out:
+        profile(exe, os.path.join(work, name + "_in"), names, os.path.join(work, name + "_ncu"),
+                os.path.join(profile_out, f"ncu_{name}.csv"))
     cfg, dec = bench_weights.torch_decoder(d, "cuda")
     with torch.no_grad():
         logits, _ = dec.forward(tokens, 0, None)
@@ -463,7 +467,8 @@ def main():
                 row(f"Sinter (CUDA graph, {v})", *r)
     pre = None
     if "prefill" not in skip and os.path.isdir(os.path.join(args.build, "bench8_prefill512")):
-        pre = timed("prefill", lambda: prefill(args.build, work, max(2, args.stream // 10), bw))
+        pre = timed("prefill", lambda: prefill(args.build, work, max(2, args.stream // 10), bw,
+                                               profile_out=args.out if args.profile else None))
     T = pre[0] if pre else 512
     if pre and rows and rows[0]["name"].startswith("Sinter"):
         rows[0]["prefill_ms"] = pre[1]
