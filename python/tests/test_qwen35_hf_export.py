@@ -6,7 +6,8 @@
     GatedDeltaNet and one attention, 4 experts top-2, vocab 64), opsets 18
     and 23, the exporter's optimizer on (its default): the CPU target's
     logits against PyTorch's within 1e-4 relative (max |d| <= 1e-4 * max
-    |PyTorch logit|), the report's seed rewrites, and the CUDA target's PTX
+    |PyTorch logit|), the report's seed rewrites, the ops the graph phase
+    raises (attention, routers), and the CUDA target's PTX
     assembled by ptxas (skipped without ptxas). One CPU and one CUDA compile
     per file.
   - nano (hf-export/, git-ignored, 54 MB each, the exporter's optimizer
@@ -95,6 +96,30 @@ def test_micro_report(opset):
     assert fused >= 2 and refused and all(refused), report.get("fusions")
     fused, _ = _fusions(report, "sinter-lower-depthwise-conv1d")
     assert fused == 1, report.get("fusions")
+    # HF's batched_mm experts (gather_nd of the stacked weights, matmul with
+    # the repeated token rows): gate_up and down of both layers read the
+    # experts by index; no gathered weight copy is left.
+    fused, refused = _fusions(report, "sinter-form-expert-linears")
+    assert fused == 4 and not refused, report.get("fusions")
+    after_fuse = report["ops_after_fuse"]
+    assert after_fuse.get("sinter.expert_linear") == 4, after_fuse
+    assert "sinter.gather_nd" not in after_fuse, after_fuse
+
+
+@needs_sinterc
+@pytest.mark.parametrize("opset", [18, 23])
+def test_micro_raised(opset):
+    """The graph phase raises HF's spelling: opset 18's decomposed SDPA
+    (q and k^T each times sqrt(scale), repeat_kv through a 3-D transpose,
+    where(isnan(p), 0, p) after the softmax) to the one sinter.attention
+    that opset 23's Attention imports as; the routers (softmax, TopK,
+    renormalise) to sinter.moe_router."""
+    report = _cpu_model(MICRO[opset]).report
+    graph = report["ops_after_graph"]
+    assert graph.get("sinter.attention") == 1, graph
+    assert graph.get("sinter.moe_router") == 2, graph
+    for op in ("sinter.softmax", "sinter.isnan", "sinter.topk"):
+        assert op not in graph, (op, graph)
 
 
 @needs_sinterc

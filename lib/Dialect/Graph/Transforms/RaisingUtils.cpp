@@ -22,6 +22,14 @@ std::optional<double> splatFloat(Value v) {
   return attr.getSplatValue<APFloat>().convertToDouble();
 }
 
+std::optional<int64_t> splatInt(Value v) {
+  DenseElementsAttr attr;
+  if (!v || !matchPattern(v, m_Constant(&attr)) || !attr.isSplat() ||
+      !isa<IntegerType>(attr.getElementType()))
+    return std::nullopt;
+  return attr.getSplatValue<APInt>().getSExtValue();
+}
+
 Value reshapeTo(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) {
   RankedTensorType t = tensorType(v);
   if (t.getShape() == shape)

@@ -33,6 +33,10 @@ inline llvm::ArrayRef<int64_t> shapeOf(mlir::Value v) {
 /// equal (any shape, rank 0 included); nullopt otherwise.
 std::optional<double> splatFloat(mlir::Value v);
 
+/// The value of `v` when it is an integer constant whose elements are all
+/// equal (any shape, rank 0 included); nullopt otherwise.
+std::optional<int64_t> splatInt(mlir::Value v);
+
 /// `v` reshaped to `shape` (same element count, row-major order kept), as a
 /// collapse to 1-D and an expand: views, never a copy. Returns `v` when the
 /// shape is already `shape`.

@@ -85,6 +85,14 @@ def RaiseAttentionPass : Pass<"sinter-raise-attention"> {
     This pass replaces the chain with one `sinter.attention` (no past:
     the cache written by the graph is the key/value operand).
 
+    HF transformers' SDPA as torch.onnx (dynamo, opset 18) writes it is
+    raised too: q and k^T each multiplied by sqrt(scale) (splat constants
+    on either side of the transpose multiply into `scale`), the keys
+    transposed as a 3-D [B * heads, L, D] view with perm [0, 2, 1] (row-major
+    reshapes that keep the two trailing dims are looked through, repeat_kv
+    included), and `where(isnan(p), 0, p)` after the softmax, which gives
+    a fully masked row zeros exactly as sinter.attention does.
+
     Semantics: identical except a query row whose keys are all masked
     out: the decomposition gives NaN (softmax of all -inf) and
     sinter.attention gives zeros (ONNX Attention's rule). A `where` fill
@@ -92,7 +100,8 @@ def RaiseAttentionPass : Pass<"sinter-raise-attention"> {
 
     Refused, with a remark `sinter-raise-attention: refused: <why>` on the
     final MatMul: softmax not over the last axis, probabilities with other
-    users, scores not `q @ transpose(k)`, a where fill that is not -inf,
+    users, a NaN guard that fills with anything but 0 or tests another
+    tensor, scores not `q @ transpose(k)`, a where fill that is not -inf,
     a mask that does not broadcast to [B, heads, S, L], heads repeated in
     another order than repeat_kv's, shapes that disagree (broadcast batch
     or heads). Every raising is a remark `...: fused: attention (...)`.
@@ -294,8 +303,19 @@ def FormExpertLinearsPass : Pass<"sinter-form-expert-linears"> {
     it is collapsed to the op's [T, K] / [T, J, K] and the [T, J, N] result
     expanded back to [T, J, 1, N]. The weight keeps its [E, K, N] layout
     (`weight_kn`): inline, external-data and computed weights alike, with
-    no per-expert transpose at compile or load time. Every candidate (a
-    matmul whose rhs is a gather) gets one `fused` or `refused` remark.
+    no per-expert transpose at compile or load time.
+
+    HF transformers' experts (`batched_mm`, as torch.onnx writes them) are
+    `sinter.matmul (sinter.gather_nd %W, %idx), %x` with `W` [E, N, K]
+    (already expert_linear's [out, in] layout), `idx` [M, 1] and `x`
+    [M, K, 1], M = T * J: the router's [T, J] indices flattened (and
+    clipped to [0, E - 1]), the token rows repeated over the J slots. The
+    [T, J] indices are recovered through the reshapes (a clip of
+    moe_router's indices over E experts is the identity and is dropped;
+    any other clip is kept), the up projection reads the unrepeated [T, K]
+    rows, the down projection [T, J, K]; indices of unknown origin give
+    T = M, J = 1. Every candidate (a matmul whose rhs is a gather, or
+    whose lhs is a gather_nd) gets one `fused` or `refused` remark.
 
     Example:
     ```mlir
