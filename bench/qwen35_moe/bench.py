@@ -119,11 +119,14 @@ def bench8(build, work, n_stream, name="bench8", profile_out=None):
     log(what="bench8_torch_reference", s=round(time.time() - t, 1))
     t = time.time()
     exe = os.path.join(d, "qwen35_bench8")
+    # --weights: the executable records the folder it was compiled in, which
+    # need not be where this build directory is now (a copied variant).
     out, outs = run_exe(exe, os.path.join(d, "step_inputs"), names,
-                        os.path.join(work, name + "_out"), ["--bench-stream", str(n_stream)])
+                        os.path.join(work, name + "_out"),
+                        ["--weights", d, "--bench-stream", str(n_stream)])
     if profile_out:
         profile(exe, os.path.join(d, "step_inputs"), names, os.path.join(work, name + "_ncu"),
-                os.path.join(profile_out, f"ncu_{name}.csv"))
+                os.path.join(profile_out, f"ncu_{name}.csv"), ["--weights", d])
     m = re.search(r"mean ([0-9.eE+-]+) ms per forward", out)
     ms = float(m.group(1)) if m else None
     cmp = bench_weights.compare_logits(np.load(os.path.join(d, "expected_logits.npy")),
@@ -363,12 +366,13 @@ def prefill(build, work, n_stream, bw, name="bench8_prefill512", weights_from="b
     names = save_feeds(os.path.join(work, name + "_in"), feeds)
     t = time.time()
     out, outs = run_exe(exe, os.path.join(work, name + "_in"), names,
-                        os.path.join(work, name + "_out"), ["--bench-stream", str(n_stream)])
+                        os.path.join(work, name + "_out"),
+                        ["--weights", d, "--bench-stream", str(n_stream)])
     m = re.search(r"mean ([0-9.eE+-]+) ms per forward", out)
     ms = float(m.group(1)) if m else None
     if profile_out:
         profile(exe, os.path.join(work, name + "_in"), names, os.path.join(work, name + "_ncu"),
-                os.path.join(profile_out, f"ncu_{name}.csv"))
+                os.path.join(profile_out, f"ncu_{name}.csv"), ["--weights", d])
     cfg, dec = bench_weights.torch_decoder(d, "cuda")
     with torch.no_grad():
         logits, _ = dec.forward(tokens, 0, None)
@@ -392,11 +396,11 @@ def prefill(build, work, n_stream, bw, name="bench8_prefill512", weights_from="b
     return T, ms, torch_ms, roof_ms
 
 
-def profile(exe, feeds_dir, names, out_dir, csv_path):
+def profile(exe, feeds_dir, names, out_dir, csv_path, extra=()):
     """One forward without the CUDA graph under Nsight Compute: each kernel's
     time and DRAM bytes (ncu_breakdown.py prints the table)."""
     cmd = ["ncu", "--clock-control", "none", "--csv", "--metrics",
-           "gpu__time_duration.sum,dram__bytes.sum", exe, "--no-graph", "--output-dir", out_dir]
+           "gpu__time_duration.sum,dram__bytes.sum", exe, *extra, "--no-graph", "--output-dir", out_dir]
     for n in names:
         cmd += ["--input", f"{n}={os.path.join(feeds_dir, n + '.npy')}"]
     t = time.time()
