@@ -396,6 +396,54 @@ def prefill(build, work, n_stream, bw, name="bench8_prefill512", weights_from="b
     return T, ms, torch_ms, roof_ms
 
 
+def generate(build, work, n_tokens=32, prompt_len=512, weights_from="bench8"):
+    """Greedy generation with the bench8 generation executable (prefill 512
+    + decode, sinterc --generate-driver; prepare.sh builds it): a
+    `prompt_len`-token prompt (the prefill part's tokens) through the
+    prefill graph, then `n_tokens` tokens, each decode step on the last
+    token's argmax; `--warmup` first (CUDA graphs captured). Reads bench8's
+    weights.bin (filled here when the bench8 part did not run). Returns
+    (prompt ms, prompt tokens, decode ms/token), or None when the build is
+    missing."""
+    d = os.path.join(build, "bench8_generate")
+    exe = os.path.join(d, "qwen35_bench8_generate")
+    if not os.path.exists(exe):
+        log(what="generate", skipped=f"{exe} is missing (prepare.sh builds it)")
+        return None
+    wdir = os.path.join(build, weights_from)
+    if not os.path.exists(os.path.join(wdir, "weights.bin")):
+        bench_weights.fill(wdir)
+    tokens = np.random.default_rng(0).integers(0, BENCH8.vocab, prompt_len).tolist()
+    cmd = [exe, "--generate", str(n_tokens), "--prompt-ids", ",".join(map(str, tokens)),
+           "--weights", wdir, "--warmup"]
+    t = time.time()
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        raise RuntimeError(f"{os.path.basename(exe)}: exit {r.returncode}: {r.stderr.strip()[-600:]}")
+    return parse_generate(r.stdout, time.time() - t)
+
+
+def parse_generate(out, wall_s=None):
+    """The generation executable's summary lines -> (prompt ms, prompt
+    tokens, decode ms/token); logs them."""
+    toks = re.search(r"^tokens: (.*)$", out, re.M)
+    p = re.search(r"^prompt: (\d+) tokens \((\d+) prefill forwards of (\d+), (\d+) decode steps\) "
+                  r"in ([0-9.]+) ms, ([0-9.]+) tokens/s", out, re.M)
+    dec = re.search(r"^decode: (\d+) steps in ([0-9.]+) ms, ([0-9.]+) ms/token, ([0-9.]+) tokens/s",
+                    out, re.M)
+    if not (toks and p and dec):
+        raise RuntimeError(f"unexpected output of the generation executable: {out.strip()[-400:]}")
+    prompt_ms, decode_ms = float(p.group(5)), float(dec.group(3))
+    log(what="generate", prompt_tokens=int(p.group(1)), prefill_forwards=int(p.group(2)),
+        prompt_decode_steps=int(p.group(4)), prompt_ms=prompt_ms,
+        prompt_tokens_per_s=float(p.group(6)), decode_steps=int(dec.group(1)),
+        decode_ms_per_token=decode_ms, decode_tokens_per_s=float(dec.group(4)),
+        tokens=[int(x) for x in toks.group(1).split()][:8],
+        wall_s=round(wall_s, 1) if wall_s is not None else None,
+        ok=int(dec.group(1)) > 0 and decode_ms > 0)
+    return prompt_ms, int(p.group(1)), decode_ms
+
+
 def profile(exe, feeds_dir, names, out_dir, csv_path, extra=()):
     """One forward without the CUDA graph under Nsight Compute: each kernel's
     time and DRAM bytes (ncu_breakdown.py prints the table)."""
@@ -422,7 +470,9 @@ def main():
                     "e.g. 0,1 ('' for none)")
     ap.add_argument("--anchor-timeout", type=int, default=240)
     ap.add_argument("--skip", default="", help="comma list of: tiny_f32, tiny_bf16, random_check, "
-                    "bench8, prefill, hf_eager, torch_baseline")
+                    "bench8, prefill, generate, hf_eager, torch_baseline")
+    ap.add_argument("--generate", type=int, default=32, metavar="N",
+                    help="tokens the generation row makes after its 512-token prompt")
     ap.add_argument("--full", action="store_true", help="also the 40-layer decode step with "
                     "--random-weights (build/full from prepare.sh --full; needs ~74 GB free)")
     ap.add_argument("--torch-baseline-modes", default="eager",
@@ -476,6 +526,13 @@ def main():
     T = pre[0] if pre else 512
     if pre and rows and rows[0]["name"].startswith("Sinter"):
         rows[0]["prefill_ms"] = pre[1]
+    if "generate" not in skip:
+        g = timed("generate", lambda: generate(args.build, work, args.generate))
+        if g:
+            # prompt ms per prompt of T tokens: the prefill columns' tokens/s
+            # are T / ms, so a prompt of another length is scaled to T.
+            row(f"Sinter generation driver (--generate {args.generate}, "
+                f"{g[1]}-token prompt)", g[2], None, prefill_ms=g[0] * T / g[1])
     if args.full:
         r = timed("full (40 layers)", lambda: full(args.build, work, args.stream, bw, gpu))
         if r:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Here (no GPU): exports and compiles the graphs bench.py runs on the GPU
-# machine into bench/qwen35_moe/build/ (git-ignored; a few MB: no weights).
+# machine into bench/qwen35_moe/build/ (git-ignored; about 37 MB, 44 with
+# --full: no weights).
 #   bench/qwen35_moe/prepare.sh [--full]   (--full: also the 40-layer decode
 #   executable, run by bench.py --full with --random-weights)
 # BUILD=DIR writes DIR instead of bench/qwen35_moe/build.
@@ -42,6 +43,32 @@ else
   rm -rf "$d"
 fi
 rm -f "$d/weights.bin"
+# bench8 generation (bench.py's generate row): the prefill 512 and decode
+# graphs in one executable (sinterc --generate-driver). Both are exported
+# into one folder so that the driver loads their common weights once; on
+# the GPU it reads bench8's weights.bin (--weights: the KV cache is state,
+# not weights, so the layout is bench8's). Their KV cache holds 1024
+# positions: bench8's 512 cannot take a 512-token prompt and 32 tokens
+# more. Only the executable and its report stay (about 5 MB).
+d="$B/bench8_generate"; g=$(mktemp -d)
+"$PY" -c "import dataclasses, sys
+from sinter.models.qwen35 import bench_weights
+from sinter.models.qwen35.configs import BENCH8
+cfg = dataclasses.replace(BENCH8, max_len=1024)
+for seq in (1, 512):
+    bench_weights.do_export(cfg, sys.argv[1], seq=seq)" "$g"
+mkdir -p "$d"; t0=$(date +%s.%N)
+if "$SINTERC" "$g/qwen35_bench8_prefill512_opset27.onnx" "$g/qwen35_bench8_decode_opset27.onnx" \
+     --generate-driver --target=cuda --gpu-arch="$ARCH" -o "$d/qwen35_bench8_generate" \
+     --report="$d/report.json" 2>"$d/compile.log"; then
+  s=$(echo "$(date +%s.%N) - $t0" | bc)
+  echo "bench8 generation (prefill 512 + decode): compile $s s, executable $(du -h "$d/qwen35_bench8_generate" | cut -f1)"
+  echo "{\"config\": \"bench8\", \"compile_s\": $s}" > "$d/compile.json"
+else
+  echo "bench8 generation: the compile failed (bench.py skips generate): $(grep -m1 error "$d/compile.log")"
+  rm -rf "$d"
+fi
+rm -rf "$g"
 cp "$ANCHORS/fast_torch_decode.py" "$ANCHORS/torch_baseline.py" "$B/anchors/"
 # The --random-weights check of the CUDA fill kernel (bench.py random_check):
 # Y = X + W, Z = B with W, B external; the weights file is deleted.

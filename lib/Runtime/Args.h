@@ -9,6 +9,10 @@
 #ifndef SINTER_LIB_RUNTIME_ARGS_H
 #define SINTER_LIB_RUNTIME_ARGS_H
 
+#include <cctype>
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -59,6 +63,39 @@ public:
   std::string word, value;
   /// The value came as `name=VALUE`.
   bool inlineValue = false;
+
+  /// `--random-weights[=SEED]` (both mains take it): the seed, 0 when
+  /// none is given. Only as `--random-weights=SEED`: a separate word would
+  /// be ambiguous with the next option. Decimal or 0x hex only: strtoull
+  /// alone would skip leading spaces and wrap ' -1' to 2^64 - 1, and read
+  /// '010' as octal 8.
+  bool takeSeed(uint64_t &seed, std::string &err) const {
+    seed = 0;
+    if (!inlineValue)
+      return true;
+    char *end = nullptr;
+    errno = 0;
+    bool hex = value.size() > 2 && value[0] == '0' &&
+               (value[1] == 'x' || value[1] == 'X');
+    const char *digits = value.c_str() + (hex ? 2 : 0);
+    unsigned long long v = std::strtoull(digits, &end, hex ? 16 : 10);
+    if (!std::isxdigit(static_cast<unsigned char>(*digits)) || *end != '\0' ||
+        errno) {
+      err = "--random-weights expects a seed (an unsigned integer), got '" +
+            value + "'";
+      return false;
+    }
+    seed = uint64_t(v);
+    return true;
+  }
+
+  /// The hint for an unknown word that follows --random-weights: it was
+  /// probably meant as its seed.
+  std::string seedHint() const {
+    return std::strcmp(previous(), "--random-weights") == 0
+               ? "; a seed is given as --random-weights=SEED"
+               : "";
+  }
 
 private:
   int argc;

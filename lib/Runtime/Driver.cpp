@@ -164,25 +164,9 @@ bool parseArgs(int argc, char **argv, const SinterModel *m, Options &o,
       }
       o.weightsDir = value;
     } else if (args.flag("--random-weights")) {
-      // The seed only as --random-weights=SEED: a separate word would be
-      // ambiguous with the next option. Decimal or 0x hex only: strtoull
-      // alone would skip leading spaces and wrap ' -1' to 2^64 - 1, and
-      // read '010' as octal 8.
-      char *end = nullptr;
-      errno = 0;
-      bool hex = value.size() > 2 && value[0] == '0' &&
-                 (value[1] == 'x' || value[1] == 'X');
-      const char *digits = value.c_str() + (hex ? 2 : 0);
-      unsigned long long seed =
-          args.inlineValue ? std::strtoull(digits, &end, hex ? 16 : 10) : 0;
-      if (args.inlineValue && (!std::isxdigit(static_cast<unsigned char>(*digits)) ||
-                          *end != '\0' || errno)) {
-        err = "--random-weights expects a seed (an unsigned integer), got '" +
-              value + "'";
+      if (!args.takeSeed(randomWeights.seed, err))
         return false;
-      }
       randomWeights.enabled = true;
-      randomWeights.seed = seed;
     } else if (a == "--no-graph") {
       // CUDA target: launch kernel by kernel instead of replaying the
       // forward's CUDA graph (no effect on the CPU target).
@@ -211,10 +195,7 @@ bool parseArgs(int argc, char **argv, const SinterModel *m, Options &o,
       }
       o.benchStream = n;
     } else {
-      err = "unknown argument '" + a + "' (see --help)";
-      // The seed as a separate word: say how it is given.
-      if (std::strcmp(args.previous(), "--random-weights") == 0)
-        err += "; a seed is given as --random-weights=SEED";
+      err = "unknown argument '" + a + "' (see --help)" + args.seedHint();
       return false;
     }
   }

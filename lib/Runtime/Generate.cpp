@@ -358,12 +358,16 @@ bool parseGenArgs(int argc, char **argv, GenOptions &o, std::string &err) {
         return false;
       }
       o.weightsDir = value;
+    } else if (args.flag("--random-weights")) {
+      if (!args.takeSeed(randomWeights.seed, err))
+        return false;
+      randomWeights.enabled = true;
     } else if (a == "--warmup") {
       o.warmup = true;
     } else if (a == "--no-graph") {
       useCudaGraphs = false;
     } else {
-      err = "unknown argument '" + a + "' (see --help)";
+      err = "unknown argument '" + a + "' (see --help)" + args.seedHint();
       return false;
     }
   }
@@ -383,8 +387,8 @@ void printInterface(const SinterModel *m, const char *role) {
 void printGenHelp(const std::string &prog, const SinterModel *pre,
                   const SinterModel *dec, const Plan *plan) {
   std::printf(
-      "usage: %s --generate N --prompt-ids ID,ID,... [--weights DIR] "
-      "[--warmup] [--no-graph]\n\n"
+      "usage: %s --generate N --prompt-ids ID,ID,... [--weights DIR | "
+      "--random-weights[=SEED]] [--warmup] [--no-graph]\n\n"
       "Greedy generation with a prefill and a decode graph compiled by "
       "sinterc for the %s target\n"
       "(sinterc PREFILL DECODE --generate-driver).\n\n"
@@ -398,6 +402,13 @@ void printGenHelp(const std::string &prog, const SinterModel *pre,
       "  --weights DIR      read external-data weights from DIR (default: "
       "the models' folder\n"
       "                     when they were compiled)\n"
+      "  --random-weights[=SEED]\n"
+      "                     fill the external-data weights of both graphs "
+      "with deterministic\n"
+      "                     pseudo-random values (on the device for cuda) "
+      "instead of reading\n"
+      "                     them: for timing (the tokens mean nothing); no "
+      "weights file is opened\n"
       "  --warmup           generate twice untimed first (kernels resolved, "
       "CUDA graphs captured)\n"
       "  --no-graph         (cuda target) launch kernel by kernel instead "
@@ -408,7 +419,7 @@ void printGenHelp(const std::string &prog, const SinterModel *pre,
     std::printf("prefill takes %lld tokens per forward; %zu states; ",
                 (long long)plan->pre.tokens, plan->states.size());
     if (plan->maxLen >= 0)
-      std::printf("the KV cache holds %lld positions ('%s')\n",
+      std::printf("the KV cache holds %lld positions (%s)\n",
                   (long long)plan->maxLen, plan->maxLenInput.c_str());
     else
       std::printf("no KV cache length known\n");
@@ -425,9 +436,13 @@ int genFail(const std::string &prog, const std::string &msg) {
 
 } // namespace
 
+/// `maxLen`, `maxLenInput`: the positions the KV caches hold and where
+/// that comes from, found by sinterc in the graphs' cache writes (-1, "":
+/// no position-indexed cache).
 extern "C" int sinter_generate_main(int argc, char **argv,
                                     const SinterModel *pre,
-                                    const SinterModel *dec) {
+                                    const SinterModel *dec, long long maxLen,
+                                    const char *maxLenInput) {
   std::string prog = argv && argv[0] ? argv[0] : "generate";
   if (size_t slash = prog.rfind('/'); slash != std::string::npos)
     prog = prog.substr(slash + 1);
@@ -441,6 +456,8 @@ extern "C" int sinter_generate_main(int argc, char **argv,
     return genFail(prog, err);
   Plan plan;
   bool planned = makePlan(pre, dec, plan, err);
+  plan.maxLen = maxLen;
+  plan.maxLenInput = maxLenInput ? maxLenInput : "";
   if (o.help) {
     printGenHelp(prog, pre, dec, planned ? &plan : nullptr);
     return planned ? 0 : genFail(prog, err);
@@ -467,9 +484,8 @@ extern "C" int sinter_generate_main(int argc, char **argv,
                              " generated tokens need positions up to " +
                              std::to_string(lastPos) +
                              ", past the KV cache of " +
-                             std::to_string(plan.maxLen) +
-                             " positions (input '" + plan.maxLenInput +
-                             "' of the " + graphName(dec, "decode") + ")");
+                             std::to_string(plan.maxLen) + " positions (" +
+                             plan.maxLenInput + ")");
   if (!pre->target || !dec->target || std::strcmp(pre->target, dec->target))
     return genFail(prog, "the prefill and decode graphs were compiled for "
                          "different targets");

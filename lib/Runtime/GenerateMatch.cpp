@@ -185,14 +185,6 @@ bool makePlan(const SinterModel *pre, const SinterModel *dec, Plan &p,
     if ((s.preOut = stateOutput(pre, "prefill", s.preIn, err)) < 0)
       return false;
     p.states.push_back(s);
-    // The KV cache's length bounds the positions (the cache write at a
-    // position past it would be out of bounds): [1, heads, max_len, dim].
-    std::string n = x.name;
-    if ((n.rfind("past_key", 0) == 0 || n.rfind("past_value", 0) == 0) &&
-        x.rank == 4 && (p.maxLen < 0 || x.shape[2] < p.maxLen)) {
-      p.maxLen = x.shape[2];
-      p.maxLenInput = n;
-    }
   }
   for (int i = 0; i < pre->num_inputs; ++i) {
     if (isTokenOrPosition(p.pre, i))

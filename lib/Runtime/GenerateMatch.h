@@ -40,7 +40,12 @@ struct Plan {
     int decIn, decOut, preIn, preOut;
   };
   std::vector<State> states;
-  int64_t maxLen = -1; // positions the KV cache holds; -1: not known
+  /// Positions the KV caches hold (-1: no state is a position-indexed
+  /// cache) and the input that says so ("input 'past_key.3' of the decode
+  /// graph 'd.onnx'"). Not from makePlan: sinterc finds them in the graphs'
+  /// cache writes (GenerateDriver.h, findCacheBound) and the executable's
+  /// main passes them to sinter_generate_main.
+  int64_t maxLen = -1;
   std::string maxLenInput;
 };
 

@@ -58,6 +58,8 @@ struct BindWeightsPass : sinter::impl::BindWeightsPassBase<BindWeightsPass> {
   /// Weight-table index of a source value (external resources, inline data)
   /// so that a weight read directly and by a plan is loaded once.
   DenseMap<Attribute, int64_t> indexOfValue;
+  DenseMap<StringAttr, SmallVector<LLVM::AddressOfOp>> hostUses,
+      initializerUses;
 
   int64_t addWeight(StringRef name, ShapedType type, int64_t bytes) {
     Builder b(module.getContext());
@@ -103,12 +105,11 @@ struct BindWeightsPass : sinter::impl::BindWeightsPassBase<BindWeightsPass> {
     Value null = LLVM::ZeroOp::create(b, global.getLoc(), ptrTy);
     LLVM::ReturnOp::create(b, global.getLoc(), null);
 
-    SmallVector<LLVM::AddressOfOp> uses;
-    for (auto fn : module.getOps<LLVM::LLVMFuncOp>())
-      fn.walk([&](LLVM::AddressOfOp a) {
-        if (a.getGlobalName() == global.getSymName())
-          uses.push_back(a);
-      });
+    // Taken out of the index: the new loads replace them (the slot's own
+    // addresses are not weights and are never bound).
+    SmallVector<LLVM::AddressOfOp> uses =
+        hostUses.lookup(global.getSymNameAttr());
+    hostUses.erase(global.getSymNameAttr());
     for (LLVM::AddressOfOp a : uses) {
       b.setInsertionPoint(a);
       Value addr = LLVM::AddressOfOp::create(b, a.getLoc(), slot);
@@ -122,14 +123,25 @@ struct BindWeightsPass : sinter::impl::BindWeightsPassBase<BindWeightsPass> {
   /// `global` keeps its bytes in the executable under a name the weight
   /// table (another object file) can refer to.
   void exportData(LLVM::GlobalOp global, int64_t index) {
-    std::string name = "sinter_weight_data_" + std::to_string(index);
-    if (failed(SymbolTable::replaceAllSymbolUses(
-            global, StringAttr::get(module.getContext(), name), module)))
-      global.emitError("cannot rename a weight global");
+    auto name = StringAttr::get(module.getContext(),
+                                "sinter_weight_data_" + std::to_string(index));
+    // The host's addresses of the global are in the index; renaming them
+    // there instead of through SymbolTable::replaceAllSymbolUses (a walk of
+    // the whole module per weight) keeps the pass linear in the model.
+    for (auto *table : {&hostUses, &initializerUses}) {
+      auto it = table->find(global.getSymNameAttr());
+      if (it == table->end())
+        continue;
+      SmallVector<LLVM::AddressOfOp> uses = std::move(it->second);
+      table->erase(it);
+      for (LLVM::AddressOfOp a : uses)
+        a.setGlobalName(name.getValue());
+      (*table)[name] = std::move(uses);
+    }
     global.setSymName(name);
     global.setLinkage(LLVM::Linkage::External);
     global.setDsoLocal(true);
-    weights[index].set("data", StringAttr::get(module.getContext(), name));
+    weights[index].set("data", name);
   }
 
   /// The table entry of an inline pack source: an existing global with the
@@ -208,19 +220,32 @@ struct BindWeightsPass : sinter::impl::BindWeightsPassBase<BindWeightsPass> {
   }
 
   bool usedByHost(LLVM::GlobalOp global) {
-    bool used = false;
-    for (auto fn : module.getOps<LLVM::LLVMFuncOp>())
-      fn.walk([&](LLVM::AddressOfOp a) {
-        if (a.getGlobalName() == global.getSymName())
-          used = true;
-      });
-    return used;
+    auto it = hostUses.find(global.getSymNameAttr());
+    return it != hostUses.end() && !it->second.empty();
+  }
+
+  /// Every `llvm.mlir.addressof` of the host, by the global it names: in
+  /// host functions (`hostUses`: what is bound to slots) and in global
+  /// initializers (`initializerUses`: only renamed), not in gpu.modules,
+  /// whose symbols are their own. The pass looks up and rewrites the uses
+  /// of each weight through these instead of walking the module once per
+  /// weight, which was quadratic in the model (50 s of the 40-layer
+  /// compile).
+  void indexHostUses() {
+    for (Operation &op : module.getBody()->getOperations()) {
+      auto &index = isa<LLVM::LLVMFuncOp>(op) ? hostUses : initializerUses;
+      if (isa<LLVM::LLVMFuncOp, LLVM::GlobalOp>(op))
+        op.walk([&](LLVM::AddressOfOp a) {
+          index[a.getGlobalNameAttr().getAttr()].push_back(a);
+        });
+    }
   }
 
   void runOnOperation() override {
     module = getOperation();
     external = module->getAttrOfType<DictionaryAttr>("sinter.external_data");
     plans = module->getAttrOfType<DictionaryAttr>("sinter.pack_plans");
+    indexHostUses();
     DataLayout dl(module);
     SmallVector<LLVM::GlobalOp> globals(module.getOps<LLVM::GlobalOp>());
     SmallVector<LLVM::GlobalOp> erase;

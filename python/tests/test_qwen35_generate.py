@@ -168,3 +168,68 @@ def test_driver_links_for_cuda(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "for the cuda target" in r.stdout
     assert "prefill takes 2 tokens per forward; 1 states; no KV cache length known" in r.stdout
+
+
+def test_driver_random_weights(tmp_path):
+    """--random-weights[=SEED] (as the one-graph driver takes it): both
+    graphs' external weights are filled, not read, so the executable runs
+    with weights.bin deleted; the same seed gives the same tokens. Without
+    the flag the missing file is an error naming it."""
+    from sinter.models.qwen35 import bench_weights
+    d = str(tmp_path / "w")
+    dec = bench_weights.do_export(CFG, d, seq=1)
+    pre = bench_weights.do_export(CFG, d, seq=3)
+    exe, _ = _driver(tmp_path, pre, dec, "gen_rand")
+    os.remove(os.path.join(d, bench_weights.WEIGHTS_FILE))
+    a, out = _generate(exe, PROMPT, 8, "--random-weights=7")
+    b, _ = _generate(exe, PROMPT, 8, "--random-weights=7")
+    assert a == b and len(a) == 8
+    assert "prompt: 3 tokens (1 prefill forwards of 3, 0 decode steps)" in out
+    assert all(0 <= t < CFG.vocab for t in a)
+    _generate(exe, [5, 6], 4, "--random-weights")          # seed 0, decode steps only
+    r = subprocess.run([exe, "--generate", "4", "--prompt-ids", "1"], capture_output=True, text=True)
+    assert r.returncode == 1 and bench_weights.WEIGHTS_FILE in r.stderr
+    r = subprocess.run([exe, "--generate", "4", "--prompt-ids", "1", "--random-weights", "3"],
+                       capture_output=True, text=True)
+    assert r.returncode == 1
+    assert "unknown argument '3' (see --help); a seed is given as --random-weights=SEED" in r.stderr
+
+
+def _rename_caches(model, names):
+    """The graph with its inputs/outputs renamed (old -> new) everywhere."""
+    g = model.graph
+    for vi in list(g.input) + list(g.output):
+        vi.name = names.get(vi.name, vi.name)
+    for node in g.node:
+        node.input[:] = [names.get(n, n) for n in node.input]
+        node.output[:] = [names.get(n, n) for n in node.output]
+    return model
+
+
+@pytest.mark.parametrize("form", ["opset27", "decomposed"])
+def test_driver_bounds_caches_named_anyhow(tmp_path, form):
+    """The KV caches' length comes from the cache writes (TensorScatter in
+    opset27, ScatterND in the decomposed form), not from the names: with
+    past_key.i / past_value.i renamed kc_i_in / vc_i_in (and their updates
+    kc_i_out / vc_i_out), the driver still bounds the positions by the
+    cache's max_len and still generates the reference tokens."""
+    names = {}
+    for i in range(CFG.layers):
+        for kv, short in (("key", "kc"), ("value", "vc")):
+            names[f"past_{kv}.{i}"] = f"{short}_{i}_in"
+            names[f"present.past_{kv}.{i}"] = f"{short}_{i}_out"
+    dec, pre = str(tmp_path / "decode.onnx"), str(tmp_path / "prefill3.onnx")
+    onnx.save(_rename_caches(export.build_decode(CFG, form), names), dec)
+    onnx.save(_rename_caches(export.build_prefill(CFG, form, len(PROMPT)), names), pre)
+    exe, report = _driver(tmp_path, pre, dec, "gen_renamed")
+    g = report["generate_driver"]
+    assert g["kv_cache_positions"] == CFG.max_len
+    assert re.fullmatch(r"[kv]c_\d+_in", g["kv_cache_input"])
+    r = subprocess.run([exe, "--help"], capture_output=True, text=True)
+    assert f"the KV cache holds {CFG.max_len} positions (input '{g['kv_cache_input']}'" in r.stdout
+    toks, _ = _generate(exe, PROMPT, 6)
+    assert toks == reference.Decoder(CFG).generate(PROMPT, 6)
+    r = subprocess.run([exe, "--generate", str(CFG.max_len), "--prompt-ids", "1,2,3"],
+                       capture_output=True, text=True)
+    assert r.returncode == 1
+    assert f"past the KV cache of {CFG.max_len} positions (input '{g['kv_cache_input']}'" in r.stderr

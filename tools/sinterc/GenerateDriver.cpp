@@ -8,6 +8,10 @@
 #include "GenerateDriver.h"
 #include "GenerateMatch.h"
 
+#include "sinter/Dialect/Graph/IR/GraphOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/IR/Comdat.h"
@@ -18,6 +22,7 @@
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -80,6 +85,23 @@ std::string weightKey(const cpu::ModelDesc &m, size_t i) {
            std::to_string(piece[2]) + ")";
   }
   return key;
+}
+
+/// `text` as the inside of a C string literal.
+std::string cString(const std::string &text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\%03o", static_cast<unsigned char>(c));
+      out += buf;
+      continue;
+    }
+    out += c;
+  }
+  return out;
 }
 
 } // namespace
@@ -198,6 +220,80 @@ struct ModelView {
 
 } // namespace
 
+bool findCacheBound(mlir::ModuleOp module, llvm::StringRef graph,
+                    CacheBound &bound, std::string &error) {
+  bound = CacheBound();
+  for (auto f : module.getOps<mlir::func::FuncOp>()) {
+    if (f.isExternal())
+      continue;
+    for (mlir::BlockArgument arg : f.getArguments()) {
+      auto nameAttr = f.getArgAttrOfType<mlir::StringAttr>(
+          arg.getArgNumber(), "sinter.name");
+      std::string name = nameAttr ? nameAttr.str()
+                                  : "#" + std::to_string(arg.getArgNumber());
+      auto data = llvm::dyn_cast<mlir::RankedTensorType>(arg.getType());
+      if (!data)
+        continue;
+      for (mlir::Operation *user : arg.getUsers()) {
+        int64_t positions = -1;
+        if (auto ts = llvm::dyn_cast<sinter::TensorScatterOp>(user)) {
+          if (ts.getCache() != arg || ts.getMode() == sinter::CacheMode::circular)
+            continue;
+          int64_t axis = ts.getAxis() < 0 ? ts.getAxis() + data.getRank()
+                                          : ts.getAxis();
+          positions = data.getDimSize(axis);
+        } else if (auto sc = llvm::dyn_cast<sinter::ScatterNDOp>(user)) {
+          if (sc.getData() != arg)
+            continue;
+          // The index grid's leading dimensions line up with the indexed
+          // axes in a cache write ([1, KV, T, 3] into [1, KV, L, D]); the
+          // sequence axis is the one the grid does not cover.
+          auto idx = llvm::cast<mlir::RankedTensorType>(sc.getIndices().getType());
+          int64_t r = idx.getShape().back();
+          llvm::SmallVector<int64_t> axes;
+          if (idx.getRank() - 1 == r)
+            for (int64_t k = 0; k < r; ++k)
+              if (data.getDimSize(k) > idx.getDimSize(k))
+                axes.push_back(k);
+          if (axes.size() != 1) {
+            std::string where;
+            llvm::raw_string_ostream os(where);
+            os << sc.getLoc();
+            error = graph.str() + ": cannot tell how many positions state "
+                    "input '" + name + "' holds: the sinter.scatter_nd that "
+                    "writes it (" + where + ", indices " +
+                    std::to_string(idx.getRank()) + "-d with " +
+                    std::to_string(r) +
+                    "-element tuples) does not index exactly one axis "
+                    "wider than its index grid; --generate-driver needs "
+                    "the KV cache's length to bound the positions";
+            return false;
+          }
+          positions = data.getDimSize(axes.front());
+        } else {
+          continue;
+        }
+        if (bound.positions < 0 || positions < bound.positions) {
+          bound.positions = positions;
+          bound.input = name;
+          bound.graph = graph.str();
+        }
+      }
+    }
+  }
+  return true;
+}
+
+CacheBound smallerBound(const Unit &prefill, const Unit &decode) {
+  // Both graphs write the caches (same shapes): the smaller bound holds;
+  // decode's on a tie.
+  return prefill.cache.positions >= 0 &&
+                 (decode.cache.positions < 0 ||
+                  prefill.cache.positions < decode.cache.positions)
+             ? prefill.cache
+             : decode.cache;
+}
+
 bool checkPairing(const Unit &prefill, const Unit &decode, std::string &error) {
   ModelView pre(prefill.model), dec(decode.model);
   rt::gen::Plan plan;
@@ -209,6 +305,7 @@ bool linkGenerateDriver(const Unit &prefill, llvm::ArrayRef<char> prefillObj,
                         llvm::ArrayRef<char> decodeObj,
                         llvm::StringRef decodePrefix, llvm::StringRef output,
                         const cpu::LinkOptions &options, std::string &error) {
+  CacheBound bound = smallerBound(prefill, decode);
   if (!llvm::sys::fs::exists(options.runtimeLibrary)) {
     error = "the Sinter runtime library '" + options.runtimeLibrary +
             "' does not exist (build the sinter_runtime target, or point "
@@ -306,14 +403,19 @@ bool linkGenerateDriver(const Unit &prefill, llvm::ArrayRef<char> prefillObj,
      << "const SinterModel *" << decodePrefix
      << "sinter_model_descriptor(void);\n"
      << "int sinter_generate_main(int, char **, const SinterModel *,\n"
-     << "                         const SinterModel *);\n"
+     << "                         const SinterModel *, long long,\n"
+     << "                         const char *);\n"
      // The runtime's C API refers to it (sinter_open): the decode graph.
      << "const SinterModel *sinter_model_descriptor(void) {\n"
      << "  return " << decodePrefix << "sinter_model_descriptor();\n}\n"
      << "int main(int argc, char **argv) {\n"
      << "  return sinter_generate_main(argc, argv, " << prefillPrefix
      << "sinter_model_descriptor(), " << decodePrefix
-     << "sinter_model_descriptor());\n}\n";
+     << "sinter_model_descriptor(),\n      " << bound.positions << "LL, \""
+     << cString(bound.positions < 0
+                    ? std::string()
+                    : "input '" + bound.input + "' of the " + bound.graph)
+     << "\");\n}\n";
   if (!write(mainPath, mainText))
     return false;
   std::string out = output.str();

@@ -16,6 +16,8 @@
 
 #include "sinter/Target/CPU/CPUTarget.h"
 
+#include "mlir/IR/BuiltinOps.h"
+
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 
@@ -24,8 +26,32 @@
 
 namespace sinter::gen {
 
+/// How many positions the KV caches of a graph hold: the generation loop
+/// refuses a prompt and token count that would write past them.
+struct CacheBound {
+  int64_t positions = -1; // -1: no state is a position-indexed cache
+  std::string input;      // the state input with the fewest positions
+  std::string graph;      // "decode graph 'd.onnx'"
+};
+
+/// Finds the cache bound of the imported graph in `module` from its ops
+/// and shapes, not from names: every state input (argument of `main`)
+/// that a position-indexed write updates in place, `sinter.tensor_scatter`
+/// (linear mode: its `axis`; circular caches wrap and bound nothing) or
+/// `sinter.scatter_nd` (the one indexed axis the index grid does not
+/// cover, [1, KV, T, 3] indices into [1, KV, L, D]: axis 2, L positions).
+/// False, with the input and the op named in `error`, for a scatter_nd
+/// whose sequence axis cannot be told. `graph` names the graph in messages.
+bool findCacheBound(mlir::ModuleOp module, llvm::StringRef graph,
+                    CacheBound &bound, std::string &error);
+
+struct Unit;
+/// The bound of the two graphs that holds for both (the smaller).
+CacheBound smallerBound(const Unit &prefill, const Unit &decode);
+
 /// One graph compiled to optimized LLVM IR, not yet an object file.
 struct Unit {
+  CacheBound cache;
   cpu::ModelDesc model;
   std::unique_ptr<llvm::LLVMContext> context;
   std::unique_ptr<llvm::Module> module;
@@ -55,7 +81,8 @@ ShareStats shareWeights(const Unit &prefill, Unit &decode);
 bool checkPairing(const Unit &prefill, const Unit &decode, std::string &error);
 
 /// Compiles the two entry files and a main calling sinter_generate_main and
-/// links them with the two objects and the runtime into `output`.
+/// links them with the two objects and the runtime into `output`. The main
+/// passes the smaller of the two graphs' cache bounds to the runtime.
 bool linkGenerateDriver(const Unit &prefill, llvm::ArrayRef<char> prefillObj,
                         llvm::StringRef prefillPrefix, const Unit &decode,
                         llvm::ArrayRef<char> decodeObj,

@@ -467,6 +467,7 @@ llvm::json::Object donationReport(const sinter::cpu::ModelDesc &model,
 
 /// A model compiled for --generate-driver, before its object file.
 struct GenUnitOut {
+  const char *role = ""; // "prefill" or "decode"
   sinter::gen::Unit unit;
   sinter::cpu::CodegenOptions codegen;
   llvm::json::Object report;
@@ -572,6 +573,17 @@ static int compileModel(const std::string &input, const Job &job,
   }
   if (!module)
     return 1;
+  // The KV caches' length, from the graph as imported (its cache writes
+  // are still the ONNX ops there).
+  if (gen) {
+    std::string err;
+    std::string graph = std::string(gen->role) + " graph '" +
+                        llvm::sys::path::filename(input).str() + "'";
+    if (!sinter::gen::findCacheBound(*module, graph, gen->unit.cache, err)) {
+      llvm::errs() << input << ": error: " << err << "\n";
+      return 1;
+    }
+  }
 
   llvm::json::Object report;
   report["model"] = input;
@@ -821,6 +833,8 @@ static int compileModel(const std::string &input, const Job &job,
 /// executable (GenerateDriver.h). The report holds both compiles.
 static int generateMain(const Job &job) {
   GenUnitOut pre, dec;
+  pre.role = "prefill";
+  dec.role = "decode";
   if (compileModel(inputFile, job, &pre) != 0)
     return 1;
   Job second = job; // its compile seconds count from its own start
@@ -837,6 +851,7 @@ static int generateMain(const Job &job) {
   sinter::gen::prefixSymbols(pre.unit, prePrefix);
   sinter::gen::prefixSymbols(dec.unit, decPrefix);
   sinter::gen::ShareStats shared = sinter::gen::shareWeights(pre.unit, dec.unit);
+  sinter::gen::CacheBound kvCache = sinter::gen::smallerBound(pre.unit, dec.unit);
   llvm::SmallVector<char, 0> preObj, decObj;
   if (!sinter::cpu::emitObject(*pre.unit.module, pre.codegen, preObj, err) ||
       !sinter::cpu::emitObject(*dec.unit.module, dec.codegen, decObj, err)) {
@@ -878,7 +893,10 @@ static int generateMain(const Job &job) {
                           {"shared_weight_bytes", int64_t(shared.sharedBytes)},
                           {"decode_own_external_weights", shared.decodeExternal},
                           {"decode_own_external_bytes",
-                           int64_t(shared.decodeExternalBytes)}}},
+                           int64_t(shared.decodeExternalBytes)},
+                          {"kv_cache_positions", kvCache.positions},
+                          {"kv_cache_input", kvCache.input},
+                          {"kv_cache_graph", kvCache.graph}}},
       {"prefill", std::move(pre.report)},
       {"decode", std::move(dec.report)}};
   return writeOutput(reportFile, [&](llvm::raw_ostream &os) {
