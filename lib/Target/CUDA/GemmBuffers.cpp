@@ -105,6 +105,14 @@ int64_t knownBaseAlignment(Value memref) {
       base /= 2;
     return base;
   }
+  // A reshape keeps its source's base pointer. Only identity layouts (a
+  // contiguous reshape of a whole buffer, offset 0): the prefill's
+  // [512, 4096] activation of out_proj / o_proj is a collapse_shape of the
+  // arena view holding [1, 512, 32, 128].
+  Operation *def = memref.getDefiningOp();
+  if (def && isa<memref::CollapseShapeOp, memref::ExpandShapeOp>(def) &&
+      cast<MemRefType>(memref.getType()).getLayout().isIdentity())
+    return knownBaseAlignment(def->getOperand(0));
   return 0;
 }
 

@@ -23,7 +23,8 @@ namespace sinter::cuda {
 /// The largest power of two (up to 256) that the buffer's base address is
 /// known to be a multiple of at run time; 0 when unknown. Function
 /// arguments and weights are driver allocations (256-byte aligned);
-/// a memref.view adds its constant byte shift.
+/// a memref.view adds its constant byte shift; a collapse_shape or
+/// expand_shape with an identity layout has its source's.
 int64_t knownBaseAlignment(mlir::Value memref);
 
 /// False only when `a` and `b` provably share no byte: distinct function

@@ -136,3 +136,54 @@ func.func @few_rows_keep_mma_sync(%x: memref<63x64xbf16>, %w: memref<64x64xbf16>
   }
   return
 }
+
+// -----
+
+#x = affine_map<(d0, d1, d2) -> (d0, d2)>
+#w = affine_map<(d0, d1, d2) -> (d1, d2)>
+#o = affine_map<(d0, d1, d2) -> (d0, d1)>
+
+// The activation is a collapse_shape of an arena view (the prefill's
+// out_proj / o_proj read their heads flattened): a reshape with an identity
+// layout keeps its source's base alignment, so the GEMM takes it; through a
+// memref.subview (its base alignment is not tracked) it stays refused.
+// CHECK-LABEL: func.func @collapsed_activation
+// CHECK: sinter.kernel = "gemm m=64 n=64 k=128 {{.*}}mma=wgmma.m64n
+// CHECK-LABEL: func.func @subview_activation
+// CHECK-NOT: sinter.kernel = "gemm
+func.func @collapsed_activation(%w: memref<64x128xbf16>, %arena: memref<49152xi8>) {
+  %c0 = arith.constant 0 : index
+  %c16384 = arith.constant 16384 : index
+  %cst = arith.constant 0.000000e+00 : f32
+  %h = memref.view %arena[%c0][] : memref<49152xi8> to memref<1x64x4x32xbf16>
+  %x = memref.collapse_shape %h [[0, 1], [2, 3]] : memref<1x64x4x32xbf16> into memref<64x128xbf16>
+  %acc = memref.view %arena[%c16384][] : memref<49152xi8> to memref<64x64xf32>
+  linalg.fill ins(%cst : f32) outs(%acc : memref<64x64xf32>)
+  linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<64x128xbf16>, memref<64x128xbf16>) outs(%acc : memref<64x64xf32>) {
+  ^bb0(%in: bf16, %in_0: bf16, %out: f32):
+    %0 = arith.extf %in : bf16 to f32
+    %1 = arith.extf %in_0 : bf16 to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %out, %2 : f32
+    linalg.yield %3 : f32
+  }
+  return
+}
+
+func.func @subview_activation(%w: memref<64x128xbf16>, %big: memref<2x64x128xbf16>, %arena: memref<16384xi8>) {
+  %c0 = arith.constant 0 : index
+  %cst = arith.constant 0.000000e+00 : f32
+  %s = memref.subview %big[1, 0, 0] [1, 64, 128] [1, 1, 1] : memref<2x64x128xbf16> to memref<1x64x128xbf16, strided<[8192, 128, 1], offset: 8192>>
+  %x = memref.collapse_shape %s [[0, 1], [2]] : memref<1x64x128xbf16, strided<[8192, 128, 1], offset: 8192>> into memref<64x128xbf16, strided<[128, 1], offset: 8192>>
+  %acc = memref.view %arena[%c0][] : memref<16384xi8> to memref<64x64xf32>
+  linalg.fill ins(%cst : f32) outs(%acc : memref<64x64xf32>)
+  linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<64x128xbf16, strided<[128, 1], offset: 8192>>, memref<64x128xbf16>) outs(%acc : memref<64x64xf32>) {
+  ^bb0(%in: bf16, %in_0: bf16, %out: f32):
+    %0 = arith.extf %in : bf16 to f32
+    %1 = arith.extf %in_0 : bf16 to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %out, %2 : f32
+    linalg.yield %3 : f32
+  }
+  return
+}
