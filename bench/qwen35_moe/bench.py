@@ -99,7 +99,7 @@ def tiny_bf16(build, work, tokens=(5, 17, 200, 3, 99, 42)):
     for pos, tok in enumerate(tokens):
         names = save_feeds(os.path.join(work, f"tiny_bf16_{pos}_in"), export.decode_feeds(tok, pos, st))
         _, outs = run_exe(exe, os.path.join(work, f"tiny_bf16_{pos}_in"), names,
-                          os.path.join(work, f"tiny_bf16_{pos}_out"))
+                          os.path.join(work, f"tiny_bf16_{pos}_out"), ["--weights", d])
         logits, st = split(outs, st)
         ref, tst = tdec.forward([tok], pos, tst)
         rows.append(bench_weights.compare_logits(ref.float().cpu().numpy()[0], logits))

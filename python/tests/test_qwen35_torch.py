@@ -49,6 +49,21 @@ def test_torch_catches_a_wrong_weight():
     assert np.max(np.abs(torch_reference.to_numpy(logits) - np.stack(exp))) > 1e-3
 
 
+def test_moe_token_chunks_keep_the_logits():
+    """The MoE goes through the prompt in chunks of tokens (bounded memory for
+    the 512-token bench prefill): one token per chunk gives the logits of
+    the whole block at once."""
+    cfg = CONFIGS["nano"]
+    dec = reference.Decoder(cfg)
+    tokens = [5, 17, 200, 3, 99, 42, 7, 1]
+    whole, _ = torch_reference.TorchDecoder(cfg, dec.w).forward(tokens, 0, None)
+    one = torch_reference.TorchDecoder(cfg, dec.w)
+    one.MOE_CHUNK_BYTES = 1
+    chunked, _ = one.forward(tokens, 0, None)
+    a, b = torch_reference.to_numpy(whole), torch_reference.to_numpy(chunked)
+    assert np.max(np.abs(a - b)) <= 1e-5 * (1 + np.max(np.abs(a)))
+
+
 def test_positions_past_the_cache_are_refused():
     cfg = CONFIGS["nano"]
     with pytest.raises(ValueError, match="max_len"):

@@ -50,6 +50,11 @@ def _torch():
 
 
 class TorchDecoder:
+    # Bytes of gathered expert weights one MoE chunk of tokens may hold (see
+    # moe); the default keeps a 512-token prefill at the real dims in a few
+    # GiB of an 80 GB GPU.
+    MOE_CHUNK_BYTES = 2 << 30
+
     def __init__(self, cfg: Config, weights=None, device="cpu", dtype="float32"):
         torch = _torch()
         self.torch = torch
@@ -164,12 +169,22 @@ class TorchDecoder:
         probs = torch.softmax(self._lin(x, p + "gate.weight"), -1)      # [T, E]
         top, idx = torch.topk(probs, c.top_k, -1)                        # [T, k]
         top = top / top.sum(-1, keepdim=True)
-        gu_w = self.w[p + "experts.gate_up_proj"][idx]                   # [T, k, 2I, H]
-        dn_w = self.w[p + "experts.down_proj"][idx]                      # [T, k, H, I]
-        gu = torch.einsum("tkoh,th->tko", gu_w.float(), x)
-        act = F.silu(gu[..., :I]) * gu[..., I:]
-        eo = torch.einsum("tkhi,tki->tkh", dn_w.float(), act)
-        out = (eo * top[..., None]).sum(1)
+        # The picked experts' weights are gathered per token ([T, k, 2I, H]
+        # and [T, k, H, I], widened to f32): for a 512-token prompt at the
+        # real dims that is 48 GiB, so the tokens go through in chunks whose
+        # gathered weights stay under MOE_CHUNK_BYTES. Every token's
+        # arithmetic is the same at any chunk size.
+        gu_all, dn_all = self.w[p + "experts.gate_up_proj"], self.w[p + "experts.down_proj"]
+        per_token = c.top_k * (gu_all[0].numel() + dn_all[0].numel()) * (4 + gu_all.element_size())
+        chunk = max(1, self.MOE_CHUNK_BYTES // per_token)
+        outs = []
+        for t0 in range(0, x.shape[0], chunk):
+            xs, ids = x[t0:t0 + chunk], idx[t0:t0 + chunk]
+            gu = torch.einsum("tkoh,th->tko", gu_all[ids].float(), xs)    # [t, k, 2I]
+            act = F.silu(gu[..., :I]) * gu[..., I:]
+            eo = torch.einsum("tkhi,tki->tkh", dn_all[ids].float(), act)  # [t, k, H]
+            outs.append((eo * top[t0:t0 + chunk, :, None]).sum(1))
+        out = torch.cat(outs)
         s = p + "shared_expert."
         sh = self._lin(F.silu(self._lin(x, s + "gate_proj.weight"))
                        * self._lin(x, s + "up_proj.weight"), s + "down_proj.weight")
