@@ -16,7 +16,9 @@
 //   rebuilds the softmax weights of the chunks from the same bodies. The
 //   in-place cache write of the new token before the chain and the
 //   transpose + elementwise op after it (the output gate) are folded in
-//   where the IR allows, each with a remark either way;
+//   where the IR allows, each with a remark either way, and so are the
+//   small ops that compute q and the new key/value row (the prologue,
+//   AttentionPrologue.h: replayed by every block of the first kernel);
 // - otherwise two launches: scores (a warp per key, the G query heads
 //   sharing its kv head at once) and softmax . v (blocks of 32 value
 //   columns walking the cache in tiles of 256 keys).
@@ -28,6 +30,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "AttentionPrologue.h"
 #include "GemmBuffers.h"
 #include "Kernels.h"
 
@@ -454,7 +457,8 @@ Value warpReduce(OpBuilder &b, Location loc, Value v, bool max, bool maxNum) {
 /// buffers; the insertion point is left at the start of its body.
 gpu::LaunchOp createLaunch(RewriterBase &rw, Location loc,
                            std::array<int64_t, 3> grid,
-                           ArrayRef<int64_t> sharedFloats, StringRef tag) {
+                           ArrayRef<int64_t> sharedFloats, StringRef tag,
+                           ArrayRef<MemRefType> extraShared = {}) {
   auto idx = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(rw, loc, v);
   };
@@ -464,6 +468,7 @@ gpu::LaunchOp createLaunch(RewriterBase &rw, Location loc,
         MemRefType::get({n}, rw.getF32Type(), MemRefLayoutAttrInterface{},
                         gpu::AddressSpaceAttr::get(
                             rw.getContext(), gpu::AddressSpace::Workgroup)));
+  shared.append(extraShared.begin(), extraShared.end());
   Value one = idx(1);
   auto launch = gpu::LaunchOp::create(
       rw, loc, idx(grid[0]), idx(grid[1]), idx(grid[2]), idx(kThreads), one,
@@ -860,6 +865,32 @@ Value updateCached(RewriterBase &rw, Location loc, linalg::GenericOp scatter,
   return now;
 }
 
+struct SplitPlan {
+  int64_t chunk = 0, nSplit = 0, vec = 1, wsFloats = 0;
+  // What was folded and, if not, why (remarks).
+  SmallVector<std::string> notes;
+  // The absorbed ops before the attention (null: none), the output gate's
+  // operands (operand numbers) they compute, passed through the workspace
+  // from `gateBase` on, [operand][b][h][e].
+  const AttentionPrologue *prologue = nullptr;
+  SmallVector<unsigned> staged;
+  int64_t gateBase = 0;
+};
+
+/// Where staged gate operand `s` of head h, column e lives in the workspace.
+Value stagedAt(RewriterBase &rw, Location loc, Chain &c, const SplitPlan &plan,
+               int64_t s, Value bat, Value h, Value e) {
+  auto idx = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(rw, loc, v);
+  };
+  Value row = arith::AddIOp::create(
+      rw, loc, arith::MulIOp::create(rw, loc, bat, idx(c.Hq)), h);
+  Value at = arith::AddIOp::create(
+      rw, loc, arith::MulIOp::create(rw, loc, row, idx(c.Dv)), e);
+  return arith::AddIOp::create(
+      rw, loc, at, idx(plan.gateBase + s * c.B * c.Hq * c.Dv));
+}
+
 /// The split decode attention (flash-decoding), first launch: block
 /// (split, kv head, batch) owns `chunk` keys; it forms their logits for the
 /// G heads (the key rows read once, in 16-byte vectors where aligned, a
@@ -869,7 +900,8 @@ Value updateCached(RewriterBase &rw, Location loc, linalg::GenericOp scatter,
 /// and writes o_c, m_c and l_c to the workspace.
 gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
                                Value ws, int64_t chunk, int64_t nSplit,
-                               int64_t vec) {
+                               int64_t vec, const SplitPlan &plan) {
+  const AttentionPrologue *pro = plan.prologue;
   int64_t G = c.G;
   auto idx = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(rw, loc, v);
@@ -879,12 +911,20 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
   gpu::LaunchOp launch = createLaunch(
       rw, loc, {nSplit, c.Hkv, c.B}, {G * chunk, 2 * G},
       llvm::formatv("attention_split heads={0}/{1} d={2} t={3} dv={4} "
-                    "chunk={5} vec={6} grid={7}x{1}x{8}",
-                    c.Hq, c.Hkv, c.D, c.T, c.Dv, chunk, vec, nSplit, c.B)
-          .str());
+                    "chunk={5} vec={6} grid={7}x{1}x{8}{9}",
+                    c.Hq, c.Hkv, c.D, c.T, c.Dv, chunk, vec, nSplit, c.B,
+                    pro ? " prologue=" + std::to_string(pro->ops.size())
+                        : std::string())
+          .str(),
+      pro ? pro->sharedTypes(rw.getContext()) : SmallVector<MemRefType>{});
   Value tile = launch.getWorkgroupAttributions()[0];
   Value stats = launch.getWorkgroupAttributions()[1];
   Value tid = launch.getThreadIds().x;
+  if (pro) {
+    SmallVector<Value> buffers(
+        launch.getWorkgroupAttributions().drop_front(2));
+    emitPrologueReplay(rw, loc, *pro, tid, kThreads, buffers);
+  }
   Value warp = arith::DivUIOp::create(rw, loc, tid, idx(kWarp));
   Value lane = arith::RemUIOp::create(rw, loc, tid, idx(kWarp));
   Value split = launch.getBlockIds().x, kvh = launch.getBlockIds().y,
@@ -892,6 +932,33 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
   Value zeroIdx = idx(0);
   Value zero = arith::ConstantOp::create(rw, loc, rw.getF32FloatAttr(0));
   Value first = arith::MulIOp::create(rw, loc, split, idx(chunk));
+  if (!plan.staged.empty()) {
+    // The output gate's operands that the prologue computes: the first
+    // chunk's block of each kv head stores its heads' to the workspace,
+    // where the combine reads them.
+    Value isFirst =
+        arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::eq, split,
+                              zeroIdx);
+    auto ifOp = scf::IfOp::create(rw, loc, isFirst, false);
+    OpBuilder::InsertionGuard guard(rw);
+    rw.setInsertionPointToStart(ifOp.thenBlock());
+    auto loop = scf::ForOp::create(rw, loc, tid, idx(G * c.Dv), idx(kThreads));
+    rw.setInsertionPointToStart(loop.getBody());
+    Value i = loop.getInductionVar();
+    Value e = arith::RemUIOp::create(rw, loc, i, idx(c.Dv));
+    Value h = arith::AddIOp::create(
+        rw, loc, arith::MulIOp::create(rw, loc, kvh, idx(G)),
+        arith::DivUIOp::create(rw, loc, i, idx(c.Dv)));
+    for (auto [s, operand] : llvm::enumerate(plan.staged)) {
+      Value v = memref::LoadOp::create(rw, loc, c.gate->getOperand(operand),
+                                       ValueRange{bat, zeroIdx, h, e});
+      if (!v.getType().isF32())
+        v = arith::ExtFOp::create(rw, loc, rw.getF32Type(), v);
+      memref::StoreOp::create(rw, loc, v, ws,
+                              ValueRange{stagedAt(rw, loc, c, plan, s, bat,
+                                                  h, e)});
+    }
+  }
   // Keys of this chunk inside the cache.
   Value count = arith::MinUIOp::create(
       rw, loc, idx(chunk), arith::SubIOp::create(rw, loc, idx(c.T), first));
@@ -1178,8 +1245,9 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
 /// go to shared memory, then a thread per value column adds
 /// sum_c w_c o_c (the chunks' loads issued together) and stores the output,
 /// or the folded epilogue's value.
-void emitSplitCombine(RewriterBase &rw, Location loc, Chain &c, Value ws,
-                      int64_t nSplit) {
+gpu::LaunchOp emitSplitCombine(RewriterBase &rw, Location loc, Chain &c,
+                               Value ws, int64_t nSplit,
+                               const SplitPlan &plan) {
   int64_t G = c.G;
   auto idx = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(rw, loc, v);
@@ -1263,16 +1331,26 @@ void emitSplitCombine(RewriterBase &rw, Location loc, Chain &c, Value ws,
             rw, loc, memref::LoadOp::create(rw, loc, weights, idx(s)), os[s]));
   if (!c.gate) {
     memref::StoreOp::create(rw, loc, y, c.y, ValueRange{bat, h, zeroIdx, e});
-    return;
+    return launch;
   }
   // The folded epilogue at element [b, 0, h, e] of the transpose.
   SmallVector<Value> args(c.gate->getNumOperands());
   for (OpOperand &operand : c.gate->getOpOperands())
     if (operand.get() == c.outT.getInit())
       args[operand.getOperandNumber()] = y;
+  for (auto [s, operand] : llvm::enumerate(plan.staged)) {
+    Value v = memref::LoadOp::create(
+        rw, loc, ws, ValueRange{stagedAt(rw, loc, c, plan, s, bat, h, e)});
+    Type t = c.gate->getOperand(operand).getType();
+    Type elt = cast<MemRefType>(t).getElementType();
+    if (!elt.isF32())
+      v = arith::TruncFOp::create(rw, loc, elt, v);
+    args[operand] = v;
+  }
   SmallVector<Value> gIvs{bat, zeroIdx, h, e};
   Value zv = cloneBody(rw, loc, c.gate, args, gIvs);
   memref::StoreOp::create(rw, loc, zv, c.z, gIvs);
+  return launch;
 }
 
 /// Whether `op` (or an op nested in it) names a buffer that may share
@@ -1316,7 +1394,24 @@ bool mayWrite(Operation *op, Value buffer) {
 /// the split kernel can apply the body to each element where it reads it
 /// (and store the elements it changes): one launch less, and the cache
 /// read once.
-linalg::GenericOp foldScatter(Chain &c, Value cache, std::string &why) {
+///
+/// With a prologue (AttentionPrologue.h) absorbed, the update reads what
+/// the prologue leaves in shared memory at its end: no absorbed op after
+/// the update may write a buffer it reads, and the ops left in place are
+/// checked against its other reads only. `structural`: only the form of
+/// the update is checked (before the prologue is known).
+/// Whether an absorbed op (a linalg op or a memref.copy) writes `root`.
+bool writesRoot(Operation *op, Value root) {
+  if (auto copy = dyn_cast<memref::CopyOp>(op))
+    return viewSource(copy.getTarget()) == root;
+  auto dps = cast<DestinationStyleOpInterface>(op);
+  return llvm::any_of(dps.getDpsInits(),
+                      [&](Value v) { return viewSource(v) == root; });
+}
+
+linalg::GenericOp foldScatter(Chain &c, Value cache, std::string &why,
+                              const AttentionPrologue *pro = nullptr,
+                              bool structural = false) {
   Operation *cur = c.scoresFill->getPrevNode();
   SmallVector<Operation *> between;
   for (; cur; cur = cur->getPrevNode()) {
@@ -1352,14 +1447,29 @@ linalg::GenericOp foldScatter(Chain &c, Value cache, std::string &why) {
   op.getBlock()->walk([&](memref::LoadOp load) {
     reads.push_back(load.getMemRef());
   });
-  for (Operation *mid : between)
-    for (Value r : reads)
+  for (Operation *mid : between) {
+    if (structural)
+      break;
+    bool absorbed = pro && llvm::is_contained(pro->ops, mid);
+    for (Value r : reads) {
+      if (pro && pro->writes(r)) {
+        if (absorbed && writesRoot(mid, viewSource(r))) {
+          why = "'" + mid->getName().getStringRef().str() +
+                "' after the cache update writes what the update reads";
+          return nullptr;
+        }
+        continue;
+      }
+      if (absorbed)
+        continue;
       if (mayWrite(mid, r)) {
         why = "'" + mid->getName().getStringRef().str() +
               "' between the cache update and the attention writes what the "
               "update reads";
         return nullptr;
       }
+    }
+  }
   for (Operation &inner : op.getBlock()->without_terminator())
     if (!isMemoryEffectFree(&inner) && !isa<memref::LoadOp>(inner)) {
       why = "the cache update's body has side effects";
@@ -1427,25 +1537,14 @@ LogicalResult foldEpilogue(Chain &c, std::string &why) {
   return success();
 }
 
-struct SplitPlan {
-  int64_t chunk = 0, nSplit = 0, vec = 1, wsFloats = 0;
-  // What was folded and, if not, why (remarks).
-  SmallVector<std::string> notes;
-};
-
-/// The split of the cache: at most 32 chunks a head (the combine reduces
-/// them in one warp) of 16 keys or a multiple of 32 (whole rounds of the
-/// unrolled key loops); the chunk's logits stay in shared memory.
-std::optional<SplitPlan> planSplit(Chain &c, std::string &why) {
-  if (failed(checkSplittable(c, why)))
-    return std::nullopt;
-  SplitPlan p;
+/// The chunks, the key loads' width and the workspace of a split.
+bool planShape(Chain &c, SplitPlan &p, std::string &why) {
   int64_t want = (c.T + kWarp - 1) / kWarp;
   p.chunk = want <= 16 ? 16 : (want + 31) / 32 * 32;
   p.nSplit = (c.T + p.chunk - 1) / p.chunk;
   if (c.G * p.chunk + 2 * c.G > 12 * 1024) {
     why = "the chunk's logits do not fit in shared memory";
-    return std::nullopt;
+    return false;
   }
   // 16-byte key loads: a contiguous head dim of f32/f16/bf16 whose rows
   // start 16-byte aligned.
@@ -1463,6 +1562,18 @@ std::optional<SplitPlan> planSplit(Chain &c, std::string &why) {
       }))
     p.vec = 16 / bytes;
   p.wsFloats = c.B * c.Hkv * p.nSplit * c.G * (c.Dv + 2);
+  return true;
+}
+
+/// The split of the cache: at most 32 chunks a head (the combine reduces
+/// them in one warp) of 16 keys or a multiple of 32 (whole rounds of the
+/// unrolled key loops); the chunk's logits stay in shared memory.
+std::optional<SplitPlan> planSplit(Chain &c, std::string &why) {
+  if (failed(checkSplittable(c, why)))
+    return std::nullopt;
+  SplitPlan p;
+  if (!planShape(c, p, why))
+    return std::nullopt;
 
   // What every block reads (q, the caches, the logits ops' inputs): the
   // last block writes the output while blocks of other kv heads may still
@@ -1523,6 +1634,133 @@ std::optional<SplitPlan> planSplit(Chain &c, std::string &why) {
   return p;
 }
 
+
+/// Forgets the folds of a plan that was not taken.
+void resetFolds(Chain &c) {
+  c.kScatter = c.vScatter = c.gate = nullptr;
+  c.outT = nullptr;
+  c.z = nullptr;
+}
+
+/// The split with the small ops that compute q and the new key/value row
+/// absorbed into its first kernel (AttentionPrologue.h). Taken only whole:
+/// both cache writes and the output epilogue fold; otherwise (reason in
+/// `why`) the plain split is planned instead. `candidate` tells whether
+/// there was a prologue to absorb (a refusal worth a remark).
+std::optional<SplitPlan> planSplitPrologue(Chain &c, AttentionPrologue &pro,
+                                           bool &candidate, std::string &why) {
+  candidate = false;
+  SplitPlan p;
+  if (failed(checkSplittable(c, why)) || !planShape(c, p, why))
+    return std::nullopt;
+  std::string w;
+  linalg::GenericOp kS = foldScatter(c, c.k, w, nullptr, true);
+  if (!kS) {
+    why = "key cache write: " + w;
+    return std::nullopt;
+  }
+  linalg::GenericOp vS = foldScatter(c, c.v, w, nullptr, true);
+  if (!vS) {
+    why = "value cache write: " + w;
+    return std::nullopt;
+  }
+  if (failed(foldEpilogue(c, w))) {
+    why = "output epilogue: " + w;
+    resetFolds(c);
+    return std::nullopt;
+  }
+  SmallVector<Value> consumed{c.q};
+  for (linalg::GenericOp scatter : {kS, vS})
+    scatter.getBlock()->walk(
+        [&](memref::LoadOp load) { consumed.push_back(load.getMemRef()); });
+  SmallVector<Operation *> kept = c.ops();
+  kept.append({kS, vS, c.outT, c.gate});
+  FailureOr<AttentionPrologue> matched =
+      matchAttentionPrologue(c.scoresFill, consumed, kept, candidate, why);
+  if (failed(matched)) {
+    resetFolds(c);
+    return std::nullopt;
+  }
+  pro = std::move(*matched);
+  auto fail = [&](const std::string &reason) -> std::optional<SplitPlan> {
+    why = reason;
+    resetFolds(c);
+    return std::nullopt;
+  };
+  c.kScatter = foldScatter(c, c.k, w, &pro);
+  if (!c.kScatter)
+    return fail("key cache write: " + w);
+  c.vScatter = foldScatter(c, c.v, w, &pro);
+  if (!c.vScatter)
+    return fail("value cache write: " + w);
+  // The kernel writes the caches while other blocks read what the
+  // prologue reads (and the updates' other sources).
+  auto isCache = [&](Value v) {
+    auto a = dyn_cast<BlockArgument>(viewSource(v));
+    for (Value cache : {c.k, c.v}) {
+      auto ca = dyn_cast<BlockArgument>(cache);
+      if (mayOverlap(v, cache) || (a && ca && argumentsMayAlias(a, ca)))
+        return true;
+    }
+    return false;
+  };
+  SmallVector<Value> reads(pro.externals);
+  for (Value v : consumed)
+    if (v != c.q && !pro.writes(v))
+      reads.push_back(v);
+  if (llvm::any_of(reads, isCache))
+    return fail("the prologue or a cache update reads a buffer that may be a "
+                "cache");
+  // The gate's operands the prologue computes go through the workspace.
+  for (OpOperand *in : c.gate.getDpsInputOperands()) {
+    if (in->get() == c.outT.getInit())
+      continue;
+    if (!pro.writes(in->get())) {
+      reads.push_back(in->get());
+      continue;
+    }
+    auto elt = dyn_cast<FloatType>(
+        cast<MemRefType>(in->get().getType()).getElementType());
+    if (!elt || elt.getWidth() > 32)
+      return fail("an output gate operand the prologue computes is not a "
+                  "float of at most 32 bits");
+    p.staged.push_back(in->getOperandNumber());
+  }
+  p.gateBase = p.wsFloats;
+  p.wsFloats += p.staged.size() * c.B * c.Hq * c.Dv;
+  // The combine writes the gate's output after the split kernel is done:
+  // only what the combine reads (the gate's other operands) and the
+  // caches must not share its bytes.
+  SmallVector<Value> combineReads{c.k, c.v};
+  for (OpOperand *in : c.gate.getDpsInputOperands())
+    if (in->get() != c.outT.getInit() && !pro.writes(in->get()))
+      combineReads.push_back(in->get());
+  if (llvm::any_of(combineReads,
+                   [&](Value r) { return mayOverlap(c.z, r); }) ||
+      isCache(c.z))
+    return fail("the output gate's output may overlap what the combine "
+                "reads");
+  int64_t sharedBytes = (c.G * p.chunk + 2 * c.G) * 4;
+  for (MemRefType t : pro.sharedTypes(c.scores.getContext()))
+    sharedBytes += t.getNumElements() * t.getElementTypeBitWidth() / 8;
+  if (sharedBytes > 48 * 1024)
+    return fail("the prologue's and the chunk's shared memory exceed 48 KB");
+  int64_t inlined = pro.inlined.size();
+  p.notes.push_back(llvm::formatv("prologue of {0} ops absorbed ({1} run in "
+                                  "the kernel, {2} buffers recomputed where "
+                                  "read, {3} in shared memory, {4} gate "
+                                  "operands staged)",
+                                  pro.ops.size(), pro.replayed.size(),
+                                  inlined, pro.shared.size(),
+                                  p.staged.size())
+                        .str());
+  p.notes.push_back("key cache write folded");
+  p.notes.push_back("value cache write folded");
+  p.notes.push_back("output transpose and gate folded");
+  p.prologue = &pro;
+  return p;
+}
+
 } // namespace
 
 LogicalResult emitDecodeAttention(RewriterBase &rw, linalg::LinalgOp op,
@@ -1538,18 +1776,54 @@ LogicalResult emitDecodeAttention(RewriterBase &rw, linalg::LinalgOp op,
   if (succeeded(matchScores(generic, c, recognized, why)) &&
       succeeded(matchChain(c, why))) {
     Location loc = op.getLoc();
-    rw.setInsertionPointAfter(c.pv);
-    std::string splitWhy;
-    std::optional<SplitPlan> plan = planSplit(c, splitWhy);
-    if (plan && c.gate)
-      rw.setInsertionPointAfter(c.gate);
+    std::string splitWhy, proWhy;
+    AttentionPrologue pro;
+    bool candidate = false;
+    std::optional<SplitPlan> plan;
+    if (options.attentionPrologue)
+      plan = planSplitPrologue(c, pro, candidate, proWhy);
     if (plan) {
+      rw.setInsertionPointAfter(c.gate);
       Value ws = workspace(rw, loc, op, rw.getF32Type(), plan->wsFloats,
                            "__sinter_attention_ws");
       gpu::LaunchOp partial = emitSplitPartial(rw, loc, c, ws, plan->chunk,
-                                               plan->nSplit, plan->vec);
+                                               plan->nSplit, plan->vec, *plan);
       rw.setInsertionPointAfter(partial);
-      emitSplitCombine(rw, loc, c, ws, plan->nSplit);
+      gpu::LaunchOp combine =
+          emitSplitCombine(rw, loc, c, ws, plan->nSplit, *plan);
+      SmallVector<Value> buffers(
+          partial.getWorkgroupAttributions().drop_front(2));
+      if (failed(redirectPrologueAccesses(rw, partial, pro, buffers,
+                                          proWhy)) ||
+          failed(redirectPrologueAccesses(rw, combine, pro, {}, proWhy))) {
+        rw.eraseOp(combine);
+        rw.eraseOp(partial);
+        if (ws.use_empty())
+          rw.eraseOp(ws.getDefiningOp());
+        resetFolds(c);
+        plan = std::nullopt;
+      }
+    }
+    if (!plan) {
+      if (options.remarks && candidate)
+        op->emitRemark() << "sinter-cuda-form-kernels: split decode "
+                            "attention: prologue not absorbed: "
+                         << proWhy;
+      pro = AttentionPrologue();
+      rw.setInsertionPointAfter(c.pv);
+      plan = planSplit(c, splitWhy);
+      if (plan && c.gate)
+        rw.setInsertionPointAfter(c.gate);
+    }
+    if (plan && !plan->prologue) {
+      Value ws = workspace(rw, loc, op, rw.getF32Type(), plan->wsFloats,
+                           "__sinter_attention_ws");
+      gpu::LaunchOp partial = emitSplitPartial(rw, loc, c, ws, plan->chunk,
+                                               plan->nSplit, plan->vec, *plan);
+      rw.setInsertionPointAfter(partial);
+      emitSplitCombine(rw, loc, c, ws, plan->nSplit, *plan);
+    }
+    if (plan) {
       if (options.remarks)
         for (const std::string &note : plan->notes)
           op->emitRemark() << "sinter-cuda-form-kernels: split decode "
@@ -1564,7 +1838,8 @@ LogicalResult emitDecodeAttention(RewriterBase &rw, linalg::LinalgOp op,
       rw.setInsertionPointAfter(scores);
       emitSoftmaxPV(rw, loc, c);
     }
-    SmallVector<Operation *> erase = c.ops();
+    SmallVector<Operation *> erase(pro.ops);
+    erase.append(c.ops());
     for (Operation *extra : {c.kScatter.getOperation(),
                              c.vScatter.getOperation(), c.outT.getOperation(),
                              c.gate.getOperation()})

@@ -35,6 +35,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ContractionMatch.h"
 #include "GemmBuffers.h"
 #include "Kernels.h"
 
@@ -158,6 +159,10 @@ struct ExpertMatch {
   linalg::FillOp combineFill;
   /// The combine's operand number of the accumulator.
   int64_t combineAccInput = -1;
+  /// The shared expert's down projection (an [N, K] GEMV at one row over
+  /// the same N columns, which an elementwise op later adds to the
+  /// combine's result) computed by the same blocks: see matchSharedFold.
+  std::optional<ContractionMatch> shared;
 };
 
 /// The iteration point of `g` that reads the accumulator element
@@ -311,33 +316,90 @@ std::string matchExpert(linalg::LinalgOp lop, ExpertMatch &m) {
 
 /// Ops strictly between `from` and `to` (same block) neither write what the
 /// kernel reads nor touch what it writes; pure ops are always fine.
+/// Whether `o`'s own memory effects (not its regions') neither write what
+/// is read nor touch what is written: each effect names a buffer, and none
+/// of them may alias; an effect on no buffer counts as touching all.
+bool effectsQuiet(Operation *o, ArrayRef<Value> reads, ArrayRef<Value> writes) {
+  auto iface = dyn_cast<MemoryEffectOpInterface>(o);
+  if (!iface)
+    return false;
+  SmallVector<MemoryEffects::EffectInstance> effects;
+  iface.getEffects(effects);
+  for (MemoryEffects::EffectInstance &e : effects) {
+    if (isa<MemoryEffects::Allocate, MemoryEffects::Free>(e.getEffect()))
+      continue;
+    Value v = e.getValue();
+    if (!v || !isa<MemRefType>(v.getType()))
+      return false;
+    // Shared memory of a kernel: not the arena's.
+    if (auto space = dyn_cast_or_null<gpu::AddressSpaceAttr>(
+            cast<MemRefType>(v.getType()).getMemorySpace()))
+      if (space.getValue() != gpu::AddressSpace::Global)
+        continue;
+    for (Value w : writes)
+      if (mayAliasViewSources(v, w))
+        return false;
+    if (isa<MemoryEffects::Write>(e.getEffect()))
+      for (Value r : reads)
+        if (mayAliasViewSources(v, r))
+          return false;
+  }
+  return true;
+}
+
+/// effectsQuiet for a kernel formed earlier (the router's, between the up
+/// projection's prologue and the projection): every op of its body.
+bool launchQuiet(gpu::LaunchOp launch, ArrayRef<Value> reads,
+                 ArrayRef<Value> writes) {
+  WalkResult r = launch.getBody().walk([&](Operation *o) {
+    // A barrier orders the block's threads; it touches no buffer.
+    if (isMemoryEffectFree(o) || isa<gpu::BarrierOp>(o) ||
+        o->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
+        effectsQuiet(o, reads, writes))
+      return WalkResult::advance();
+    return WalkResult::interrupt();
+  });
+  return !r.wasInterrupted();
+}
+
 bool quietBetween(Operation *from, Operation *to, ArrayRef<Value> reads,
                   ArrayRef<Value> writes,
                   const llvm::SmallPtrSetImpl<Operation *> &fused) {
   for (Operation *o = from->getNextNode(); o && o != to; o = o->getNextNode()) {
     if (fused.contains(o) || isMemoryEffectFree(o))
       continue;
+    if (auto launch = dyn_cast<gpu::LaunchOp>(o)) {
+      if (!launchQuiet(launch, reads, writes))
+        return false;
+      continue;
+    }
     auto l = dyn_cast<linalg::LinalgOp>(o);
-    if (!l)
+    if (!l) {
+      // A view op reading a shape buffer (memref.reshape) and the like.
+      if (!o->getNumRegions() && effectsQuiet(o, reads, writes))
+        continue;
       return false;
+    }
     for (Value w : l.getDpsInits())
       for (Value r : llvm::concat<const Value>(reads, writes))
         if (mayAliasViewSources(w, r))
           return false;
     for (Value in : l.getDpsInputs())
       for (Value w : writes)
-        if (mayAliasViewSources(in, w))
-          return false;
+        if (isa<MemRefType>(in.getType()) && mayAliasViewSources(in, w))
+          return false; // (a fill's scalar is no buffer)
   }
   return true;
 }
 
 /// Looks for the prologue, epilogue and combine around a matched op; each
 /// found only when fusing it is safe.
-void matchFusions(ExpertMatch &m) {
+void matchFusionsAround(ExpertMatch &m) {
   // Prologue: x is (a reshape of) the output of an elementwise generic
-  // that only the expert op reads.
-  if (m.perSlot) {
+  // that only the expert op reads: the experts' act(gate) * up of the down
+  // projection (per slot), or the rounding of the normalized row that all
+  // slots of the up projection read (bench8's 8-block launch before it).
+  {
     Value base = m.x;
     Operation *view = nullptr;
     if (auto c = m.x.getDefiningOp<memref::CollapseShapeOp>()) {
@@ -353,10 +415,18 @@ void matchFusions(ExpertMatch &m) {
         g && llvm::all_of(base.getUsers(),
                           [&](Operation *u) { return u == g || u == view; }) &&
         (!view || m.x.hasOneUse());
+    // Inputs through projected permutations (a broadcast over unit dims),
+    // the output identity: its iteration point is the linear index of x's
+    // element, delinearized (loadGlobalX).
     if (g && onlyReaders && isElementwise(g) && !usesIndices(g) &&
         g->isBeforeInBlock(m.op) &&
+        g.getMatchingIndexingMap(g.getDpsInitOperand(0)).isIdentity() &&
+        cast<MemRefType>(base.getType()).getLayout().isIdentity() &&
         llvm::all_of(g.getIndexingMapsArray(),
-                     [](AffineMap a) { return a.isIdentity(); }) &&
+                     [](AffineMap a) {
+                       return a.isProjectedPermutation(
+                           /*allowZeroInResults=*/true);
+                     }) &&
         g.getBody()->getArgument(g.getNumDpsInputs()).use_empty()) {
       llvm::SmallPtrSet<Operation *, 4> fused{g, m.fill};
       SmallVector<Value> reads(g.getDpsInputs());
@@ -424,6 +494,19 @@ void matchFusions(ExpertMatch &m) {
   m.combineAccInput = accPos;
 }
 
+void matchFusions(ExpertMatch &m) {
+  matchFusionsAround(m);
+  // Unless an epilogue or the combine writes elsewhere, the kernel writes
+  // the accumulator while other blocks still read the prologue's inputs,
+  // and the memory plan may have put it on their bytes (dead after the
+  // prologue as the IR stands). Then x is materialized (x and the
+  // accumulator are both live at the contraction: apart).
+  if (m.prologue && !m.epilogue && !m.combine &&
+      llvm::any_of(m.prologue.getDpsInputs(),
+                   [&](Value in) { return mayAliasViewSources(in, m.acc); }))
+    m.prologue = nullptr;
+}
+
 struct Plan {
   int64_t vec = 1, rowThreads = 2, threads = 256, cols = 16, rows = 128;
   int64_t slotsPerExpert = 0; // combine: row slots of one expert
@@ -437,10 +520,19 @@ struct Plan {
   /// the rows of the block's slots: with global loads of x between the
   /// weight loads, ptxas waits for each weight load before issuing the next
   /// (bench8's up projection: 15.4 us unstaged, 12.2-12.9 staged, H200).
-  /// Not the prologue's: computing it into shared memory first measured
-  /// slower (11.6 us against 9.2-9.8 for the down projection).
+  /// Not a per-slot prologue's: computing it into shared memory first
+  /// measured slower (11.6 us against 9.2-9.8 for the down projection).
+  /// A prologue all slots share (the up projection's rounding of x) is
+  /// computed into the copy.
   bool stageX = false;
   int64_t stagedRows = 1; // J with the combine, else the block's slot
+  /// The shared expert's part (ExpertMatch::shared): a block reads the
+  /// `cols` weight rows of its columns (contiguous, cols x K) as
+  /// `sharedVec`-element chunks, chunk c of the block in thread c mod
+  /// threads (`sharedPasses` rounds); the chunks of a row are summed by
+  /// `sharedWidth` lanes with xor shuffles, then by the writer over the
+  /// row's segments.
+  int64_t sharedVec = 0, sharedChunks = 0, sharedWidth = 0, sharedPasses = 0;
 };
 
 Plan plan(const ExpertMatch &m) {
@@ -486,7 +578,9 @@ Plan plan(const ExpertMatch &m) {
     stride = p.slotsPerExpert;
   }
   p.stagedRows = combine ? m.j : 1;
-  p.stageX = !m.prologue &&
+  // A prologue shared by all slots (not per slot) is computed once a block
+  // into the copy: the up projection's rounding of x.
+  p.stageX = (!m.prologue || !m.perSlot) &&
              p.stagedRows * m.k *
                      cast<MemRefType>(m.x.getType()).getElementTypeBitWidth() /
                      8 <=
@@ -524,6 +618,10 @@ struct Builder {
   const Plan &p;
   Value xs; // x's row in shared memory (stageX)
   Value tid;
+  /// The shared expert's activation (in shared memory, accumulator type),
+  /// its per-segment sums, and this thread's weight chunks.
+  Value sharedX, sharedSums;
+  SmallVector<Value> sharedW;
 
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(rw, loc, v); }
 
@@ -549,12 +647,15 @@ struct Builder {
       at.push_back(k);
       return {memref::LoadOp::create(rw, loc, m.x, at)};
     }
-    // The prologue's iteration point: x's (0, j, k) delinearized over its
-    // output shape (identity maps; the collapse only merges unit dims).
+    // The prologue's iteration point: x's (0, j, k) (or (0, k)) linearized,
+    // then delinearized over its identity output (x is that buffer or a
+    // collapse of it), its inputs' indices through their maps.
     ArrayRef<int64_t> shape =
         cast<MemRefType>(m.prologue.getDpsInits()[0].getType()).getShape();
-    Value lin = arith::AddIOp::create(
-        rw, loc, arith::MulIOp::create(rw, loc, j, idx(m.k)), k);
+    Value lin = k;
+    if (m.perSlot)
+      lin = arith::AddIOp::create(
+          rw, loc, arith::MulIOp::create(rw, loc, j, idx(m.k)), k);
     SmallVector<Value> at(shape.size());
     for (int64_t d = int64_t(shape.size()) - 1; d >= 0; --d) {
       at[d] = shape[d] == 1 ? idx(0)
@@ -565,8 +666,10 @@ struct Builder {
         lin = arith::DivUIOp::create(rw, loc, lin, idx(shape[d]));
     }
     SmallVector<Value> loads;
-    for (Value in : m.prologue.getDpsInputs())
-      loads.push_back(memref::LoadOp::create(rw, loc, in, at));
+    for (OpOperand *in : m.prologue.getDpsInputOperands())
+      loads.push_back(memref::LoadOp::create(
+          rw, loc, in->get(),
+          applyMap(rw, loc, m.prologue.getMatchingIndexingMap(in), at)));
     return loads;
   }
 
@@ -713,6 +816,143 @@ struct Builder {
     return accs;
   }
 
+  /// Shared expert: chunk `pass` of this thread: (row in the block, first
+  /// K element), and whether it exists (null when every thread's does).
+  std::tuple<Value, Value, Value> sharedChunk(int64_t pass) {
+    int64_t total = p.cols * p.sharedChunks;
+    Value flat = arith::AddIOp::create(rw, loc, tid, idx(pass * p.threads));
+    Value row = arith::DivUIOp::create(rw, loc, flat, idx(p.sharedChunks));
+    Value k0 = arith::MulIOp::create(
+        rw, loc, arith::RemUIOp::create(rw, loc, flat, idx(p.sharedChunks)),
+        idx(p.sharedVec));
+    Value valid;
+    if ((pass + 1) * p.threads > total)
+      valid = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, flat,
+                                    idx(total));
+    return {row, k0, valid};
+  }
+
+  /// The [0, ..., 0, i] index of a one-row buffer.
+  SmallVector<Value> rowIndex(Value buffer, Value i) {
+    SmallVector<Value> at(cast<MemRefType>(buffer.getType()).getRank() - 1,
+                          idx(0));
+    at.push_back(i);
+    return at;
+  }
+
+  /// Issued first, so that they are in flight with the experts' loads.
+  void issueSharedLoads(Value colBase) {
+    const ContractionMatch &s = *m.shared;
+    auto vt = VectorType::get({p.sharedVec}, s.weightType);
+    unsigned align = p.sharedVec * s.weightType.getIntOrFloatBitWidth() / 8;
+    for (int64_t pass = 0; pass < p.sharedPasses; ++pass) {
+      Value row, k0, valid;
+      std::tie(row, k0, valid) = sharedChunk(pass);
+      Value n = arith::AddIOp::create(rw, loc, colBase, row);
+      auto load = [&](OpBuilder &b, Location l) {
+        return vector::LoadOp::create(b, l, vt, s.weight, ValueRange{n, k0},
+                                      /*nontemporal=*/false,
+                                      llvm::MaybeAlign(align))
+            .getResult();
+      };
+      if (!valid) {
+        sharedW.push_back(load(rw, loc));
+        continue;
+      }
+      auto guarded = scf::IfOp::create(
+          rw, loc, valid,
+          [&](OpBuilder &b, Location l) {
+            scf::YieldOp::create(b, l, ValueRange{load(b, l)});
+          },
+          [&](OpBuilder &b, Location l) {
+            Value z = arith::ConstantOp::create(
+                b, l, cast<TypedAttr>(b.getZeroAttr(vt)));
+            scf::YieldOp::create(b, l, ValueRange{z});
+          });
+      sharedW.push_back(guarded.getResult(0));
+    }
+  }
+
+  /// The activation (the body's act(gate) * up, cloned) into shared memory;
+  /// read after the next barrier.
+  void stageSharedX() {
+    const ContractionMatch &s = *m.shared;
+    auto loop = scf::ForOp::create(rw, loc, tid, idx(s.k), idx(p.threads));
+    rw.setInsertionPointToStart(loop.getBody());
+    Value i = loop.getInductionVar();
+    SmallVector<Value> elts;
+    for (Value a : s.activations)
+      elts.push_back(memref::LoadOp::create(rw, loc, a, rowIndex(a, i)));
+    memref::StoreOp::create(rw, loc, emitOperandElement(rw, s, elts), sharedX,
+                            ValueRange{i});
+    rw.setInsertionPointAfter(loop);
+  }
+
+  /// Each chunk's dot product, summed over its segment of lanes (xor
+  /// shuffles: the same fixed order in every run); the segment's first
+  /// lane stores it.
+  void sumSharedChunks() {
+    const ContractionMatch &s = *m.shared;
+    for (int64_t pass = 0; pass < p.sharedPasses; ++pass) {
+      Value row, k0, valid;
+      std::tie(row, k0, valid) = sharedChunk(pass);
+      (void)row;
+      Value sum = arith::ConstantOp::create(
+          rw, loc, rw.getFloatAttr(s.accType, 0.0));
+      for (int64_t e = 0; e < p.sharedVec; ++e) {
+        Value x = memref::LoadOp::create(
+            rw, loc, sharedX,
+            ValueRange{arith::AddIOp::create(rw, loc, k0, idx(e))});
+        Value w = emitWeightElement(
+            rw, s, vector::ExtractOp::create(rw, loc, sharedW[pass], e));
+        sum = arith::AddFOp::create(rw, loc, sum,
+                                    arith::MulFOp::create(rw, loc, x, w));
+      }
+      for (int64_t off = p.sharedWidth / 2; off >= 1; off /= 2)
+        sum = arith::AddFOp::create(
+            rw, loc, sum,
+            gpu::ShuffleOp::create(rw, loc, sum, off, /*width=*/32,
+                                   gpu::ShuffleMode::XOR)
+                .getShuffleResult());
+      Value flat = arith::AddIOp::create(rw, loc, tid, idx(pass * p.threads));
+      Value leader = arith::CmpIOp::create(
+          rw, loc, arith::CmpIPredicate::eq,
+          arith::RemUIOp::create(rw, loc, flat, idx(p.sharedWidth)), idx(0));
+      if (valid)
+        leader = arith::AndIOp::create(rw, loc, leader, valid);
+      auto st = scf::IfOp::create(rw, loc, leader, /*withElse=*/false);
+      rw.setInsertionPointToStart(st.thenBlock());
+      memref::StoreOp::create(
+          rw, loc, sum, sharedSums,
+          ValueRange{arith::DivUIOp::create(rw, loc, flat,
+                                            idx(p.sharedWidth))});
+      rw.setInsertionPointAfter(st);
+    }
+  }
+
+  /// In the writer (thread c < cols): the row's segments in order, plus the
+  /// initial value, through the epilogue when fused, stored once.
+  void storeShared(Value colBase) {
+    const ContractionMatch &s = *m.shared;
+    int64_t segments = p.sharedChunks / p.sharedWidth;
+    Value first = arith::MulIOp::create(rw, loc, tid, idx(segments));
+    Value v = memref::LoadOp::create(rw, loc, sharedSums, ValueRange{first});
+    for (int64_t i = 1; i < segments; ++i)
+      v = arith::AddFOp::create(
+          rw, loc, v,
+          memref::LoadOp::create(
+              rw, loc, sharedSums,
+              ValueRange{arith::AddIOp::create(rw, loc, first, idx(i))}));
+    Value col = arith::AddIOp::create(rw, loc, colBase, tid);
+    Value bias;
+    if (s.init == AccInit::Bias)
+      bias = memref::LoadOp::create(rw, loc, s.bias, ValueRange{col});
+    v = arith::AddFOp::create(rw, loc, emitInitElement(rw, loc, s, bias), v);
+    Value out = s.epilogue ? s.output : s.acc;
+    memref::StoreOp::create(rw, loc, emitOutputElement(rw, s, v), out,
+                            rowIndex(out, col));
+  }
+
   void build() {
     Value one = idx(1);
     auto space = gpu::AddressSpaceAttr::get(rw.getContext(),
@@ -725,6 +965,13 @@ struct Builder {
           {p.stagedRows * m.k},
           cast<MemRefType>(m.x.getType()).getElementType(), AffineMap(),
           space));
+    if (m.shared) {
+      shared.push_back(
+          MemRefType::get({m.shared->k}, m.shared->accType, AffineMap(), space));
+      shared.push_back(MemRefType::get(
+          {p.cols * p.sharedChunks / p.sharedWidth}, m.shared->accType,
+          AffineMap(), space));
+    }
     auto launch = gpu::LaunchOp::create(
         rw, loc, idx(p.grid), one, one, idx(p.threads), one, one,
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
@@ -738,6 +985,16 @@ struct Builder {
             m.j, m.n, m.k, p.vec, p.cols, p.rows, p.threads, p.grid, p.unroll,
             p.groups, p.pipelined, p.stageX, bool(m.prologue),
             bool(m.epilogue), bool(m.combine))));
+    if (m.shared)
+      launch->setAttr(
+          "sinter.kernel",
+          rw.getStringAttr(
+              launch->getAttrOfType<StringAttr>("sinter.kernel").str() +
+              llvm::formatv(" shared_down n={0} k={1} chunks={2} width={3} "
+                            "passes={4}",
+                            m.shared->n, m.shared->k, p.sharedChunks,
+                            p.sharedWidth, p.sharedPasses)
+                  .str()));
     Block &blk = launch.getBody().front();
     rw.setInsertionPointToStart(&blk);
     gpu::TerminatorOp::create(rw, loc);
@@ -745,6 +1002,10 @@ struct Builder {
     Value smem = launch.getWorkgroupAttributions()[0];
     if (p.stageX)
       xs = launch.getWorkgroupAttributions()[1];
+    if (m.shared) {
+      sharedX = launch.getWorkgroupAttributions()[p.stageX ? 2 : 1];
+      sharedSums = launch.getWorkgroupAttributions()[p.stageX ? 3 : 2];
+    }
     tid = launch.getThreadIds().x;
     Value bid = launch.getBlockIds().x;
     Value slot = arith::DivUIOp::create(rw, loc, tid, idx(p.rowThreads));
@@ -773,7 +1034,11 @@ struct Builder {
     eMap.map(m.argIdx, memref::LoadOp::create(rw, loc, m.idx,
                                               ValueRange{idx(0), j}));
     Value expert = cloneValue(rw, m.expert, m.body, eMap);
+    if (m.shared)
+      issueSharedLoads(colBase);
     SmallVector<Value> sums = accumulate(expert, j, n0, first, stride);
+    if (m.shared)
+      stageSharedX();
 
     // Partial sums to shared memory (row = slot), then folded in a fixed
     // order (no atomics): each fold adds `f` consecutive rows of a column
@@ -786,6 +1051,8 @@ struct Builder {
                                arith::MulIOp::create(rw, loc, q, idx(p.vec)),
                                idx(c))});
     gpu::BarrierOp::create(rw, loc);
+    if (m.shared)
+      sumSharedChunks();
     int64_t groupRows = m.combine ? p.slotsPerExpert : p.rows;
     int64_t rows = p.rows;
     while (groupRows > 1) {
@@ -831,6 +1098,8 @@ struct Builder {
       rows /= f;
       groupRows /= f;
     }
+    if (m.shared)
+      gpu::BarrierOp::create(rw, loc); // the segment sums
     Value isWriter = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult,
                                            tid, idx(p.cols));
     auto wr = scf::IfOp::create(rw, loc, isWriter, /*withElse=*/false);
@@ -876,6 +1145,8 @@ struct Builder {
       memref::StoreOp::create(
           rw, loc, run, outOp->get(),
           applyMap(rw, loc, m.combine.getMatchingIndexingMap(outOp), it));
+      if (m.shared)
+        storeShared(colBase);
     }
     rw.setInsertionPointAfter(launch);
   }
@@ -900,6 +1171,111 @@ struct Builder {
   }
 };
 
+/// The shared expert's down projection beside a routed MoE block: `target`
+/// is a GEMV ([N, K] weight, one row, f32 accumulator, an optional
+/// epilogue that only rounds it) whose result an elementwise op adds to
+/// the weighted sum (the fused combine) of an expert GEMV between the two
+/// (the add of the shared branch to the routed sum: the MoE block's
+/// output). Both then run as one kernel: the expert's blocks also compute
+/// the shared GEMV over their columns (one launch fewer a layer). On
+/// success `m` is the expert's match with `shared` set and `p` its plan.
+std::string matchSharedFold(linalg::GenericOp target, ExpertMatch &m,
+                            Plan &p) {
+  std::string why;
+  FailureOr<ContractionMatch> cm = matchContraction(target, why);
+  if (failed(cm))
+    return "not a GEMV either: " + why;
+  ContractionMatch &s = *cm;
+  if (s.m != 1 || !s.accType.isF32())
+    return "not a one-row GEMV with an f32 accumulator";
+  if (s.epilogue && !s.epilogueFusable)
+    return "its epilogue reads the accumulator before the fused kernel "
+           "would write it";
+  Value result = s.epilogue ? s.output : s.acc;
+  Operation *after = s.epilogue ? s.epilogue.getOperation() : s.op;
+  Operation *add = nextUser(after, result);
+  auto addOp = dyn_cast_or_null<linalg::GenericOp>(add);
+  if (!addOp || !isElementwise(addOp) ||
+      !llvm::is_contained(addOp.getDpsInputs(), result))
+    return "its result is not next read by an elementwise op";
+  for (Operation *o = after->getNextNode(); o && o != add;
+       o = o->getNextNode()) {
+    auto g = dyn_cast<linalg::GenericOp>(o);
+    ExpertMatch e;
+    if (!g || !matchExpert(g, e).empty())
+      continue;
+    matchFusions(e);
+    if (e.combine &&
+        llvm::is_contained(addOp.getDpsInputs(), e.combine.getDpsInits()[0])) {
+      m = e;
+      break;
+    }
+  }
+  if (!m.combine)
+    return "no routed expert GEMV with a fused weighted sum whose result the "
+           "elementwise op after it also reads";
+  p = plan(m);
+  if (!p.slotsPerExpert)
+    return "the routed experts' weighted sum is not fused (too many experts "
+           "for a block)";
+  if (s.n != m.n || m.n % p.cols)
+    return "the shared GEMV's N = " + std::to_string(s.n) +
+           " is not the routed block's " + std::to_string(m.n);
+  unsigned bits = s.weightType.getIntOrFloatBitWidth();
+  p.sharedVec = 128 / bits;
+  if (s.k % p.sharedVec || knownBaseAlignment(s.weight) < 16)
+    return "the shared weight's rows are not 16-byte aligned chunks";
+  p.sharedChunks = s.k / p.sharedVec;
+  p.sharedWidth = p.sharedChunks % 32 == 0 ? 32
+                  : llvm::isPowerOf2_64(p.sharedChunks) ? p.sharedChunks
+                                                         : 0;
+  if (!p.sharedWidth)
+    return "K / " + std::to_string(p.sharedVec) +
+           " chunks a row is neither a power of two below 32 nor a multiple "
+           "of 32 (a row's lanes must be whole shuffle segments)";
+  if (s.k * 4 > kMaxStagedX)
+    return "the shared activation does not fit the block's copy";
+  p.sharedPasses = llvm::divideCeil(p.cols * p.sharedChunks, p.threads);
+  // What the fused kernel reads and writes.
+  SmallVector<Value> reads{m.idx, m.weight, s.weight};
+  llvm::append_range(reads, s.activations);
+  if (s.bias)
+    reads.push_back(s.bias);
+  if (m.prologue)
+    llvm::append_range(reads, m.prologue.getDpsInputs());
+  else
+    reads.push_back(m.x);
+  for (Value in : m.combine.getDpsInputs())
+    if (in != m.acc)
+      reads.push_back(in);
+  Value routedOut = m.combine.getDpsInits()[0];
+  SmallVector<Value> writes{routedOut, result};
+  for (Value w : writes)
+    for (Value r : reads)
+      if (mayAliasViewSources(w, r))
+        return "a buffer the fused kernel writes may share bytes with one it "
+               "reads";
+  if (mayAliasViewSources(routedOut, result))
+    return "the routed and shared results may share bytes";
+  // The shared GEMV moves down to the combine: nothing in between may
+  // write its inputs or touch its result.
+  llvm::SmallPtrSet<Operation *, 8> fused{m.op, m.fill, m.combine,
+                                          m.combineFill};
+  if (m.prologue)
+    fused.insert(m.prologue);
+  if (s.epilogue)
+    fused.insert(s.epilogue);
+  SmallVector<Value> sharedReads(s.activations.begin(), s.activations.end());
+  sharedReads.push_back(s.weight);
+  if (s.bias)
+    sharedReads.push_back(s.bias);
+  if (!quietBetween(s.op, m.combine, sharedReads, {result, s.acc}, fused))
+    return "an op between the shared GEMV and the routed block writes its "
+           "inputs or touches its result";
+  m.shared = s;
+  return "";
+}
+
 } // namespace
 
 LogicalResult emitExpertGemv(RewriterBase &rw, linalg::LinalgOp op,
@@ -914,25 +1290,39 @@ LogicalResult emitExpertGemv(RewriterBase &rw, linalg::LinalgOp op,
             nextUser(f, f.getDpsInits()[0])))
       target = g;
   ExpertMatch m;
+  Plan p;
   why = matchExpert(target, m);
-  if (!why.empty())
-    return failure();
-  if (target != op && m.fill.getOperation() != op.getOperation()) {
-    why = "the fill is not the accumulator's";
-    return failure();
-  }
-  matchFusions(m);
-  Plan p = plan(m);
-  if (m.combine && !p.slotsPerExpert) {
-    m.combine = nullptr; // the slots of a block cannot cover all J experts
+  if (!why.empty()) {
+    // Not an expert GEMV: perhaps the shared expert beside one.
+    auto g = dyn_cast<linalg::GenericOp>(target.getOperation());
+    std::string sharedWhy = g ? matchSharedFold(g, m, p)
+                              : std::string("not a linalg.generic");
+    if (!sharedWhy.empty()) {
+      why += "; as a shared expert: " + sharedWhy;
+      return failure();
+    }
+    if (target != op && m.shared->initOp != op.getOperation()) {
+      why = "the fill is not the shared GEMV's accumulator's";
+      return failure();
+    }
+  } else {
+    if (target != op && m.fill.getOperation() != op.getOperation()) {
+      why = "the fill is not the accumulator's";
+      return failure();
+    }
+    matchFusions(m);
     p = plan(m);
+    if (m.combine && !p.slotsPerExpert) {
+      m.combine = nullptr; // the slots of a block cannot cover all J experts
+      p = plan(m);
+    }
   }
   // At the last fused op: buffers it writes may be defined just before it.
   Operation *last = m.combine    ? m.combine.getOperation()
                     : m.epilogue ? m.epilogue.getOperation()
                                  : m.op.getOperation();
   rw.setInsertionPoint(last);
-  Builder{rw, m.op.getLoc(), m, p, {}, {}}.build();
+  Builder{rw, m.op.getLoc(), m, p, {}, {}, {}, {}, {}}.build();
   if (m.combine) {
     rw.eraseOp(m.combine);
     rw.eraseOp(m.combineFill);
@@ -943,6 +1333,8 @@ LogicalResult emitExpertGemv(RewriterBase &rw, linalg::LinalgOp op,
   rw.eraseOp(m.fill);
   if (m.prologue)
     rw.eraseOp(m.prologue);
+  if (m.shared)
+    eraseContraction(rw, *m.shared, /*fusedEpilogue=*/bool(m.shared->epilogue));
   return success();
 }
 

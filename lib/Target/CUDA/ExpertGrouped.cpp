@@ -24,10 +24,14 @@
 // starts from the output's current value (the fill before it), as the
 // generic does.
 //
+// With f16/bf16 x and weights (the body exactly out + extf(x) * extf(w)),
+// ExpertGroupedMma.cpp's tensor-core kernel takes the op instead; this one
+// stays for the rest (f32 models, K or N not a multiple of 8, ...).
+//
 //===----------------------------------------------------------------------===//
 
+#include "ExpertGrouped.h"
 #include "GemmBuffers.h"
-#include "Kernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -46,6 +50,7 @@ constexpr int64_t kThreads = 256;
 constexpr int64_t kBatch = 8;       // picks per pass over K
 constexpr int64_t kMaxColumns = 4;  // columns per thread
 constexpr int64_t kMaxPicks = 8192; // T x J listed in shared memory
+constexpr int64_t kScanUnroll = 8;  // index loads per thread per scan step
 
 AffineMap dimsMap(MLIRContext *ctx, ArrayRef<unsigned> d) {
   SmallVector<AffineExpr> e;
@@ -60,6 +65,74 @@ unsigned indexDim(Value v) {
 }
 
 } // namespace
+
+Value ExpertGroupedMatch::expertOf(OpBuilder &b, Value index) const {
+  IRMapping map;
+  map.map(op.getRegion().front().getArgument(1), index);
+  for (Operation *o : expertOps)
+    b.clone(*o, map);
+  return map.lookupOrDefault(wLoad.getIndices()[0]);
+}
+
+void emitPickList(OpBuilder &b, Location loc, const ExpertGroupedMatch &m,
+                  Value tid, int64_t threads, Value e, Value list,
+                  Value count) {
+  auto idx = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  Type i32 = b.getI32Type();
+  Value zero = idx(0);
+  Value isFirst =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, zero);
+  auto init = scf::IfOp::create(b, loc, isFirst, false);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(init.thenBlock());
+    memref::StoreOp::create(b, loc, arith::ConstantIntOp::create(b, loc, i32, 0),
+                            count, ValueRange{zero});
+  }
+  gpu::BarrierOp::create(b, loc);
+  // kScanUnroll index loads in flight before the first compare (one at a
+  // time, the scan was a chain of L2 round trips).
+  int64_t total = m.T * m.J;
+  scf::ForOp::create(
+      b, loc, tid, idx(total), idx(threads * kScanUnroll), ValueRange{},
+      [&](OpBuilder &fb, Location, Value p0, ValueRange) {
+        SmallVector<Value> ps, oks, vs;
+        for (int64_t u = 0; u < kScanUnroll; ++u) {
+          Value p = arith::AddIOp::create(
+              fb, loc, p0, arith::ConstantIndexOp::create(fb, loc, u * threads));
+          oks.push_back(arith::CmpIOp::create(
+              fb, loc, arith::CmpIPredicate::ult, p,
+              arith::ConstantIndexOp::create(fb, loc, total)));
+          Value pc = arith::MinUIOp::create(
+              fb, loc, p, arith::ConstantIndexOp::create(fb, loc, total - 1));
+          Value t = arith::DivUIOp::create(fb, loc, pc, idx(m.J));
+          Value j = arith::RemUIOp::create(fb, loc, pc, idx(m.J));
+          vs.push_back(memref::LoadOp::create(fb, loc, m.ids, ValueRange{t, j}));
+          ps.push_back(p);
+        }
+        for (int64_t u = 0; u < kScanUnroll; ++u) {
+          Value mine = arith::AndIOp::create(
+              fb, loc, oks[u],
+              arith::CmpIOp::create(fb, loc, arith::CmpIPredicate::eq,
+                                    m.expertOf(fb, vs[u]), e));
+          auto add = scf::IfOp::create(fb, loc, mine, false);
+          OpBuilder::InsertionGuard guard(fb);
+          fb.setInsertionPointToStart(add.thenBlock());
+          Value slot = memref::AtomicRMWOp::create(
+              fb, loc, arith::AtomicRMWKind::addi,
+              arith::ConstantIntOp::create(fb, loc, i32, 1), count,
+              ValueRange{arith::ConstantIndexOp::create(fb, loc, 0)});
+          memref::StoreOp::create(
+              fb, loc, arith::IndexCastOp::create(fb, loc, i32, ps[u]), list,
+              ValueRange{arith::IndexCastOp::create(fb, loc,
+                                                    fb.getIndexType(), slot)});
+        }
+        scf::YieldOp::create(fb, loc);
+      });
+  gpu::BarrierOp::create(b, loc);
+}
 
 LogicalResult emitExpertGrouped(RewriterBase &rw, linalg::LinalgOp op,
                                 const KernelOptions &options,
@@ -209,6 +282,21 @@ LogicalResult emitExpertGrouped(RewriterBase &rw, linalg::LinalgOp op,
     return refuse();
   }
 
+  // Slice ops in the body's order (a def before its uses).
+  SmallVector<Operation *> ordered;
+  for (Operation &o : body)
+    if (slice.contains(&o))
+      ordered.push_back(&o);
+  ExpertGroupedMatch match{g,     x, ids, out, wLoad,    T,      J,
+                           N,     K, E,   xPerPick, ordered};
+  std::string mmaWhy;
+  if (succeeded(emitExpertGroupedMma(rw, match, options, mmaWhy)))
+    return success();
+  if (options.remarks)
+    g->emitRemark() << "sinter-cuda-form-kernels: tensor-core grouped expert "
+                       "kernel not used: "
+                    << mmaWhy;
+
   int64_t cols = std::min<int64_t>(kMaxColumns,
                                    std::max<int64_t>(1, N / kThreads));
   int64_t tile = kThreads * cols;
@@ -243,53 +331,7 @@ LogicalResult emitExpertGrouped(RewriterBase &rw, linalg::LinalgOp op,
         count = launch.getWorkgroupAttributions()[1];
   Value tid = launch.getThreadIds().x, e = launch.getBlockIds().y;
   Value zero = idx(rw, 0);
-  Value c0i32 = arith::ConstantIntOp::create(rw, loc, i32, 0);
-
-  // Slice ops in the body's order (a def before its uses).
-  SmallVector<Operation *> ordered;
-  for (Operation &o : body)
-    if (slice.contains(&o))
-      ordered.push_back(&o);
-  auto expertOfOrdered = [&](OpBuilder &b, Value index) {
-    IRMapping map;
-    map.map(iArg, index);
-    for (Operation *o : ordered)
-      b.clone(*o, map);
-    return map.lookupOrDefault(wLoad.getIndices()[0]);
-  };
-
-  Value isFirst = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::eq,
-                                        tid, zero);
-  auto init = scf::IfOp::create(rw, loc, isFirst, false);
-  rw.setInsertionPointToStart(init.thenBlock());
-  memref::StoreOp::create(rw, loc, c0i32, count, ValueRange{zero});
-  rw.setInsertionPointAfter(init);
-  gpu::BarrierOp::create(rw, loc);
-  // List this expert's picks.
-  scf::ForOp::create(
-      rw, loc, tid, idx(rw, T * J), idx(rw, kThreads), ValueRange{},
-      [&](OpBuilder &b, Location, Value p, ValueRange) {
-        Value t = arith::DivUIOp::create(b, loc, p, idx(b, J));
-        Value j = arith::RemUIOp::create(b, loc, p, idx(b, J));
-        Value v = memref::LoadOp::create(b, loc, ids, ValueRange{t, j});
-        Value mine = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                           expertOfOrdered(b, v), e);
-        auto add = scf::IfOp::create(b, loc, mine, false);
-        {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(add.thenBlock());
-          Value slot = memref::AtomicRMWOp::create(
-              b, loc, arith::AtomicRMWKind::addi,
-              arith::ConstantIntOp::create(b, loc, i32, 1), count,
-              ValueRange{idx(b, 0)});
-          memref::StoreOp::create(
-              b, loc, arith::IndexCastOp::create(b, loc, i32, p), list,
-              ValueRange{arith::IndexCastOp::create(b, loc, b.getIndexType(),
-                                                    slot)});
-        }
-        scf::YieldOp::create(b, loc);
-      });
-  gpu::BarrierOp::create(rw, loc);
+  emitPickList(rw, loc, match, tid, kThreads, e, list, count);
   Value c = arith::IndexCastOp::create(
       rw, loc, rw.getIndexType(),
       memref::LoadOp::create(rw, loc, count, ValueRange{zero}));

@@ -39,6 +39,7 @@ struct FormKernelsPass
   explicit FormKernelsPass(const KernelOptions &o) {
     gpuArch = o.gpuArch;
     remarks = o.remarks;
+    attentionPrologue = o.attentionPrologue;
   }
   Option<std::string> gpuArch{*this, "gpu-arch",
                               llvm::cl::desc("target architecture"),
@@ -47,6 +48,11 @@ struct FormKernelsPass
       *this, "remarks",
       llvm::cl::desc("remark on candidates a template recognizes but refuses"),
       llvm::cl::init(false)};
+  Option<bool> attentionPrologue{
+      *this, "attention-prologue",
+      llvm::cl::desc("absorb the small ops before a split decode attention "
+                     "into its first kernel"),
+      llvm::cl::init(true)};
   StringRef getArgument() const final { return "sinter-cuda-form-kernels"; }
   StringRef getDescription() const final {
     return "Bufferized linalg ops to the CUDA kernel templates (GEMM, GEMV, "
@@ -62,6 +68,7 @@ struct FormKernelsPass
     KernelOptions options;
     options.gpuArch = gpuArch;
     options.remarks = remarks;
+    options.attentionPrologue = attentionPrologue;
     IRRewriter scanRw(&getContext());
     // The delta-rule recurrence over the prompt first: its loop body is
     // the decode step's chain, which the templates below would take op by
@@ -94,10 +101,7 @@ struct FormKernelsPass
     IRRewriter rw(&getContext());
     using Emitter = LogicalResult (*)(RewriterBase &, linalg::LinalgOp,
                                       const KernelOptions &, std::string &);
-    // The decode attention first: its score contraction must not be taken
-    // apart from the rest of its chain.
     static const std::pair<const char *, Emitter> kTemplates[] = {
-        {"attention", emitDecodeAttention},
         // Before the templates that could take the window op's producers.
         {"conv-window", emitConvWindow},
         // Before the row reduction, which would take its marked generic
@@ -106,8 +110,12 @@ struct FormKernelsPass
         {"expert-gemv", emitExpertGemv},
         // Before the row reduction, which takes it as a row per (t, j, n).
         {"expert-grouped", emitExpertGrouped},
+        // Before the GEMM, which refuses gated linears.
+        {"gated-gemm", emitGatedGemm},
         {"gemm", emitTensorCoreGemm},
         {"gemv", emitGemv},
+        // Before the row reduction: a contraction reduces its innermost loop.
+        {"batched-contraction", emitBatchedContraction},
         {"row-reduction", emitRowReduction},
     };
     // An emitter may erase ops after the one it is given (a fused epilogue):
@@ -131,6 +139,28 @@ struct FormKernelsPass
       rw.setListener(nullptr);
       if (failed(r))
         LLVM_DEBUG(llvm::dbgs() << "[gated-delta] refused " << op->getName()
+                                << " at " << op.getLoc() << ": " << why
+                                << "\n");
+    }
+    // The decode attentions next, from their score contraction (which must
+    // not be taken apart from the rest of its chain), before the templates
+    // take the small ops before it that the split kernel absorbs
+    // (AttentionPrologue.h).
+    for (linalg::LinalgOp op : ops) {
+      if (erased.contains(op.getOperation()))
+        continue;
+      std::string why;
+      rw.setInsertionPoint(op);
+      struct Listener : RewriterBase::Listener {
+        llvm::DenseSet<Operation *> *erased;
+        void notifyOperationErased(Operation *o) override { erased->insert(o); }
+      } listener;
+      listener.erased = &erased;
+      rw.setListener(&listener);
+      LogicalResult r = emitDecodeAttention(rw, op, options, why);
+      rw.setListener(nullptr);
+      if (failed(r))
+        LLVM_DEBUG(llvm::dbgs() << "[attention] refused " << op->getName()
                                 << " at " << op.getLoc() << ": " << why
                                 << "\n");
     }

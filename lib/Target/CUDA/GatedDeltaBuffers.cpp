@@ -11,6 +11,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
@@ -79,10 +80,40 @@ bool isViewOrPure(Operation *op) {
              memref::CollapseShapeOp, memref::GetGlobalOp, memref::CastOp>(op);
 }
 
+/// Workgroup or private memory: a formed kernel's own scratch, which no
+/// other launch sees.
+static bool launchLocal(Value m) {
+  auto space = dyn_cast_or_null<gpu::AddressSpaceAttr>(
+      cast<MemRefType>(m.getType()).getMemorySpace());
+  return space && space.getValue() != gpu::AddressSpace::Global;
+}
+
 std::optional<Effects> effectsOf(Operation *op) {
   Effects e;
   if (isViewOrPure(op))
     return e;
+  // Accesses inside formed kernels (the decode attention's launches come
+  // before the conv window is formed): vector loads and stores, and
+  // scratch that only the launch sees.
+  Value accessed;
+  if (auto l = dyn_cast<memref::LoadOp>(op))
+    accessed = l.getMemref();
+  else if (auto s = dyn_cast<memref::StoreOp>(op))
+    accessed = s.getMemref();
+  else if (auto l = dyn_cast<vector::LoadOp>(op))
+    accessed = l.getBase();
+  else if (auto s = dyn_cast<vector::StoreOp>(op))
+    accessed = s.getBase();
+  if (accessed && launchLocal(accessed))
+    return e;
+  if (auto l = dyn_cast<vector::LoadOp>(op)) {
+    e.reads.push_back(l.getBase());
+    return e;
+  }
+  if (auto s = dyn_cast<vector::StoreOp>(op)) {
+    e.writes.push_back(s.getBase());
+    return e;
+  }
   if (auto l = dyn_cast<linalg::LinalgOp>(op)) {
     if (!l.hasPureBufferSemantics())
       return std::nullopt;

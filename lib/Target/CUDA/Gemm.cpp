@@ -41,6 +41,7 @@
 #include "ContractionMatch.h"
 #include "GemmBuffers.h"
 #include "Kernels.h"
+#include "TensorCore.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -287,55 +288,6 @@ FailureOr<Type> tensorCoreType(const ContractionMatch &m, std::string &why) {
   return m.activationType;
 }
 
-/// Builds i32 index arithmetic and raw-pointer memory ops inside the kernel.
-struct KernelBuilder {
-  OpBuilder &b;
-  Location loc;
-
-  Type i32() { return b.getI32Type(); }
-  Value c(int64_t v) {
-    return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value add(Value x, int64_t y) { return y ? add(x, c(y)) : x; }
-  Value mul(Value x, int64_t y) {
-    return y == 1 ? x : arith::MulIOp::create(b, loc, x, c(y));
-  }
-  Value shr(Value x, int64_t y) {
-    return arith::ShRUIOp::create(b, loc, x, c(y));
-  }
-  Value band(Value x, int64_t y) {
-    return arith::AndIOp::create(b, loc, x, c(y));
-  }
-  Value bxor(Value x, Value y) { return arith::XOrIOp::create(b, loc, x, y); }
-  Value lt(Value x, int64_t y) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, c(y));
-  }
-  Value both(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
-  Value select(Value cond, Value x, Value y) {
-    return arith::SelectOp::create(b, loc, cond, x, y);
-  }
-  Value toI32(Value index) {
-    return arith::IndexCastOp::create(b, loc, i32(), index);
-  }
-
-  /// The memref's aligned base as a pointer in `addrSpace` (1: global,
-  /// 3: shared). Identity layouts only, so there is no offset to add.
-  Value pointer(Value memref, unsigned addrSpace) {
-    Value idx = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
-    Value i = arith::IndexCastOp::create(b, loc, b.getI64Type(), idx);
-    return LLVM::IntToPtrOp::create(
-        b, loc, LLVM::LLVMPointerType::get(b.getContext(), addrSpace), i);
-  }
-  Value gep(Value ptr, Type elt, Value offset) {
-    return LLVM::GEPOp::create(b, loc, ptr.getType(), elt, ptr,
-                               ValueRange{offset});
-  }
-  Value extract(Value aggregate, int64_t pos) {
-    return LLVM::ExtractValueOp::create(b, loc, aggregate, pos);
-  }
-};
-
 /// Everything the kernel body needs, computed once per thread.
 struct GemmKernel {
   const ContractionMatch &m;
@@ -407,26 +359,7 @@ struct GemmKernel {
   SmallVector<Value, 4> ldmatrix(Value stageBase, int64_t smemOffset,
                                  Value row, Value chunk) {
     Value off = kb.add(kb.add(stageBase, smemOffset), swizzled(row, chunk));
-    MLIRContext *ctx = kb.b.getContext();
-    Type i32 = kb.i32();
-    auto resTy = LLVM::LLVMStructType::getLiteral(ctx, {i32, i32, i32, i32});
-    Value r = NVVM::LdMatrixOp::create(
-        kb.b, kb.loc, resTy, kb.gep(smem, elt, off), 4,
-        NVVM::MMALayout::row, NVVM::LdStMatrixShapeAttr::get(ctx, 8, 8),
-        NVVM::LdStMatrixEltType::B16);
-    SmallVector<Value, 4> regs;
-    for (int64_t i = 0; i < 4; ++i)
-      regs.push_back(kb.extract(r, i));
-    return regs;
-  }
-
-  /// mma.sync m16n8k16 operands: i32 for bf16, f16x2 for f16.
-  Value mmaOperand(Value reg) {
-    if (elt.isBF16())
-      return reg;
-    return LLVM::BitcastOp::create(kb.b, kb.loc,
-                                   VectorType::get({2}, kb.b.getF16Type()),
-                                   reg);
+    return ldmatrixX4(kb, kb.gep(smem, elt, off), /*trans=*/false);
   }
 
   /// i64 shared-memory matrix descriptor of the aligned shared base (PTX
@@ -519,20 +452,13 @@ struct GemmKernel {
   /// place): for each k16 step, the warp's A fragments (one ldmatrix.x4 per
   /// m16 tile), B fragments (one per pair of n8 tiles), then MT x NT mma.
   void multiplySlice(Value stage, SmallVectorImpl<Value> &acc) {
-    OpBuilder &b = kb.b;
-    MLIRContext *ctx = b.getContext();
     Value stageBase = kb.mul(stage, stageElems());
     int64_t mt = t.mTiles(), nt = t.nTiles();
-    Type f32 = b.getF32Type();
-    auto accTy = LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});
-    NVVM::MMATypes ptxType =
-        elt.isBF16() ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
     // Lanes 0-15 address rows 0-15 at chunk 0, lanes 16-31 at chunk 1 (A);
     // for B, lanes 8-15 / 24-31 take chunk 1 and lanes 16-31 rows 8-15.
     Value aRow = kb.band(lane, 15), aChunk = kb.shr(lane, 4);
     Value bRow = kb.add(kb.band(lane, 7), kb.mul(kb.shr(lane, 4), 8));
     Value bChunk = kb.band(kb.shr(lane, 3), 1);
-    const int64_t shape[] = {16, 8, 16};
     for (int64_t kk = 0; kk < t.bk / 16; ++kk) {
       SmallVector<SmallVector<Value, 4>> a, bf;
       for (int64_t i = 0; i < mt; ++i)
@@ -544,22 +470,10 @@ struct GemmKernel {
                               kb.add(kb.add(warpCol, j * 16), bRow),
                               kb.add(bChunk, kk * 2)));
       for (int64_t i = 0; i < mt; ++i)
-        for (int64_t j = 0; j < nt; ++j) {
-          SmallVector<Value, 4> aOps, bOps;
-          for (Value r : a[i])
-            aOps.push_back(mmaOperand(r));
-          bOps.push_back(mmaOperand(bf[j / 2][(j % 2) * 2]));
-          bOps.push_back(mmaOperand(bf[j / 2][(j % 2) * 2 + 1]));
-          int64_t base = (i * nt + j) * 4;
-          ValueRange cOps = ValueRange(acc).slice(base, 4);
-          Value d = NVVM::MmaOp::create(
-              b, kb.loc, accTy, aOps, bOps, cOps, ArrayRef<int64_t>(shape),
-              std::nullopt,
-              std::nullopt, std::array{ptxType, ptxType},
-              std::array{NVVM::MMALayout::row, NVVM::MMALayout::col});
-          for (int64_t e = 0; e < 4; ++e)
-            acc[base + e] = kb.extract(d, e);
-        }
+        for (int64_t j = 0; j < nt; ++j)
+          mmaM16N8K16(kb, elt, a[i],
+                      {bf[j / 2][(j % 2) * 2], bf[j / 2][(j % 2) * 2 + 1]},
+                      MutableArrayRef<Value>(acc).slice((i * nt + j) * 4, 4));
     }
   }
 

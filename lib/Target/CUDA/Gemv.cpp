@@ -20,7 +20,9 @@
 // With a prologue (GemvPrologue.h, RowRegisters.cpp: the RMSNorm before a
 // one-row linear), every block first computes the activation into shared
 // memory and the K loop reads it from there; such GEMVs use 16-warp blocks
-// (each block recomputes the norm) and at most kMaxPrologueBlocks blocks.
+// (each block recomputes the norm), as few as make one resident wave
+// (kMaxResidentPrologueBlocks), at most kMaxPrologueBlocks, and issue their
+// first iteration's weight loads before the norm so the two overlap.
 //
 // The scalar arithmetic is cloned from the matched linalg bodies
 // (ContractionMatch.h): the prologue of a gated linear (act(gate) * up) runs
@@ -39,7 +41,10 @@
 //   unroll       when every lane has the same trip count T over K, up to 8
 //                steps per iteration (a power of two dividing T), their
 //                loads issued first, while a step group loads at most
-//                kMaxLoadsInFlight vectors per lane.
+//                kMaxLoadsInFlight vectors per lane; in a grid resident at
+//                once the steps' FMAs interleave element by element and
+//                the group loads at most kMaxInterleavedLoads
+//                (kMaxPrologueLoads with a prologue): planUnroll.
 //
 //===----------------------------------------------------------------------===//
 
@@ -73,11 +78,32 @@ constexpr int64_t kWarp = 32;
 /// Vectors one lane may have loaded per unrolled iteration (4 registers
 /// each).
 constexpr int64_t kMaxLoadsInFlight = 20;
+/// The same for interleaved steps (planUnroll), whose loads all stay live:
+/// 8 vectors (32 registers) give o_proj 47 registers (ptxas, sm_90a), ten
+/// 128-thread blocks per SM, so its 1024 blocks are all resident.
+constexpr int64_t kMaxInterleavedLoads = 8;
+/// With a prologue, whose registers (the norm's slice of the row) add to
+/// the prefetched weight vectors': 5 gives in_proj, QKV and the n = 1281
+/// GEMV 57-58 registers and the gated-norm out_proj 62, within two 16-warp
+/// blocks per SM (64); 8 gave them 74-76 (one block per SM: two waves).
+constexpr int64_t kMaxPrologueLoads = 5;
 /// With a prologue (GemvPrologue.h) every block recomputes the norm from
 /// L2 (tens of KB): blocks of 16 warps, and no prologue past 1024 blocks
 /// (the lm_head's 15520 would read more from L2 than the norm kernel costs).
 constexpr int64_t kPrologueWarps = 16;
 constexpr int64_t kMaxPrologueBlocks = 1024;
+/// Prologue GEMV blocks that are all resident at once: two 16-warp blocks
+/// on each of 132 SMs (up to 64 registers a thread). Past it the grid runs
+/// in more than one wave and the last wave's blocks redo the norm after the
+/// first ones' weight traffic has drained (in_proj, 386 blocks of 40
+/// registers: three per SM, no room for the prefetched weight registers).
+constexpr int64_t kMaxResidentPrologueBlocks = 264;
+
+/// Columns per warp the accumulators allow: 4 for M <= 2, 2 for M <= 4,
+/// else 1 (registers).
+int64_t maxColsPerWarp(const ContractionMatch &m) {
+  return m.m <= 2 ? 4 : m.m <= 4 ? 2 : 1;
+}
 
 /// A buffer whose bytes include all of `v`'s: through reshapes and subviews
 /// (the activation of o_proj is a collapse_shape of the attention output,
@@ -116,9 +142,50 @@ bool canFuseEpilogue(const ContractionMatch &m) {
 struct GemvPlan {
   int64_t vec = 1, colsPerWarp = 1, splitK = 1, warpsPerBlock = 4, grid = 1;
   int64_t unroll = 1;
+  /// The FMAs of an iteration's steps interleave (element-major), so all its
+  /// loads are live at once (planUnroll).
+  bool interleave = false;
+  /// With a prologue: the first iteration's weight loads go out before it.
+  bool prefetch = false;
   int64_t groupsPerBlock() const { return warpsPerBlock / splitK; }
   int64_t colsPerBlock() const { return groupsPerBlock() * colsPerWarp; }
+  int64_t trips(int64_t vectors) const { return vectors / (kWarp * splitK); }
+  /// Whether every lane has the same trip count over K.
+  bool even(int64_t vectors) const { return vectors % (kWarp * splitK) == 0; }
 };
+
+/// Steps per loop iteration (a power of two dividing the uniform trip
+/// count, at most 8) and whether they interleave, for the final layout.
+///
+/// ptxas keeps these kernels near 40 registers: in the unrolled loop it
+/// sinks all but about five of the 128-bit loads down to their FMAs, so a
+/// lane has one or two weight loads in flight (o_proj K = 4096: 8 weight
+/// loads per lane, issued in 4 round trips). A grid that is resident at
+/// once (at most kTargetWarps warps) has nothing to hide that latency
+/// with: each warp's chain of round trips is the kernel's time (o_proj
+/// 8.7 us for 16.8 MB, 64% of the copy bandwidth, H100). Interleaving the
+/// steps' FMAs element by element (step-minor: each element's first use
+/// needs every step's vector) makes all of an iteration's loads live
+/// together, so ptxas issues them together; kMaxInterleavedLoads vectors
+/// (4 registers each) keep the registers within what the residency
+/// assumes. Larger grids (lm_head, 15520 blocks) keep the step-major order
+/// and the wider unroll: other warps hide the latency there (103%).
+void planUnroll(GemvPlan &p, const ContractionMatch &m, bool prologue) {
+  p.unroll = 1;
+  int64_t vectors = m.k / p.vec;
+  p.interleave = prologue ? p.grid <= kMaxResidentPrologueBlocks
+                          : p.grid * p.warpsPerBlock <= kTargetWarps;
+  if (!p.even(vectors))
+    return;
+  int64_t trips = p.trips(vectors);
+  int64_t perStep = p.colsPerWarp + m.m * int64_t(m.activations.size());
+  int64_t budget = prologue       ? kMaxPrologueLoads
+                   : p.interleave ? kMaxInterleavedLoads
+                                  : kMaxLoadsInFlight;
+  while (p.unroll < 8 && trips % (2 * p.unroll) == 0 &&
+         2 * p.unroll * perStep <= budget)
+    p.unroll *= 2;
+}
 
 GemvPlan planGemv(const ContractionMatch &m) {
   GemvPlan p;
@@ -150,7 +217,7 @@ GemvPlan planGemv(const ContractionMatch &m) {
   };
   while (!aligned(p.vec))
     p.vec /= 2;
-  int64_t maxCols = m.m <= 2 ? 4 : m.m <= 4 ? 2 : 1;
+  int64_t maxCols = maxColsPerWarp(m);
   p.colsPerWarp = 1;
   for (int64_t c = maxCols; c > 1; c /= 2)
     if (llvm::divideCeil(m.n, c) >= kTargetWarps) {
@@ -163,18 +230,8 @@ GemvPlan planGemv(const ContractionMatch &m) {
          vectors >= 2 * kWarp * (2 * p.splitK))
     p.splitK *= 2;
   p.warpsPerBlock = std::max<int64_t>(p.splitK, 4);
-  // Unroll: up to 8 steps per iteration when the lanes' trip count T is
-  // uniform, a power of two dividing T, with at most kMaxLoadsInFlight
-  // vectors loaded per step group (registers).
-  int64_t stride = kWarp * p.splitK;
-  if (vectors % stride == 0) {
-    int64_t trips = vectors / stride;
-    int64_t perStep = p.colsPerWarp + m.m * int64_t(m.activations.size());
-    while (p.unroll < 8 && trips % (2 * p.unroll) == 0 &&
-           2 * p.unroll * perStep <= kMaxLoadsInFlight)
-      p.unroll *= 2;
-  }
   p.grid = llvm::divideCeil(m.n, p.colsPerBlock());
+  planUnroll(p, m, /*prologue=*/false);
   return p;
 }
 
@@ -247,6 +304,86 @@ struct GemvBuilder {
     return v;
   }
 
+  /// One step's loads: the activation [row][activation] and weight
+  /// [column] vectors, as scalars.
+  struct Step {
+    SmallVector<SmallVector<SmallVector<Value>>> x;
+    SmallVector<SmallVector<Value>> w;
+  };
+  /// Set by build: lane's first vector, the weight rows it reads.
+  Value start;
+  SmallVector<Value> loadCols;
+
+  /// Vector index of the uniform loop's trip j.
+  Value vectorAt(Value j) {
+    return arith::AddIOp::create(
+        rw, loc, start,
+        arith::MulIOp::create(rw, loc, j, idx(kWarp * p.splitK)));
+  }
+
+  SmallVector<SmallVector<Value>> loadWeights(Value v) {
+    Value k = arith::MulIOp::create(rw, loc, v, idx(p.vec));
+    SmallVector<SmallVector<Value>> w;
+    for (int64_t c = 0; c < p.colsPerWarp; ++c)
+      w.push_back(loadVector(m.weight, {loadCols[c], k}));
+    return w;
+  }
+
+  SmallVector<SmallVector<SmallVector<Value>>> loadActivations(Value v,
+                                                               Value staged) {
+    Value k = arith::MulIOp::create(rw, loc, v, idx(p.vec));
+    SmallVector<SmallVector<SmallVector<Value>>> x;
+    for (int64_t r = 0; r < m.m; ++r) {
+      x.emplace_back();
+      for (Value a : m.activations)
+        x.back().push_back(staged ? loadStaged(staged, v)
+                                  : loadVector(a, at(a, r, k)));
+    }
+    return x;
+  }
+
+  /// accs[r * colsPerWarp + c] plus the steps' products: step by step, or
+  /// with p.interleave element by element across the steps (planUnroll).
+  SmallVector<Value> accumulate(SmallVector<Value> accs,
+                                ArrayRef<Step> steps) {
+    // Operands through the cloned prologues: xs[u][r][e], ws[u][c][e].
+    SmallVector<SmallVector<SmallVector<Value>>> xs(steps.size()),
+        ws(steps.size());
+    for (auto [u, step] : llvm::enumerate(steps)) {
+      for (int64_t r = 0; r < m.m; ++r) {
+        SmallVector<Value> x;
+        for (int64_t e = 0; e < p.vec; ++e) {
+          SmallVector<Value> one;
+          for (auto &v : step.x[r])
+            one.push_back(v[e]);
+          x.push_back(emitOperandElement(rw, m, one));
+        }
+        xs[u].push_back(x);
+      }
+      for (int64_t c = 0; c < p.colsPerWarp; ++c) {
+        SmallVector<Value> wv;
+        for (Value e : step.w[c])
+          wv.push_back(emitWeightElement(rw, m, e));
+        ws[u].push_back(wv);
+      }
+    }
+    for (int64_t r = 0; r < m.m; ++r)
+      for (int64_t c = 0; c < p.colsPerWarp; ++c) {
+        Value &acc = accs[r * p.colsPerWarp + c];
+        if (!p.interleave) {
+          for (size_t u = 0; u < steps.size(); ++u)
+            acc = dot(acc, xs[u][r], ws[u][c]);
+          continue;
+        }
+        for (int64_t e = 0; e < p.vec; ++e)
+          for (size_t u = 0; u < steps.size(); ++u)
+            acc = arith::AddFOp::create(
+                rw, loc, acc,
+                arith::MulFOp::create(rw, loc, xs[u][r][e], ws[u][c][e]));
+      }
+    return accs;
+  }
+
   void build() {
     bool fuse = canFuseEpilogue(m);
     Value out = fuse ? m.output : m.acc;
@@ -279,25 +416,19 @@ struct GemvBuilder {
         "sinter.kernel",
         rw.getStringAttr(llvm::formatv(
             "gemv m={0} n={1} k={2} vec={3} cols_per_warp={4} split_k={5} "
-            "warps={6} grid={7} unroll={8}{9}{10}",
+            "warps={6} grid={7} unroll={8}{9}{10}{11}{12}",
             m.m, m.n, m.k, p.vec, p.colsPerWarp, p.splitK, p.warpsPerBlock,
             p.grid, p.unroll,
             m.init == AccInit::Buffer ? " init=buffer" : "",
-            pro ? " prologue=rows" : "")));
+            pro ? " prologue=rows" : "",
+            p.interleave && p.unroll > 1 ? " interleave" : "",
+            pro && p.prefetch && p.even(m.k / p.vec) ? " prefetch" : "")));
     Block &body = launch.getBody().front();
     rw.setInsertionPointToStart(&body);
     gpu::TerminatorOp::create(rw, loc);
     rw.setInsertionPointToStart(&body);
 
     Value tid = launch.getThreadIds().x, bid = launch.getBlockIds().x;
-    Value staged;
-    if (pro) {
-      auto attrs = launch.getWorkgroupAttributions();
-      staged = attrs.back();
-      pro->emit(rw, tid, bid, attrs[attrs.size() - 2], staged);
-      // The K loop reads what other threads staged.
-      gpu::BarrierOp::create(rw, loc);
-    }
     Value warp = arith::DivUIOp::create(rw, loc, tid, idx(kWarp));
     Value lane = arith::RemUIOp::create(rw, loc, tid, idx(kWarp));
     Value group = arith::DivUIOp::create(rw, loc, warp, idx(p.splitK));
@@ -306,7 +437,7 @@ struct GemvBuilder {
         rw, loc, arith::MulIOp::create(rw, loc, bid, idx(p.colsPerBlock())),
         arith::MulIOp::create(rw, loc, group, idx(p.colsPerWarp)));
     // Columns past N read row N-1 (valid memory); their sums are dropped.
-    SmallVector<Value> cols, loadCols;
+    SmallVector<Value> cols;
     for (int64_t c = 0; c < p.colsPerWarp; ++c) {
       cols.push_back(arith::AddIOp::create(rw, loc, colBase, idx(c)));
       loadCols.push_back(
@@ -317,63 +448,57 @@ struct GemvBuilder {
     // lane has the same trip count, `unroll` steps share one iteration with
     // all their loads first, so each lane keeps several 128-bit loads in
     // flight (the loads do not wait on the previous step's FMAs).
-    Value start = arith::AddIOp::create(
+    start = arith::AddIOp::create(
         rw, loc, arith::MulIOp::create(rw, loc, slice, idx(kWarp)), lane);
+    int64_t vectors = m.k / p.vec;
+    bool even = p.even(vectors);
+    int64_t steps = even ? p.unroll : 1;
+
+    // The prefetched first iteration's weight vectors: they do not depend
+    // on the prologue (emitGemvWithPrologue checks the norm writes no byte
+    // of the weight), so their latency overlaps the norm.
+    SmallVector<Step> first(steps);
+    bool prefetch = pro && even && p.prefetch;
+    if (prefetch)
+      for (int64_t u = 0; u < steps; ++u)
+        first[u].w = loadWeights(vectorAt(idx(u)));
+
+    Value staged;
+    if (pro) {
+      auto attrs = launch.getWorkgroupAttributions();
+      staged = attrs.back();
+      pro->emit(rw, tid, bid, attrs[attrs.size() - 2], staged);
+      // The K loop reads what other threads staged.
+      gpu::BarrierOp::create(rw, loc);
+    }
+
     Value zero =
         arith::ConstantOp::create(rw, loc, rw.getFloatAttr(m.accType, 0.0));
-    SmallVector<Value> inits(nAcc, zero);
-    int64_t stride = kWarp * p.splitK, vectors = m.k / p.vec;
-    bool even = vectors % stride == 0;
+    SmallVector<Value> accs(nAcc, zero);
+    int64_t firstTrip = 0;
+    if (prefetch) {
+      for (int64_t u = 0; u < steps; ++u)
+        first[u].x = loadActivations(vectorAt(idx(u)), staged);
+      accs = accumulate(accs, first);
+      firstTrip = steps;
+    }
     scf::ForOp loop =
-        even ? scf::ForOp::create(rw, loc, idx(0), idx(vectors / stride),
-                                  idx(p.unroll), inits)
-             : scf::ForOp::create(rw, loc, start, idx(vectors), idx(stride),
-                                  inits);
+        even ? scf::ForOp::create(rw, loc, idx(firstTrip),
+                                  idx(p.trips(vectors)), idx(p.unroll), accs)
+             : scf::ForOp::create(rw, loc, start, idx(vectors),
+                                  idx(kWarp * p.splitK), accs);
     rw.setInsertionPointToStart(loop.getBody());
-    int64_t steps = even ? p.unroll : 1;
-    // Loads: [step][row][activation] and [step][column].
-    SmallVector<SmallVector<SmallVector<SmallVector<Value>>>> xLoads(steps);
-    SmallVector<SmallVector<SmallVector<Value>>> wLoads(steps);
+    SmallVector<Step> loads(steps);
     for (int64_t u = 0; u < steps; ++u) {
       Value v = loop.getInductionVar();
-      if (even) {
-        Value j = arith::AddIOp::create(rw, loc, v, idx(u));
-        v = arith::AddIOp::create(
-            rw, loc, start, arith::MulIOp::create(rw, loc, j, idx(stride)));
-      }
-      Value k = arith::MulIOp::create(rw, loc, v, idx(p.vec));
-      for (int64_t r = 0; r < m.m; ++r) {
-        xLoads[u].emplace_back();
-        for (Value a : m.activations)
-          xLoads[u].back().push_back(staged ? loadStaged(staged, v)
-                                            : loadVector(a, at(a, r, k)));
-      }
-      for (int64_t c = 0; c < p.colsPerWarp; ++c)
-        wLoads[u].push_back(loadVector(m.weight, {loadCols[c], k}));
+      if (even)
+        v = vectorAt(arith::AddIOp::create(rw, loc, v, idx(u)));
+      loads[u].x = loadActivations(v, staged);
+      loads[u].w = loadWeights(v);
     }
-    SmallVector<Value> accs(loop.getRegionIterArgs());
-    for (int64_t u = 0; u < steps; ++u) {
-      SmallVector<SmallVector<Value>> xs;
-      for (int64_t r = 0; r < m.m; ++r) {
-        SmallVector<Value> x;
-        for (int64_t e = 0; e < p.vec; ++e) {
-          SmallVector<Value> one;
-          for (auto &v : xLoads[u][r])
-            one.push_back(v[e]);
-          x.push_back(emitOperandElement(rw, m, one));
-        }
-        xs.push_back(x);
-      }
-      for (int64_t c = 0; c < p.colsPerWarp; ++c) {
-        SmallVector<Value> wv;
-        for (Value e : wLoads[u][c])
-          wv.push_back(emitWeightElement(rw, m, e));
-        for (int64_t r = 0; r < m.m; ++r)
-          accs[r * p.colsPerWarp + c] =
-              dot(accs[r * p.colsPerWarp + c], xs[r], wv);
-      }
-    }
-    scf::YieldOp::create(rw, loc, accs);
+    scf::YieldOp::create(
+        rw, loc,
+        accumulate(SmallVector<Value>(loop.getRegionIterArgs()), loads));
     rw.setInsertionPointAfter(loop);
 
     SmallVector<Value> sums;
@@ -485,6 +610,24 @@ LogicalResult emitGemvWithPrologue(RewriterBase &rw, linalg::LinalgOp op,
   GemvPlan plan = planGemv(*m);
   plan.warpsPerBlock = std::max(plan.warpsPerBlock, kPrologueWarps);
   plan.grid = llvm::divideCeil(m->n, plan.colsPerBlock());
+  // Fewer, fatter blocks until all are resident at once: each block pays
+  // the norm (L2 reads of the row, two barriers) before its K loop, so
+  // blocks beyond one wave pay it again serially, and a block with little
+  // weight to read is mostly norm (the MoE block's n = 1281 router +
+  // shared-expert GEMV: 321 blocks of 4 KB of weight each, 26% of the
+  // copy bandwidth on an H100). Split-K goes first (the block keeps its
+  // columns' whole K), then wider warps.
+  while (plan.grid > kMaxResidentPrologueBlocks) {
+    if (plan.splitK > 1)
+      plan.splitK /= 2;
+    else if (plan.colsPerWarp < maxColsPerWarp(*m))
+      plan.colsPerWarp *= 2;
+    else
+      break;
+    plan.grid = llvm::divideCeil(m->n, plan.colsPerBlock());
+  }
+  planUnroll(plan, *m, /*prologue=*/true);
+  plan.prefetch = true;
   if (plan.grid > kMaxPrologueBlocks) {
     why = std::to_string(plan.grid) + " blocks would each recompute the norm";
     return failure();

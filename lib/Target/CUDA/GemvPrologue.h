@@ -5,6 +5,8 @@
 // recomputes the normalized row (the row template's register path,
 // RowReduction.cpp) into shared memory and reads its activation from there
 // (Gemv.cpp); block 0 also stores the group's outputs for later kernels.
+// The same for a norm over several rows that the GEMV reads flattened (a
+// GatedDeltaNet layer's gated RMSNorm per value head before out_proj).
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,7 +20,10 @@
 namespace sinter::cuda {
 
 struct GemvPrologue {
-  /// The buffer the prologue computes: the GEMV's only activation, one row.
+  /// The buffer the prologue computes: the GEMV's only activation, one row
+  /// (for a group of several rows, the contiguous reshape of their output
+  /// that the GEMV reads as its one row: element k of the row is element k
+  /// of the rows in row-major order).
   mlir::Value activation;
   /// Buffers the prologue reads from memory (every block) and writes (block
   /// 0): the GEMV must neither write them nor read what it writes.

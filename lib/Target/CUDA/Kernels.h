@@ -28,6 +28,9 @@ struct KernelOptions {
   /// Emit a remark when a template recognizes its candidate but refuses it
   /// (so far: the decode attention, the GEMV).
   bool remarks = false;
+  /// Absorb the small ops before a split decode attention into its first
+  /// kernel (AttentionPrologue.h); off: they stay launches of their own.
+  bool attentionPrologue = true;
 };
 
 /// Tensor-core GEMM for f16/bf16 contractions with M > 8 rows (Gemm.cpp).
@@ -35,6 +38,15 @@ mlir::LogicalResult emitTensorCoreGemm(mlir::RewriterBase &rw,
                                        mlir::linalg::LinalgOp op,
                                        const KernelOptions &options,
                                        std::string &why);
+
+/// Gated linears (act(gate) * up rounded to f16/bf16, then times W^T) with
+/// M > 8 rows: the rounded operand materialized by one elementwise launch
+/// into a workspace global, then the tensor-core GEMM over it
+/// (GatedGemm.cpp).
+mlir::LogicalResult emitGatedGemm(mlir::RewriterBase &rw,
+                                  mlir::linalg::LinalgOp op,
+                                  const KernelOptions &options,
+                                  std::string &why);
 
 /// GEMV-shaped contractions: few rows, K-contiguous operands (Gemv.cpp).
 mlir::LogicalResult emitGemv(mlir::RewriterBase &rw, mlir::linalg::LinalgOp op,
@@ -58,6 +70,15 @@ mlir::LogicalResult emitExpertGrouped(mlir::RewriterBase &rw,
                                       const KernelOptions &options,
                                       std::string &why);
 
+/// Batched contractions (both operands vary with a batch loop: the prompt
+/// attention's scores and probabilities times values): 64 x 64 output tiles
+/// staged through shared memory, each output accumulated in reduction
+/// order with the body cloned (AttentionPrefill.cpp).
+mlir::LogicalResult emitBatchedContraction(mlir::RewriterBase &rw,
+                                           mlir::linalg::LinalgOp op,
+                                           const KernelOptions &options,
+                                           std::string &why);
+
 /// Reductions over the innermost dimension, one block or warp per row
 /// (RowReduction.cpp).
 mlir::LogicalResult emitRowReduction(mlir::RewriterBase &rw,
@@ -67,7 +88,9 @@ mlir::LogicalResult emitRowReduction(mlir::RewriterBase &rw,
 
 /// Decode attention (one query): the lowered chain of sinter.attention split
 /// over the cache length (a partial kernel and a combine kernel, with the
-/// cache write and the output gate folded where they match), or, when the
+/// cache write and the output gate folded where they match, and the small
+/// ops that compute q and the new key/value row absorbed:
+/// AttentionPrologue.h), or, when the
 /// probabilities are rounded, a scores kernel and a softmax . v kernel
 /// (Attention.cpp).
 mlir::LogicalResult emitDecodeAttention(mlir::RewriterBase &rw,

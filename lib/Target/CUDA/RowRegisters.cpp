@@ -4,9 +4,12 @@
 // each of a block's threads owns a few 16-byte vectors of the row, loads
 // each input once (read-only inputs all up front), hands what a member
 // wrote to the later members in registers, and reduces with shuffles and
-// one shared-memory step. A one-row group feeding a GEMV runs inside it
-// instead (GemvPrologue.h): every GEMV block recomputes the row into shared
-// memory, block 0 stores the group's outputs that later kernels read.
+// one shared-memory step. A group feeding a GEMV runs inside it instead
+// (GemvPrologue.h): every GEMV block recomputes the row into shared
+// memory, block 0 stores the group's outputs that later kernels read. A
+// group of several short rows that the GEMV reads flattened (the gated
+// RMSNorm of 32 value heads before a GatedDeltaNet out_proj) runs there
+// too, a power-of-two run of lanes per row, all rows in one pass.
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,7 +45,45 @@ constexpr int64_t kMaxPreloaded = 64;
 struct RegisterPlan {
   int64_t vec = 1, threads = 32, chunks = 1;
   bool ragged = false;
+  /// A GEMV prologue over several rows (the gated RMSNorm of 32 heads
+  /// before out_proj): each row is run by `rowThreads` consecutive threads
+  /// of the block (a power of two <= 32, so a row's reduction stays in one
+  /// warp), `chunks` vectors each, all rows in one pass. 0: one row, all
+  /// `threads` threads.
+  int64_t rowThreads = 0;
+  int64_t threadsPerRow() const { return rowThreads ? rowThreads : threads; }
 };
+
+/// The plan for `count` rows of `length` run together by `threads` threads
+/// with vectors of `vec` (a GEMV prologue), or none with `why`.
+std::optional<RegisterPlan> planManyRows(int64_t count, int64_t length,
+                                         int64_t vec, int64_t threads,
+                                         std::string &why) {
+  if (length % vec) {
+    why = "the row length is not a multiple of the GEMV's vector width";
+    return std::nullopt;
+  }
+  int64_t vectors = length / vec;
+  // Threads per row: the largest power of two <= 32 dividing the row's
+  // vectors (no ragged chunk), halved until all rows fit one pass.
+  int64_t per = 32;
+  while (vectors % per)
+    per /= 2;
+  while (per > 1 && count * per > threads)
+    per /= 2;
+  RegisterPlan p{vec, threads, vectors / per, false, per};
+  if (count * per > threads) {
+    why = std::to_string(count) + " rows do not fit one pass of " +
+          std::to_string(threads) + " threads";
+    return std::nullopt;
+  }
+  if (p.chunks > kMaxChunks) {
+    why = "rows of " + std::to_string(length) + " need " +
+          std::to_string(p.chunks) + " vectors a thread";
+    return std::nullopt;
+  }
+  return p;
+}
 
 /// The plan, or none when the row does not fit kMaxChunks per thread.
 std::optional<RegisterPlan> planRegisterRows(MutableArrayRef<Member> members,
@@ -94,8 +135,11 @@ struct RegisterRows {
 
   // As a GEMV prologue (GemvPrologue.h): global stores only where
   // `storeGuard` holds (block 0); the values of `captureBuf` also go to
-  // `staged` in every block.
-  Value storeGuard, captureBuf, staged;
+  // `staged` in every block, at vector `stageBase` + the row's vector.
+  Value storeGuard, captureBuf, staged, stageBase;
+  // Several rows a block (rowThreads): whether this thread's row exists
+  // (threads past the last row compute a copy of it and store nothing).
+  Value rowIn;
   // Outputs nothing after the group reads (arena bytes the memory plan may
   // give to the GEMV's output): not stored at all.
   llvm::DenseSet<Value> dead;
@@ -165,13 +209,19 @@ struct RegisterRows {
         cast<MemRefType>(staged.getType()).getElementType());
     for (int64_t c = 0; c < p.chunks; ++c) {
       OpBuilder::InsertionGuard guard(rw);
-      if (chunkIn[c]) {
-        auto ifOp = scf::IfOp::create(rw, loc, chunkIn[c], false);
+      Value cond = chunkIn[c];
+      if (rowIn)
+        cond = cond ? arith::AndIOp::create(rw, loc, cond, rowIn).getResult()
+                    : rowIn;
+      if (cond) {
+        auto ifOp = scf::IfOp::create(rw, loc, cond, false);
         rw.setInsertionPointToStart(ifOp.thenBlock());
       }
       Value v = vector::FromElementsOp::create(rw, loc, type,
                                                vals.slice(c * p.vec, p.vec));
       Value at = arith::DivUIOp::create(rw, loc, chunkPos[c], idx(p.vec));
+      if (stageBase)
+        at = arith::AddIOp::create(rw, loc, stageBase, at);
       memref::StoreOp::create(rw, loc, v, staged, at);
     }
   }
@@ -341,6 +391,25 @@ struct RegisterRows {
         written.push_back(extentOf(out));
     int64_t warps = p.threads / 32;
     tid = threadId;
+    if (p.rowThreads) {
+      // Row tid / rowThreads, clamped to the last row (its copy stores
+      // nothing); its vectors are staged at row * length / vec.
+      warps = 1;
+      tid = arith::RemUIOp::create(rw, loc, threadId, idx(p.rowThreads));
+      row = arith::DivUIOp::create(rw, loc, threadId, idx(p.rowThreads));
+      if (rows.count() * p.rowThreads < p.threads) {
+        rowIn = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, row,
+                                      idx(rows.count()));
+        row = arith::MinUIOp::create(rw, loc, row, idx(rows.count() - 1));
+        storeGuard = storeGuard ? arith::AndIOp::create(rw, loc, storeGuard,
+                                                        rowIn)
+                                      .getResult()
+                                : rowIn;
+      }
+      if (staged)
+        stageBase = arith::MulIOp::create(rw, loc, row,
+                                          idx(rows.length / p.vec));
+    }
     unsigned np = rows.shape.size();
     rowIvs.resize(np);
     Value rest = row;
@@ -353,7 +422,8 @@ struct RegisterRows {
     }
     int64_t vectors = rows.length / p.vec;
     for (int64_t c = 0; c < p.chunks; ++c) {
-      Value q = arith::AddIOp::create(rw, loc, tid, idx(c * p.threads));
+      Value q =
+          arith::AddIOp::create(rw, loc, tid, idx(c * p.threadsPerRow()));
       Value in;
       if (p.ragged && c == p.chunks - 1) {
         in = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, q,
@@ -425,7 +495,18 @@ struct RegisterRows {
                                           identity(rw, loc, m.kind));
             partial = combine(rw, loc, m.kind, partial, v);
           }
-        partial = warpReduce(rw, loc, m.kind, partial);
+        if (p.rowThreads) {
+          // Across the row's lanes only (an aligned run of the warp).
+          for (int32_t off = p.rowThreads / 2; off >= 1; off /= 2) {
+            auto shuffle = gpu::ShuffleOp::create(rw, loc, partial, off,
+                                                  /*width=*/32,
+                                                  gpu::ShuffleMode::XOR);
+            partial = combine(rw, loc, m.kind, partial,
+                              shuffle.getShuffleResult());
+          }
+        } else {
+          partial = warpReduce(rw, loc, m.kind, partial);
+        }
         if (warps > 1) {
           // Lane 0 of each warp publishes; every thread combines them in
           // the same order.
@@ -522,17 +603,44 @@ bool servedFromRegisters(MutableArrayRef<Member> members, std::string &why) {
   return true;
 }
 
-/// Runs a one-row group as the prologue of the GEMV right after it that
-/// reads its last output (GemvPrologue.h): the norm kernel and its launch
+/// The GEMV input that is `out` (the group's last output, rows x length
+/// in row-major order) reshaped to one row: a collapse of contiguous
+/// buffers (the gated RMSNorm's [1, 1, 32, 128] heads read by out_proj as
+/// [1, 1, 4096]); null when `next` reads no such view.
+Value flatActivation(linalg::LinalgOp next, Value out) {
+  auto contiguous = [](Value v) {
+    auto t = dyn_cast<MemRefType>(v.getType());
+    return t && t.hasStaticShape() && t.getLayout().isIdentity();
+  };
+  if (!contiguous(out))
+    return {};
+  for (Value in : next.getDpsInputs()) {
+    auto c = in.getDefiningOp<memref::CollapseShapeOp>();
+    if (c && c.getSrc() == out && contiguous(in))
+      return in;
+  }
+  return {};
+}
+
+/// Runs a row group as the prologue of the GEMV right after it that reads
+/// its last output (GemvPrologue.h): the norm kernel and its launch
 /// disappear. Only views, pure ops and the fill of the GEMV's accumulator
-/// may lie between them (the group's ops move to the GEMV).
+/// may lie between them (the group's ops move to the GEMV). One row, or
+/// several rows whose output the GEMV reads flattened into its one row
+/// (each block then runs all rows, a few lanes per row).
 LogicalResult fuseIntoGemv(RewriterBase &rw, MutableArrayRef<Member> members,
                            const Rows &rows, const KernelOptions &options,
                            std::string &why) {
   Member &last = members.back();
-  if (rows.count() != 1 || last.reduction || last.perRow ||
-      last.op.getNumDpsInits() != 1) {
-    why = "not one row ending in an elementwise op";
+  if (last.reduction || last.perRow || last.op.getNumDpsInits() != 1) {
+    why = "the group does not end in an elementwise op";
+    return failure();
+  }
+  bool manyRows = rows.count() != 1;
+  if (manyRows &&
+      !last.op.getMatchingIndexingMap(last.op.getDpsInitOperand(0))
+           .isIdentity()) {
+    why = "several rows whose output is not written in loop order";
     return failure();
   }
   if (!servedFromRegisters(members, why))
@@ -557,6 +665,18 @@ LogicalResult fuseIntoGemv(RewriterBase &rw, MutableArrayRef<Member> members,
   }
   GemvPrologue pro;
   pro.activation = last.op.getDpsInits()[0];
+  Value flat;
+  if (manyRows) {
+    flat = flatActivation(next, pro.activation);
+    if (!flat) {
+      why = std::to_string(rows.count()) +
+            " rows not read by the linear as one contiguous row";
+      return failure();
+    }
+  }
+  Value groupOut = pro.activation;
+  if (flat)
+    pro.activation = flat;
   // Outputs only the group reads: arena views with no user outside it.
   llvm::SmallPtrSet<Operation *, 8> groupOps;
   for (Member &m : members) {
@@ -569,9 +689,17 @@ LogicalResult fuseIntoGemv(RewriterBase &rw, MutableArrayRef<Member> members,
   for (Member &m : members)
     for (Value out : m.op.getDpsInits()) {
       written.push_back(extentOf(out));
+      // The flattened activation is read only through the staged copy
+      // once the GEMV is fused.
+      auto internal = [&](Operation *u) {
+        return groupOps.contains(u) ||
+               (flat && u == flat.getDefiningOp() &&
+                llvm::all_of(flat.getUsers(), [&](Operation *r) {
+                  return r == next.getOperation();
+                }));
+      };
       if (out.getDefiningOp<memref::ViewOp>() &&
-          llvm::all_of(out.getUsers(),
-                       [&](Operation *u) { return groupOps.contains(u); }))
+          llvm::all_of(out.getUsers(), internal))
         dead.insert(out);
       else
         pro.writes.push_back(out);
@@ -587,6 +715,10 @@ LogicalResult fuseIntoGemv(RewriterBase &rw, MutableArrayRef<Member> members,
     }
   std::optional<RegisterPlan> plan;
   pro.fits = [&](int64_t vec, int64_t threads, std::string &reason) {
+    if (manyRows) {
+      plan = planManyRows(rows.count(), rows.length, vec, threads, reason);
+      return plan.has_value();
+    }
     int64_t vectors = rows.length / vec;
     int64_t chunks = llvm::divideCeil(vectors, threads);
     if (rows.length % vec || chunks > kMaxChunks) {
@@ -603,7 +735,7 @@ LogicalResult fuseIntoGemv(RewriterBase &rw, MutableArrayRef<Member> members,
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
     rr.storeGuard =
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, bid, zero);
-    rr.captureBuf = pro.activation;
+    rr.captureBuf = groupOut;
     rr.staged = staged;
     rr.dead = dead;
     rr.emitInto(tid, zero, scratch);

@@ -1,4 +1,5 @@
-// RUN: sinterc %s --target=cuda --compile-to=lower | sinter-opt --sinter-cuda-form-kernels | FileCheck %s
+// RUN: sinterc %s --target=cuda --compile-to=lower | sinter-opt --sinter-cuda-form-kernels=gpu-arch=sm_75 | FileCheck %s
+// RUN: sinterc %s --target=cuda --compile-to=lower | sinter-opt --sinter-cuda-form-kernels="gpu-arch=sm_75 remarks=true" -o /dev/null 2>&1 | FileCheck %s --check-prefix=SM75
 // RUN: sinterc %s --target=cuda --emit=ptx -o %t.ptx && FileCheck %s --check-prefix=PTX < %t.ptx
 // RUN: sed -e 's/tensor<4x/tensor<5000x/g' %s > %t.big.mlir
 // RUN: sinterc %t.big.mlir --target=cuda --compile-to=lower | sinter-opt --sinter-cuda-form-kernels=remarks=true -o /dev/null 2>&1 | FileCheck %s --check-prefix=BIG
@@ -7,6 +8,8 @@
 // projections (sinter.expert_linear at T > 1) become grouped-expert
 // launches, a block per (expert, tile of 256 columns) that lists its picks
 // in shared memory (atomic counter) and reads its weights once for them.
+// Before sm_80 (no bf16 mma.sync) the tensor-core kernel refuses
+// (expert_grouped_mma.mlir has it) and the scalar one takes both.
 
 module {
   func.func @main(%x: tensor<4x1x1x64xbf16> {sinter.name = "x"},
@@ -40,6 +43,8 @@ module {
 // CHECK:       gpu.launch
 // CHECK:       memref.atomic_rmw addi
 // CHECK:       sinter.kernel = "expert_grouped t=4 j=2 n=64 k=32 experts=3 grid=1x3 threads=256 cols=1 batch=8"
+
+// SM75-COUNT-2: remark: sinter-cuda-form-kernels: tensor-core grouped expert kernel not used: mma.sync m16n8k16 with bf16 needs sm_80+
 
 // PTX:         atom.shared.add.u32
 // PTX:         bar.sync

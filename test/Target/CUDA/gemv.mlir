@@ -91,7 +91,7 @@ func.func @linear_f32_k100(%x: memref<3x100xf32>, %w: memref<7x100xf32>, %y: mem
 // CHECK:           memref.store %{{.*}}, %[[SM]]
 // CHECK:           gpu.barrier
 // CHECK:           memref.load %[[SM]]
-// CHECK:         } {sinter.kernel = "gemv m=2 n=40 k=2048 vec=8 cols_per_warp=1 split_k=4 warps=4 grid=40 unroll=2"}
+// CHECK:         } {sinter.kernel = "gemv m=2 n=40 k=2048 vec=8 cols_per_warp=1 split_k=4 warps=4 grid=40 unroll=2 interleave"}
 func.func @linear_split_k(%x: memref<2x2048xbf16>, %w: memref<40x2048xbf16>, %y: memref<2x40xf32>) {
   %cst = arith.constant 0.000000e+00 : f32
   linalg.fill ins(%cst : f32) outs(%y : memref<2x40xf32>)
@@ -397,7 +397,7 @@ func.func @init_from_buffer(%x: memref<1x64xbf16>, %w: memref<40x64xbf16>, %y: m
 // CHECK:         gpu.launch
 // CHECK:           gpu.barrier
 // CHECK-COUNT-2:   memref.load %[[Y]]
-// CHECK:         } {sinter.kernel = "gemv m=2 n=40 k=2048 vec=8 cols_per_warp=1 split_k=4 warps=4 grid=40 unroll=2 init=buffer"}
+// CHECK:         } {sinter.kernel = "gemv m=2 n=40 k=2048 vec=8 cols_per_warp=1 split_k=4 warps=4 grid=40 unroll=2 init=buffer interleave"}
 // CHECK-NOT:     linalg.generic
 func.func @init_one_split_k(%x: memref<2x2048xbf16>, %w: memref<40x2048xbf16>, %y: memref<2x40xf32>) {
   %one = arith.constant 1.000000e+00 : f32

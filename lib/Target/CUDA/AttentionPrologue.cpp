@@ -1,0 +1,686 @@
+//===- AttentionPrologue.cpp - ops before a decode attention, per block ---===//
+//
+// See AttentionPrologue.h. The ops between the kernel that produces the
+// packed q/k/v row (the QKV GEMV) and the decode attention are many and
+// tiny (a few thousand elements each), so each costs a launch, not
+// bandwidth. The split attention kernel replays them instead: each of its
+// blocks runs every absorbed op over its whole iteration space with all of
+// its threads (a barrier between ops), on copies in shared memory of the
+// buffers they write. A buffer written once, by an elementwise op over the
+// whole buffer whose inputs do not change afterwards (a cast, a transpose,
+// the normalization after the RMS), is not stored at all: where it is read,
+// its writer's body is cloned at that element. The bodies are cloned, so
+// the arithmetic is the generic path's; only the order of the f32 adds of
+// a reduction (a warp per output, then shuffles) differs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttentionPrologue.h"
+#include "GemmBuffers.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/SetVector.h"
+
+using namespace mlir;
+
+namespace sinter::cuda {
+namespace {
+
+/// Largest iteration space of an absorbed op, and of all shared buffers
+/// together (bytes; the attention's own shared memory comes on top).
+constexpr int64_t kMaxIterations = 1 << 16, kMaxSharedBytes = 40 * 1024;
+
+bool isViewOp(Operation *op) {
+  return isa<memref::SubViewOp, memref::ExpandShapeOp,
+             memref::CollapseShapeOp, memref::CastOp, memref::ReshapeOp>(op);
+}
+
+bool isViewOrPure(Operation *op) {
+  return op->getNumRegions() == 0 &&
+         (isMemoryEffectFree(op) || isViewOp(op) ||
+          isa<memref::ViewOp, memref::GetGlobalOp,
+              memref::ReinterpretCastOp>(op));
+}
+
+/// Every op that uses `root` or a view of it.
+void usersOf(Value root, SmallVectorImpl<Operation *> &out) {
+  for (OpOperand &use : root.getUses()) {
+    Operation *u = use.getOwner();
+    if (isViewOp(u) && use.getOperandNumber() == 0) {
+      for (Value r : u->getResults())
+        usersOf(r, out);
+      continue;
+    }
+    out.push_back(u);
+  }
+}
+
+/// A buffer of the arena the prologue may keep to itself: a memref.view
+/// with a static identity layout.
+bool isArenaBuffer(Value root) {
+  auto type = dyn_cast<MemRefType>(root.getType());
+  return root.getDefiningOp<memref::ViewOp>() && type &&
+         type.hasStaticShape() && type.getLayout().isIdentity() &&
+         type.getElementType().isIntOrFloat();
+}
+
+/// The memrefs `op` reads and writes (the loads of a body included).
+void accesses(Operation *op, SmallVectorImpl<Value> &reads,
+              SmallVectorImpl<Value> &writes) {
+  if (auto copy = dyn_cast<memref::CopyOp>(op)) {
+    reads.push_back(copy.getSource());
+    writes.push_back(copy.getTarget());
+    return;
+  }
+  auto linalgOp = cast<linalg::LinalgOp>(op);
+  for (OpOperand &operand : op->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    if (linalgOp.isDpsInit(&operand)) {
+      writes.push_back(operand.get());
+      if (!linalgOp.getMatchingBlockArgument(&operand).use_empty())
+        reads.push_back(operand.get());
+    } else {
+      reads.push_back(operand.get());
+    }
+  }
+  linalgOp.getBlock()->walk(
+      [&](memref::LoadOp load) { reads.push_back(load.getMemRef()); });
+}
+
+bool isSumBody(linalg::LinalgOp op) {
+  Block *body = op.getBlock();
+  BlockArgument acc = body->getArguments().back();
+  auto add =
+      body->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
+  return add && add->getBlock() == body && acc.hasOneUse() &&
+         (add.getLhs() == acc || add.getRhs() == acc) &&
+         add.getLhs() != add.getRhs();
+}
+
+/// Whether the body has no effect but loads.
+bool pureBody(linalg::LinalgOp op) {
+  bool ok = true;
+  op.getBlock()->walk([&](Operation *inner) {
+    if (!isMemoryEffectFree(inner) && !isa<memref::LoadOp>(inner) &&
+        !inner->hasTrait<OpTrait::IsTerminator>())
+      ok = false;
+  });
+  return ok;
+}
+
+/// Whether the kernel can run `op` (reason in `why` otherwise): an
+/// all-parallel linalg op, a sum over its innermost loop into f32, or a
+/// copy, of static shape and at most kMaxIterations iterations.
+bool absorbable(Operation *op, std::string &why) {
+  std::string name = op->getName().getStringRef().str();
+  if (auto copy = dyn_cast<memref::CopyOp>(op)) {
+    auto s = cast<MemRefType>(copy.getSource().getType());
+    auto t = cast<MemRefType>(copy.getTarget().getType());
+    if (!s.hasStaticShape() || s.getShape() != t.getShape() ||
+        t.getNumElements() > kMaxIterations) {
+      why = "'" + name + "' is not a small static copy";
+      return false;
+    }
+    return true;
+  }
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  if (!linalgOp || !linalgOp.hasPureBufferSemantics() ||
+      linalgOp.getNumDpsInits() != 1 || !pureBody(linalgOp)) {
+    why = "'" + name + "' is not a linalg op on buffers with one output";
+    return false;
+  }
+  SmallVector<int64_t> ranges = linalgOp.getStaticLoopRanges();
+  int64_t n = 1;
+  for (int64_t r : ranges) {
+    if (ShapedType::isDynamic(r)) {
+      why = "'" + name + "' has dynamic loop ranges";
+      return false;
+    }
+    n *= r;
+  }
+  if (n > kMaxIterations) {
+    why = "'" + name + "' has " + std::to_string(n) +
+          " iterations (too many to repeat in every block)";
+    return false;
+  }
+  for (AffineMap m : linalgOp.getIndexingMapsArray())
+    for (AffineExpr e : m.getResults())
+      if (!e.isPureAffine()) {
+        why = "'" + name + "' has a semi-affine indexing map";
+        return false;
+      }
+  unsigned reductions = linalgOp.getNumReductionLoops();
+  if (reductions == 0)
+    return true;
+  auto initType = cast<MemRefType>(linalgOp.getDpsInits()[0].getType());
+  // A contraction (two operands: the projection that produces q) is a
+  // kernel of its own, read once rather than once per block.
+  if (reductions != 1 || linalgOp.getNumDpsInputs() != 1 ||
+      linalgOp.getIteratorTypesArray().back() !=
+          utils::IteratorType::reduction ||
+      !initType.getElementType().isF32() || !isSumBody(linalgOp)) {
+    why = "'" + name + "' is a reduction other than an f32 sum of one "
+                       "operand over its innermost loop";
+    return false;
+  }
+  return true;
+}
+
+Value cst(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+/// The value of an affine expression (dims, constants, +, * and floordiv /
+/// mod by constants) at non-negative `ivs`.
+Value evalExpr(OpBuilder &b, Location loc, AffineExpr e, ArrayRef<Value> ivs) {
+  if (auto d = dyn_cast<AffineDimExpr>(e))
+    return ivs[d.getPosition()];
+  if (auto c = dyn_cast<AffineConstantExpr>(e))
+    return cst(b, loc, c.getValue());
+  auto bin = cast<AffineBinaryOpExpr>(e);
+  Value l = evalExpr(b, loc, bin.getLHS(), ivs);
+  Value r = evalExpr(b, loc, bin.getRHS(), ivs);
+  switch (bin.getKind()) {
+  case AffineExprKind::Add:
+    return arith::AddIOp::create(b, loc, l, r);
+  case AffineExprKind::Mul:
+    return arith::MulIOp::create(b, loc, l, r);
+  case AffineExprKind::FloorDiv:
+    return arith::DivUIOp::create(b, loc, l, r);
+  case AffineExprKind::Mod:
+    return arith::RemUIOp::create(b, loc, l, r);
+  default:
+    return arith::CeilDivUIOp::create(b, loc, l, r);
+  }
+}
+
+SmallVector<Value> evalMap(OpBuilder &b, Location loc, AffineMap map,
+                           ArrayRef<Value> ivs) {
+  SmallVector<Value> out;
+  for (AffineExpr e : map.getResults())
+    out.push_back(evalExpr(b, loc, e, ivs));
+  return out;
+}
+
+/// Row-major indices of `lin` in `shape`.
+SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value lin,
+                               ArrayRef<int64_t> shape) {
+  SmallVector<Value> ivs(shape.size());
+  for (int64_t i = shape.size() - 1; i >= 0; --i) {
+    if (i == 0) {
+      ivs[i] = lin;
+      break;
+    }
+    ivs[i] = arith::RemUIOp::create(b, loc, lin, cst(b, loc, shape[i]));
+    lin = arith::DivUIOp::create(b, loc, lin, cst(b, loc, shape[i]));
+  }
+  return ivs;
+}
+
+/// Clones the body of `op` at `ivs`, its block arguments loaded through
+/// their maps (scalars bound as they are, `acc` for the output when given);
+/// returns the yielded value.
+Value cloneAt(OpBuilder &b, Location loc, linalg::LinalgOp op,
+              ArrayRef<Value> ivs, Value acc = nullptr) {
+  Block *body = op.getBlock();
+  IRMapping mapping;
+  for (OpOperand &operand : op->getOpOperands()) {
+    BlockArgument arg = op.getMatchingBlockArgument(&operand);
+    if (arg.use_empty())
+      continue;
+    if (acc && op.isDpsInit(&operand)) {
+      mapping.map(arg, acc);
+      continue;
+    }
+    if (!isa<MemRefType>(operand.get().getType())) {
+      mapping.map(arg, operand.get());
+      continue;
+    }
+    mapping.map(arg, memref::LoadOp::create(
+                         b, loc, operand.get(),
+                         evalMap(b, loc, op.getMatchingIndexingMap(&operand),
+                                 ivs)));
+  }
+  for (Operation &inner : body->without_terminator()) {
+    if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+      mapping.map(index.getResult(), ivs[index.getDim()]);
+      continue;
+    }
+    b.clone(inner, mapping);
+  }
+  return mapping.lookupOrDefault(body->getTerminator()->getOperand(0));
+}
+
+/// A loop `for i = tid; i < n; i += step` with the insertion point in it.
+Value strided(OpBuilder &b, Location loc, Value from, int64_t n,
+              int64_t step) {
+  auto loop = scf::ForOp::create(b, loc, from, cst(b, loc, n), cst(b, loc, step));
+  b.setInsertionPointToStart(loop.getBody());
+  return loop.getInductionVar();
+}
+
+/// The element offset of `memref[indices]` from the start of its root.
+std::optional<Value> linearIndex(OpBuilder &b, Location loc, Value memref,
+                                 ValueRange indices) {
+  auto type = cast<MemRefType>(memref.getType());
+  SmallVector<int64_t> strides;
+  int64_t offset = 0;
+  if (failed(type.getStridesAndOffset(strides, offset)) ||
+      ShapedType::isDynamic(offset) ||
+      llvm::any_of(strides, ShapedType::isDynamic))
+    return std::nullopt;
+  for (Operation *def = memref.getDefiningOp(); def && isViewOp(def);
+       def = def->getOperand(0).getDefiningOp())
+    if (isa<memref::ReshapeOp>(def))
+      return std::nullopt;
+  Value lin = cst(b, loc, offset);
+  for (auto [i, s] : llvm::zip(indices, strides))
+    lin = arith::AddIOp::create(b, loc, lin,
+                                arith::MulIOp::create(b, loc, i, cst(b, loc, s)));
+  return lin;
+}
+
+} // namespace
+
+bool AttentionPrologue::writes(Value buffer) const {
+  Value root = viewSource(buffer);
+  return shared.contains(root) || inlined.contains(root);
+}
+
+SmallVector<MemRefType> AttentionPrologue::sharedTypes(MLIRContext *ctx) const {
+  SmallVector<MemRefType> types;
+  for (auto &entry : shared) {
+    auto t = cast<MemRefType>(entry.first.getType());
+    types.push_back(MemRefType::get(
+        {t.getNumElements()}, t.getElementType(), MemRefLayoutAttrInterface{},
+        gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup)));
+  }
+  return types;
+}
+
+FailureOr<AttentionPrologue>
+matchAttentionPrologue(Operation *chainStart, ArrayRef<Value> consumed,
+                       ArrayRef<Operation *> kept, bool &candidate,
+                       std::string &why) {
+  llvm::SmallPtrSet<Operation *, 32> keptSet(kept.begin(), kept.end());
+  llvm::SetVector<Value> needed;
+  for (Value v : consumed)
+    needed.insert(viewSource(v));
+  SmallVector<Operation *> absorbed, skipped;
+  std::string stop;
+  for (Operation *cur = chainStart->getPrevNode(); cur;
+       cur = cur->getPrevNode()) {
+    if (isViewOrPure(cur) || keptSet.contains(cur))
+      continue;
+    if (!isa<linalg::LinalgOp, memref::CopyOp>(cur)) {
+      stop = "'" + cur->getName().getStringRef().str() + "'";
+      break;
+    }
+    SmallVector<Value> reads, writes;
+    accesses(cur, reads, writes);
+    bool writesNeeded = llvm::any_of(
+        writes, [&](Value w) { return needed.contains(viewSource(w)); });
+    if (!writesNeeded) {
+      skipped.push_back(cur);
+      continue;
+    }
+    std::string whyNot;
+    if (!absorbable(cur, whyNot)) {
+      stop = whyNot;
+      break;
+    }
+    absorbed.push_back(cur);
+    for (Value r : reads)
+      needed.insert(viewSource(r));
+  }
+  if (absorbed.empty()) {
+    why = "nothing before the attention computes its query" +
+          (stop.empty() ? std::string() : " (stopped at " + stop + ")");
+    return failure();
+  }
+  candidate = true;
+  AttentionPrologue p;
+  p.ops.assign(absorbed.rbegin(), absorbed.rend());
+  llvm::DenseMap<Operation *, unsigned> position;
+  for (auto [i, op] : llvm::enumerate(p.ops))
+    position[op] = i;
+
+  // The buffers written, each by a first op that covers it whole.
+  llvm::MapVector<Value, SmallVector<Operation *>> writers;
+  for (Operation *op : p.ops) {
+    SmallVector<Value> reads, writes;
+    accesses(op, reads, writes);
+    for (Value w : writes) {
+      Value root = viewSource(w);
+      if (!isArenaBuffer(root)) {
+        why = "'" + op->getName().getStringRef().str() +
+              "' before the attention writes a buffer other than an "
+              "activation of the arena";
+        return failure();
+      }
+      auto &list = writers[root];
+      if (list.empty() && cast<MemRefType>(w.getType()).getNumElements() !=
+                              cast<MemRefType>(root.getType()).getNumElements()) {
+        why = "'" + op->getName().getStringRef().str() +
+              "' writes part of a buffer it does not initialize";
+        return failure();
+      }
+      list.push_back(op);
+    }
+  }
+  // Reads of a written buffer come after its first writer; everything
+  // else read is an external.
+  llvm::SetVector<Value> externals;
+  for (Operation *op : p.ops) {
+    SmallVector<Value> reads, writes;
+    accesses(op, reads, writes);
+    for (Value r : reads) {
+      Value root = viewSource(r);
+      auto it = writers.find(root);
+      if (it == writers.end()) {
+        externals.insert(root);
+        continue;
+      }
+      // (Its first writer must not read it: nothing initialized it.)
+      if (position[it->second.front()] >= position[op]) {
+        why = "'" + op->getName().getStringRef().str() +
+              "' reads a buffer before the prologue writes it";
+        return failure();
+      }
+    }
+  }
+  p.externals.assign(externals.begin(), externals.end());
+  // Nothing else reads what the prologue writes (it no longer reaches
+  // global memory): the buffers' other users (the memory plan reuses
+  // them, and one view serves every op of its offset and type) come
+  // before the prologue, or after the attention and after an op that
+  // writes the whole buffer again.
+  llvm::SmallPtrSet<Operation *, 32> allowed(p.ops.begin(), p.ops.end());
+  allowed.insert(kept.begin(), kept.end());
+  Block *block = chainStart->getBlock();
+  Operation *last = chainStart;
+  for (Operation *k : kept)
+    if (k && k->getBlock() == block && last->isBeforeInBlock(k))
+      last = k;
+  auto rewritesWhole = [&](Operation *op, Value root) {
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+    if (!linalgOp || linalgOp.getNumDpsInits() != 1 ||
+        !linalgOp.hasPureBufferSemantics())
+      return false;
+    Value init = linalgOp.getDpsInits()[0];
+    if (viewSource(init) != root ||
+        cast<MemRefType>(init.getType()).getNumElements() !=
+            cast<MemRefType>(root.getType()).getNumElements() ||
+        !linalgOp.getBlock()->getArguments().back().use_empty())
+      return false;
+    SmallVector<Value> reads, writes;
+    accesses(op, reads, writes);
+    return llvm::none_of(reads,
+                         [&](Value r) { return viewSource(r) == root; });
+  };
+  for (auto &entry : writers) {
+    SmallVector<Operation *> users;
+    usersOf(entry.first, users);
+    for (Operation *u : users) {
+      Operation *top = block->findAncestorOpInBlock(*u);
+      if (allowed.contains(u) || (top && allowed.contains(top)) ||
+          (top && top->isBeforeInBlock(p.ops.front())))
+        continue;
+      bool redefined = false;
+      if (top && last->isBeforeInBlock(top))
+        for (Operation *mid = last; mid; mid = mid->getNextNode()) {
+          // (`top` itself may be the op that writes it whole, and so may
+          // the last kept op, whose kernel still writes its output.)
+          if (rewritesWhole(mid, entry.first)) {
+            redefined = true;
+            break;
+          }
+          if (mid == top)
+            break;
+        }
+      if (!redefined) {
+        std::string at;
+        llvm::raw_string_ostream os(at);
+        u->getLoc().print(os);
+        why = "'" + u->getName().getStringRef().str() + "' at " + at +
+              " also reads a buffer the prologue writes";
+        return failure();
+      }
+    }
+  }
+  // The ops left in place between the prologue and the attention run
+  // before it now: they must not write what it reads.
+  for (Operation *op : skipped) {
+    if (op->isBeforeInBlock(p.ops.front()))
+      continue;
+    SmallVector<Value> reads, writes;
+    accesses(op, reads, writes);
+    for (Value w : writes)
+      for (Value e : p.externals) {
+        auto wa = dyn_cast<BlockArgument>(viewSource(w));
+        auto ea = dyn_cast<BlockArgument>(e);
+        if (mayOverlap(w, e) || (wa && ea && argumentsMayAlias(wa, ea))) {
+          why = "'" + op->getName().getStringRef().str() +
+                "' between the prologue and the attention writes what the "
+                "prologue reads";
+          return failure();
+        }
+      }
+  }
+  // Inline the buffers written once, whole, by an elementwise op whose
+  // inputs are final by then.
+  for (auto &entry : writers) {
+    Value root = entry.first;
+    auto writer = dyn_cast<linalg::LinalgOp>(entry.second.front());
+    if (entry.second.size() != 1 || !writer ||
+        writer.getNumReductionLoops() != 0 ||
+        writer.getDpsInits()[0] != root ||
+        !writer.getMatchingIndexingMap(writer.getDpsInitOperand(0))
+             .isIdentity() ||
+        !writer.getBlock()->getArguments().back().use_empty())
+      continue;
+    SmallVector<Value> reads, writes;
+    accesses(writer, reads, writes);
+    bool final = true;
+    for (Value r : reads) {
+      auto it = writers.find(viewSource(r));
+      if (it != writers.end() &&
+          llvm::any_of(it->second, [&](Operation *w) {
+            return position[w] > position[writer];
+          }))
+        final = false;
+    }
+    if (final)
+      p.inlined[root] = writer;
+  }
+  int64_t bytes = 0;
+  for (auto &entry : writers) {
+    if (p.inlined.contains(entry.first))
+      continue;
+    auto t = cast<MemRefType>(entry.first.getType());
+    bytes += t.getNumElements() *
+             ((t.getElementType().getIntOrFloatBitWidth() + 7) / 8);
+    p.shared.insert({entry.first, p.shared.size()});
+  }
+  if (bytes > kMaxSharedBytes) {
+    why = "the prologue's buffers need " + std::to_string(bytes) +
+          " bytes of shared memory (at most " +
+          std::to_string(kMaxSharedBytes) + ")";
+    return failure();
+  }
+  for (Operation *op : p.ops) {
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+    if (!linalgOp || !p.inlined.contains(linalgOp.getDpsInits()[0]) ||
+        p.inlined.lookup(linalgOp.getDpsInits()[0]) != op)
+      p.replayed.push_back(op);
+  }
+  return p;
+}
+
+/// One absorbed op over its whole iteration space by the block's threads
+/// (no barrier).
+static void emitReplayOf(RewriterBase &rw, Location loc, Operation *op,
+                         Value tid, int64_t threads, int64_t warps);
+
+void emitPrologueReplay(RewriterBase &rw, Location loc,
+                        const AttentionPrologue &p, Value tid, int64_t threads,
+                        ArrayRef<Value> buffers) {
+  int64_t warps = threads / 32;
+  (void)buffers;
+  for (Operation *op : p.replayed) {
+    emitReplayOf(rw, loc, op, tid, threads, warps);
+    // Outside the op's loops, which threads enter unevenly.
+    gpu::BarrierOp::create(rw, loc);
+  }
+}
+
+static void emitReplayOf(RewriterBase &rw, Location loc, Operation *op,
+                         Value tid, int64_t threads, int64_t warps) {
+  {
+    OpBuilder::InsertionGuard guard(rw);
+    if (auto copy = dyn_cast<memref::CopyOp>(op)) {
+      auto t = cast<MemRefType>(copy.getTarget().getType());
+      Value lin = strided(rw, loc, tid, t.getNumElements(), threads);
+      SmallVector<Value> ivs = delinearize(rw, loc, lin, t.getShape());
+      Value v = memref::LoadOp::create(rw, loc, copy.getSource(), ivs);
+      memref::StoreOp::create(rw, loc, v, copy.getTarget(), ivs);
+    } else {
+      auto linalgOp = cast<linalg::LinalgOp>(op);
+      SmallVector<int64_t> ranges = linalgOp.getStaticLoopRanges();
+      OpOperand *init = linalgOp.getDpsInitOperand(0);
+      AffineMap initMap = linalgOp.getMatchingIndexingMap(init);
+      if (linalgOp.getNumReductionLoops() == 0) {
+        int64_t n = 1;
+        for (int64_t r : ranges)
+          n *= r;
+        Value lin = strided(rw, loc, tid, n, threads);
+        SmallVector<Value> ivs = delinearize(rw, loc, lin, ranges);
+        Value v = cloneAt(rw, loc, linalgOp, ivs);
+        memref::StoreOp::create(rw, loc, v, init->get(),
+                                evalMap(rw, loc, initMap, ivs));
+      } else {
+        // A warp per output element, its lanes striding the reduction.
+        ArrayRef<int64_t> outer = ArrayRef(ranges).drop_back();
+        int64_t n = 1;
+        for (int64_t r : outer)
+          n *= r;
+        Value warp = arith::DivUIOp::create(rw, loc, tid, cst(rw, loc, 32));
+        Value lane = arith::RemUIOp::create(rw, loc, tid, cst(rw, loc, 32));
+        Value o = strided(rw, loc, warp, n, warps);
+        SmallVector<Value> ivs = delinearize(rw, loc, o, outer);
+        Value zero = arith::ConstantOp::create(rw, loc, rw.getF32FloatAttr(0));
+        auto red = scf::ForOp::create(rw, loc, lane, cst(rw, loc, ranges.back()),
+                                      cst(rw, loc, 32), ValueRange{zero});
+        {
+          OpBuilder::InsertionGuard g2(rw);
+          rw.setInsertionPointToStart(red.getBody());
+          SmallVector<Value> all(ivs);
+          all.push_back(red.getInductionVar());
+          scf::YieldOp::create(
+              rw, loc,
+              cloneAt(rw, loc, linalgOp, all, red.getRegionIterArg(0)));
+        }
+        Value total = red.getResult(0);
+        for (int32_t off = 16; off >= 1; off /= 2)
+          total = arith::AddFOp::create(
+              rw, loc, total,
+              gpu::ShuffleOp::create(rw, loc, total, off, 32,
+                                     gpu::ShuffleMode::XOR)
+                  .getShuffleResult());
+        Value first = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::eq,
+                                            lane, cst(rw, loc, 0));
+        auto ifOp = scf::IfOp::create(rw, loc, first, false);
+        rw.setInsertionPointToStart(ifOp.thenBlock());
+        SmallVector<Value> all(ivs);
+        all.push_back(cst(rw, loc, 0));
+        SmallVector<Value> at = evalMap(rw, loc, initMap, all);
+        Value old = memref::LoadOp::create(rw, loc, init->get(), at);
+        memref::StoreOp::create(rw, loc,
+                                arith::AddFOp::create(rw, loc, old, total),
+                                init->get(), at);
+      }
+    }
+  }
+}
+
+LogicalResult redirectPrologueAccesses(RewriterBase &rw, Operation *launch,
+                                       const AttentionPrologue &p,
+                                       ArrayRef<Value> buffers,
+                                       std::string &why) {
+  // Each round replaces the accesses found; inlined bodies may read
+  // further prologue buffers, found by the next round.
+  for (int round = 0; round < 64; ++round) {
+    SmallVector<Operation *> todo;
+    bool vectorHit = false;
+    launch->walk([&](Operation *op) {
+      if (auto load = dyn_cast<memref::LoadOp>(op)) {
+        if (p.writes(load.getMemRef()))
+          todo.push_back(op);
+      } else if (auto store = dyn_cast<memref::StoreOp>(op)) {
+        // Another kernel's stores are the folded ops' own (the output
+        // gate's may reuse a prologue buffer's bytes).
+        if (!buffers.empty() && p.writes(store.getMemRef()))
+          todo.push_back(op);
+      } else if (auto vl = dyn_cast<vector::LoadOp>(op)) {
+        vectorHit |= p.writes(vl.getBase());
+      } else if (auto vs = dyn_cast<vector::StoreOp>(op)) {
+        vectorHit |= p.writes(vs.getBase());
+      }
+    });
+    if (vectorHit) {
+      why = "a vector access to a buffer the prologue writes";
+      return failure();
+    }
+    if (todo.empty())
+      return success();
+    for (Operation *op : todo) {
+      Location loc = op->getLoc();
+      rw.setInsertionPoint(op);
+      bool isLoad = isa<memref::LoadOp>(op);
+      Value memref = isLoad ? cast<memref::LoadOp>(op).getMemRef()
+                            : cast<memref::StoreOp>(op).getMemRef();
+      ValueRange indices = isLoad ? cast<memref::LoadOp>(op).getIndices()
+                                  : cast<memref::StoreOp>(op).getIndices();
+      Value root = viewSource(memref);
+      std::optional<Value> lin = linearIndex(rw, loc, memref, indices);
+      if (!lin) {
+        why = "a view of a prologue buffer without a static layout";
+        return failure();
+      }
+      auto it = p.shared.find(root);
+      if (it != p.shared.end()) {
+        if (buffers.empty()) {
+          why = "a prologue buffer in shared memory read by another kernel";
+          return failure();
+        }
+        Value buffer = buffers[it->second];
+        if (isLoad)
+          rw.replaceOpWithNewOp<memref::LoadOp>(op, buffer, ValueRange{*lin});
+        else
+          rw.replaceOpWithNewOp<memref::StoreOp>(
+              op, cast<memref::StoreOp>(op).getValue(), buffer,
+              ValueRange{*lin});
+        continue;
+      }
+      if (!isLoad) {
+        why = "a store to a prologue buffer that is recomputed";
+        return failure();
+      }
+      auto writer = cast<linalg::LinalgOp>(p.inlined.lookup(root));
+      SmallVector<Value> ivs = delinearize(
+          rw, loc, *lin, cast<MemRefType>(root.getType()).getShape());
+      rw.replaceOp(op, cloneAt(rw, loc, writer, ivs));
+    }
+  }
+  why = "prologue buffers recomputed from each other too deeply";
+  return failure();
+}
+
+} // namespace sinter::cuda
