@@ -121,12 +121,9 @@ struct FormKernelsPass
     // An emitter may erase ops after the one it is given (a fused epilogue):
     // those are skipped by handle.
     llvm::DenseSet<Operation *> erased;
-    // The gated-delta decode step first, from its first op: its kernel
-    // computes the step's producers (the l2norm's reductions, the gates),
-    // which the other templates would otherwise take on their own.
-    for (linalg::LinalgOp op : ops) {
-      if (erased.contains(op.getOperation()) || !isGatedDeltaStepStart(op))
-        continue;
+    // Runs one template on `op`, recording what it erases (a fused
+    // epilogue) so that those ops are not visited again.
+    auto tryEmit = [&](linalg::LinalgOp op, const char *name, Emitter emit) {
       std::string why;
       rw.setInsertionPoint(op);
       struct Listener : RewriterBase::Listener {
@@ -135,58 +132,33 @@ struct FormKernelsPass
       } listener;
       listener.erased = &erased;
       rw.setListener(&listener);
-      LogicalResult r = emitGatedDeltaStep(rw, op, options, why);
+      LogicalResult r = emit(rw, op, options, why);
       rw.setListener(nullptr);
       if (failed(r))
-        LLVM_DEBUG(llvm::dbgs() << "[gated-delta] refused " << op->getName()
+        LLVM_DEBUG(llvm::dbgs() << "[" << name << "] refused " << op->getName()
                                 << " at " << op.getLoc() << ": " << why
                                 << "\n");
-    }
+      return succeeded(r);
+    };
+    // The gated-delta decode step first, from its first op: its kernel
+    // computes the step's producers (the l2norm's reductions, the gates),
+    // which the other templates would otherwise take on their own.
+    for (linalg::LinalgOp op : ops)
+      if (!erased.contains(op.getOperation()) && isGatedDeltaStepStart(op))
+        tryEmit(op, "gated-delta", emitGatedDeltaStep);
     // The decode attentions next, from their score contraction (which must
     // not be taken apart from the rest of its chain), before the templates
     // take the small ops before it that the split kernel absorbs
     // (AttentionPrologue.h).
+    for (linalg::LinalgOp op : ops)
+      if (!erased.contains(op.getOperation()))
+        tryEmit(op, "attention", emitDecodeAttention);
     for (linalg::LinalgOp op : ops) {
       if (erased.contains(op.getOperation()))
         continue;
-      std::string why;
-      rw.setInsertionPoint(op);
-      struct Listener : RewriterBase::Listener {
-        llvm::DenseSet<Operation *> *erased;
-        void notifyOperationErased(Operation *o) override { erased->insert(o); }
-      } listener;
-      listener.erased = &erased;
-      rw.setListener(&listener);
-      LogicalResult r = emitDecodeAttention(rw, op, options, why);
-      rw.setListener(nullptr);
-      if (failed(r))
-        LLVM_DEBUG(llvm::dbgs() << "[attention] refused " << op->getName()
-                                << " at " << op.getLoc() << ": " << why
-                                << "\n");
-    }
-    for (linalg::LinalgOp op : ops) {
-      if (erased.contains(op.getOperation()))
-        continue;
-      for (auto [name, emit] : kTemplates) {
-        std::string why;
-        rw.setInsertionPoint(op);
-        // Listen for erasures so that fused ops are not visited again.
-        struct Listener : RewriterBase::Listener {
-          llvm::DenseSet<Operation *> *erased;
-          void notifyOperationErased(Operation *o) override {
-            erased->insert(o);
-          }
-        } listener;
-        listener.erased = &erased;
-        rw.setListener(&listener);
-        LogicalResult r = emit(rw, op, options, why);
-        rw.setListener(nullptr);
-        if (succeeded(r))
+      for (auto [name, emit] : kTemplates)
+        if (tryEmit(op, name, emit))
           break;
-        LLVM_DEBUG(llvm::dbgs() << "[" << name << "] refused " << op->getName()
-                                << " at " << op.getLoc() << ": " << why
-                                << "\n");
-      }
     }
   }
 };
