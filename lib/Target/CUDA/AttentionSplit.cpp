@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AttentionChain.h"
+#include "GemmBuffers.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -21,7 +22,7 @@
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/Support/FormatVariadic.h"
 
-#include <mutex>
+
 
 using namespace mlir;
 
@@ -36,24 +37,8 @@ namespace sinter::cuda::attention {
 /// several threads: the module's symbol table is only touched under a lock.
 Value workspace(RewriterBase &rw, Location loc, Operation *anchor, Type elt,
                 int64_t n, StringRef prefix) {
-  static std::mutex lock;
-  auto module = anchor->getParentOfType<ModuleOp>();
-  std::string name = (prefix + "_" + Twine(n)).str();
-  auto type = MemRefType::get({n}, elt);
-  {
-    std::lock_guard<std::mutex> guard(lock);
-    if (!SymbolTable::lookupSymbolIn(module, name)) {
-      OpBuilder b(module.getContext());
-      b.setInsertionPointToStart(module.getBody());
-      Attribute zero = isa<FloatType>(elt) ? Attribute(b.getFloatAttr(elt, 0))
-                                           : Attribute(b.getIntegerAttr(elt, 0));
-      memref::GlobalOp::create(
-          b, loc, name, b.getStringAttr("private"), type,
-          DenseElementsAttr::get(RankedTensorType::get({n}, elt), zero),
-          /*constant=*/true, b.getI64IntegerAttr(256));
-    }
-  }
-  return memref::GetGlobalOp::create(rw, loc, type, name);
+  return zeroWorkspace(rw, loc, anchor, MemRefType::get({n}, elt),
+                       (prefix + "_" + Twine(n)).str());
 }
 
 namespace {

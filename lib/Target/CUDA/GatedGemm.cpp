@@ -36,7 +36,7 @@
 #include "llvm/Support/Debug.h"
 #include "llvm/Support/FormatVariadic.h"
 
-#include <mutex>
+
 
 #define DEBUG_TYPE "sinter-cuda-kernels"
 
@@ -53,8 +53,6 @@ constexpr int64_t kThreads = 256;
 /// under a lock.
 Value operandWorkspace(RewriterBase &rw, Location loc, Operation *anchor,
                        MemRefType type) {
-  static std::mutex lock;
-  auto module = anchor->getParentOfType<ModuleOp>();
   std::string name = "sinter_gated_gemm_operand";
   for (int64_t d : type.getShape())
     name += "_" + std::to_string(d);
@@ -62,21 +60,7 @@ Value operandWorkspace(RewriterBase &rw, Location loc, Operation *anchor,
   llvm::raw_string_ostream os(eltName);
   type.getElementType().print(os);
   name += "_" + eltName;
-  {
-    std::lock_guard<std::mutex> guard(lock);
-    if (!SymbolTable::lookupSymbolIn(module, name)) {
-      OpBuilder b(module.getContext());
-      b.setInsertionPointToStart(module.getBody());
-      auto tensorType =
-          RankedTensorType::get(type.getShape(), type.getElementType());
-      memref::GlobalOp::create(
-          b, loc, name, b.getStringAttr("private"), type,
-          DenseElementsAttr::get(
-              tensorType, b.getFloatAttr(type.getElementType(), 0.0)),
-          /*constant=*/true, b.getI64IntegerAttr(256));
-    }
-  }
-  return memref::GetGlobalOp::create(rw, loc, type, name);
+  return zeroWorkspace(rw, loc, anchor, type, name);
 }
 
 /// Checks what the rewrite relies on; on failure `why` says what is missing.

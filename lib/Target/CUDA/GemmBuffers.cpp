@@ -10,6 +10,10 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Matchers.h"
 
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include <mutex>
 #include <optional>
 
 using namespace mlir;
@@ -151,6 +155,28 @@ bool mayOverlap(Value a, Value b) {
   if (ra->root != rb->root)
     return false;
   return ra->begin < rb->end && rb->begin < ra->end;
+}
+
+Value zeroWorkspace(RewriterBase &rw, Location loc, Operation *anchor,
+                    MemRefType type, StringRef name) {
+  static std::mutex lock;
+  auto module = anchor->getParentOfType<ModuleOp>();
+  {
+    std::lock_guard<std::mutex> guard(lock);
+    if (!SymbolTable::lookupSymbolIn(module, name)) {
+      OpBuilder b(module.getContext());
+      b.setInsertionPointToStart(module.getBody());
+      Type elt = type.getElementType();
+      Attribute zero = isa<FloatType>(elt) ? Attribute(b.getFloatAttr(elt, 0))
+                                           : Attribute(b.getIntegerAttr(elt, 0));
+      memref::GlobalOp::create(
+          b, loc, name, b.getStringAttr("private"), type,
+          DenseElementsAttr::get(
+              RankedTensorType::get(type.getShape(), elt), zero),
+          /*constant=*/true, b.getI64IntegerAttr(256));
+    }
+  }
+  return memref::GetGlobalOp::create(rw, loc, type, name);
 }
 
 } // namespace sinter::cuda

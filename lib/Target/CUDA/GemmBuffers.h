@@ -14,6 +14,8 @@
 #ifndef SINTER_LIB_TARGET_CUDA_GEMMBUFFERS_H
 #define SINTER_LIB_TARGET_CUDA_GEMMBUFFERS_H
 
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Value.h"
 
 #include <cstdint>
@@ -55,6 +57,17 @@ bool mayAliasViewSources(mlir::Value a, mlir::Value b);
 /// distinct arguments as distinct buffers; the gated-delta templates write
 /// the recurrent state in place and use this rule.
 bool argumentsMayAlias(mlir::BlockArgument a, mlir::BlockArgument b);
+
+/// A device buffer of `type` (identity layout) that kernels use as
+/// scratch: a constant zero memref.global named `name`, created once per
+/// module, which sinter-bind-weights gives a device copy like any embedded
+/// weight (the memory plan is fixed before the templates run). Kernels
+/// write it, which no host code observes. The form-kernels pass runs per
+/// function, possibly on several threads: every template's workspace goes
+/// through this one lock on the module's symbol table.
+mlir::Value zeroWorkspace(mlir::RewriterBase &rw, mlir::Location loc,
+                          mlir::Operation *anchor, mlir::MemRefType type,
+                          llvm::StringRef name);
 
 } // namespace sinter::cuda
 
