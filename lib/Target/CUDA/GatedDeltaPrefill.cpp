@@ -17,14 +17,26 @@
 // read once before the first and written once after the last, and the
 // reductions over Dk are xor shuffles across the row groups (no block
 // barrier: a warp's columns are independent of the other warps'). The
-// bodies are the generics' own, cloned per state element; the per-token
-// inputs are loaded through the loop's subviews, with the induction
-// variable replaced by the kernel's token counter.
+// bodies are the generics' own, cloned per state element.
+//
+// The per-token inputs (q, k, v, gate, beta) are staged in shared memory
+// a chunk of tokens at a time, double-buffered: the block loads chunk
+// c + 1 through the loop's subviews (induction variable replaced by the
+// token) into registers before computing chunk c, and stores them after
+// it (one barrier a chunk), so the global latency that used to sit on
+// every token's critical path (~1 us a token) hides behind a chunk of
+// arithmetic. Each staged input is the values one token needs: at every
+// key row, at every value column of the block's tile, or the head's one
+// value. Two tokens go per loop iteration (one basic block: the first's
+// readout overlaps the second's retrieve) and all row groups store the
+// output (no branch).
 //
 // Refusals (a reason each) when the loop is not exactly that chain, a
 // reduction is not `out + term`, the heads of the readout differ from the
-// state's, the shapes do not split over warps, or the written buffers
-// (state, output) may share bytes with what the kernel reads.
+// state's, the shapes do not split over warps, an input depends on both
+// the key row and the value column, one token's inputs do not fit the
+// staging budget, or the written buffers (state, output) may share bytes
+// with what the kernel reads.
 //
 //===----------------------------------------------------------------------===//
 
@@ -49,6 +61,18 @@ namespace {
 constexpr int64_t kGroups = 8;
 constexpr int64_t kMaxRowsPerThread = 64;
 constexpr int64_t kMaxWarps = 4;
+/// Tokens staged in shared memory at a time (two buffers of them: one
+/// read, one filled); both buffers within this many bytes.
+constexpr int64_t kChunk = 16;
+constexpr int64_t kMaxStageBytes = 40 * 1024;
+/// Independent partial sums of a thread's rows in a reduction. 1: the rows
+/// are summed in order, as before staging, so the kernel's results are
+/// bitwise those of the serial sum. On an H100, bench8 prefill 512's six
+/// scans took 933 us with 4 chains and 946 us serial, but the 4 chains'
+/// rounding moved the logits' max_rel against the PyTorch reference from
+/// 0.024 to 0.057 (the bar is 0.05; ulps in o can flip MoE routing
+/// downstream), so the serial order stays.
+constexpr int64_t kChains = 1;
 
 /// How a generic's operand is read at one token: directly (a loop-invariant
 /// buffer) or through a subview made in the loop (offsets constant or the
@@ -96,6 +120,18 @@ std::optional<TokenRead> tokenRead(Value v, scf::ForOp loop,
   }
   return r;
 }
+
+/// A per-token input staged in shared memory chunk by chunk: its values
+/// at every key row (the map uses d), at every value column of the
+/// block's tile (uses m) or its one value for the block's head (neither).
+struct Stage {
+  TokenRead read;
+  AffineMap map; // over (b, h, m, d)
+  bool usesM = false, usesD = false;
+  Type elem;
+  int64_t extent = 1; // values per token
+  int64_t slots = 1;  // registers per thread per chunk
+};
 
 /// The value of `e` over `dims` (non-negative index values).
 Value expand(OpBuilder &b, Location l, AffineExpr e, ArrayRef<Value> dims) {
@@ -333,9 +369,13 @@ LogicalResult emitGatedDeltaScan(RewriterBase &rw, scf::ForOp loop,
     return failure();
   }
 
-  // Every per-token input, by the generic operand that reads it.
-  DenseMap<OpOperand *, TokenRead> reads;
+  // Every per-token input, by the generic operand that reads it: one
+  // staged input per distinct (buffer, offsets, map over (b, h, m, d)), so
+  // that k (read by the retrieve and the update) is staged once.
+  DenseMap<OpOperand *, unsigned> stageOf;
+  SmallVector<Stage> stages;
   SmallVector<Value> sources;
+  AffineMap bhdmToCanonical = dimsMap(ctx, {0, 1, 3, 2});
   for (linalg::GenericOp g : {retrieve, update, readout})
     for (OpOperand *in : g.getDpsInputOperands()) {
       if (in->get() == S || in->get() == rBuf)
@@ -347,7 +387,31 @@ LogicalResult emitGatedDeltaScan(RewriterBase &rw, scf::ForOp loop,
       std::optional<TokenRead> r = tokenRead(in->get(), loop, why);
       if (!r)
         return failure();
-      reads[in] = *r;
+      Stage st;
+      st.read = *r;
+      st.map = g.getMatchingIndexingMap(in);
+      if (g == update)
+        st.map = st.map.compose(bhdmToCanonical);
+      st.usesM = st.map.isFunctionOfDim(2);
+      st.usesD = st.map.isFunctionOfDim(3);
+      if (st.usesM && st.usesD) {
+        why = "a per-token input depends on both the key row and the value "
+              "column (not stageable per token)";
+        return failure();
+      }
+      st.elem = cast<MemRefType>(r->source.getType()).getElementType();
+      if (!st.elem.isIntOrFloat()) {
+        why = "a per-token input's element type is not a scalar";
+        return failure();
+      }
+      auto same = llvm::find_if(stages, [&](const Stage &o) {
+        return o.read.source == st.read.source &&
+               o.read.offsets == st.read.offsets &&
+               o.read.dropped == st.read.dropped && o.map == st.map;
+      });
+      stageOf[in] = same - stages.begin();
+      if (same == stages.end())
+        stages.push_back(st);
       sources.push_back(r->source);
     }
 
@@ -394,6 +458,31 @@ LogicalResult emitGatedDeltaScan(RewriterBase &rw, scf::ForOp loop,
   while ((Dv / cols) % warps != 0)
     warps /= 2;
   int64_t tiles = Dv / (cols * warps);
+  int64_t threads = 32 * warps, mTile = cols * warps;
+  // Values per token of each staged input, then the chunk: the largest
+  // power of two up to kChunk whose two buffers fit kMaxStageBytes.
+  for (Stage &st : stages)
+    st.extent = st.usesD ? Dk : st.usesM ? mTile : 1;
+  auto stageBytes = [&](int64_t c) {
+    int64_t bytes = 0;
+    for (const Stage &st : stages)
+      bytes += 2 * llvm::divideCeil(c * st.extent, threads) * threads *
+               ((st.elem.getIntOrFloatBitWidth() + 7) / 8);
+    return bytes;
+  };
+  int64_t C = std::min<int64_t>(kChunk, T);
+  while (C > 1 && stageBytes(C) > kMaxStageBytes)
+    C /= 2;
+  if (stageBytes(C) > kMaxStageBytes) {
+    why = llvm::formatv("one token's inputs ({0} bytes, double-buffered) do "
+                        "not fit the {1}-byte staging budget",
+                        stageBytes(1), kMaxStageBytes);
+    return failure();
+  }
+  for (Stage &st : stages)
+    st.slots = llvm::divideCeil(C * st.extent, threads);
+  int64_t chunks = llvm::divideCeil(T, C);
+  int64_t chains = std::min<int64_t>(kChains, R);
   std::optional<double> r0 = fillValue(fillR), o0 = fillValue(fillO);
   if (!r0 || !o0) {
     why = "a reduction's fill value is not a constant";
@@ -405,17 +494,25 @@ LogicalResult emitGatedDeltaScan(RewriterBase &rw, scf::ForOp loop,
   auto idx = [&](OpBuilder &b, int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
+  auto workgroup = gpu::AddressSpaceAttr::get(
+      ctx, gpu::GPUDialect::getWorkgroupAddressSpace());
+  SmallVector<Type> attributions;
+  for (const Stage &st : stages)
+    attributions.push_back(MemRefType::get({2 * st.slots * threads}, st.elem,
+                                           MemRefLayoutAttrInterface(),
+                                           workgroup));
   Value one = idx(rw, 1);
   auto launch = gpu::LaunchOp::create(
-      rw, loc, idx(rw, tiles), idx(rw, H), idx(rw, B), idx(rw, 32 * warps),
-      one, one, /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-      /*asyncDependencies=*/{}, /*workgroupAttributions=*/TypeRange{});
+      rw, loc, idx(rw, tiles), idx(rw, H), idx(rw, B), idx(rw, threads), one,
+      one, /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+      /*asyncDependencies=*/{}, /*workgroupAttributions=*/attributions);
   launch->setAttr(
       "sinter.kernel",
       rw.getStringAttr(llvm::formatv(
           "gated_delta_scan t={0} b={1} h={2} dk={3} dv={4} grid={5}x{2}x{1} "
-          "block={6} rows_per_thread={7}",
-          T, B, H, Dk, Dv, tiles, 32 * warps, R)));
+          "block={6} rows_per_thread={7} chunk={8} staged={9} shared={10}",
+          T, B, H, Dk, Dv, tiles, threads, R, C, stages.size(),
+          stageBytes(C))));
   Block &body = launch.getBody().front();
   rw.setInsertionPointToStart(&body);
   gpu::TerminatorOp::create(rw, loc);
@@ -423,22 +520,19 @@ LogicalResult emitGatedDeltaScan(RewriterBase &rw, scf::ForOp loop,
 
   Value tid = launch.getThreadIds().x;
   Value bb = launch.getBlockIds().z, hh = launch.getBlockIds().y;
-  Value c32 = idx(rw, 32), cCols = idx(rw, cols);
+  Value c32 = idx(rw, 32), cCols = idx(rw, cols), zero = idx(rw, 0);
   Value warp = arith::DivUIOp::create(rw, loc, tid, c32);
   Value lane = arith::RemUIOp::create(rw, loc, tid, c32);
   Value group = arith::DivUIOp::create(rw, loc, lane, cCols);
-  Value m = arith::AddIOp::create(
-      rw, loc,
-      arith::MulIOp::create(
-          rw, loc,
-          arith::AddIOp::create(
-              rw, loc,
-              arith::MulIOp::create(rw, loc, launch.getBlockIds().x,
-                                    idx(rw, warps)),
-              warp),
-          cCols),
+  Value tileBase =
+      arith::MulIOp::create(rw, loc, launch.getBlockIds().x, idx(rw, mTile));
+  Value mLocal = arith::AddIOp::create(
+      rw, loc, arith::MulIOp::create(rw, loc, warp, cCols),
       arith::RemUIOp::create(rw, loc, lane, cCols));
-  // Rows group + G i: the groups of a column read adjacent rows.
+  Value m = arith::AddIOp::create(rw, loc, tileBase, mLocal);
+  // Rows group + G i: the groups of a column read adjacent rows (the
+  // state's loads, and the staged k / q: 8 consecutive shared words a
+  // warp, no bank conflict).
   SmallVector<Value> rows;
   for (int64_t i = 0; i < R; ++i)
     rows.push_back(
@@ -450,24 +544,62 @@ LogicalResult emitGatedDeltaScan(RewriterBase &rw, scf::ForOp loop,
   Value firstGroup = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::eq,
                                            group, idx(rw, 0));
 
-  // One generic body at one element: inputs loaded (or substituted), the
-  // init block argument bound to `out`.
-  auto apply = [&](OpBuilder &b, linalg::GenericOp g, ArrayRef<Value> dims,
-                   Value token, Value out,
+  // The staging: the block loads chunk c + 1's inputs into registers (slot
+  // k of a thread: element k * threads + tid of the chunk, consecutive
+  // threads at consecutive rows / columns) before computing chunk c, and
+  // stores them to the other shared buffer after it, so the loads' latency
+  // hides behind C tokens of arithmetic. Past the chunk's elements or the
+  // last token the index is clamped (a valid load whose value no token
+  // reads).
+  auto stageLoads = [&](OpBuilder &b, Value chunkStart) {
+    SmallVector<Value> vals;
+    for (const Stage &st : stages) {
+      Value ext = idx(b, st.extent);
+      for (int64_t k = 0; k < st.slots; ++k) {
+        Value e = arith::MinUIOp::create(
+            b, loc,
+            arith::AddIOp::create(b, loc, idx(b, k * threads), tid),
+            idx(b, C * st.extent - 1));
+        Value tl = arith::DivUIOp::create(b, loc, e, ext);
+        Value j = arith::RemUIOp::create(b, loc, e, ext);
+        Value tok = arith::MinUIOp::create(
+            b, loc, arith::AddIOp::create(b, loc, chunkStart, tl),
+            idx(b, T - 1));
+        Value dims[4] = {
+            bb, hh,
+            st.usesM ? arith::AddIOp::create(b, loc, tileBase, j).getResult()
+                     : zero,
+            st.usesD ? j : zero};
+        SmallVector<Value> at;
+        for (AffineExpr x : st.map.getResults())
+          at.push_back(expand(b, loc, x, dims));
+        vals.push_back(load(b, loc, st.read, at, tok));
+      }
+    }
+    return vals;
+  };
+  auto stageStores = [&](OpBuilder &b, ArrayRef<Value> vals, Value buf) {
+    unsigned n = 0;
+    for (auto [s, st] : llvm::enumerate(stages)) {
+      Value base =
+          arith::MulIOp::create(b, loc, buf, idx(b, st.slots * threads));
+      for (int64_t k = 0; k < st.slots; ++k)
+        memref::StoreOp::create(
+            b, loc, vals[n++], launch.getWorkgroupAttributions()[s],
+            ValueRange{arith::AddIOp::create(
+                b, loc, base,
+                arith::AddIOp::create(b, loc, idx(b, k * threads), tid))});
+    }
+  };
+
+  // One generic body at one element: inputs substituted (state, retrieved
+  // vector, staged values), the init block argument bound to `out`.
+  auto apply = [&](OpBuilder &b, linalg::GenericOp g, Value out,
                    llvm::function_ref<Value(OpOperand *)> substitute) {
     Block &gb = g.getRegion().front();
     IRMapping map;
-    for (OpOperand *in : g.getDpsInputOperands()) {
-      Value v = substitute(in);
-      if (!v) {
-        AffineMap am = g.getMatchingIndexingMap(in);
-        SmallVector<Value> at;
-        for (AffineExpr e : am.getResults())
-          at.push_back(expand(b, loc, e, dims));
-        v = load(b, loc, reads.at(in), at, token);
-      }
-      map.map(gb.getArgument(in->getOperandNumber()), v);
-    }
+    for (OpOperand *in : g.getDpsInputOperands())
+      map.map(gb.getArgument(in->getOperandNumber()), substitute(in));
     map.map(gb.getArguments().back(), out);
     for (Operation &op : gb.without_terminator())
       b.clone(op, map);
@@ -490,76 +622,156 @@ LogicalResult emitGatedDeltaScan(RewriterBase &rw, scf::ForOp loop,
         arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0)));
   };
 
-  auto tokens = scf::ForOp::create(
-      rw, loc, idx(rw, 0), idx(rw, T), one, init,
-      [&](OpBuilder &b, Location, Value t, ValueRange s) {
-        Value r = startOf(b, *r0);
-        for (int64_t i = 0; i < R; ++i)
-          r = apply(b, retrieve, {bb, hh, m, rows[i]}, t, r,
-                    [&](OpOperand *in) {
-                      return in->get() == S ? s[i] : Value();
-                    });
-        r = warpSum(b, r);
-        SmallVector<Value> next;
-        for (int64_t i = 0; i < R; ++i)
-          next.push_back(apply(b, update, {bb, hh, rows[i], m}, t, s[i],
-                               [&](OpOperand *in) {
-                                 return in->get() == rBuf ? r : Value();
-                               }));
-        Value o = startOf(b, *o0);
-        for (int64_t i = 0; i < R; ++i)
-          o = apply(b, readout, {bb, hh, m, rows[i]}, t, o,
-                    [&](OpOperand *in) {
-                      return in->get() == S ? next[i] : Value();
-                    });
-        o = warpSum(b, o);
-        auto store = scf::IfOp::create(b, loc, firstGroup, false);
-        {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(store.thenBlock());
-          Block &ob = output.getRegion().front();
-          IRMapping map;
-          map.map(ob.getArgument(0), o);
-          for (Operation &op : ob.without_terminator())
-            b.clone(op, map);
-          Value y = map.lookupOrDefault(ob.getTerminator()->getOperand(0));
-          // The row's linear index, then its place in the copy's target.
-          Value lin = arith::AddIOp::create(
-              b, loc,
-              arith::MulIOp::create(
-                  b, loc,
-                  arith::AddIOp::create(
-                      b, loc, arith::MulIOp::create(b, loc, bb, idx(b, H)),
-                      hh),
-                  idx(b, Dv)),
-              m);
-          SmallVector<Value> at;
-          ArrayRef<int64_t> shape = dstType.getShape();
-          SmallVector<Value> rev;
-          for (int k = int(shape.size()) - 1; k >= 0; --k) {
-            rev.push_back(k > 0 ? arith::RemUIOp::create(b, loc, lin,
-                                                         idx(b, shape[k]))
-                                      .getResult()
-                                : lin);
-            if (k > 0)
-              lin = arith::DivUIOp::create(b, loc, lin, idx(b, shape[k]));
-          }
-          at.assign(rev.rbegin(), rev.rend());
-          SmallVector<Value> full;
-          unsigned k = 0;
-          for (auto [i, off] : llvm::enumerate(dst->offsets)) {
-            Value base = ShapedType::isDynamic(off) ? t : idx(b, off);
-            full.push_back(dst->dropped.test(i)
-                               ? base
-                               : arith::AddIOp::create(b, loc, base, at[k++])
-                                     .getResult());
-          }
-          memref::StoreOp::create(b, loc, y, dst->source, full);
-        }
-        scf::YieldOp::create(b, loc, next);
+  // One token: tl-th of the chunk in shared buffer `buf`.
+  auto tokenStep = [&](OpBuilder &b, Value t, Value tl, Value buf,
+                       ValueRange s) {
+    // A staged value at key row i (or the column / head value), loaded
+    // from shared memory once per token.
+    DenseMap<std::pair<unsigned, int64_t>, Value> cache;
+    auto staged = [&](OpOperand *in, int64_t i) -> Value {
+      unsigned si = stageOf.at(in);
+      const Stage &st = stages[si];
+      int64_t key = st.usesD ? i : -1;
+      auto [it, fresh] = cache.try_emplace({si, key}, Value());
+      if (!fresh)
+        return it->second;
+      Value at = arith::AddIOp::create(
+          b, loc,
+          arith::MulIOp::create(b, loc, buf, idx(b, st.slots * threads)),
+          arith::MulIOp::create(b, loc, tl, idx(b, st.extent)));
+      if (st.usesD || st.usesM)
+        at = arith::AddIOp::create(b, loc, at, st.usesD ? rows[i] : mLocal);
+      it->second = memref::LoadOp::create(
+          b, loc, launch.getWorkgroupAttributions()[si], ValueRange{at});
+      return it->second;
+    };
+    // A sum over the thread's rows in `chains` independent partial sums
+    // (row i into sum i % chains; the fill in the first), then added
+    // pairwise: a short dependent chain instead of R additions in a row.
+    // Each row is the body's `out + term` on its partial sum.
+    auto rowSum = [&](linalg::GenericOp g, double fill,
+                      llvm::function_ref<Value(int64_t)> stateAt) {
+      SmallVector<Value> acc(chains);
+      acc[0] = startOf(b, fill);
+      for (int64_t c = 1; c < chains; ++c)
+        // -0 is the identity of addition (x + -0 = x for every x, +0
+        // included), so the first term's addition folds away.
+        acc[c] = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(-0.0));
+      for (int64_t i = 0; i < R; ++i)
+        acc[i % chains] =
+            apply(b, g, acc[i % chains], [&](OpOperand *in) -> Value {
+              return in->get() == S ? stateAt(i) : staged(in, i);
+            });
+      while (acc.size() > 1) {
+        SmallVector<Value> half;
+        for (size_t k = 0; k + 1 < acc.size(); k += 2)
+          half.push_back(arith::AddFOp::create(b, loc, acc[k], acc[k + 1]));
+        if (acc.size() % 2)
+          half.push_back(acc.back());
+        acc = std::move(half);
+      }
+      return warpSum(b, acc[0]);
+    };
+    Value r = rowSum(retrieve, *r0, [&](int64_t i) { return s[i]; });
+    SmallVector<Value> next;
+    for (int64_t i = 0; i < R; ++i)
+      next.push_back(apply(b, update, s[i], [&](OpOperand *in) -> Value {
+        return in->get() == rBuf ? r : staged(in, i);
+      }));
+    Value o = rowSum(readout, *o0, [&](int64_t i) { return next[i]; });
+    // Every row group holds the same sum (the xor butterfly adds the same
+    // two values in each lane of a pair, and addition commutes exactly),
+    // so all of them store it: one address per column, no branch.
+    Block &ob = output.getRegion().front();
+    IRMapping omap;
+    omap.map(ob.getArgument(0), o);
+    for (Operation &op : ob.without_terminator())
+      b.clone(op, omap);
+    Value y = omap.lookupOrDefault(ob.getTerminator()->getOperand(0));
+    // The row's linear index, then its place in the copy's target.
+    Value lin = arith::AddIOp::create(
+        b, loc,
+        arith::MulIOp::create(
+            b, loc,
+            arith::AddIOp::create(
+                b, loc, arith::MulIOp::create(b, loc, bb, idx(b, H)), hh),
+            idx(b, Dv)),
+        m);
+    ArrayRef<int64_t> shape = dstType.getShape();
+    SmallVector<Value> rev;
+    for (int k = int(shape.size()) - 1; k >= 0; --k) {
+      rev.push_back(
+          k > 0 ? arith::RemUIOp::create(b, loc, lin, idx(b, shape[k]))
+                      .getResult()
+                : lin);
+      if (k > 0)
+        lin = arith::DivUIOp::create(b, loc, lin, idx(b, shape[k]));
+    }
+    SmallVector<Value> at(rev.rbegin(), rev.rend()), full;
+    unsigned k = 0;
+    for (auto [i, off] : llvm::enumerate(dst->offsets)) {
+      Value base = ShapedType::isDynamic(off) ? t : idx(b, off);
+      full.push_back(dst->dropped.test(i)
+                         ? base
+                         : arith::AddIOp::create(b, loc, base, at[k++])
+                               .getResult());
+    }
+    memref::StoreOp::create(b, loc, y, dst->source, full);
+    return next;
+  };
+
+  stageStores(rw, stageLoads(rw, zero), zero);
+  gpu::BarrierOp::create(rw, loc);
+  auto chunkLoop = scf::ForOp::create(
+      rw, loc, zero, idx(rw, chunks), one, init,
+      [&](OpBuilder &b, Location, Value c, ValueRange s) {
+        Value start = arith::MulIOp::create(b, loc, c, idx(b, C));
+        Value buf = arith::RemUIOp::create(b, loc, c, idx(b, 2));
+        SmallVector<Value> ahead = stageLoads(
+            b, arith::AddIOp::create(b, loc, start, idx(b, C)));
+        Value count = arith::MinUIOp::create(
+            b, loc, idx(b, C),
+            arith::SubIOp::create(b, loc, idx(b, T), start));
+        // Two tokens an iteration: the readout of the first (its own
+        // shuffles and store) is independent of the second's retrieve, and
+        // in one block the scheduler overlaps them. An odd count's last
+        // token after the loop.
+        auto step = [&](OpBuilder &ib, Value tl, ValueRange st) {
+          Value t = arith::AddIOp::create(ib, loc, start, tl);
+          return tokenStep(ib, t, tl, buf, st);
+        };
+        auto pairs = scf::ForOp::create(
+            b, loc, zero, arith::DivUIOp::create(b, loc, count, idx(b, 2)),
+            one, s, [&](OpBuilder &ib, Location, Value p, ValueRange st) {
+              Value tl = arith::MulIOp::create(ib, loc, p, idx(ib, 2));
+              SmallVector<Value> mid = step(ib, tl, st);
+              scf::YieldOp::create(
+                  ib, loc,
+                  step(ib, arith::AddIOp::create(ib, loc, tl, idx(ib, 1)),
+                       mid));
+            });
+        Value odd = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::ne,
+            arith::RemUIOp::create(b, loc, count, idx(b, 2)), zero);
+        auto inner = scf::IfOp::create(
+            b, loc, odd,
+            [&](OpBuilder &ib, Location) {
+              scf::YieldOp::create(
+                  ib, loc,
+                  step(ib, arith::SubIOp::create(ib, loc, count, idx(ib, 1)),
+                       pairs.getResults()));
+            },
+            [&](OpBuilder &ib, Location) {
+              scf::YieldOp::create(ib, loc, pairs.getResults());
+            });
+        // Every thread is past chunk c - 1 (the last barrier), so the
+        // other buffer is free; the barrier publishes chunk c + 1.
+        stageStores(b, ahead, arith::SubIOp::create(b, loc, one, buf));
+        gpu::BarrierOp::create(b, loc);
+        scf::YieldOp::create(b, loc, inner.getResults());
       });
   for (int64_t i = 0; i < R; ++i)
-    memref::StoreOp::create(rw, loc, tokens.getResult(i), S,
+    memref::StoreOp::create(rw, loc, chunkLoop.getResult(i), S,
                             ValueRange{bb, hh, rows[i], m});
   rw.eraseOp(loop);
   return success();
