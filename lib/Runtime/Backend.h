@@ -14,9 +14,32 @@
 #include "sinter/Runtime/sinter_runtime.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace sinter::rt {
+
+/// One greedy choice of the generation driver, made where the logits are
+/// (Generate.cpp): the argmax of `vocab` logits (float32, float16 or
+/// bfloat16; ties: the lowest index) is written to `ids` (int64 or int32,
+/// the next decode step's token input), `nextPos` to `pos` (likewise) and
+/// the token to `history[slot]` (int64). A NaN is not chosen: the smallest
+/// `step << 32 | index` of one is kept in `*nanAt` (all ones: none).
+/// `scratch` is two uint64 of target memory, zero at entry and left zero.
+/// All pointers are target memory; nothing is waited for.
+struct GreedyStep {
+  const void *logits = nullptr;
+  int32_t logitsDtype = 0;
+  int64_t vocab = 0;
+  void *ids = nullptr;
+  int32_t idsDtype = 0;
+  void *pos = nullptr;
+  int32_t posDtype = 0;
+  int64_t nextPos = 0;
+  int64_t *history = nullptr;
+  int64_t slot = 0, step = 0;
+  uint64_t *scratch = nullptr, *nanAt = nullptr;
+};
 
 struct Backend {
   const char *name;
@@ -38,6 +61,11 @@ struct Backend {
   /// that is not donated to the next step without a trip through the host).
   bool (*copyOnTarget)(void *dst, const void *src, size_t bytes,
                        std::string &err);
+  /// Starts `g` (GreedyStep), ordered after the forwards started so far.
+  bool (*greedyStep)(const GreedyStep &g, std::string &err);
+  /// Sets `bytes` of target memory to zero, ordered like copyOnTarget (a
+  /// new arena: the kernels' workspaces in it start zero).
+  bool (*zero)(void *dst, size_t bytes, std::string &err);
 };
 
 /// The backend for a model's `target` string; nullptr when this runtime

@@ -144,6 +144,14 @@ SinterStatus sinter_open_with_weights(const SinterModel *m,
       else
         bytes = size_t(m->arena_bytes);
       s->buffers[i] = backend->alloc(bytes, err);
+      // The arena is zeroed once: it holds the kernels' workspaces, which
+      // must be zero at the first forward (docs/runtime.md, "Kernel
+      // workspaces"); the forwards leave them zero.
+      if (s->buffers[i] && i + 1 == n &&
+          !backend->zero(s->buffers[i], bytes, err)) {
+        backend->free(s->buffers[i]);
+        s->buffers[i] = nullptr;
+      }
       if (!s->buffers[i]) {
         delete s;
         return fail(err);

@@ -8,7 +8,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "Backend.h"
+#include "Tensor.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -44,10 +47,47 @@ bool cpuRun(const SinterModel *model, void *const *buffers, std::string &err) {
 
 bool cpuSync(std::string &) { return true; }
 
+/// The host's GreedyStep: the same choice as the CUDA kernel (the first
+/// largest value; -0 equals +0; NaN never chosen).
+bool cpuGreedy(const GreedyStep &g, std::string &) {
+  int64_t best = 0;
+  double bestV = -INFINITY;
+  bool any = false;
+  for (int64_t v = 0; v < g.vocab; ++v) {
+    double x = elementAsDouble(g.logitsDtype, g.logits, v);
+    if (std::isnan(x)) {
+      *g.nanAt = std::min(*g.nanAt, uint64_t(g.step) << 32 | uint64_t(v));
+      continue;
+    }
+    if (!any || x > bestV) {
+      bestV = x;
+      best = v;
+      any = true;
+    }
+  }
+  if (g.idsDtype == SINTER_DTYPE_INT64)
+    std::memcpy(g.ids, &best, 8);
+  else
+    *static_cast<int32_t *>(g.ids) = int32_t(best);
+  if (g.posDtype == SINTER_DTYPE_INT64)
+    std::memcpy(g.pos, &g.nextPos, 8);
+  else
+    *static_cast<int32_t *>(g.pos) = int32_t(g.nextPos);
+  g.history[g.slot] = best;
+  return true;
+}
+
+bool cpuZero(void *dst, size_t bytes, std::string &) {
+  if (bytes)
+    std::memset(dst, 0, bytes);
+  return true;
+}
+
 } // namespace
 
-const Backend cpuBackend = {"cpu",   cpuInit, cpuAlloc, cpuFree, cpuCopy,
-                            cpuCopy, cpuRun,   cpuSync,  cpuCopy};
+const Backend cpuBackend = {"cpu",   cpuInit, cpuAlloc, cpuFree,  cpuCopy,
+                            cpuCopy, cpuRun,  cpuSync,  cpuCopy, cpuGreedy,
+                            cpuZero};
 
 const Backend *findBackend(const char *target) {
   if (target && std::strcmp(target, "cpu") == 0)

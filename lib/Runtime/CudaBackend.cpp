@@ -75,6 +75,7 @@ struct Driver {
   CUresult (*cuMemcpyHtoDAsync)(CUdeviceptr, const void *, size_t, CUstream);
   CUresult (*cuMemcpyDtoDAsync)(CUdeviceptr, CUdeviceptr, size_t, CUstream);
   CUresult (*cuMemcpy2DAsync)(const struct Memcpy2D *, CUstream);
+  CUresult (*cuMemsetD8Async)(CUdeviceptr, unsigned char, size_t, CUstream);
   CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned,
                              unsigned, unsigned, unsigned, unsigned, CUstream,
                              void **, void **);
@@ -193,6 +194,7 @@ bool cudaInit(std::string &err) {
   SYM(cuMemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2")
   SYM(cuMemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2")
   SYM(cuMemcpy2DAsync, "cuMemcpy2DAsync_v2")
+  SYM(cuMemsetD8Async, "cuMemsetD8Async")
   SYM(cuLaunchKernel, "cuLaunchKernel")
   SYM(cuStreamCreate, "cuStreamCreate")
   SYM(cuStreamSynchronize, "cuStreamSynchronize")
@@ -479,6 +481,58 @@ bool cudaFill(void *dst, const sinter::rt::RandomFill &f, std::string &err) {
                err);
 }
 
+} // namespace
+namespace sinter::rt {
+extern const char *const greedyTokenPtx; // GreedyTokenPtx.cpp
+} // namespace sinter::rt
+namespace {
+
+// The generation driver's greedy choice (Backend.h, GreedyStep) on the
+// device: sinter_greedy_token, JIT-compiled by the driver at its first use.
+// Enough blocks of 256 threads for about 8 logits a thread (248320 bf16
+// logits: 122 blocks, a few microseconds), at most 1024; the last block to
+// finish writes the token (GreedyToken.cu).
+bool cudaGreedy(const sinter::rt::GreedyStep &g, std::string &err) {
+  static Module greedyModule{sinter::rt::greedyTokenPtx, 0, nullptr, {}, {}};
+  static CUfunction fn = nullptr;
+  if (!fn && (!loadModule(greedyModule, err) ||
+              !check(drv.cuModuleGetFunction(&fn, greedyModule.handle,
+                                             "sinter_greedy_token"),
+                     "cuModuleGetFunction(kernel 'sinter_greedy_token')",
+                     err))) {
+    fn = nullptr;
+    return false;
+  }
+  int kind = g.logitsDtype == SINTER_DTYPE_FLOAT32    ? 0
+             : g.logitsDtype == SINTER_DTYPE_BFLOAT16 ? 1
+             : g.logitsDtype == SINTER_DTYPE_FLOAT16  ? 2
+                                                      : -1;
+  if (kind < 0 || g.vocab < 1 || g.vocab >= (int64_t(1) << 32) - 1) {
+    err = "the device argmax takes 1 to 2^32 - 2 float32, float16 or "
+          "bfloat16 logits, got " +
+          std::to_string(g.vocab) + " of dtype " +
+          std::to_string(g.logitsDtype);
+    return false;
+  }
+  unsigned n = unsigned(g.vocab);
+  int ids64 = g.idsDtype == SINTER_DTYPE_INT64,
+      pos64 = g.posDtype == SINTER_DTYPE_INT64;
+  long long nextPos = g.nextPos, slot = g.slot, step = g.step;
+  const void *logits = g.logits;
+  void *ids = g.ids, *pos = g.pos, *history = g.history, *scratch = g.scratch,
+       *nanAt = g.nanAt;
+  unsigned grid = unsigned(std::min<uint64_t>((n + 2047) / 2048, 1024));
+  void *params[] = {&logits, &n,   &kind,    &scratch, &ids,
+                    &ids64,  &pos, &pos64,   &nextPos, &history,
+                    &slot,   &step, &nanAt};
+  return check(drv.cuLaunchKernel(fn, grid, 1, 1, 256, 1, 1, 0, stream, params,
+                                  nullptr),
+               "cuLaunchKernel(kernel 'sinter_greedy_token', grid " +
+                   std::to_string(grid) + ", " + std::to_string(n) +
+                   " logits at " + hex(g.logits) + ")",
+               err);
+}
+
 // The CUDA graph of a model's forward, for one set of buffers. Per model:
 // the generation driver alternates a prefill and a decode forward, and each
 // keeps its own graph (a global one would be recaptured at every switch).
@@ -553,13 +607,22 @@ bool cudaOnTarget(void *dst, const void *src, size_t bytes,
                err);
 }
 
+bool cudaZero(void *dst, size_t bytes, std::string &err) {
+  return !bytes ||
+         check(drv.cuMemsetD8Async(reinterpret_cast<CUdeviceptr>(dst), 0,
+                                   bytes, stream),
+               "cuMemsetD8Async(dst " + hex(dst) + ", 0, " +
+                   std::to_string(bytes) + " bytes)",
+               err);
+}
+
 } // namespace
 
 namespace sinter::rt {
 bool useCudaGraphs = true;
-const Backend cudaBackend = {"cuda",   cudaInit,     cudaAlloc,
-                             cudaFree, cudaToTarget, cudaToHost,
-                             cudaRun,  cudaSync,     cudaOnTarget};
+const Backend cudaBackend = {"cuda",       cudaInit,  cudaAlloc, cudaFree,
+                             cudaToTarget, cudaToHost, cudaRun,  cudaSync,
+                             cudaOnTarget, cudaGreedy, cudaZero};
 std::string cudaDeviceName() { return deviceName; }
 const DevicePacking cudaPacking = {cudaCopy2D, cudaTranspose, cudaFill};
 } // namespace sinter::rt

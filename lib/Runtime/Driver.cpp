@@ -233,6 +233,9 @@ bool benchStream(const SinterModel *m, const std::vector<HostTensor> &inputs,
       bytes = size_t(m->arena_bytes);
     if (!(bufs[i] = b->alloc(bytes, err)))
       return false;
+    // A new arena: its kernel workspaces start zero (as in sinter_open).
+    if (i + 1 == count && !b->zero(bufs[i], bytes, err))
+      return false;
     if (i < size_t(m->num_inputs) &&
         !b->copyToTarget(bufs[i], inputs[i].bytes.data(),
                          inputs[i].bytes.size(), err))

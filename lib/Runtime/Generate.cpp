@@ -9,8 +9,12 @@
 // caches, convolution and recurrent states) live in one buffer each on the
 // target for the whole run: prefill and decode read them there and update
 // them in place (state donation) or into an output that is copied back on
-// the target, so they never travel through the host; only the token, its
-// position and the last logits do. docs/runtime.md, "Generation".
+// the target, so they never travel through the host. Neither do the
+// generated tokens until a batch is full: the backend's greedyStep takes
+// the argmax of the last logits row where the logits are (a kernel on
+// CUDA) and writes it as the next step's token, with its position, into
+// decode's input buffers and into a token history; the host only starts
+// work, and waits once per kBatch tokens. docs/runtime.md, "Generation".
 //
 // How the graphs are matched: GenerateMatch.h (sinterc runs the same
 // check before it links).
@@ -49,6 +53,11 @@ namespace {
 /// positions never overflow.
 constexpr long kMaxTokens = 100000000;
 
+/// Tokens the target keeps before the host copies them out (and waits):
+/// one wait per 1024 tokens costs nothing next to their steps, and the
+/// history stays 8 KiB however many tokens are asked for.
+constexpr int64_t kBatch = 1024;
+
 struct GenOptions {
   long generate = -1; // --generate N
   std::vector<int64_t> prompt;
@@ -73,6 +82,10 @@ struct Runner {
   std::vector<void *> owned;
   std::vector<void *> stateBufs;
   Bound bp, bd;
+  /// GreedyStep's target memory: the token history (kBatch int64), the
+  /// kernel's two scratch words (zero between steps) and the first NaN.
+  int64_t *history = nullptr;
+  uint64_t *scratch = nullptr, *nanAt = nullptr;
   bool preWeights = false, decWeights = false;
 
   ~Runner() {
@@ -123,6 +136,12 @@ struct Runner {
     return true;
   }
 
+  /// `bytes` of target memory, zeroed.
+  void *allocZero(size_t bytes, std::string &err) {
+    void *q = alloc(bytes, err);
+    return q && b->zero(q, bytes, err) ? q : nullptr;
+  }
+
   bool open(const char *weightsDir, std::string &err) {
     if (!b->init(err))
       return false;
@@ -132,10 +151,18 @@ struct Runner {
     if (!acquireWeights(dec, b, weightsDir, err))
       return false;
     decWeights = true;
-    // The two forwards never overlap (one stream): one arena serves both.
-    void *arena =
-        alloc(size_t(std::max(pre->arena_bytes, dec->arena_bytes)), err);
-    if (!arena)
+    // One arena per graph, zeroed once: an arena also holds the kernels'
+    // workspaces (zero at a forward's start, left zero at its end), which
+    // the other graph's activations would overwrite in a shared one.
+    void *preArena = allocZero(size_t(pre->arena_bytes), err);
+    void *decArena = preArena ? allocZero(size_t(dec->arena_bytes), err)
+                              : nullptr;
+    if (!decArena)
+      return false;
+    history = static_cast<int64_t *>(alloc(size_t(kBatch) * 8, err));
+    scratch = static_cast<uint64_t *>(allocZero(16, err));
+    nanAt = static_cast<uint64_t *>(alloc(8, err));
+    if (!history || !scratch || !nanAt)
       return false;
     for (const Plan::State &s : plan.states) {
       void *q = alloc(size_t(sinter_tensor_bytes(&dec->inputs[s.decIn])), err);
@@ -143,7 +170,8 @@ struct Runner {
         return false;
       stateBufs.push_back(q);
     }
-    return bind(bp, pre, true, arena, err) && bind(bd, dec, false, arena, err);
+    return bind(bp, pre, true, preArena, err) &&
+           bind(bd, dec, false, decArena, err);
   }
 
   /// Every state zero (an empty cache).
@@ -175,6 +203,7 @@ struct Runner {
   }
 
   /// One forward of `bound` on `tokens` at positions start, start + 1, ...
+  /// (copied in from the host: the prompt).
   bool forward(Bound &bound, const Io &io, const int64_t *tokens, size_t n,
                int64_t start, std::string &err) {
     const SinterModel *m = bound.model;
@@ -187,8 +216,16 @@ struct Runner {
     if (!b->copyToTarget(bound.buffers[size_t(io.ids)], ids.data(), ids.size(),
                          err) ||
         !b->copyToTarget(bound.buffers[size_t(io.pos)], pos.data(), pos.size(),
-                         err) ||
-        !b->run(m, bound.buffers.data(), err))
+                         err))
+      return false;
+    return step(bound, err);
+  }
+
+  /// One forward of `bound` on the token and positions its input buffers
+  /// hold, and the hand-over of the states it did not update in place.
+  bool step(Bound &bound, std::string &err) {
+    const SinterModel *m = bound.model;
+    if (!b->run(m, bound.buffers.data(), err))
       return false;
     size_t nin = size_t(m->num_inputs);
     for (auto [out, k] : bound.copyBack)
@@ -199,34 +236,52 @@ struct Runner {
     return true;
   }
 
-  /// The greedy next token from the logits of the last token `bound`'s
-  /// forward saw (row `row` of its logits).
-  bool nextToken(Bound &bound, const Io &io, int64_t row, int64_t &token,
-                 std::string &err) {
+  /// Starts the greedy choice over row `row` of `bound`'s logits: generated
+  /// token `j`, written to decode's token input (at position `nextPos`)
+  /// and to history slot j % kBatch.
+  bool greedy(Bound &bound, const Io &io, int64_t row, int64_t nextPos,
+              long j, std::string &err) {
     const SinterModel *m = bound.model;
     const SinterTensorInfo &l = m->outputs[io.logits];
-    size_t esize = dtypeSize(l.dtype);
-    std::vector<uint8_t> host(size_t(io.vocab) * esize);
-    const char *src = static_cast<const char *>(
-                          bound.buffers[size_t(m->num_inputs + io.logits)]) +
-                      size_t(row * io.vocab) * esize;
-    if (!b->copyToHost(host.data(), src, host.size(), err))
+    GreedyStep g;
+    g.logits = static_cast<const char *>(
+                   bound.buffers[size_t(m->num_inputs + io.logits)]) +
+               size_t(row * io.vocab) * dtypeSize(l.dtype);
+    g.logitsDtype = l.dtype;
+    g.vocab = io.vocab;
+    g.ids = bd.buffers[size_t(plan.dec.ids)];
+    g.idsDtype = dec->inputs[plan.dec.ids].dtype;
+    g.pos = bd.buffers[size_t(plan.dec.pos)];
+    g.posDtype = dec->inputs[plan.dec.pos].dtype;
+    g.nextPos = nextPos;
+    g.history = history;
+    g.slot = int64_t(j) % kBatch;
+    g.step = j;
+    g.scratch = scratch;
+    g.nanAt = nanAt;
+    return b->greedyStep(g, err);
+  }
+
+  /// Copies generated tokens `from` .. `to` - 1 (one batch) out of the
+  /// history (waiting for them), failing if a logits row held NaN.
+  bool collect(long from, long to, bool firstFromPrefill,
+               std::vector<int64_t> &out, std::string &err) {
+    uint64_t nan = 0;
+    size_t at = out.size();
+    out.resize(at + size_t(to - from));
+    if (!b->copyToHost(out.data() + at, history + from % kBatch,
+                       size_t(to - from) * 8, err) ||
+        !b->copyToHost(&nan, nanAt, 8, err))
       return false;
-    int64_t best = 0;
-    double bestV = elementAsDouble(l.dtype, host.data(), 0);
-    for (int64_t v = 0; v < io.vocab; ++v) {
-      double x = elementAsDouble(l.dtype, host.data(), v);
-      if (std::isnan(x)) {
-        err = graphName(m, m == pre ? "prefill" : "decode") +
-              ": the logits hold NaN (at index " + std::to_string(v) + ")";
-        return false;
-      }
-      if (x > bestV) {
-        bestV = x;
-        best = v;
-      }
+    if (nan != ~uint64_t(0)) {
+      long j = long(nan >> 32);
+      const SinterModel *m = j == 0 && firstFromPrefill ? pre : dec;
+      err = graphName(m, m == pre ? "prefill" : "decode") +
+            ": the logits hold NaN (at index " +
+            std::to_string(nan & 0xffffffffu) + ", for generated token " +
+            std::to_string(j) + ")";
+      return false;
     }
-    token = best;
     return true;
   }
 };
@@ -241,7 +296,8 @@ bool generate(Runner &r, const std::vector<int64_t> &prompt, long n,
               std::vector<int64_t> &out, Timing &t, std::string &err) {
   using clock = std::chrono::steady_clock;
   const Plan &p = r.plan;
-  if (!r.resetStates(err))
+  const uint64_t noNan = ~uint64_t(0);
+  if (!r.resetStates(err) || !r.b->copyToTarget(r.nanAt, &noNan, 8, err))
     return false;
   out.clear();
   t = Timing();
@@ -254,21 +310,27 @@ bool generate(Runner &r, const std::vector<int64_t> &prompt, long n,
   for (; done < P; ++done, ++t.promptDecodeSteps)
     if (!r.forward(r.bd, p.dec, prompt.data() + done, 1, int64_t(done), err))
       return false;
-  int64_t tok = 0;
-  if (!(lastFromPrefill ? r.nextToken(r.bp, p.pre, int64_t(T) - 1, tok, err)
-                        : r.nextToken(r.bd, p.dec, 0, tok, err)))
+  // The prompt's last logits give token 0; each decode step then reads
+  // the token and position the previous greedy choice left in its input
+  // buffers: nothing waits until a batch of tokens is copied out.
+  if (!(lastFromPrefill ? r.greedy(r.bp, p.pre, int64_t(T) - 1, int64_t(P),
+                                   0, err)
+                        : r.greedy(r.bd, p.dec, 0, int64_t(P), 0, err)) ||
+      !r.b->sync(err))
     return false;
   auto t1 = clock::now();
-  for (long j = 0; j < n; ++j) {
-    out.push_back(tok);
-    if (j + 1 == n)
-      break; // the last token's logits are not needed
-    if (!r.forward(r.bd, p.dec, &tok, 1, int64_t(P) + j, err) ||
-        !r.nextToken(r.bd, p.dec, 0, tok, err))
+  long from = 0;
+  for (long j = 1; j < n; ++j, ++t.decodeSteps) {
+    if (!r.step(r.bd, err) ||
+        !r.greedy(r.bd, p.dec, 0, int64_t(P) + j, j, err))
       return false;
-    ++t.decodeSteps;
+    if ((j + 1) % kBatch == 0) {
+      if (!r.collect(from, j + 1, lastFromPrefill, out, err))
+        return false;
+      from = j + 1;
+    }
   }
-  if (!r.b->sync(err))
+  if (!r.collect(from, n, lastFromPrefill, out, err))
     return false;
   auto t2 = clock::now();
   t.promptMs = std::chrono::duration<double, std::milli>(t1 - t0).count();

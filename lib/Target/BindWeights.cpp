@@ -15,6 +15,15 @@
 // length; `sinter.pack_plans` maps the key of a plan's blobless resource to
 // the plan. Both are consumed here. External data is never read.
 //
+// Kernel workspaces (the CUDA templates' scratch globals, listed in
+// `sinter.workspaces` by zeroWorkspace) are not weights: a weight's device
+// copy is one per loaded model, shared by its sessions, and two forwards
+// in flight would race on it. They move into the forward's arena, past the
+// memory plan's bytes, which each session (and each generation graph) has
+// to itself and the runtime zeroes once when it allocates it; the entry's
+// `sinter.arena_bytes` grows and the module gets the new total
+// (docs/runtime.md, "Kernel workspaces").
+//
 //===----------------------------------------------------------------------===//
 
 #include "sinter/Target/Passes.h"
@@ -24,6 +33,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/DataLayoutInterfaces.h"
+#include "llvm/Support/MathExtras.h"
 
 namespace sinter {
 #define GEN_PASS_DEF_BINDWEIGHTSPASS
@@ -241,11 +251,87 @@ struct BindWeightsPass : sinter::impl::BindWeightsPassBase<BindWeightsPass> {
     }
   }
 
+  /// Moves every kernel workspace into the arena (the file comment says
+  /// why): its addresses in the forward become the arena argument (the
+  /// forward's last) plus its offset, 256-byte aligned like the global was.
+  LogicalResult placeWorkspaces() {
+    auto names = module->getAttrOfType<ArrayAttr>("sinter.workspaces");
+    if (!names)
+      return success();
+    module->removeAttr("sinter.workspaces");
+    LLVM::LLVMFuncOp entry;
+    for (auto f : module.getOps<LLVM::LLVMFuncOp>())
+      if (f->hasAttr("sinter.arena_bytes") && !f.isExternal())
+        entry = f;
+    MLIRContext *ctx = module.getContext();
+    Builder b(ctx);
+    DataLayout dl(module);
+    int64_t planned = 0, end = 0;
+    if (entry) {
+      planned =
+          cast<IntegerAttr>(entry->getAttr("sinter.arena_bytes")).getInt();
+      end = int64_t(llvm::alignTo(uint64_t(planned), 256));
+    }
+    for (Attribute a : names) {
+      auto name = cast<StringAttr>(a);
+      auto g = module.lookupSymbol<LLVM::GlobalOp>(name);
+      if (!g)
+        continue; // no kernel kept it
+      if (initializerUses.count(name))
+        return g.emitError() << "kernel workspace '" << name.getValue()
+                             << "' has its address taken by a global's "
+                                "initializer; it lives in the arena, whose "
+                                "address is only known to the forward";
+      SmallVector<LLVM::AddressOfOp> uses = hostUses.lookup(name);
+      hostUses.erase(name);
+      if (uses.empty()) {
+        g.erase(); // no launch passes it: no bytes
+        continue;
+      }
+      if (!entry)
+        return g.emitError() << "kernel workspace '" << name.getValue()
+                             << "' needs the forward's arena, but no "
+                                "function has sinter.arena_bytes (the "
+                                "memory plan did not run)";
+      int64_t offset = end;
+      end = int64_t(llvm::alignTo(
+          uint64_t(offset) + dl.getTypeSize(g.getGlobalType()), 256));
+      for (LLVM::AddressOfOp use : uses) {
+        if (use->getParentOfType<LLVM::LLVMFuncOp>() != entry)
+          return use.emitError()
+                 << "kernel workspace '" << name.getValue()
+                 << "' is used outside the forward '" << entry.getName()
+                 << "', whose last argument is the arena it lives in";
+        OpBuilder ob(use);
+        Value arena = entry.getArgument(entry.getNumArguments() - 1);
+        // An i64 operand: a GEP's constant indices are i32.
+        Value off = LLVM::ConstantOp::create(ob, use.getLoc(),
+                                             b.getI64IntegerAttr(offset));
+        Value at = LLVM::GEPOp::create(ob, use.getLoc(),
+                                       LLVM::LLVMPointerType::get(ctx),
+                                       IntegerType::get(ctx, 8), arena,
+                                       ValueRange{off});
+        use.getResult().replaceAllUsesWith(at);
+        use.erase();
+      }
+      g.erase();
+    }
+    if (!entry)
+      return success();
+    entry->setAttr("sinter.arena_bytes", b.getI64IntegerAttr(end));
+    module->setAttr("sinter.arena_bytes", b.getI64IntegerAttr(end));
+    module->setAttr("sinter.workspace_bytes",
+                    b.getI64IntegerAttr(end - planned));
+    return success();
+  }
+
   void runOnOperation() override {
     module = getOperation();
     external = module->getAttrOfType<DictionaryAttr>("sinter.external_data");
     plans = module->getAttrOfType<DictionaryAttr>("sinter.pack_plans");
     indexHostUses();
+    if (failed(placeWorkspaces()))
+      return signalPassFailure();
     DataLayout dl(module);
     SmallVector<LLVM::GlobalOp> globals(module.getOps<LLVM::GlobalOp>());
     SmallVector<LLVM::GlobalOp> erase;

@@ -86,3 +86,66 @@ module {
     llvm.return
   }
 }
+
+// -----
+
+// Kernel workspaces (the CUDA templates' scratch, listed in
+// sinter.workspaces by zeroWorkspace) are not weights: they move into the
+// forward's arena (its last argument), after the memory plan's 1000 bytes,
+// each 256-byte aligned: ws_a (400 bytes) at 1024 and ws_b at 1536, its own
+// memory though its type and value equal ws_a's. The arena grows to 2048;
+// no slot, no table entry, no global is left.
+// CHECK-LABEL: module attributes {sinter.arena_bytes = 2048 : i64, sinter.workspace_bytes = 1048 : i64} {
+// CHECK-NOT: @ws_
+// CHECK: llvm.func @forward(%{{.+}}: !llvm.ptr, %[[ARENA:.+]]: !llvm.ptr) attributes {sinter.arena_bytes = 2048 : i64}
+// CHECK: %[[OA:.+]] = llvm.mlir.constant(1024 : i64) : i64
+// CHECK: %[[A:.+]] = llvm.getelementptr %[[ARENA]][%[[OA]]] : (!llvm.ptr, i64) -> !llvm.ptr, i8
+// CHECK: %[[OB:.+]] = llvm.mlir.constant(1536 : i64) : i64
+// CHECK: %[[B:.+]] = llvm.getelementptr %[[ARENA]][%[[OB]]] : (!llvm.ptr, i64) -> !llvm.ptr, i8
+// CHECK: %[[A2:.+]] = llvm.getelementptr %[[ARENA]][%{{.+}}]
+// CHECK: llvm.call @use3(%{{.+}}, %[[A]], %[[B]], %[[A2]])
+// DEV-LABEL: module attributes {sinter.arena_bytes = 2048 : i64, sinter.workspace_bytes = 1048 : i64} {
+// DEV-NOT: sinter_weight
+// DEV-NOT: @ws_
+module attributes {sinter.workspaces = ["ws_a", "ws_b"]} {
+  llvm.mlir.global private constant @ws_a(dense<0.0> : tensor<100xf32>) {addr_space = 0 : i32, alignment = 256 : i64} : !llvm.array<100 x f32>
+  llvm.mlir.global private constant @ws_b(dense<0.0> : tensor<100xf32>) {addr_space = 0 : i32, alignment = 256 : i64} : !llvm.array<100 x f32>
+  llvm.func @use3(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr)
+  llvm.func @forward(%in: !llvm.ptr, %arena: !llvm.ptr) attributes {sinter.arena_bytes = 1000 : i64} {
+    %0 = llvm.mlir.addressof @ws_a : !llvm.ptr
+    %1 = llvm.mlir.addressof @ws_b : !llvm.ptr
+    %2 = llvm.mlir.addressof @ws_a : !llvm.ptr
+    llvm.call @use3(%in, %0, %1, %2) : (!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr) -> ()
+    llvm.return
+  }
+}
+
+// -----
+
+// A workspace is reachable only through the forward's arena argument.
+module attributes {sinter.workspaces = ["ws"]} {
+  llvm.mlir.global private constant @ws(dense<0.0> : tensor<4xf32>) : !llvm.array<4 x f32>
+  llvm.func @use(!llvm.ptr)
+  llvm.func @helper() {
+    // expected-error @+1 {{kernel workspace 'ws' is used outside the forward 'forward', whose last argument is the arena it lives in}}
+    %0 = llvm.mlir.addressof @ws : !llvm.ptr
+    llvm.call @use(%0) : (!llvm.ptr) -> ()
+    llvm.return
+  }
+  llvm.func @forward(%arena: !llvm.ptr) attributes {sinter.arena_bytes = 64 : i64} {
+    llvm.return
+  }
+}
+
+// -----
+
+module attributes {sinter.workspaces = ["ws"]} {
+  // expected-error @+1 {{kernel workspace 'ws' needs the forward's arena, but no function has sinter.arena_bytes (the memory plan did not run)}}
+  llvm.mlir.global private constant @ws(dense<0.0> : tensor<4xf32>) : !llvm.array<4 x f32>
+  llvm.func @use(!llvm.ptr)
+  llvm.func @forward() {
+    %0 = llvm.mlir.addressof @ws : !llvm.ptr
+    llvm.call @use(%0) : (!llvm.ptr) -> ()
+    llvm.return
+  }
+}

@@ -770,6 +770,17 @@ static int compileModel(const std::string &input, const Job &job,
   // The weights the executable loads at run time (sinter-bind-weights).
   if (failed(sinter::cpu::describeWeights(*module, *model)))
     return 1;
+  // The kernel workspaces sinter-bind-weights moved into the arena, after
+  // the memory plan's bytes (docs/runtime.md, "Kernel workspaces").
+  if (auto ws =
+          (*module)->getAttrOfType<IntegerAttr>("sinter.workspace_bytes")) {
+    model->arenaBytes =
+        (*module)->getAttrOfType<IntegerAttr>("sinter.arena_bytes").getInt();
+    if (llvm::json::Object *plan = report.getObject("memory_plan")) {
+      (*plan)["arena_bytes"] = int64_t(model->arenaBytes);
+      (*plan)["workspace_bytes"] = ws.getInt();
+    }
+  }
   sinter::cpu::CodegenOptions codegen;
   codegen.cpu = cpuName;
   codegen.optLevel = optLevel;

@@ -175,6 +175,15 @@ def BindWeightsPass : Pass<"sinter-bind-weights", "::mlir::ModuleOp"> {
     executable's weight table. A weight without data and without a
     load-time source is an error naming it.
 
+    Kernel workspaces (globals named in the module attribute
+    `sinter.workspaces`, by the CUDA templates' zeroWorkspace) are not
+    weights: each moves into the forward's arena (the entry's last
+    argument) after its `sinter.arena_bytes`, 256-byte aligned, so that it
+    is per session rather than per loaded model; the entry's
+    `sinter.arena_bytes` grows and the module gets `sinter.arena_bytes` and
+    `sinter.workspace_bytes` (sinterc puts them in the descriptor and the
+    report). A workspace used outside the entry is an error.
+
     Example (CPU):
     ```mlir
     llvm.mlir.global private constant @__constant_w(dense_resource<w>) : !llvm.array<...>

@@ -174,6 +174,16 @@ Value zeroWorkspace(RewriterBase &rw, Location loc, Operation *anchor,
           DenseElementsAttr::get(
               RankedTensorType::get(type.getShape(), elt), zero),
           /*constant=*/true, b.getI64IntegerAttr(256));
+      // Listed for sinter-bind-weights, which moves it into the forward's
+      // arena (per-session memory the runtime zeroes once) instead of
+      // giving it one device copy per loaded model like a weight. On the
+      // module, not the global: the memref-to-LLVM lowering drops a
+      // global's attributes. Touched only here, under the lock.
+      SmallVector<Attribute> names;
+      if (auto listed = module->getAttrOfType<ArrayAttr>("sinter.workspaces"))
+        names.append(listed.begin(), listed.end());
+      names.push_back(b.getStringAttr(name));
+      module->setAttr("sinter.workspaces", b.getArrayAttr(names));
     }
   }
   return memref::GetGlobalOp::create(rw, loc, type, name);

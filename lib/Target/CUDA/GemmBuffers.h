@@ -60,11 +60,13 @@ bool argumentsMayAlias(mlir::BlockArgument a, mlir::BlockArgument b);
 
 /// A device buffer of `type` (identity layout) that kernels use as
 /// scratch: a constant zero memref.global named `name`, created once per
-/// module, which sinter-bind-weights gives a device copy like any embedded
-/// weight (the memory plan is fixed before the templates run). Kernels
-/// write it, which no host code observes. The form-kernels pass runs per
-/// function, possibly on several threads: every template's workspace goes
-/// through this one lock on the module's symbol table.
+/// module and listed in the module attribute `sinter.workspaces`, which
+/// sinter-bind-weights moves into the forward's arena after the memory
+/// plan's bytes (per session; zeroed once by the runtime). The contract:
+/// zero when a forward starts; a kernel that needs zeros at entry leaves
+/// them zero at exit. No host code observes it. The form-kernels pass runs
+/// per function, possibly on several threads: every template's workspace
+/// goes through this one lock on the module's symbol table (and attribute).
 mlir::Value zeroWorkspace(mlir::RewriterBase &rw, mlir::Location loc,
                           mlir::Operation *anchor, mlir::MemRefType type,
                           llvm::StringRef name);
