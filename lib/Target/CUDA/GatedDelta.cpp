@@ -224,6 +224,7 @@ struct Builder {
   // What the kernel reads from memory besides the state.
   SmallVector<Buf> loads;
   std::map<std::string, Value> memo;
+  DenseMap<Value, Value> reciprocals;
 
   bool fail(const std::string &reason) {
     if (why.empty())
@@ -527,10 +528,40 @@ struct Builder {
         return {};
       map.map(arg, v);
     }
-    for (Operation &op : body->without_terminator())
-      if (&op != skip)
-        rw.clone(op, map);
+    for (Operation &op : body->without_terminator()) {
+      if (&op == skip)
+        continue;
+      if (auto div = dyn_cast<arith::DivFOp>(op);
+          div && div.getType().isF32()) {
+        map.map(
+            div.getResult(),
+            arith::MulFOp::create(rw, loc, map.lookupOrDefault(div.getLhs()),
+                                  reciprocal(map.lookupOrDefault(div.getRhs())),
+                                  div.getFastmathAttr()));
+        continue;
+      }
+      rw.clone(op, map);
+    }
     return map.lookupOrDefault(result);
+  }
+
+  /// 1 / v, once per value. A division's divisor is usually uniform over
+  /// the thread's key rows (the l2norm's norm divides each of the 32 q and
+  /// 32 k elements a thread holds): 64 IEEE divisions, most of the step's
+  /// instructions, become 2 and 64 multiplications (x * (1/n) is a few
+  /// ulp from x / n; LLVM makes 1 / sqrt an rsqrt.approx). Emitted right
+  /// after v's definition, so every use sees it.
+  Value reciprocal(Value v) {
+    if (auto it = reciprocals.find(v); it != reciprocals.end())
+      return it->second;
+    OpBuilder::InsertionGuard guard(rw);
+    Operation *def = v.getDefiningOp();
+    if (def && def->getBlock() == rw.getInsertionBlock())
+      rw.setInsertionPointAfter(def);
+    Value one = arith::ConstantOp::create(rw, loc, rw.getF32FloatAttr(1.0f));
+    Value r = arith::DivFOp::create(rw, loc, one, v);
+    reciprocals[v] = r;
+    return r;
   }
 
   /// sum (or the body's combiner) over the key rows of `g`'s contribution
@@ -717,9 +748,14 @@ LogicalResult emitStep(RewriterBase &rw, linalg::LinalgOp start,
           "comb(acc, x)";
     return failure();
   }
-  // Lanes: cw value columns x groups key-row groups per warp. (4 columns
-  // a warp, 256 blocks of 16 rows a thread at bench8's size, measured no
-  // faster than 128 blocks of 32 rows: 7.1 against 6.7 us on H200s.)
+  // Lanes: cw value columns x groups key-row groups per warp: 8 columns,
+  // 4 row groups (128 blocks of 128 threads, 32 state rows a thread at
+  // bench8's size), so the 8 lanes of a row group read one 32-byte sector
+  // of a state row. Narrower measured slower on one H100 (ncu, bench8
+  // decode, all with the reciprocals): 8 columns 4.7 us a step, 4 columns
+  // (256 blocks of 16 rows) 5.9 us, 2 columns (512 blocks of 8 rows) 8.3
+  // us; 4 columns a thread as one 16-byte load (2 lanes a row, 8 rows)
+  // 4.8 us, 1 lane a row 6.6 us.
   kb.cw = std::min<int64_t>(8, Dv);
   if (Dv % kb.cw != 0 || 32 % kb.cw != 0) {
     why = "Dv = " + str(Dv) + " is not a multiple of 8 or a divisor of 8";
