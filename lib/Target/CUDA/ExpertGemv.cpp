@@ -28,20 +28,25 @@
 //                 the accumulator and the routing weights): the block's
 //                 row slots cover all J experts, and the sum over j runs in
 //                 slot order in the block, cloning the combine's body, so
-//                 the result is written once with no float atomics.
+//                 the result is written once with no float atomics;
+//       router    the MoE router whose indices the up projection reads:
+//                 each block selects its expert itself (offered the
+//                 router's generic, ExpertGemvRouter.cpp).
 //
 // The scalar arithmetic is always the matched bodies' (cloned), never a
 // formula of this file. Refusals return the reason in `why`.
 //
 // The parts: the match, its fusions and the plan (ExpertGemvMatch.cpp), a
 // thread's walk over K (ExpertGemvWalk.cpp), the shared expert folded into
-// the routed block's kernel (ExpertGemvShared.cpp); what they share is in
+// the routed block's kernel (ExpertGemvShared.cpp), the router folded into
+// the up projection's (ExpertGemvRouter.cpp); what they share is in
 // ExpertGemv.h. This file builds the launch, folds the row slots, stores
 // (through the epilogue or the combine) and is the entry point.
 //
 //===----------------------------------------------------------------------===//
 
 #include "ExpertGemv.h"
+#include "MoeRouter.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -93,6 +98,15 @@ void Builder::build() {
                           m.shared->n, m.shared->k, p.sharedChunks,
                           p.sharedWidth, p.sharedPasses)
                 .str()));
+  if (m.router)
+    launch->setAttr(
+        "sinter.kernel",
+        rw.getStringAttr(
+            launch->getAttrOfType<StringAttr>("sinter.kernel").str() +
+            llvm::formatv(" router experts={0} k={1}",
+                          cast<MemRefType>(m.logits.getType()).getShape().back(),
+                          m.routerK)
+                .str()));
   Block &blk = launch.getBody().front();
   rw.setInsertionPointToStart(&blk);
   gpu::TerminatorOp::create(rw, loc);
@@ -128,15 +142,44 @@ void Builder::build() {
       rw, loc, colBase, arith::MulIOp::create(rw, loc, q, idx(p.vec)));
 
   // The expert: the body's index computation on the loaded index.
+  // (slot j's pick of the router when it is folded, ExpertGemvRouter.cpp).
   IRMapping eMap;
-  eMap.map(m.argIdx, memref::LoadOp::create(rw, loc, m.idx,
-                                            ValueRange{idx(0), j}));
+  eMap.map(m.argIdx,
+           m.router ? routerPick(j, bid)
+                    : memref::LoadOp::create(rw, loc, m.idx,
+                                             ValueRange{idx(0), j})
+                          .getResult());
   Value expert = cloneValue(rw, m.expert, m.body, eMap);
   if (m.shared)
     issueSharedLoads(colBase);
   SmallVector<Value> sums = accumulate(expert, j, n0, first, stride);
   if (m.shared)
     stageSharedX();
+  // The combine's other operands (the routing weights) of this thread's
+  // column (tid mod cols: the writer's own for tid < cols), loaded now so
+  // that their latency passes during the folds below rather than after
+  // them; the accumulators are dead by now, so they cost no registers
+  // held over the loop.
+  SmallVector<SmallVector<Value>> combineIn;
+  if (m.combine) {
+    Value colP = arith::AddIOp::create(
+        rw, loc, colBase, arith::RemUIOp::create(rw, loc, tid, idx(p.cols)));
+    AffineMap accMap = m.combine.getIndexingMapsArray()[m.combineAccInput];
+    for (int64_t e = 0; e < m.j; ++e) {
+      SmallVector<Value> it =
+          iterationOf(rw, loc, m.combine, accMap, {idx(0), idx(e), colP});
+      auto &ins = combineIn.emplace_back();
+      for (OpOperand *in : m.combine.getDpsInputOperands())
+        ins.push_back(int64_t(in->getOperandNumber()) == m.combineAccInput
+                          ? Value()
+                          : memref::LoadOp::create(
+                                rw, loc, in->get(),
+                                applyMap(rw, loc,
+                                         m.combine.getMatchingIndexingMap(in),
+                                         it))
+                                .getResult());
+    }
+  }
 
   // Partial sums to shared memory (row = slot), then folded in a fixed
   // order (no atomics): each fold adds `f` consecutive rows of a column
@@ -225,14 +268,11 @@ void Builder::build() {
       Value v = sumRows(e * groupRows, groupRows);
       it = iterationOf(rw, loc, m.combine, accMap, {idx(0), idx(e), col});
       IRMapping cm;
-      for (OpOperand *in : m.combine.getDpsInputOperands()) {
+      for (auto [n, in] : llvm::enumerate(m.combine.getDpsInputOperands())) {
         Value arg = cb->getArgument(in->getOperandNumber());
-        if (int64_t(in->getOperandNumber()) == m.combineAccInput)
-          cm.map(arg, v);
-        else
-          cm.map(arg, memref::LoadOp::create(
-                          rw, loc, in->get(),
-                          applyMap(rw, loc, m.combine.getMatchingIndexingMap(in), it)));
+        cm.map(arg, int64_t(in->getOperandNumber()) == m.combineAccInput
+                        ? v
+                        : combineIn[e][n]);
       }
       cm.map(cb->getArgument(m.combine.getNumDpsInputs()), run);
       run = cloneValue(rw, cast<linalg::YieldOp>(cb->getTerminator())
@@ -276,7 +316,6 @@ using namespace expert_gemv;
 
 LogicalResult emitExpertGemv(RewriterBase &rw, linalg::LinalgOp op,
                              const KernelOptions &options, std::string &why) {
-  (void)options;
   // The contraction is offered after its accumulator's fill (and after the
   // prologue): taken from the fill, so that no other template takes the
   // fill with the contraction.
@@ -287,8 +326,16 @@ LogicalResult emitExpertGemv(RewriterBase &rw, linalg::LinalgOp op,
       target = g;
   ExpertMatch m;
   Plan p;
-  why = matchExpert(target, m);
-  if (!why.empty()) {
+  if (op->hasAttr(moe_router::kMarker)) {
+    // The router, offered before its own template: folded into the up
+    // projection reading its indices, or left to MoeRouter.cpp.
+    auto r = dyn_cast<linalg::GenericOp>(op.getOperation());
+    why = r ? matchRouterFold(r, m, p, options) : "not a linalg.generic";
+    if (!why.empty()) {
+      why = "router fold: " + why;
+      return failure();
+    }
+  } else if (!(why = matchExpert(target, m)).empty()) {
     // Not an expert GEMV: perhaps the shared expert beside one.
     auto g = dyn_cast<linalg::GenericOp>(target.getOperation());
     std::string sharedWhy = g ? matchSharedFold(g, m, p)
@@ -318,7 +365,7 @@ LogicalResult emitExpertGemv(RewriterBase &rw, linalg::LinalgOp op,
                     : m.epilogue ? m.epilogue.getOperation()
                                  : m.op.getOperation();
   rw.setInsertionPoint(last);
-  Builder{rw, m.op.getLoc(), m, p, {}, {}, {}, {}, {}}.build();
+  Builder{rw, m.op.getLoc(), m, p, {}, {}, {}, {}, {}, {}}.build();
   if (m.combine) {
     rw.eraseOp(m.combine);
     rw.eraseOp(m.combineFill);
@@ -331,6 +378,8 @@ LogicalResult emitExpertGemv(RewriterBase &rw, linalg::LinalgOp op,
     rw.eraseOp(m.prologue);
   if (m.shared)
     eraseContraction(rw, *m.shared, /*fusedEpilogue=*/bool(m.shared->epilogue));
+  if (m.router)
+    rw.eraseOp(m.router);
   return success();
 }
 

@@ -3,8 +3,9 @@
 // What the files of the decode-step expert projection (ExpertGemv.cpp: the
 // template's description, the kernel's frame and the entry point) share:
 // the match and its fusions with the block's plan (ExpertGemvMatch.cpp), a
-// thread's walk over K (ExpertGemvWalk.cpp), and the shared expert's down
-// projection folded into the routed block's kernel (ExpertGemvShared.cpp).
+// thread's walk over K (ExpertGemvWalk.cpp), the shared expert's down
+// projection folded into the routed block's kernel (ExpertGemvShared.cpp),
+// and the router folded into the up projection's (ExpertGemvRouter.cpp).
 // Private to the template: nothing outside these files includes it.
 //
 //===----------------------------------------------------------------------===//
@@ -67,6 +68,12 @@ struct ExpertMatch {
   /// the same N columns, which an elementwise op later adds to the
   /// combine's result) computed by the same blocks: see matchSharedFold.
   std::optional<ContractionMatch> shared;
+  /// The MoE router folded into the blocks (see matchRouterFold): its
+  /// lowered generic, the logits it reads, the weights and indices it
+  /// writes, and k.
+  mlir::linalg::GenericOp router;
+  mlir::Value logits, routerWeights, routerIndices;
+  int64_t routerK = 0;
 };
 
 struct Plan {
@@ -151,6 +158,13 @@ Plan plan(const ExpertMatch &m);
 std::string matchSharedFold(mlir::linalg::GenericOp target, ExpertMatch &m,
                             Plan &p);
 
+/// The MoE router (the lowered sinter.moe_router generic `router`) folded
+/// into the up projection that first reads its indices
+/// (ExpertGemvRouter.cpp): the refusal's reason, or "" with `m` and `p` the
+/// projection's, `m.router` set.
+std::string matchRouterFold(mlir::linalg::GenericOp router, ExpertMatch &m,
+                            Plan &p, const KernelOptions &options);
+
 /// Builds the kernel of a match and plan at the rewriter's insertion point.
 struct Builder {
   mlir::RewriterBase &rw;
@@ -175,6 +189,11 @@ struct Builder {
   mlir::Value computeX(llvm::ArrayRef<mlir::Value> loads);
   int64_t xLoads();
   void stageX(mlir::Value j);
+  void preloadX(mlir::Value j);
+  /// x's global loads of this thread's part of the copy, issued ahead by
+  /// preloadX (the folded router's rounds run while they are in flight);
+  /// stageX then only stores them.
+  llvm::SmallVector<llvm::SmallVector<mlir::Value>> preX;
   llvm::SmallVector<mlir::Value> issue(mlir::Value expert, mlir::Value j,
                                        mlir::Value n0, mlir::Value first,
                                        mlir::Value t0, int64_t count,
@@ -192,6 +211,10 @@ struct Builder {
   void stageSharedX();
   void sumSharedChunks();
   void storeShared(mlir::Value colBase);
+
+  // The folded router (ExpertGemvRouter.cpp): slot j's expert index (the
+  // indices' element type), the router's results stored by the last block.
+  mlir::Value routerPick(mlir::Value j, mlir::Value bid);
 
   // The launch, the fold of the row slots and the store (ExpertGemv.cpp).
   void build();

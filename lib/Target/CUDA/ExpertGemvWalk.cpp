@@ -92,6 +92,15 @@ int64_t Builder::xLoads() {
 /// Makes x's rows of the block's slots (all J with the combine, else slot
 /// j) in `xs`: a strided loop over the block's threads, then a barrier.
 void Builder::stageX(Value j) {
+  if (!preX.empty()) {
+    for (auto [c, loads] : llvm::enumerate(preX))
+      memref::StoreOp::create(
+          rw, loc, computeX(loads), xs,
+          ValueRange{arith::AddIOp::create(rw, loc, tid,
+                                           idx(int64_t(c) * p.threads))});
+    gpu::BarrierOp::create(rw, loc);
+    return;
+  }
   auto loop = scf::ForOp::create(rw, loc, tid, idx(p.stagedRows * m.k),
                                  idx(p.threads));
   rw.setInsertionPointToStart(loop.getBody());
@@ -104,6 +113,24 @@ void Builder::stageX(Value j) {
                           ValueRange{i});
   rw.setInsertionPointAfter(loop);
   gpu::BarrierOp::create(rw, loc);
+}
+
+/// stageX's loop unrolled up to its loads (when every thread has the same
+/// number of elements, at most 16), so that they are in flight while the
+/// folded router selects the experts.
+void Builder::preloadX(Value j) {
+  int64_t total = p.stagedRows * m.k;
+  if (!xs || total % p.threads || total / p.threads > 16)
+    return;
+  for (int64_t c = 0; c < total / p.threads; ++c) {
+    Value i = arith::AddIOp::create(rw, loc, tid, idx(c * p.threads));
+    Value jj = j, kk = i;
+    if (p.stagedRows > 1) {
+      jj = arith::DivUIOp::create(rw, loc, i, idx(m.k));
+      kk = arith::RemUIOp::create(rw, loc, i, idx(m.k));
+    }
+    preX.push_back(loadGlobalX(jj, kk));
+  }
 }
 
 /// The weight vectors, then x's loads, of trips first + (t0 + u) * stride

@@ -104,10 +104,12 @@ struct FormKernelsPass
     static const std::pair<const char *, Emitter> kTemplates[] = {
         // Before the templates that could take the window op's producers.
         {"conv-window", emitConvWindow},
+        // Before the router's: at one token it folds the router into the
+        // up projection's blocks (ExpertGemvRouter.cpp).
+        {"expert-gemv", emitExpertGemv},
         // Before the row reduction, which would take its marked generic
         // (a reduction over the row) as a plain one.
         {"moe-router", emitMoeRouter},
-        {"expert-gemv", emitExpertGemv},
         // Before the row reduction, which takes it as a row per (t, j, n).
         {"expert-grouped", emitExpertGrouped},
         // Before the GEMM, which refuses gated linears.

@@ -55,7 +55,9 @@ mlir::LogicalResult emitGemv(mlir::RewriterBase &rw, mlir::linalg::LinalgOp op,
 /// Mixture-of-experts projections (sinter.expert_linear, weight [E, K, N])
 /// at one token, with the gated prologue and the weighted sum over the
 /// experts fused where possible (ExpertGemv.cpp). Takes the contraction or
-/// the linalg.fill initializing its accumulator.
+/// the linalg.fill initializing its accumulator, or the lowered
+/// sinter.moe_router generic, which it folds into the up projection reading
+/// its indices (ExpertGemvRouter.cpp).
 mlir::LogicalResult emitExpertGemv(mlir::RewriterBase &rw,
                                    mlir::linalg::LinalgOp op,
                                    const KernelOptions &options,

@@ -25,6 +25,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "MoeRouter.h"
 #include "GemmBuffers.h"
 #include "Kernels.h"
 
@@ -38,13 +39,8 @@
 using namespace mlir;
 
 namespace sinter::cuda {
-namespace {
+namespace moe_router {
 
-constexpr StringLiteral kMarker = "sinter.moe_router";
-constexpr int64_t kRowsPerBlock = 4;
-
-/// The selection key of `v` (f32) at column `col` (i32): unsigned order on
-/// keys is TopK's order on (value, index).
 Value selectionKey(OpBuilder &b, Location l, Value v, Value col) {
   Type i32 = b.getI32Type(), i64 = b.getI64Type();
   auto c32 = [&](uint32_t x) -> Value {
@@ -70,7 +66,6 @@ Value selectionKey(OpBuilder &b, Location l, Value v, Value col) {
       low);
 }
 
-/// The value (f32) and column (i32) of a key.
 std::pair<Value, Value> fromKey(OpBuilder &b, Location l, Value key) {
   Type i32 = b.getI32Type(), i64 = b.getI64Type();
   auto c32 = [&](uint32_t x) -> Value {
@@ -92,7 +87,15 @@ std::pair<Value, Value> fromKey(OpBuilder &b, Location l, Value key) {
   return {v, col};
 }
 
+} // namespace moe_router
+
+namespace {
+constexpr int64_t kRowsPerBlock = 4;
 } // namespace
+
+using moe_router::fromKey;
+using moe_router::kMarker;
+using moe_router::selectionKey;
 
 LogicalResult emitMoeRouter(RewriterBase &rw, linalg::LinalgOp op,
                             const KernelOptions &options, std::string &why) {
