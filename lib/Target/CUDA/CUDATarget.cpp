@@ -144,6 +144,102 @@ struct PrepareLoopsPass
   }
 };
 
+/// Iterations each thread of a coarsened launch runs (1: not coarsened).
+/// The generic mapping gives every thread one iteration; over millions of
+/// elements (the prefill's [512, 8, 2048] accumulator fills, its
+/// [512, 8192] conversions) that is tens of thousands of 256-thread blocks
+/// that each load or store one scalar per thread, and the block launches
+/// and the single access in flight per thread cap them at 12-43% of copy
+/// bandwidth (docs/cuda-target.md, "Compilation", step 3). From 2^20
+/// iterations on, a thread may run `per` iterations, `block` apart (so a
+/// warp's accesses stay consecutive), with all their loads issued before
+/// the first store. Only straight-line bodies whose loads all come before
+/// their first write (elementwise ops, copies, fills): then no iteration's
+/// load can depend on another's store (the scf.parallel iterations are
+/// independent), and nothing else reorders. The grid must divide exactly
+/// (no guard). Off in the pipeline until measured on a GPU (the pass
+/// option iterations-per-thread; 4 is what the lit test checks).
+constexpr int64_t kCoarsenFrom = int64_t(1) << 20;
+
+int64_t iterationsPerThread(scf::ParallelOp p, std::optional<int64_t> n,
+                            int64_t block, int64_t per) {
+  if (per <= 1 || !n || *n < kCoarsenFrom || *n % (block * per) != 0)
+    return 1;
+  bool wrote = false;
+  for (Operation &op : p.getBody()->without_terminator()) {
+    if (op.getNumRegions() != 0)
+      return 1;
+    if (isa<memref::LoadOp>(op)) {
+      if (wrote)
+        return 1;
+      continue;
+    }
+    if (isa<memref::StoreOp>(op)) {
+      wrote = true;
+      continue;
+    }
+    if (!isMemoryEffectFree(&op))
+      return 1;
+  }
+  return per;
+}
+
+/// mapLoop for iterationsPerThread > 1: thread t of block b runs linear
+/// iterations b * block * per + i * block + t, i < per (kCoarsenFrom's
+/// comment says why and when). The body is cloned
+/// per times in two phases: every copy's ops up to its last load, then
+/// every copy's rest (the arithmetic and the stores).
+LogicalResult mapLoopCoarsened(scf::ParallelOp p, IRRewriter &rw,
+                               ArrayRef<Value> trips, int64_t total,
+                               int64_t block, int64_t per) {
+  Location loc = p.getLoc();
+  auto idx = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(rw, loc, v).getResult();
+  };
+  Value one = idx(1);
+  auto launch = gpu::LaunchOp::create(rw, loc, idx(total / (block * per)),
+                                      one, one, idx(block), one, one);
+  Block &body = launch.getBody().front();
+  rw.setInsertionPointToStart(&body);
+  gpu::TerminatorOp::create(rw, loc);
+  rw.setInsertionPoint(body.getTerminator());
+  Value base = arith::AddIOp::create(
+      rw, loc,
+      arith::MulIOp::create(rw, loc, launch.getBlockIds().x,
+                            idx(block * per)),
+      launch.getThreadIds().x);
+  Block *loopBody = p.getBody();
+  unsigned n = p.getNumLoops();
+  SmallVector<IRMapping> maps(per);
+  for (int64_t i = 0; i < per; ++i) {
+    Value rest = arith::AddIOp::create(rw, loc, base, idx(i * block));
+    for (int k = int(n) - 1; k >= 0; --k) {
+      Value iv = rest;
+      if (k > 0) {
+        iv = arith::RemUIOp::create(rw, loc, rest, trips[k]);
+        rest = arith::DivUIOp::create(rw, loc, rest, trips[k]);
+      }
+      Value scaled = arith::MulIOp::create(rw, loc, iv, p.getStep()[k]);
+      maps[i].map(loopBody->getArgument(k),
+                  arith::AddIOp::create(rw, loc, scaled,
+                                        p.getLowerBound()[k]));
+    }
+  }
+  auto ops = llvm::to_vector(llvm::make_pointer_range(
+      loopBody->without_terminator()));
+  size_t split = 0;
+  for (size_t j = 0; j < ops.size(); ++j)
+    if (isa<memref::LoadOp>(ops[j]))
+      split = j + 1;
+  for (auto [from, to] : {std::pair<size_t, size_t>{0, split},
+                          std::pair<size_t, size_t>{split, ops.size()}})
+    for (int64_t i = 0; i < per; ++i)
+      for (size_t j = from; j < to; ++j)
+        rw.clone(*ops[j], maps[i]);
+  rw.eraseOp(p);
+  return success();
+}
+
 /// Every outermost scf.parallel -> gpu.launch: the iteration space
 /// linearized, blockSize threads per block, one thread per iteration.
 struct MapLoopsPass : PassWrapper<MapLoopsPass, OperationPass<func::FuncOp>> {
@@ -154,6 +250,11 @@ struct MapLoopsPass : PassWrapper<MapLoopsPass, OperationPass<func::FuncOp>> {
   Option<int64_t> blockSize{*this, "block-size",
                             llvm::cl::desc("threads per block"),
                             llvm::cl::init(256)};
+  Option<int64_t> perThread{
+      *this, "iterations-per-thread",
+      llvm::cl::desc("iterations per thread of straight-line loops with 2^20 "
+                     "or more iterations (1: one each)"),
+      llvm::cl::init(1)};
   StringRef getArgument() const final { return "sinter-cuda-map-loops"; }
   StringRef getDescription() const final {
     return "Outermost scf.parallel loops to gpu.launch, one thread per "
@@ -212,6 +313,20 @@ struct MapLoopsPass : PassWrapper<MapLoopsPass, OperationPass<func::FuncOp>> {
     int64_t block = blockSize;
     if (auto c = getConstantIntValue(total))
       block = std::max<int64_t>(1, std::min<int64_t>(block, *c));
+    // The trip counts folded (total is built from ops, not constants).
+    std::optional<int64_t> count = 1;
+    for (unsigned k = 0; k < n && count; ++k) {
+      auto lb = getConstantIntValue(p.getLowerBound()[k]),
+           ub = getConstantIntValue(p.getUpperBound()[k]),
+           st = getConstantIntValue(p.getStep()[k]);
+      if (lb && ub && st && *st > 0)
+        *count *= std::max<int64_t>(0, (*ub - *lb + *st - 1) / *st);
+      else
+        count.reset();
+    }
+    if (int64_t per = iterationsPerThread(p, count, block, perThread);
+        per > 1)
+      return mapLoopCoarsened(p, rw, trips, *count, block, per);
     Value blockV = arith::ConstantIndexOp::create(rw, loc, block);
     Value grid = arith::CeilDivUIOp::create(rw, loc, total, blockV);
     Value one = arith::ConstantIndexOp::create(rw, loc, 1);

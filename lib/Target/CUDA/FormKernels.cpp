@@ -119,6 +119,7 @@ struct FormKernelsPass
         // Before the row reduction: a contraction reduces its innermost loop.
         {"batched-contraction", emitBatchedContraction},
         {"row-reduction", emitRowReduction},
+        {"transpose", emitTiledTranspose},
     };
     // An emitter may erase ops after the one it is given (a fused epilogue):
     // those are skipped by handle.

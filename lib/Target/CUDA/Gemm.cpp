@@ -5,7 +5,8 @@
 // computes C = X * W^T + bias on tensor cores and writes the converted
 // output directly (docs/cuda-target.md, "Tensor-core GEMM"):
 //
-// - the grid tiles C into BM x BN blocks (x: N tiles, y: M tiles); 4 warps
+// - the grid tiles C into BM x BN blocks (x: M tiles, y: N tiles, so that
+//   the blocks sharing a weight tile run together; see mTilesFastest); 4 warps
 //   per block, each owning a (BM / WM) x (BN / WN) warp tile of m16n8
 //   accumulators (f32, in registers);
 // - K is walked in BK-element slices (32; 64 is supported, not chosen)
@@ -187,8 +188,21 @@ GemmTiling chooseWgmmaTiling(int64_t m, int64_t n, StringRef arch) {
         // shape on an H200.
         t.inflight = 0;
         int64_t waves = (tiles + sms * o - 1) / (sms * o);
-        int64_t cost = waves * std::min(o, perSM) *
-                       std::max(bm * bn, 64 * (bm + bn));
+        int64_t area = std::max(bm * bn, 64 * (bm + bn));
+        int64_t cost = waves * std::min(o, perSM) * area;
+        // Many waves (the prefill lm_head, 4 x 1940 tiles): the last
+        // wave's rounding is noise, but counting it picked 1 block per SM
+        // (59 waves) over 2 (30 waves of 2), and one block of 8 warps
+        // leaves the tensor cores idle at every slice's barrier. Cost the
+        // tiles' work alone, so that ties go to more blocks per SM; and
+        // keep 8 registers of slack there (at 128 x 160 the estimate is
+        // exactly the 2-block budget, and a register more than estimated
+        // halves the occupancy).
+        if (waves >= 8) {
+          if (o > 1 && o * t.threads() * (regs + 8) > 65536)
+            continue;
+          cost = (tiles * area + sms - 1) / sms;
+        }
         if (stages == 2)
           cost = cost * 5 / 4;
         int64_t busy = std::min(o, perSM);
@@ -257,6 +271,17 @@ GemmTiling chooseTiling(int64_t m, int64_t n, StringRef arch) {
   return best;
 }
 
+/// Block order: the hardware hands out blocks x-fastest, so with x over N
+/// the M tiles that share one weight tile run a whole row of N tiles
+/// apart, and a weight larger than L2 is read from DRAM once per M tile
+/// (the prefill lm_head, 512 x 248320 x 2048: 4 reads of its 1 GB, 4.6 GB
+/// of DRAM traffic). With x over M they are neighbours, in flight together,
+/// and L2 serves the repeats. Only when more than one M tile shares a
+/// weight tile, and the N tiles fit grid.y (at most 65535).
+bool mTilesFastest(int64_t mTiles, int64_t nTiles) {
+  return mTiles > 1 && nTiles <= 65535;
+}
+
 /// Only a plain linear whose X and W elements are extended from the same
 /// 16-bit float type maps onto mma.sync; returns that type.
 FailureOr<Type> tensorCoreType(const ContractionMatch &m, std::string &why) {
@@ -294,6 +319,8 @@ struct GemmKernel {
   GemmTiling t;
   Type elt;
   bool fuseEpilogue;
+  /// blockIdx.x walks the M tiles (see mTilesFastest).
+  bool mFastest;
   KernelBuilder &kb;
   // Per-thread values.
   Value tid, lane, warpRow, warpCol, m0, n0;
@@ -609,8 +636,11 @@ struct GemmKernel {
     Value wnIdx = arith::RemUIOp::create(b, loc, warp, kb.c(t.wn));
     warpRow = kb.mul(wmIdx, t.warpM());
     warpCol = kb.mul(wnIdx, t.warpN());
-    n0 = kb.mul(kb.toI32(launch.getBlockIds().x), t.bn);
-    m0 = kb.mul(kb.toI32(launch.getBlockIds().y), t.bm);
+    Value nTile = launch.getBlockIds().x, mTile = launch.getBlockIds().y;
+    if (mFastest)
+      std::swap(nTile, mTile);
+    n0 = kb.mul(kb.toI32(nTile), t.bn);
+    m0 = kb.mul(kb.toI32(mTile), t.bm);
     aGlobal = kb.pointer(m.activations[0], 1);
     wGlobal = kb.pointer(m.weight, 1);
     // Dynamic shared memory (beyond 48 KiB) is 16-byte aligned too.
@@ -825,27 +855,32 @@ LogicalResult emitTensorCoreGemm(RewriterBase &rw, linalg::LinalgOp op,
         MemRefLayoutAttrInterface(), workgroup));
   }
   Value one = idx(1);
+  int64_t nTiles = (m.n + t.bn - 1) / t.bn, mTiles = (m.m + t.bm - 1) / t.bm;
+  bool mFastest = mTilesFastest(mTiles, nTiles);
+  int64_t gridX = mFastest ? mTiles : nTiles;
+  int64_t gridY = mFastest ? nTiles : mTiles;
   auto launch = gpu::LaunchOp::create(
-      rw, loc, idx((m.n + t.bn - 1) / t.bn), idx((m.m + t.bm - 1) / t.bm), one,
-      idx(t.threads()), one, one, dynamicBytes,
+      rw, loc, idx(gridX), idx(gridY), one, idx(t.threads()), one, one,
+      dynamicBytes,
       /*asyncTokenType=*/nullptr, /*asyncDependencies=*/{},
       /*workgroupAttributions=*/attributions);
   launch->setAttr(
       "sinter.kernel",
       rw.getStringAttr(llvm::formatv(
           "gemm m={0} n={1} k={2} tile={3}x{4}x{5} warps={6}x{7} stages={8} "
-          "grid={9}x{10} shared={11}{12} fused_epilogue={13} mma={14}",
-          m.m, m.n, m.k, t.bm, t.bn, t.bk, t.wm, t.wn, t.stages,
-          (m.n + t.bn - 1) / t.bn, (m.m + t.bm - 1) / t.bm, t.sharedBytes(),
+          "grid={9}x{10}{15} shared={11}{12} fused_epilogue={13} mma={14}",
+          m.m, m.n, m.k, t.bm, t.bn, t.bk, t.wm, t.wn, t.stages, gridX,
+          gridY, t.sharedBytes(),
           dynamicShared ? "(dynamic)" : "", fuse ? 1 : 0,
           t.wgmma ? llvm::formatv("wgmma.m64n{0}k16 inflight={1}", t.bn,
                                   t.inflight)
                         .str()
-                  : std::string("mma.sync.m16n8k16"))));
+                  : std::string("mma.sync.m16n8k16"),
+          mFastest ? "(m fastest)" : "")));
   rw.setInsertionPointToStart(&launch.getBody().front());
   KernelBuilder kb{rw, loc};
-  GemmKernel kernel{m,  t,  *elt, fuse, kb, {}, {}, {},
-                    {}, {}, {}, {},   {},   {}, 0};
+  GemmKernel kernel{m,  t,  *elt, fuse, mFastest, kb, {}, {}, {},
+                    {}, {}, {}, {},   {},   {},       0};
   kernel.build(launch);
   eraseContraction(rw, m, fuse);
   return success();

@@ -138,6 +138,14 @@ mlir::LogicalResult emitConvWindow(mlir::RewriterBase &rw,
                                    const KernelOptions &options,
                                    std::string &why);
 
+/// linalg.transpose moving the innermost dimension (both transposed
+/// dimensions at least 32): 32 x 32 tiles through shared memory, reads
+/// and writes coalesced (Transpose.cpp).
+mlir::LogicalResult emitTiledTranspose(mlir::RewriterBase &rw,
+                                       mlir::linalg::LinalgOp op,
+                                       const KernelOptions &options,
+                                       std::string &why);
+
 /// sinter-cuda-form-kernels (FormKernels.cpp).
 std::unique_ptr<mlir::Pass> createFormKernelsPass(const KernelOptions &options);
 void registerFormKernelsPass();

@@ -137,13 +137,14 @@ func.func @unstaged_epilogues(%x: memref<17x64xbf16>, %w: memref<42x64xbf16>, %y
 
 // f16, leading dims flattened into M = 2 x 64 = 128; a grid this small
 // gets the smallest tiles (32 x 64: 4 x 2 blocks, 1 x 4 warps, 4 stages of
-// (32 + 64) x 32 elements) to spread over SMs; zero init (the fill is erased, nothing is
+// (32 + 64) x 32 elements) to spread over SMs, the M tiles on x (the
+// blocks sharing a weight tile run together); zero init (the fill is erased, nothing is
 // added), K = 72 not a multiple of BK (zero-filled tail).
 // CHECK-LABEL: func.func @linear_f16_rank3
 // CHECK-NOT: linalg.
 // CHECK-DAG: %[[C2:.+]] = arith.constant 2 : index
 // CHECK-DAG: %[[C4:.+]] = arith.constant 4 : index
-// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[C2]], {{.*}} = %[[C4]],
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[C4]], {{.*}} = %[[C2]],
 // CHECK-SAME: workgroup(%{{.+}} : memref<1536xvector<8xf16>, #gpu.address_space<workgroup>>)
 // CHECK: nvvm.mma.sync {{.*}} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
 // CHECK-NOT: llvm.load
@@ -281,11 +282,11 @@ func.func @refused(%x8: memref<8x64xbf16>, %x32: memref<32x64xf32>, %w32: memref
 // CHECK-LABEL: func.func @tile_heuristic
 // CHECK-DAG: %[[C144:.+]] = arith.constant 144 : index
 // CHECK-DAG: %[[C4:.+]] = arith.constant 4 : index
-// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[C144]], {{.*}} = %[[C4]],
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[C4]], {{.*}} = %[[C144]],
 // CHECK-SAME: workgroup(%{{.+}} : memref<3072xvector<8xbf16>, #gpu.address_space<workgroup>>)
 // CHECK: nvvm.cp.async.wait.group 2
 // CHECK: nvvm.mma.sync
-// CHECK: } {sinter.kernel = "gemm m=512 n=9216 k=2048 tile=128x64x32 warps=2x2 stages=4 grid=144x4 shared=49152 fused_epilogue=1 mma=mma.sync.m16n8k16"}
+// CHECK: } {sinter.kernel = "gemm m=512 n=9216 k=2048 tile=128x64x32 warps=2x2 stages=4 grid=4x144(m fastest) shared=49152 fused_epilogue=1 mma=mma.sync.m16n8k16"}
 func.func @tile_heuristic(%x: memref<512x2048xbf16>, %w: memref<9216x2048xbf16>, %y: memref<512x9216xbf16>, %arena: memref<18874368xi8>) {
   %c0 = arith.constant 0 : index
   %cst = arith.constant 0.000000e+00 : f32

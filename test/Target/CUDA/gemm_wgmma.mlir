@@ -20,7 +20,7 @@
 // CHECK-DAG: %[[C64:.+]] = arith.constant 64 : index
 // CHECK-DAG: %[[C4:.+]] = arith.constant 4 : index
 // CHECK-DAG: %[[C256:.+]] = arith.constant 256 : index
-// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[C64]], {{.*}} = %[[C4]], {{.*}}) threads({{.*}}) in ({{.*}} = %[[C256]],
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[C4]], {{.*}} = %[[C64]], {{.*}}) threads({{.*}}) in ({{.*}} = %[[C256]],
 // CHECK-SAME: dynamic_shared_memory_size %{{.+}} {
 // CHECK: gpu.dynamic_shared_memory
 // CHECK: %[[RAW:.+]] = llvm.ptrtoint %{{.+}} : !llvm.ptr<3> to i32
@@ -46,7 +46,7 @@
 // CHECK: llvm.store {{.*}} {alignment = 4 : i64} : vector<2xbf16>, !llvm.ptr<3>
 // CHECK: gpu.barrier
 // CHECK: llvm.store {{.*}} {alignment = 16 : i64} : vector<4xi32>, !llvm.ptr<1>
-// CHECK: } {sinter.kernel = "gemm m=512 n=9216 k=2048 tile=128x144x64 warps=8x1 stages=3 grid=64x4 shared=105472(dynamic) fused_epilogue=1 mma=wgmma.m64n144k16 inflight=0"}
+// CHECK: } {sinter.kernel = "gemm m=512 n=9216 k=2048 tile=128x144x64 warps=8x1 stages=3 grid=4x64(m fastest) shared=105472(dynamic) fused_epilogue=1 mma=wgmma.m64n144k16 inflight=0"}
 // SM80-LABEL: func.func @bench_shape
 // SM80-NOT: wgmma
 // SM80: nvvm.mma.sync
@@ -178,6 +178,39 @@ func.func @subview_activation(%w: memref<64x128xbf16>, %big: memref<2x64x128xbf1
   %acc = memref.view %arena[%c0][] : memref<16384xi8> to memref<64x64xf32>
   linalg.fill ins(%cst : f32) outs(%acc : memref<64x64xf32>)
   linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<64x128xbf16, strided<[128, 1], offset: 8192>>, memref<64x128xbf16>) outs(%acc : memref<64x64xf32>) {
+  ^bb0(%in: bf16, %in_0: bf16, %out: f32):
+    %0 = arith.extf %in : bf16 to f32
+    %1 = arith.extf %in_0 : bf16 to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %out, %2 : f32
+    linalg.yield %3 : f32
+  }
+  return
+}
+
+// -----
+
+#x = affine_map<(d0, d1, d2) -> (d0, d2)>
+#w = affine_map<(d0, d1, d2) -> (d1, d2)>
+#o = affine_map<(d0, d1, d2) -> (d0, d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+
+// The prefill lm_head, 512 x 248320 x 2048 (f32 logits): 7760 tiles, many
+// waves. The wave rounding is not counted there, so 2 blocks per SM (128 x
+// 128, 3 stages) win over the 1 block per SM that 59 waves of 1 against
+// 30 of 2 chose before; the 4 M tiles of one weight tile are neighbours on
+// x (blockIdx.y walks the 1940 N tiles), so the 1 GB weight is read from
+// DRAM once.
+// CHECK-LABEL: func.func @lm_head
+// CHECK-DAG: %[[C4:.+]] = arith.constant 4 : index
+// CHECK-DAG: %[[C1940:.+]] = arith.constant 1940 : index
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[C4]], {{.*}} = %[[C1940]], {{.*}}) threads
+// CHECK: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// CHECK: } {sinter.kernel = "gemm m=512 n=248320 k=2048 tile=128x128x64 warps=8x1 stages=3 grid=4x1940(m fastest) shared=99328(dynamic) fused_epilogue=0 mma=wgmma.m64n128k16 inflight=0"}
+func.func @lm_head(%x: memref<512x2048xbf16>, %w: memref<248320x2048xbf16>, %y: memref<512x248320xf32>) {
+  %cst = arith.constant 0.000000e+00 : f32
+  linalg.fill ins(%cst : f32) outs(%y : memref<512x248320xf32>)
+  linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<512x2048xbf16>, memref<248320x2048xbf16>) outs(%y : memref<512x248320xf32>) {
   ^bb0(%in: bf16, %in_0: bf16, %out: f32):
     %0 = arith.extf %in : bf16 to f32
     %1 = arith.extf %in_0 : bf16 to f32
