@@ -22,7 +22,9 @@
 // memory and the K loop reads it from there; such GEMVs use 16-warp blocks
 // (each block recomputes the norm), as few as make one resident wave
 // (kMaxResidentPrologueBlocks), at most kMaxPrologueBlocks, and issue their
-// first iteration's weight loads before the norm so the two overlap.
+// first iteration's weight loads around the norm: the first prefetchSteps
+// steps' before it (the two overlap), the others' right after it, before
+// the barrier that publishes the staged activation.
 //
 // The scalar arithmetic is cloned from the matched linalg bodies
 // (ContractionMatch.h): the prologue of a gated linear (act(gate) * up) runs
@@ -44,7 +46,8 @@
 //                kMaxLoadsInFlight vectors per lane; in a grid resident at
 //                once the steps' FMAs interleave element by element and
 //                the group loads at most kMaxInterleavedLoads
-//                (kMaxPrologueLoads with a prologue): planUnroll.
+//                (kMaxPrologueLoopLoads with a prologue, of which
+//                kMaxPrologueLoads before it): planUnroll.
 //
 //===----------------------------------------------------------------------===//
 
@@ -87,6 +90,19 @@ constexpr int64_t kMaxInterleavedLoads = 8;
 /// GEMV 57-58 registers and the gated-norm out_proj 62, within two 16-warp
 /// blocks per SM (64); 8 gave them 74-76 (one block per SM: two waves).
 constexpr int64_t kMaxPrologueLoads = 5;
+/// With a prologue, the vectors of one K-loop iteration (weights, and the
+/// activation read from shared memory): the prologue's registers are dead
+/// by then, so an iteration may hold more than the prefetch. In a resident
+/// grid every lane's K loop is a chain of round trips, one per iteration:
+/// the gated-norm out_proj (8 weight vectors a lane) made 3 of them after
+/// its prologue at 2 steps an iteration, 1 at 4 (64 registers, ptxas
+/// sm_90a). 10 also gave in_proj and QKV (4 columns a warp) two steps an
+/// iteration: 61 registers and 1-2% slower on an H100 (ncu), so 8.
+constexpr int64_t kMaxPrologueLoopLoads = 8;
+/// Weight vectors a lane may load before the prologue when they are all of
+/// its K: the n = 1281 GEMV's 4 keep it at 58 registers (ptxas sm_90a);
+/// out_proj's first 4 of 8 (a loop after them) gave 74.
+constexpr int64_t kMaxFullPrefetch = 4;
 /// With a prologue (GemvPrologue.h) every block recomputes the norm from
 /// L2 (tens of KB): blocks of 16 warps, and no prologue past 1024 blocks
 /// (the lm_head's 15520 would read more from L2 than the norm kernel costs).
@@ -145,8 +161,12 @@ struct GemvPlan {
   /// The FMAs of an iteration's steps interleave (element-major), so all its
   /// loads are live at once (planUnroll).
   bool interleave = false;
-  /// With a prologue: the first iteration's weight loads go out before it.
+  /// With a prologue: the first iteration's weight loads go out before it,
+  /// those of its first `prefetchSteps` steps before the prologue (their
+  /// registers add to the prologue's), the others right after it (before
+  /// the barrier that publishes the staged activation).
   bool prefetch = false;
+  int64_t prefetchSteps = 0;
   int64_t groupsPerBlock() const { return warpsPerBlock / splitK; }
   int64_t colsPerBlock() const { return groupsPerBlock() * colsPerWarp; }
   int64_t trips(int64_t vectors) const { return vectors / (kWarp * splitK); }
@@ -179,12 +199,22 @@ void planUnroll(GemvPlan &p, const ContractionMatch &m, bool prologue) {
     return;
   int64_t trips = p.trips(vectors);
   int64_t perStep = p.colsPerWarp + m.m * int64_t(m.activations.size());
-  int64_t budget = prologue       ? kMaxPrologueLoads
+  int64_t budget = prologue       ? kMaxPrologueLoopLoads
                    : p.interleave ? kMaxInterleavedLoads
                                   : kMaxLoadsInFlight;
   while (p.unroll < 8 && trips % (2 * p.unroll) == 0 &&
          2 * p.unroll * perStep <= budget)
     p.unroll *= 2;
+  p.prefetchSteps = 1;
+  while (2 * p.prefetchSteps <= p.unroll &&
+         2 * p.prefetchSteps * perStep <= kMaxPrologueLoads)
+    p.prefetchSteps *= 2;
+  // When one iteration is all of K, the loads after the prologue would be
+  // the lane's only round trip left: all of them go before it if they are
+  // few (kMaxFullPrefetch).
+  if (prologue && p.unroll == trips &&
+      p.unroll * p.colsPerWarp <= kMaxFullPrefetch)
+    p.prefetchSteps = p.unroll;
 }
 
 GemvPlan planGemv(const ContractionMatch &m) {
@@ -422,7 +452,9 @@ struct GemvBuilder {
             m.init == AccInit::Buffer ? " init=buffer" : "",
             pro ? " prologue=rows" : "",
             p.interleave && p.unroll > 1 ? " interleave" : "",
-            pro && p.prefetch && p.even(m.k / p.vec) ? " prefetch" : "")));
+            pro && p.prefetch && p.even(m.k / p.vec)
+                ? llvm::formatv(" prefetch={0}", p.prefetchSteps).str()
+                : "")));
     Block &body = launch.getBody().front();
     rw.setInsertionPointToStart(&body);
     gpu::TerminatorOp::create(rw, loc);
@@ -460,7 +492,7 @@ struct GemvBuilder {
     SmallVector<Step> first(steps);
     bool prefetch = pro && even && p.prefetch;
     if (prefetch)
-      for (int64_t u = 0; u < steps; ++u)
+      for (int64_t u = 0; u < std::min(steps, p.prefetchSteps); ++u)
         first[u].w = loadWeights(vectorAt(idx(u)));
 
     Value staged;
@@ -468,6 +500,12 @@ struct GemvBuilder {
       auto attrs = launch.getWorkgroupAttributions();
       staged = attrs.back();
       pro->emit(rw, tid, bid, attrs[attrs.size() - 2], staged);
+      // The rest of the first iteration's weights, issued before the
+      // barrier, so they are in flight while the block waits there for
+      // its slowest warp's norm.
+      if (prefetch)
+        for (int64_t u = p.prefetchSteps; u < steps; ++u)
+          first[u].w = loadWeights(vectorAt(idx(u)));
       // The K loop reads what other threads staged.
       gpu::BarrierOp::create(rw, loc);
     }
@@ -482,27 +520,33 @@ struct GemvBuilder {
       accs = accumulate(accs, first);
       firstTrip = steps;
     }
-    scf::ForOp loop =
-        even ? scf::ForOp::create(rw, loc, idx(firstTrip),
-                                  idx(p.trips(vectors)), idx(p.unroll), accs)
-             : scf::ForOp::create(rw, loc, start, idx(vectors),
-                                  idx(kWarp * p.splitK), accs);
-    rw.setInsertionPointToStart(loop.getBody());
-    SmallVector<Step> loads(steps);
-    for (int64_t u = 0; u < steps; ++u) {
-      Value v = loop.getInductionVar();
-      if (even)
-        v = vectorAt(arith::AddIOp::create(rw, loc, v, idx(u)));
-      loads[u].x = loadActivations(v, staged);
-      loads[u].w = loadWeights(v);
+    // No loop when the peeled iteration was all of K (the n = 1281 GEMV:
+    // 4 vectors a lane, all loaded around the prologue).
+    SmallVector<Value> totals = accs;
+    if (!even || firstTrip < p.trips(vectors)) {
+      scf::ForOp loop =
+          even ? scf::ForOp::create(rw, loc, idx(firstTrip),
+                                    idx(p.trips(vectors)), idx(p.unroll), accs)
+               : scf::ForOp::create(rw, loc, start, idx(vectors),
+                                    idx(kWarp * p.splitK), accs);
+      rw.setInsertionPointToStart(loop.getBody());
+      SmallVector<Step> loads(steps);
+      for (int64_t u = 0; u < steps; ++u) {
+        Value v = loop.getInductionVar();
+        if (even)
+          v = vectorAt(arith::AddIOp::create(rw, loc, v, idx(u)));
+        loads[u].x = loadActivations(v, staged);
+        loads[u].w = loadWeights(v);
+      }
+      scf::YieldOp::create(
+          rw, loc,
+          accumulate(SmallVector<Value>(loop.getRegionIterArgs()), loads));
+      rw.setInsertionPointAfter(loop);
+      totals = SmallVector<Value>(loop.getResults());
     }
-    scf::YieldOp::create(
-        rw, loc,
-        accumulate(SmallVector<Value>(loop.getRegionIterArgs()), loads));
-    rw.setInsertionPointAfter(loop);
 
     SmallVector<Value> sums;
-    for (Value v : loop.getResults())
+    for (Value v : totals)
       sums.push_back(warpSum(v));
     Value c0 = idx(0);
     Value isLane0 =

@@ -143,6 +143,14 @@ struct RegisterRows {
   // Outputs nothing after the group reads (arena bytes the memory plan may
   // give to the GEMV's output): not stored at all.
   llvm::DenseSet<Value> dead;
+  // Set when every read of a group-written buffer is served from registers
+  // (servedFromRegisters: a GEMV prologue). No member then reads from
+  // memory what another thread wrote, so the only barrier between members
+  // is the one before a reduction that reuses the scratch an earlier
+  // reduction's threads may still be reading (every barrier in a 512-thread
+  // prologue waits for its slowest warp before the weight stream starts).
+  bool fromRegisters = false;
+  bool scratchRead = false;
 
   using Access = std::pair<Value, AffineMap>;
   Value tid;
@@ -514,6 +522,9 @@ struct RegisterRows {
           Value first = arith::CmpIOp::create(
               rw, loc, arith::CmpIPredicate::eq,
               arith::RemUIOp::create(rw, loc, tid, idx(32)), idx(0));
+          if (fromRegisters && scratchRead)
+            gpu::BarrierOp::create(rw, loc);
+          scratchRead = true;
           auto publish = scf::IfOp::create(rw, loc, first, false);
           {
             OpBuilder::InsertionGuard guard(rw);
@@ -555,7 +566,7 @@ struct RegisterRows {
       }
       // The next phase may read from memory what another thread wrote (and
       // reuses the scratch).
-      if (&m != &members.back())
+      if (!fromRegisters && &m != &members.back())
         gpu::BarrierOp::create(rw, loc);
     }
   }
@@ -738,6 +749,7 @@ LogicalResult fuseIntoGemv(RewriterBase &rw, MutableArrayRef<Member> members,
     rr.captureBuf = groupOut;
     rr.staged = staged;
     rr.dead = dead;
+    rr.fromRegisters = true;
     rr.emitInto(tid, zero, scratch);
   };
   return emitGemvWithPrologue(rw, next, options, pro, why);
