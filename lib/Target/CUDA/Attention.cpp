@@ -12,8 +12,9 @@
 // - when the probabilities are f(x, max) / g(sum) with no rounding (f32
 //   attention), the split over the cache length (flash-decoding): a launch
 //   over (chunk of keys, kv head, batch) writes each chunk's max, sum and
-//   partial output to a workspace global, and a combine launch per head
-//   rebuilds the softmax weights of the chunks from the same bodies. The
+//   partial output to a workspace global, and the last block of each kv
+//   head to finish (an arrival counter) rebuilds the softmax weights of
+//   the chunks from the same bodies and combines them. The
 //   in-place cache write of the new token before the chain and the
 //   transpose + elementwise op after it (the output gate) are folded in
 //   where the IR allows, each with a remark either way, and so are the
@@ -289,8 +290,15 @@ LogicalResult foldEpilogue(Chain &c, std::string &why) {
 
 /// The chunks, the key loads' width and the workspace of a split.
 bool planShape(Chain &c, SplitPlan &p, std::string &why) {
-  int64_t want = (c.T + kWarp - 1) / kWarp;
-  p.chunk = want <= 16 ? 16 : (want + 31) / 32 * 32;
+  // At most 16 chunks a head where the chunk's logits fit (the last block
+  // of a kv head reads G x chunks x Dv partials to combine them), else 32.
+  auto chunkFor = [&](int64_t maxSplits) {
+    int64_t want = (c.T + maxSplits - 1) / maxSplits;
+    return want <= 16 ? int64_t(16) : (want + 31) / 32 * 32;
+  };
+  p.chunk = chunkFor(16);
+  if (c.G * p.chunk + 2 * c.G > 12 * 1024)
+    p.chunk = chunkFor(kWarp);
   p.nSplit = (c.T + p.chunk - 1) / p.chunk;
   if (c.G * p.chunk + 2 * c.G > 12 * 1024) {
     why = "the chunk's logits do not fit in shared memory";
@@ -313,6 +321,29 @@ bool planShape(Chain &c, SplitPlan &p, std::string &why) {
     p.vec = 16 / bytes;
   p.wsFloats = c.B * c.Hkv * p.nSplit * c.G * (c.Dv + 2);
   return true;
+}
+
+/// The combine runs in the partial kernel's last block of each kv head
+/// (it keeps the chunk weights in the chunk's logits buffer: chunk >=
+/// nSplit by planShape). That block would write the output while the
+/// blocks of other kv heads still read `reads` (and their chunks of the
+/// caches); where the output may share their bytes (the memory plan gives
+/// a dead input's bytes to the output), the output waits in the workspace
+/// for the last of those blocks.
+void planFusedCombine(Chain &c, SplitPlan &p, ArrayRef<Value> reads) {
+  Value out = c.gate ? c.z : c.y;
+  p.deferOutput =
+      llvm::any_of(reads, [&](Value r) { return mayOverlap(out, r); }) ||
+      mayOverlap(out, c.k) || mayOverlap(out, c.v);
+  if (p.deferOutput) {
+    p.outBase = p.wsFloats;
+    p.wsFloats += c.B * c.Hq * c.Dv;
+  }
+  p.notes.push_back(p.deferOutput
+                        ? "combine in the last block of each kv head, the "
+                          "output stored by the last of them (it may overlap "
+                          "what other blocks read)"
+                        : "combine in the last block of each kv head");
 }
 
 /// The split of the cache: at most 32 chunks a head (the combine reduces
@@ -357,17 +388,16 @@ std::optional<SplitPlan> planSplit(Chain &c, std::string &why) {
                               : std::string(name) + " cache write not "
                                                     "folded: " + foldWhy);
   }
-  auto overlapsReads = [&](Value out) {
-    return llvm::any_of(reads, [&](Value r) { return mayOverlap(out, r); });
-  };
   std::string epiWhy;
   if (succeeded(foldEpilogue(c, epiWhy))) {
-    bool ok = !overlapsReads(c.z);
+    // Each element of the gate's output is written by the thread that
+    // reads its inputs there.
+    bool ok = true;
     for (Value in : c.gate.getDpsInputs())
       if (in != c.outT.getInit() && mayOverlap(in, c.z))
         ok = false;
     if (!ok) {
-      epiWhy = "the output gate's output may overlap what the kernel reads";
+      epiWhy = "the output gate's output may overlap its other inputs";
       c.gate = nullptr;
       c.outT = nullptr;
       c.z = nullptr;
@@ -375,12 +405,7 @@ std::optional<SplitPlan> planSplit(Chain &c, std::string &why) {
   }
   p.notes.push_back(c.gate ? std::string("output transpose and gate folded")
                            : "output epilogue not folded: " + epiWhy);
-  if (!c.gate && overlapsReads(c.y)) {
-    why = "the output may overlap q, the caches or the mask, which other "
-          "blocks still read when the last block writes it";
-    c.kScatter = c.vScatter = nullptr;
-    return std::nullopt;
-  }
+  planFusedCombine(c, p, reads);
   return p;
 }
 
@@ -507,7 +532,18 @@ std::optional<SplitPlan> planSplitPrologue(Chain &c, AttentionPrologue &pro,
   p.notes.push_back("key cache write folded");
   p.notes.push_back("value cache write folded");
   p.notes.push_back("output transpose and gate folded");
+  // The replay's buffers are in shared memory: the output cannot be one
+  // (its stores would be redirected there).
+  if (pro.writes(c.z))
+    return fail("the output gate's output is a buffer the prologue writes");
   p.prologue = &pro;
+  SmallVector<Value> blockReads(reads);
+  blockReads.append(combineReads);
+  for (linalg::GenericOp op : c.logits)
+    for (Value in : op.getDpsInputs())
+      if (!llvm::is_contained(c.logitBuffers, in))
+        blockReads.push_back(in);
+  planFusedCombine(c, p, blockReads);
   return p;
 }
 
@@ -536,20 +572,19 @@ LogicalResult emitDecodeAttention(RewriterBase &rw, linalg::LinalgOp op,
       rw.setInsertionPointAfter(c.gate);
       Value ws = workspace(rw, loc, op, rw.getF32Type(), plan->wsFloats,
                            "__sinter_attention_ws");
+      plan->counters =
+          workspace(rw, loc, op, rw.getI32Type(),
+                    plan->counterCount(c.B, c.Hkv), "__sinter_attention_cnt");
       gpu::LaunchOp partial = emitSplitPartial(rw, loc, c, ws, plan->chunk,
                                                plan->nSplit, plan->vec, *plan);
-      rw.setInsertionPointAfter(partial);
-      gpu::LaunchOp combine =
-          emitSplitCombine(rw, loc, c, ws, plan->nSplit, *plan);
       SmallVector<Value> buffers(
           partial.getWorkgroupAttributions().drop_front(2));
       if (failed(redirectPrologueAccesses(rw, partial, pro, buffers,
-                                          proWhy)) ||
-          failed(redirectPrologueAccesses(rw, combine, pro, {}, proWhy))) {
-        rw.eraseOp(combine);
+                                          proWhy))) {
         rw.eraseOp(partial);
-        if (ws.use_empty())
-          rw.eraseOp(ws.getDefiningOp());
+        for (Value global : {ws, plan->counters})
+          if (global.use_empty())
+            rw.eraseOp(global.getDefiningOp());
         resetFolds(c);
         plan = std::nullopt;
       }
@@ -568,10 +603,11 @@ LogicalResult emitDecodeAttention(RewriterBase &rw, linalg::LinalgOp op,
     if (plan && !plan->prologue) {
       Value ws = workspace(rw, loc, op, rw.getF32Type(), plan->wsFloats,
                            "__sinter_attention_ws");
-      gpu::LaunchOp partial = emitSplitPartial(rw, loc, c, ws, plan->chunk,
-                                               plan->nSplit, plan->vec, *plan);
-      rw.setInsertionPointAfter(partial);
-      emitSplitCombine(rw, loc, c, ws, plan->nSplit, *plan);
+      plan->counters =
+          workspace(rw, loc, op, rw.getI32Type(),
+                    plan->counterCount(c.B, c.Hkv), "__sinter_attention_cnt");
+      emitSplitPartial(rw, loc, c, ws, plan->chunk, plan->nSplit, plan->vec,
+                       *plan);
     }
     if (plan) {
       if (options.remarks)

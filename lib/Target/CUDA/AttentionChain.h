@@ -4,7 +4,8 @@
 // the entry and the split's planning; AttentionChain.cpp recognizes the
 // bufferized chain and holds the emission helpers; AttentionScores.cpp the
 // two-launch scores / softmax . v path; AttentionSplit.cpp the split
-// (flash-decoding) partial and combine launches). Private to the template;
+// (flash-decoding) launch with its last-block combine). Private to the
+// template;
 // docs/cuda-target.md ("Decode attention").
 //
 //===----------------------------------------------------------------------===//
@@ -123,6 +124,20 @@ struct SplitPlan {
   const AttentionPrologue *prologue = nullptr;
   SmallVector<unsigned> staged;
   int64_t gateBase = 0;
+  // The combine is run by the last block of each (batch, kv head) to
+  // finish the partial kernel, found by an i32 counter per (batch, kv
+  // head) in `counters` (a zero workspace of counterCount() elements),
+  // which that block sets back to 0.
+  Value counters;
+  // With an output that may share bytes with what blocks of other kv
+  // heads read: each kv head's combined values go to the workspace at
+  // `outBase` ([b][h][e]) and the last of those blocks (the counter after
+  // the per-kv-head ones) stores every head's output.
+  bool deferOutput = false;
+  int64_t outBase = 0;
+  int64_t counterCount(int64_t b, int64_t hkv) const {
+    return b * hkv + (deferOutput ? 1 : 0);
+  }
 };
 
 /// A device buffer of `n` elements shared by every split attention of the
@@ -135,7 +150,7 @@ struct SplitPlan {
 Value workspace(RewriterBase &rw, Location loc, Operation *anchor, Type elt,
                 int64_t n, StringRef prefix);
 
-/// The split decode attention (flash-decoding), first launch: block
+/// The split decode attention (flash-decoding), one launch: block
 /// (split, kv head, batch) owns `chunk` keys; it forms their logits for the
 /// G heads (the key rows read once, in 16-byte vectors where aligned, a
 /// few keys of a warp loaded before their use), the chunk's max m_c, the
@@ -146,15 +161,16 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
                                Value ws, int64_t chunk, int64_t nSplit,
                                int64_t vec, const SplitPlan &plan);
 
-/// Second launch: block (head, batch) combines the chunks of its head in
-/// order. Lane c of warp 0 holds chunk c's max and sum: M = max m_c and
-/// L = sum l_c f(m_c, M) by shuffles, the chunk weights probs(m_c, M, L)
-/// go to shared memory, then a thread per value column adds
-/// sum_c w_c o_c (the chunks' loads issued together) and stores the output,
-/// or the folded epilogue's value.
-gpu::LaunchOp emitSplitCombine(RewriterBase &rw, Location loc, Chain &c,
-                               Value ws, int64_t nSplit,
-                               const SplitPlan &plan);
+/// The end of the partial kernel (`tile`, `stats`: its shared buffers,
+/// free by then). Each block counts itself on its (batch, kv head)'s
+/// counter (acq_rel, after a barrier); the block that sees nSplit - 1
+/// combines the chunks of the G heads (one chunk order: deterministic),
+/// writes the output (or the folded epilogue's value; with deferOutput,
+/// the last such block writes every head's) and resets the counter, so
+/// every launch finds it at 0.
+void emitLastBlockCombine(RewriterBase &rw, Location loc, Chain &c, Value ws,
+                          int64_t nSplit, const SplitPlan &plan, Value tid,
+                          Value kvh, Value bat, Value tile, Value stats);
 
 } // namespace sinter::cuda::attention
 

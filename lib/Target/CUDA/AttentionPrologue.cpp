@@ -541,16 +541,61 @@ void emitPrologueReplay(RewriterBase &rw, Location loc,
   }
 }
 
+/// Runs `load(lin)` then `store(lin, value)` for every element lin < n, a
+/// thread per element in rounds of `threads`. Up to 8 rounds are emitted
+/// together, their loads before their stores: each thread's global loads
+/// are in flight at once (a loop of one element per round waits a whole
+/// L2 round trip per element). The rounds that do not fill a batch run in
+/// a plain strided loop.
+static void forEachElement(
+    RewriterBase &rw, Location loc, Value tid, int64_t n, int64_t threads,
+    llvm::function_ref<Value(Value)> load,
+    llvm::function_ref<void(Value, Value)> store) {
+  int64_t rounds = n / threads;
+  int64_t batch = std::min<int64_t>(rounds, 8);
+  int64_t batched = batch > 1 ? rounds / batch * batch : 0;
+  if (batched > 0) {
+    OpBuilder::InsertionGuard guard(rw);
+    auto loop = scf::ForOp::create(rw, loc, cst(rw, loc, 0),
+                                   cst(rw, loc, batched), cst(rw, loc, batch));
+    rw.setInsertionPointToStart(loop.getBody());
+    SmallVector<Value> lins, values;
+    for (int64_t u = 0; u < batch; ++u) {
+      Value round = arith::AddIOp::create(rw, loc, loop.getInductionVar(),
+                                          cst(rw, loc, u));
+      lins.push_back(arith::AddIOp::create(
+          rw, loc, arith::MulIOp::create(rw, loc, round, cst(rw, loc, threads)),
+          tid));
+      values.push_back(load(lins.back()));
+    }
+    for (int64_t u = 0; u < batch; ++u)
+      store(lins[u], values[u]);
+  }
+  if (batched * threads >= n)
+    return;
+  OpBuilder::InsertionGuard guard(rw);
+  Value from = arith::AddIOp::create(rw, loc, tid,
+                                     cst(rw, loc, batched * threads));
+  Value lin = strided(rw, loc, from, n, threads);
+  store(lin, load(lin));
+}
+
 static void emitReplayOf(RewriterBase &rw, Location loc, Operation *op,
                          Value tid, int64_t threads, int64_t warps) {
   {
     OpBuilder::InsertionGuard guard(rw);
     if (auto copy = dyn_cast<memref::CopyOp>(op)) {
       auto t = cast<MemRefType>(copy.getTarget().getType());
-      Value lin = strided(rw, loc, tid, t.getNumElements(), threads);
-      SmallVector<Value> ivs = delinearize(rw, loc, lin, t.getShape());
-      Value v = memref::LoadOp::create(rw, loc, copy.getSource(), ivs);
-      memref::StoreOp::create(rw, loc, v, copy.getTarget(), ivs);
+      forEachElement(
+          rw, loc, tid, t.getNumElements(), threads,
+          [&](Value lin) -> Value {
+            SmallVector<Value> ivs = delinearize(rw, loc, lin, t.getShape());
+            return memref::LoadOp::create(rw, loc, copy.getSource(), ivs);
+          },
+          [&](Value lin, Value v) {
+            SmallVector<Value> ivs = delinearize(rw, loc, lin, t.getShape());
+            memref::StoreOp::create(rw, loc, v, copy.getTarget(), ivs);
+          });
     } else {
       auto linalgOp = cast<linalg::LinalgOp>(op);
       SmallVector<int64_t> ranges = linalgOp.getStaticLoopRanges();
@@ -560,11 +605,17 @@ static void emitReplayOf(RewriterBase &rw, Location loc, Operation *op,
         int64_t n = 1;
         for (int64_t r : ranges)
           n *= r;
-        Value lin = strided(rw, loc, tid, n, threads);
-        SmallVector<Value> ivs = delinearize(rw, loc, lin, ranges);
-        Value v = cloneAt(rw, loc, linalgOp, ivs);
-        memref::StoreOp::create(rw, loc, v, init->get(),
-                                evalMap(rw, loc, initMap, ivs));
+        forEachElement(
+            rw, loc, tid, n, threads,
+            [&](Value lin) -> Value {
+              SmallVector<Value> ivs = delinearize(rw, loc, lin, ranges);
+              return cloneAt(rw, loc, linalgOp, ivs);
+            },
+            [&](Value lin, Value v) {
+              SmallVector<Value> ivs = delinearize(rw, loc, lin, ranges);
+              memref::StoreOp::create(rw, loc, v, init->get(),
+                                      evalMap(rw, loc, initMap, ivs));
+            });
       } else {
         // A warp per output element, its lanes striding the reduction.
         ArrayRef<int64_t> outer = ArrayRef(ranges).drop_back();
@@ -576,18 +627,33 @@ static void emitReplayOf(RewriterBase &rw, Location loc, Operation *op,
         Value o = strided(rw, loc, warp, n, warps);
         SmallVector<Value> ivs = delinearize(rw, loc, o, outer);
         Value zero = arith::ConstantOp::create(rw, loc, rw.getF32FloatAttr(0));
-        auto red = scf::ForOp::create(rw, loc, lane, cst(rw, loc, ranges.back()),
-                                      cst(rw, loc, 32), ValueRange{zero});
-        {
-          OpBuilder::InsertionGuard g2(rw);
-          rw.setInsertionPointToStart(red.getBody());
-          SmallVector<Value> all(ivs);
-          all.push_back(red.getInductionVar());
-          scf::YieldOp::create(
-              rw, loc,
-              cloneAt(rw, loc, linalgOp, all, red.getRegionIterArg(0)));
+        Value total;
+        int64_t steps = ranges.back() / 32;
+        if (ranges.back() % 32 == 0 && steps <= 16) {
+          // Unrolled: the lane's loads issued together, added in the
+          // loop's order.
+          total = zero;
+          for (int64_t k = 0; k < steps; ++k) {
+            SmallVector<Value> all(ivs);
+            all.push_back(
+                arith::AddIOp::create(rw, loc, lane, cst(rw, loc, 32 * k)));
+            total = cloneAt(rw, loc, linalgOp, all, total);
+          }
+        } else {
+          auto red = scf::ForOp::create(rw, loc, lane,
+                                        cst(rw, loc, ranges.back()),
+                                        cst(rw, loc, 32), ValueRange{zero});
+          {
+            OpBuilder::InsertionGuard g2(rw);
+            rw.setInsertionPointToStart(red.getBody());
+            SmallVector<Value> all(ivs);
+            all.push_back(red.getInductionVar());
+            scf::YieldOp::create(
+                rw, loc,
+                cloneAt(rw, loc, linalgOp, all, red.getRegionIterArg(0)));
+          }
+          total = red.getResult(0);
         }
-        Value total = red.getResult(0);
         for (int32_t off = 16; off >= 1; off /= 2)
           total = arith::AddFOp::create(
               rw, loc, total,

@@ -3,9 +3,10 @@
 // The split over the cache length (flash-decoding) of the decode attention:
 // the partial launch over (chunk of keys, kv head, batch), which writes each
 // chunk's max, sum and partial output to a workspace global (with the
-// folded cache writes and the absorbed prologue, AttentionPrologue.h), and
-// the combine launch per head, which rebuilds the chunks' softmax weights
-// from the same bodies (and writes the folded output gate). Attention.cpp
+// folded cache writes and the absorbed prologue, AttentionPrologue.h); the
+// last block of each kv head to finish (an arrival counter) combines the
+// chunks, rebuilding their softmax weights from the same bodies (and
+// writes the folded output gate), in the same launch. Attention.cpp
 // decides whether and how to split (the SplitPlan); this file only emits.
 // docs/cuda-target.md ("Decode attention").
 //
@@ -16,13 +17,14 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/Support/FormatVariadic.h"
 
-
+#include <limits>
 
 using namespace mlir;
 
@@ -423,43 +425,136 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
           rw, loc, stats,
           ValueRange{arith::AddIOp::create(rw, loc, tid, idx(G))}),
       ws, ValueRange{arith::AddIOp::create(rw, loc, at, idx(sumBase))});
+  rw.setInsertionPointAfter(ifOp);
+  emitLastBlockCombine(rw, loc, c, ws, nSplit, plan, tid, kvh, bat, tile,
+                       stats);
   return launch;
 }
 
-/// Second launch: block (head, batch) combines the chunks of its head in
-/// order. Lane c of warp 0 holds chunk c's max and sum: M = max m_c and
-/// L = sum l_c f(m_c, M) by shuffles, the chunk weights probs(m_c, M, L)
-/// go to shared memory, then a thread per value column adds
-/// sum_c w_c o_c (the chunks' loads issued together) and stores the output,
-/// or the folded epilogue's value.
-gpu::LaunchOp emitSplitCombine(RewriterBase &rw, Location loc, Chain &c,
-                               Value ws, int64_t nSplit,
-                               const SplitPlan &plan) {
+namespace {
+/// Adds 1 to the arrival counter `counters[at]`, returning the count
+/// before (as f32, exact below 2^24). One `atom.acq_rel.gpu.add`: its
+/// release orders the block's partial stores (which the barrier before it
+/// orders before this thread's) ahead of the count, and its acquire, with
+/// the barrier after it, orders the last block's loads of the other
+/// blocks' partials after it (the semaphore pattern of split-K GEMMs).
+/// Inline PTX because memref.atomic_rmw has no ordering or scope (and a
+/// compare-and-swap loop serializes the blocks arriving together). The
+/// asm is not marked as having side effects, so that templates scanning
+/// the IR after this launch see only its loads and stores; its result is
+/// used (it cannot be dropped), it stays inside the thread-0 branch, and
+/// LLVM still treats the call as touching memory.
+Value countArrival(RewriterBase &rw, Location loc, Value counters,
+                   Value at) {
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(rw, loc,
+                                                              counters);
+  Value addr = arith::AddIOp::create(
+      rw, loc, base,
+      arith::MulIOp::create(rw, loc, at,
+                            arith::ConstantIndexOp::create(rw, loc, 4)));
+  Value addr64 =
+      arith::IndexCastUIOp::create(rw, loc, rw.getI64Type(), addr);
+  auto atom = LLVM::InlineAsmOp::create(
+      rw, loc, rw.getI32Type(), ValueRange{addr64},
+      "atom.acq_rel.gpu.add.u32 $0, [$1], 1;", "=r,l,~{memory}",
+      /*has_side_effects=*/false, /*is_align_stack=*/false,
+      LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(),
+      ArrayAttr());
+  return arith::UIToFPOp::create(rw, loc, rw.getF32Type(), atom.getResult(0));
+}
+
+/// The operands of the store of combined value `y` at (b, h, e), loaded
+/// (the output, or the folded epilogue's operands at [b, 0, h, e] of the
+/// transpose): a caller can issue several elements' loads before their
+/// stores.
+SmallVector<Value> outputArgs(RewriterBase &rw, Location loc, Chain &c,
+                              Value ws, const SplitPlan &plan, Value y,
+                              Value bat, Value h, Value e) {
+  if (!c.gate)
+    return {y};
+  Value zeroIdx = arith::ConstantIndexOp::create(rw, loc, 0);
+  SmallVector<Value> args(c.gate->getNumOperands());
+  for (OpOperand &operand : c.gate->getOpOperands())
+    if (operand.get() == c.outT.getInit())
+      args[operand.getOperandNumber()] = y;
+  for (auto [st, operand] : llvm::enumerate(plan.staged)) {
+    Value v = memref::LoadOp::create(
+        rw, loc, ws, ValueRange{stagedAt(rw, loc, c, plan, st, bat, h, e)});
+    Type elt = cast<MemRefType>(c.gate->getOperand(operand).getType())
+                   .getElementType();
+    if (!elt.isF32())
+      v = arith::TruncFOp::create(rw, loc, elt, v);
+    args[operand] = v;
+  }
+  // The gate's other inputs (identity maps, foldEpilogue).
+  for (OpOperand *in : c.gate.getDpsInputOperands())
+    if (!args[in->getOperandNumber()] &&
+        !c.gate.getMatchingBlockArgument(in).use_empty())
+      args[in->getOperandNumber()] = memref::LoadOp::create(
+          rw, loc, in->get(), ValueRange{bat, zeroIdx, h, e});
+  return args;
+}
+
+/// Stores the combined value whose operands `outputArgs` loaded.
+void storeOutput(RewriterBase &rw, Location loc, Chain &c,
+                 ArrayRef<Value> args, Value bat, Value h, Value e) {
+  Value zeroIdx = arith::ConstantIndexOp::create(rw, loc, 0);
+  if (!c.gate) {
+    memref::StoreOp::create(rw, loc, args[0], c.y,
+                            ValueRange{bat, h, zeroIdx, e});
+    return;
+  }
+  SmallVector<Value> gIvs{bat, zeroIdx, h, e};
+  Value zv = cloneBody(rw, loc, c.gate, args, gIvs);
+  memref::StoreOp::create(rw, loc, zv, c.z, gIvs);
+}
+} // namespace
+
+void emitLastBlockCombine(RewriterBase &rw, Location loc, Chain &c, Value ws,
+                          int64_t nSplit, const SplitPlan &plan, Value tid,
+                          Value kvh, Value bat, Value tile, Value stats) {
   int64_t G = c.G;
   auto idx = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(rw, loc, v);
   };
-  gpu::LaunchOp launch = createLaunch(
-      rw, loc, {c.Hq, c.B, 1}, {nSplit},
-      llvm::formatv("attention_combine heads={0} dv={1} chunks={2}{3}", c.Hq,
-                    c.Dv, nSplit, c.gate ? " epilogue" : "")
-          .str());
-  Value weights = launch.getWorkgroupAttributions()[0];
-  Value tid = launch.getThreadIds().x;
-  Value h = launch.getBlockIds().x, bat = launch.getBlockIds().y;
+  auto f32 = [&](double v) -> Value {
+    return arith::ConstantOp::create(rw, loc, rw.getF32FloatAttr(v));
+  };
   Value zeroIdx = idx(0);
-  Value zero = arith::ConstantOp::create(rw, loc, rw.getF32FloatAttr(0));
-  Value negInf = arith::ConstantOp::create(
-      rw, loc, rw.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
-  Value kvh = arith::DivUIOp::create(rw, loc, h, idx(G));
-  Value g = arith::RemUIOp::create(rw, loc, h, idx(G));
   Value bk = arith::AddIOp::create(
       rw, loc, arith::MulIOp::create(rw, loc, bat, idx(c.Hkv)), kvh);
+  Value counter = bk;
+  Value zeroCount = arith::ConstantOp::create(rw, loc, rw.getI32IntegerAttr(0));
+  // Every thread's partial stores are done (barrier) before thread 0
+  // counts the block.
+  gpu::BarrierOp::create(rw, loc);
+  Value isFirst =
+      arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::eq, tid, zeroIdx);
+  {
+    auto ifOp = scf::IfOp::create(rw, loc, isFirst, false);
+    OpBuilder::InsertionGuard guard(rw);
+    rw.setInsertionPointToStart(ifOp.thenBlock());
+    Value before = countArrival(rw, loc, plan.counters, counter);
+    memref::StoreOp::create(rw, loc, before, stats, ValueRange{zeroIdx});
+  }
+  gpu::BarrierOp::create(rw, loc);
+  Value arrived = memref::LoadOp::create(rw, loc, stats, ValueRange{zeroIdx});
+  Value last = arith::CmpFOp::create(rw, loc, arith::CmpFPredicate::OEQ,
+                                     arrived, f32(double(nSplit - 1)));
+  // Uniform over the block (one shared value): the barriers inside are
+  // reached by all of its threads or none.
+  auto lastIf = scf::IfOp::create(rw, loc, last, false);
+  OpBuilder::InsertionGuard guard(rw);
+  rw.setInsertionPointToStart(lastIf.thenBlock());
+  Value warp = arith::DivUIOp::create(rw, loc, tid, idx(kWarp));
+  Value lane = arith::RemUIOp::create(rw, loc, tid, idx(kWarp));
+  Value zero = f32(0);
+  Value negInf = f32(-std::numeric_limits<double>::infinity());
   Value bkSplits = arith::MulIOp::create(rw, loc, bk, idx(nSplit));
   int64_t statsBase = c.B * c.Hkv * nSplit * G * c.Dv;
   int64_t sumBase = statsBase + c.B * c.Hkv * nSplit * G;
-  // Row of chunk s of this head in the workspace.
-  auto rowOf = [&](Value s) -> Value {
+  // Row of chunk s of head g (of this kv head) in the workspace.
+  auto rowOf = [&](Value s, Value g) -> Value {
     return arith::AddIOp::create(
         rw, loc,
         arith::MulIOp::create(rw, loc,
@@ -467,23 +562,38 @@ gpu::LaunchOp emitSplitCombine(RewriterBase &rw, Location loc, Chain &c,
                               idx(G)),
         g);
   };
-  SmallVector<Value> ivs{bat, h, zeroIdx, zeroIdx, kvh};
-  {
-    Value inWarp =
-        arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, tid,
-                              idx(kWarp));
-    auto ifOp = scf::IfOp::create(rw, loc, inWarp, false);
-    OpBuilder::InsertionGuard guard(rw);
+  // Where the combined value of (b, h, e) waits with `deferOutput`.
+  auto outAt = [&](Value b, Value h, Value e) -> Value {
+    Value row = arith::AddIOp::create(
+        rw, loc, arith::MulIOp::create(rw, loc, b, idx(c.Hq)), h);
+    return arith::AddIOp::create(
+        rw, loc,
+        arith::AddIOp::create(rw, loc,
+                              arith::MulIOp::create(rw, loc, row, idx(c.Dv)),
+                              e),
+        idx(plan.outBase));
+  };
+  // 1. The chunk weights of head g by warp g % 8, lane s taking chunk s
+  // (as warp 0 of the former combine launch), to tile[g * nSplit + s].
+  for (int64_t g = 0; g < G; ++g) {
+    Value mine = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::eq, warp,
+                                       idx(g % kWarps));
+    auto ifOp = scf::IfOp::create(rw, loc, mine, false);
+    OpBuilder::InsertionGuard g2(rw);
     rw.setInsertionPointToStart(ifOp.thenBlock());
-    Value own = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, tid,
+    Value h = arith::AddIOp::create(
+        rw, loc, arith::MulIOp::create(rw, loc, kvh, idx(G)), idx(g));
+    SmallVector<Value> ivs{bat, h, zeroIdx, zeroIdx, kvh};
+    Value own = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, lane,
                                       idx(nSplit));
-    Value s = arith::MinUIOp::create(rw, loc, tid, idx(nSplit - 1));
-    Value row = rowOf(s);
+    Value s = arith::MinUIOp::create(rw, loc, lane, idx(nSplit - 1));
+    Value row = rowOf(s, idx(g));
     Value m = memref::LoadOp::create(
-        rw, loc, ws, ValueRange{arith::AddIOp::create(rw, loc, row, idx(statsBase))});
+        rw, loc, ws,
+        ValueRange{arith::AddIOp::create(rw, loc, row, idx(statsBase))});
     Value l = memref::LoadOp::create(
-        rw, loc, ws, ValueRange{arith::AddIOp::create(rw, loc, row, idx(sumBase))});
-    // Lanes past the chunks take the max's identity (-inf) and no sum.
+        rw, loc, ws,
+        ValueRange{arith::AddIOp::create(rw, loc, row, idx(sumBase))});
     Value mMine = arith::SelectOp::create(rw, loc, own, m, negInf);
     Value M = warpReduce(
         rw, loc, cloneBody(rw, loc, c.max, {mMine, c.maxFill.value()}, ivs),
@@ -496,48 +606,123 @@ gpu::LaunchOp emitSplitCombine(RewriterBase &rw, Location loc, Chain &c,
     Value w = cloneBody(rw, loc, c.probs, {m, M, L, m}, ivs);
     auto store = scf::IfOp::create(rw, loc, own, false);
     rw.setInsertionPointToStart(store.thenBlock());
-    memref::StoreOp::create(rw, loc, w, weights, ValueRange{tid});
+    memref::StoreOp::create(
+        rw, loc, w, tile,
+        ValueRange{arith::AddIOp::create(rw, loc, lane, idx(g * nSplit))});
   }
   gpu::BarrierOp::create(rw, loc);
-  auto cols = scf::ForOp::create(rw, loc, tid, idx(c.Dv), idx(kThreads));
-  OpBuilder::InsertionGuard guard(rw);
-  rw.setInsertionPointToStart(cols.getBody());
-  Value e = cols.getInductionVar();
-  SmallVector<Value> os;
-  for (int64_t s = 0; s < nSplit; ++s)
-    os.push_back(memref::LoadOp::create(
-        rw, loc, ws,
-        ValueRange{arith::AddIOp::create(
-            rw, loc, arith::MulIOp::create(rw, loc, rowOf(idx(s)), idx(c.Dv)),
-            e)}));
-  Value y = c.outFill.value();
-  for (int64_t s = 0; s < nSplit; ++s)
-    y = arith::AddFOp::create(
-        rw, loc, y,
-        arith::MulFOp::create(
-            rw, loc, memref::LoadOp::create(rw, loc, weights, idx(s)), os[s]));
-  if (!c.gate) {
-    memref::StoreOp::create(rw, loc, y, c.y, ValueRange{bat, h, zeroIdx, e});
-    return launch;
+  // 2. The outputs of the G heads: a thread per `vec` value columns of a
+  // head, the chunks' partials loaded together (16-byte vectors where the
+  // columns allow), added in chunk order.
+  int64_t vec = c.Dv % 4 == 0 && knownBaseAlignment(ws) >= 16 ? 4 : 1;
+  int64_t groups = c.Dv / vec;
+  {
+    auto loop =
+        scf::ForOp::create(rw, loc, tid, idx(G * groups), idx(kThreads));
+    OpBuilder::InsertionGuard g2(rw);
+    rw.setInsertionPointToStart(loop.getBody());
+    Value i = loop.getInductionVar();
+    Value g = arith::DivUIOp::create(rw, loc, i, idx(groups));
+    Value e0 = arith::MulIOp::create(
+        rw, loc, arith::RemUIOp::create(rw, loc, i, idx(groups)), idx(vec));
+    Value h = arith::AddIOp::create(
+        rw, loc, arith::MulIOp::create(rw, loc, kvh, idx(G)), g);
+    SmallVector<SmallVector<Value>> os(nSplit);
+    for (int64_t s = 0; s < nSplit; ++s) {
+      Value at = arith::AddIOp::create(
+          rw, loc,
+          arith::MulIOp::create(rw, loc, rowOf(idx(s), g), idx(c.Dv)), e0);
+      if (vec > 1) {
+        Value v = vector::LoadOp::create(
+            rw, loc, VectorType::get({vec}, rw.getF32Type()), ws,
+            ValueRange{at}, /*nontemporal=*/false, llvm::MaybeAlign(16));
+        for (int64_t k = 0; k < vec; ++k)
+          os[s].push_back(vector::ExtractOp::create(rw, loc, v, k));
+      } else {
+        os[s].push_back(memref::LoadOp::create(rw, loc, ws, ValueRange{at}));
+      }
+    }
+    SmallVector<Value> ws8;
+    Value wBase = arith::MulIOp::create(rw, loc, g, idx(nSplit));
+    for (int64_t s = 0; s < nSplit; ++s)
+      ws8.push_back(memref::LoadOp::create(
+          rw, loc, tile,
+          ValueRange{arith::AddIOp::create(rw, loc, wBase, idx(s))}));
+    for (int64_t k = 0; k < vec; ++k) {
+      Value e = arith::AddIOp::create(rw, loc, e0, idx(k));
+      Value y = c.outFill.value();
+      for (int64_t s = 0; s < nSplit; ++s)
+        y = arith::AddFOp::create(
+            rw, loc, y, arith::MulFOp::create(rw, loc, ws8[s], os[s][k]));
+      if (plan.deferOutput)
+        memref::StoreOp::create(rw, loc, y, ws,
+                                ValueRange{outAt(bat, h, e)});
+      else
+        storeOutput(rw, loc, c, outputArgs(rw, loc, c, ws, plan, y, bat, h, e),
+                    bat, h, e);
+    }
   }
-  // The folded epilogue at element [b, 0, h, e] of the transpose.
-  SmallVector<Value> args(c.gate->getNumOperands());
-  for (OpOperand &operand : c.gate->getOpOperands())
-    if (operand.get() == c.outT.getInit())
-      args[operand.getOperandNumber()] = y;
-  for (auto [s, operand] : llvm::enumerate(plan.staged)) {
-    Value v = memref::LoadOp::create(
-        rw, loc, ws, ValueRange{stagedAt(rw, loc, c, plan, s, bat, h, e)});
-    Type t = c.gate->getOperand(operand).getType();
-    Type elt = cast<MemRefType>(t).getElementType();
-    if (!elt.isF32())
-      v = arith::TruncFOp::create(rw, loc, elt, v);
-    args[operand] = v;
+  // 3. The counter back to 0 for the next launch (every block of this
+  // (batch, kv head) has counted).
+  {
+    auto reset = scf::IfOp::create(rw, loc, isFirst, false);
+    OpBuilder::InsertionGuard g2(rw);
+    rw.setInsertionPointToStart(reset.thenBlock());
+    memref::StoreOp::create(rw, loc, zeroCount, plan.counters,
+                            ValueRange{counter});
   }
-  SmallVector<Value> gIvs{bat, zeroIdx, h, e};
-  Value zv = cloneBody(rw, loc, c.gate, args, gIvs);
-  memref::StoreOp::create(rw, loc, zv, c.z, gIvs);
-  return launch;
+  if (!plan.deferOutput)
+    return;
+  // 4. The output may share bytes with what other kv heads' blocks read:
+  // the combined values wait in the workspace for the last of these
+  // blocks, which stores the outputs of every head once no block reads.
+  gpu::BarrierOp::create(rw, loc);
+  Value done = idx(c.B * c.Hkv);
+  {
+    auto ifOp = scf::IfOp::create(rw, loc, isFirst, false);
+    OpBuilder::InsertionGuard g2(rw);
+    rw.setInsertionPointToStart(ifOp.thenBlock());
+    Value before = countArrival(rw, loc, plan.counters, done);
+    memref::StoreOp::create(rw, loc, before, stats, ValueRange{zeroIdx});
+  }
+  gpu::BarrierOp::create(rw, loc);
+  Value heads = memref::LoadOp::create(rw, loc, stats, ValueRange{zeroIdx});
+  auto finalIf = scf::IfOp::create(
+      rw, loc,
+      arith::CmpFOp::create(rw, loc, arith::CmpFPredicate::OEQ, heads,
+                            f32(double(c.B * c.Hkv - 1))),
+      false);
+  rw.setInsertionPointToStart(finalIf.thenBlock());
+  {
+    // Up to 8 elements a thread at once: their loads, then their stores.
+    int64_t n = c.B * c.Hq * c.Dv;
+    int64_t batch = 1;
+    while (batch < 8 && n % (kThreads * batch * 2) == 0)
+      batch *= 2;
+    auto loop = scf::ForOp::create(rw, loc, tid, idx(n), idx(kThreads * batch));
+    OpBuilder::InsertionGuard g2(rw);
+    rw.setInsertionPointToStart(loop.getBody());
+    SmallVector<std::array<Value, 3>> at;
+    SmallVector<SmallVector<Value>> args;
+    for (int64_t u = 0; u < batch; ++u) {
+      Value i = arith::AddIOp::create(rw, loc, loop.getInductionVar(),
+                                      idx(u * kThreads));
+      Value e = arith::RemUIOp::create(rw, loc, i, idx(c.Dv));
+      Value row = arith::DivUIOp::create(rw, loc, i, idx(c.Dv));
+      Value h = arith::RemUIOp::create(rw, loc, row, idx(c.Hq));
+      Value b = arith::DivUIOp::create(rw, loc, row, idx(c.Hq));
+      Value y =
+          memref::LoadOp::create(rw, loc, ws, ValueRange{outAt(b, h, e)});
+      at.push_back({b, h, e});
+      args.push_back(outputArgs(rw, loc, c, ws, plan, y, b, h, e));
+    }
+    for (int64_t u = 0; u < batch; ++u)
+      storeOutput(rw, loc, c, args[u], at[u][0], at[u][1], at[u][2]);
+  }
+  auto reset = scf::IfOp::create(rw, loc, isFirst, false);
+  rw.setInsertionPointToStart(reset.thenBlock());
+  memref::StoreOp::create(rw, loc, zeroCount, plan.counters,
+                          ValueRange{done});
 }
 
 } // namespace sinter::cuda::attention

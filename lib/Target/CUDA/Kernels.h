@@ -89,7 +89,7 @@ mlir::LogicalResult emitRowReduction(mlir::RewriterBase &rw,
                                      std::string &why);
 
 /// Decode attention (one query): the lowered chain of sinter.attention split
-/// over the cache length (a partial kernel and a combine kernel, with the
+/// over the cache length (one kernel whose last blocks combine, with the
 /// cache write and the output gate folded where they match, and the small
 /// ops that compute q and the new key/value row absorbed:
 /// AttentionPrologue.h), or, when the

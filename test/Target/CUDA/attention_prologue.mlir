@@ -8,7 +8,8 @@
 // replays them (the sums of squares a warp per row, the RoPE'd q and k in
 // shared memory; the casts, the normalizations and v's transpose are
 // recomputed where read); the first chunk's blocks stage the gate's input
-// for the combine. Two launches are left.
+// for the combine, which the last block of each kv head runs. One launch
+// is left.
 
 #q = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
 #k = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 floordiv 2, d3, d4)>
@@ -20,7 +21,8 @@
 #mask = affine_map<(d0, d1, d2, d3) -> (d0, d3)>
 
 // 4 q heads over 2 kv heads, head dim 16 (RoPE on 8), 40 keys.
-// CHECK: memref.global "private" constant @__sinter_attention_ws_280 : memref<280xf32>
+// CHECK-DAG: memref.global "private" constant @__sinter_attention_ws_280 : memref<280xf32>
+// CHECK-DAG: memref.global "private" constant @__sinter_attention_cnt_2 : memref<2xi32>
 // CHECK-LABEL: func.func @prologue
 // CHECK-SAME: %[[KC:[a-z0-9]+]]: memref<1x2x40x16xf32>, %[[VC:[a-z0-9]+]]: memref<1x2x40x16xf32>, %[[Z:[a-z0-9]+]]: memref<1x1x4x16xbf16>
 // CHECK-NOT: linalg.
@@ -54,14 +56,15 @@
 // CHECK: memref.store %{{.+}}, %[[KC]]
 // CHECK: memref.load %[[VC]]
 // CHECK: memref.store %{{.+}}, %[[VC]]
-// CHECK: sinter.kernel = "attention_split heads=4/2 d=16 t=40 dv=16 chunk=16 vec=4 grid=3x2x1 prologue=16"
-// The combine reads the staged gate input back; the only other launch.
-// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c4{{(_[0-9]+)?}},
+// The last block of each kv head combines, reading the staged gate input
+// back.
+// CHECK: llvm.inline_asm "atom.acq_rel.gpu.add.u32
+// CHECK: scf.if
 // CHECK: memref.load %[[WS]]
 // CHECK: math.exp
 // CHECK: arith.truncf
 // CHECK: memref.store %{{.+}}, %[[Z]]
-// CHECK: sinter.kernel = "attention_combine heads=4 dv=16 chunks=3 epilogue"
+// CHECK: sinter.kernel = "attention_split heads=4/2 d=16 t=40 dv=16 chunk=16 vec=4 grid=3x2x1 prologue=16"
 // CHECK-NOT: gpu.launch
 // With the option off, the plain split.
 // OFF-LABEL: func.func @prologue
@@ -266,6 +269,7 @@ func.func @prologue(%pos: memref<1x1xi64>, %p1: memref<1xi64>, %qkv: memref<1x1x
   // expected-remark @below {{split decode attention: key cache write folded}}
   // expected-remark @below {{split decode attention: value cache write folded}}
   // expected-remark @below {{split decode attention: output transpose and gate folded}}
+  // expected-remark @below {{split decode attention: combine in the last block of each kv head}}
   linalg.generic {indexing_maps = [#q, #k, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%qt, %kc : memref<1x4x1x16xf32>, memref<1x2x40x16xf32>) outs(%s : memref<1x4x1x40xf32>) {
   ^bb0(%a: f32, %b: f32, %acc: f32):
     %0 = arith.mulf %a, %sc : f32
@@ -339,7 +343,7 @@ func.func @prologue(%pos: memref<1x1xi64>, %p1: memref<1xi64>, %qkv: memref<1x1x
 // split runs.
 // CHECK-LABEL: func.func @extra_reader
 // CHECK: sinter.kernel = "attention_split heads=4/2 d=16 t=40 dv=16 chunk=16 vec=4 grid=3x2x1"
-// CHECK: sinter.kernel = "attention_combine heads=4 dv=16 chunks=3 epilogue"
+// CHECK-NOT: attention_combine
 func.func @extra_reader(%pos: memref<1x1xi64>, %p1: memref<1xi64>, %qkv: memref<1x1x192xbf16>, %qw: memref<16xf32>, %kw: memref<16xf32>, %cos: memref<40x4xf32>, %sin: memref<40x4xf32>, %m: memref<1x40xi1>, %kc: memref<1x2x40x16xf32>, %vc: memref<1x2x40x16xf32>, %z: memref<1x1x4x16xbf16>, %arena: memref<8192xi8>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -540,6 +544,7 @@ func.func @extra_reader(%pos: memref<1x1xi64>, %p1: memref<1xi64>, %qkv: memref<
   // expected-remark @below {{split decode attention: key cache write folded}}
   // expected-remark @below {{split decode attention: value cache write folded}}
   // expected-remark @below {{split decode attention: output transpose and gate folded}}
+  // expected-remark @below {{split decode attention: combine in the last block of each kv head}}
   linalg.generic {indexing_maps = [#q, #k, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%qt, %kc : memref<1x4x1x16xf32>, memref<1x2x40x16xf32>) outs(%s : memref<1x4x1x40xf32>) {
   ^bb0(%a: f32, %b: f32, %acc: f32):
     %0 = arith.mulf %a, %sc : f32
