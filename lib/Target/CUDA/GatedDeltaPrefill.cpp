@@ -29,7 +29,10 @@
 // key row, at every value column of the block's tile, or the head's one
 // value. Two tokens go per loop iteration (one basic block: the first's
 // readout overlaps the second's retrieve) and all row groups store the
-// output (no branch).
+// output (no branch). The body ops that depend only on the head's
+// per-token inputs (the gate's exp) are computed once per token in the
+// staging step and staged, not by every thread; k / q are staged with a
+// thread's rows contiguous and read as 4-vectors (ld.shared.v4).
 //
 // Refusals (a reason each) when the loop is not exactly that chain, a
 // reduction is not `out + term`, the heads of the readout differ from the
@@ -47,6 +50,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -64,7 +68,10 @@ constexpr int64_t kMaxWarps = 4;
 /// Tokens staged in shared memory at a time (two buffers of them: one
 /// read, one filled); both buffers within this many bytes.
 constexpr int64_t kChunk = 16;
-constexpr int64_t kMaxStageBytes = 40 * 1024;
+constexpr int64_t kMaxStageBytes = 48 * 1024;
+/// Values of a key-row input per shared load (ld.shared.v4), where a
+/// thread's rows split into such runs.
+constexpr int64_t kVec = 4;
 /// Independent partial sums of a thread's rows in a reduction. 1: the rows
 /// are summed in order, as before staging, so the kernel's results are
 /// bitwise those of the serial sum. On an H100, bench8 prefill 512's six
@@ -130,7 +137,16 @@ struct Stage {
   bool usesM = false, usesD = false;
   Type elem;
   int64_t extent = 1; // values per token
-  int64_t slots = 1;  // registers per thread per chunk
+  int64_t slots = 1;  // registers (vectors) per thread per chunk
+  /// A key-row input read as vectors of `vec` values: a token's values are
+  /// `pitch` apart per row group (row group + G i at group * pitch + i), so
+  /// a thread's rows are contiguous (see kVec).
+  int64_t vec = 1, pitch = 0;
+  /// A hoisted value: `derived`'s result in `from`'s body, computed from
+  /// the head's per-token inputs in the staging step (read unused).
+  linalg::GenericOp from;
+  Operation *derived = nullptr;
+  SmallVector<const void *> key;
 };
 
 /// The value of `e` over `dims` (non-negative index values).
@@ -415,6 +431,88 @@ LogicalResult emitGatedDeltaScan(RewriterBase &rw, scf::ForOp loop,
       sources.push_back(r->source);
     }
 
+  // The body ops that depend only on the head's per-token inputs (the
+  // gate's exp): every thread of the block computed them for every token.
+  // They are computed once per token in the staging step instead, by the
+  // same ops on the same values (bitwise the same results), and staged;
+  // the per-token body reads the staged value in place of each value of
+  // them that a not-hoisted op uses. Equal chains (the retrieve's and the
+  // update's exp(g)) share one staged value.
+  DenseSet<Operation *> hoisted;
+  DenseMap<Operation *, unsigned> derivedOf;
+  unsigned rawStages = stages.size();
+  for (linalg::GenericOp g : {retrieve, update, readout}) {
+    Block &gb = g.getRegion().front();
+    DenseSet<Value> perHead;
+    for (OpOperand *in : g.getDpsInputOperands()) {
+      auto it = stageOf.find(in);
+      if (it != stageOf.end() && !stages[it->second].usesM &&
+          !stages[it->second].usesD)
+        perHead.insert(gb.getArgument(in->getOperandNumber()));
+    }
+    SmallVector<Operation *> mine;
+    for (Operation &op : gb.without_terminator()) {
+      Type t = op.getNumResults() == 1 ? op.getResult(0).getType() : Type();
+      if (!t || !t.isIntOrFloat() || t.getIntOrFloatBitWidth() < 8 ||
+          !isPure(&op) || op.getNumRegions() != 0)
+        continue;
+      bool perToken = false, inBody = false;
+      for (Value x : op.getOperands()) {
+        if (perHead.contains(x))
+          perToken = true;
+        else if (x.getParentBlock() == &gb)
+          inBody = true;
+      }
+      if (!perToken || inBody)
+        continue;
+      perHead.insert(op.getResult(0));
+      hoisted.insert(&op);
+      mine.push_back(&op);
+    }
+    // A structural key of a hoisted value: ops, attributes, types, staged
+    // inputs and outside values, so equal chains of two bodies match.
+    std::function<void(Value, SmallVector<const void *> &)> keyOf =
+        [&](Value v, SmallVector<const void *> &key) {
+          if (auto arg = dyn_cast<BlockArgument>(v);
+              arg && arg.getOwner() == &gb) {
+            key.push_back(nullptr);
+            key.push_back(reinterpret_cast<const void *>(
+                uintptr_t(stageOf.at(&g->getOpOperand(arg.getArgNumber())))));
+            return;
+          }
+          Operation *op = v.getDefiningOp();
+          if (!op || op->getBlock() != &gb) {
+            key.push_back(v.getAsOpaquePointer());
+            return;
+          }
+          key.push_back(op->getName().getAsOpaquePointer());
+          key.push_back(op->getAttrDictionary().getAsOpaquePointer());
+          key.push_back(v.getType().getAsOpaquePointer());
+          key.push_back(
+              reinterpret_cast<const void *>(uintptr_t(op->getNumOperands())));
+          for (Value x : op->getOperands())
+            keyOf(x, key);
+        };
+    for (Operation *op : mine) {
+      if (llvm::all_of(op->getUsers(),
+                       [&](Operation *u) { return hoisted.contains(u); }))
+        continue;
+      SmallVector<const void *> key;
+      keyOf(op->getResult(0), key);
+      auto same = llvm::find_if(llvm::drop_begin(stages, rawStages),
+                                [&](const Stage &o) { return o.key == key; });
+      derivedOf[op] = same - stages.begin();
+      if (same != stages.end())
+        continue;
+      Stage st;
+      st.from = g;
+      st.derived = op;
+      st.elem = op->getResult(0).getType();
+      st.key = key;
+      stages.push_back(st);
+    }
+  }
+
   // The kernel reads the inputs of every token before writing the state
   // and all output rows: neither may share bytes with an input.
   std::optional<Buf> sBuf = bufOf(S), dBuf = bufOf(dst->source);
@@ -461,13 +559,22 @@ LogicalResult emitGatedDeltaScan(RewriterBase &rw, scf::ForOp loop,
   int64_t threads = 32 * warps, mTile = cols * warps;
   // Values per token of each staged input, then the chunk: the largest
   // power of two up to kChunk whose two buffers fit kMaxStageBytes.
-  for (Stage &st : stages)
+  for (Stage &st : stages) {
     st.extent = st.usesD ? Dk : st.usesM ? mTile : 1;
+    // A thread's rows of k / q as R / kVec vector loads: the groups' runs
+    // of rows at a pitch of an odd number of vectors put the 8 groups of a
+    // warp's load on distinct banks (lanes of a group share the address).
+    if (st.usesD && R % kVec == 0 && st.elem.getIntOrFloatBitWidth() == 32) {
+      st.vec = kVec;
+      st.pitch = (R / kVec) % 2 ? R : R + kVec;
+      st.extent = kGroups * st.pitch;
+    }
+  }
   auto stageBytes = [&](int64_t c) {
     int64_t bytes = 0;
     for (const Stage &st : stages)
-      bytes += 2 * llvm::divideCeil(c * st.extent, threads) * threads *
-               ((st.elem.getIntOrFloatBitWidth() + 7) / 8);
+      bytes += 2 * llvm::divideCeil(c * st.extent / st.vec, threads) * threads *
+               st.vec * ((st.elem.getIntOrFloatBitWidth() + 7) / 8);
     return bytes;
   };
   int64_t C = std::min<int64_t>(kChunk, T);
@@ -480,7 +587,7 @@ LogicalResult emitGatedDeltaScan(RewriterBase &rw, scf::ForOp loop,
     return failure();
   }
   for (Stage &st : stages)
-    st.slots = llvm::divideCeil(C * st.extent, threads);
+    st.slots = llvm::divideCeil(C * st.extent / st.vec, threads);
   int64_t chunks = llvm::divideCeil(T, C);
   int64_t chains = std::min<int64_t>(kChains, R);
   std::optional<double> r0 = fillValue(fillR), o0 = fillValue(fillO);
@@ -498,9 +605,10 @@ LogicalResult emitGatedDeltaScan(RewriterBase &rw, scf::ForOp loop,
       ctx, gpu::GPUDialect::getWorkgroupAddressSpace());
   SmallVector<Type> attributions;
   for (const Stage &st : stages)
-    attributions.push_back(MemRefType::get({2 * st.slots * threads}, st.elem,
-                                           MemRefLayoutAttrInterface(),
-                                           workgroup));
+    attributions.push_back(MemRefType::get(
+        {2 * st.slots * threads},
+        st.vec > 1 ? Type(VectorType::get({st.vec}, st.elem)) : st.elem,
+        MemRefLayoutAttrInterface(), workgroup));
   Value one = idx(rw, 1);
   auto launch = gpu::LaunchOp::create(
       rw, loc, idx(rw, tiles), idx(rw, H), idx(rw, B), idx(rw, threads), one,
@@ -510,9 +618,10 @@ LogicalResult emitGatedDeltaScan(RewriterBase &rw, scf::ForOp loop,
       "sinter.kernel",
       rw.getStringAttr(llvm::formatv(
           "gated_delta_scan t={0} b={1} h={2} dk={3} dv={4} grid={5}x{2}x{1} "
-          "block={6} rows_per_thread={7} chunk={8} staged={9} shared={10}",
-          T, B, H, Dk, Dv, tiles, threads, R, C, stages.size(),
-          stageBytes(C))));
+          "block={6} rows_per_thread={7} chunk={8} staged={9} hoisted={10} "
+          "shared={11}",
+          T, B, H, Dk, Dv, tiles, threads, R, C, rawStages,
+          stages.size() - rawStages, stageBytes(C))));
   Block &body = launch.getBody().front();
   rw.setInsertionPointToStart(&body);
   gpu::TerminatorOp::create(rw, loc);
@@ -554,6 +663,44 @@ LogicalResult emitGatedDeltaScan(RewriterBase &rw, scf::ForOp loop,
   auto stageLoads = [&](OpBuilder &b, Value chunkStart) {
     SmallVector<Value> vals;
     for (const Stage &st : stages) {
+      if (st.derived)
+        continue;
+      if (st.vec > 1) {
+        // Slot k: the vector k * threads + tid of the chunk, rows
+        // group + G (i0 + e) of one token (a padding value past row R - 1:
+        // a clamped load no token reads).
+        Value units = idx(b, st.extent / st.vec);
+        for (int64_t k = 0; k < st.slots; ++k) {
+          Value u = arith::MinUIOp::create(
+              b, loc, arith::AddIOp::create(b, loc, idx(b, k * threads), tid),
+              idx(b, C * st.extent / st.vec - 1));
+          Value tok = arith::MinUIOp::create(
+              b, loc,
+              arith::AddIOp::create(b, loc, chunkStart,
+                                    arith::DivUIOp::create(b, loc, u, units)),
+              idx(b, T - 1));
+          Value p0 = arith::MulIOp::create(
+              b, loc, arith::RemUIOp::create(b, loc, u, units), idx(b, st.vec));
+          Value g0 = arith::DivUIOp::create(b, loc, p0, idx(b, st.pitch));
+          Value i0 = arith::RemUIOp::create(b, loc, p0, idx(b, st.pitch));
+          SmallVector<Value> elems;
+          for (int64_t e = 0; e < st.vec; ++e) {
+            Value i = arith::MinUIOp::create(
+                b, loc, arith::AddIOp::create(b, loc, i0, idx(b, e)),
+                idx(b, R - 1));
+            Value d = arith::AddIOp::create(
+                b, loc, g0, arith::MulIOp::create(b, loc, i, idx(b, kGroups)));
+            Value dims[4] = {bb, hh, zero, d};
+            SmallVector<Value> at;
+            for (AffineExpr x : st.map.getResults())
+              at.push_back(expand(b, loc, x, dims));
+            elems.push_back(load(b, loc, st.read, at, tok));
+          }
+          vals.push_back(vector::FromElementsOp::create(
+              b, loc, VectorType::get({st.vec}, st.elem), elems));
+        }
+        continue;
+      }
       Value ext = idx(b, st.extent);
       for (int64_t k = 0; k < st.slots; ++k) {
         Value e = arith::MinUIOp::create(
@@ -578,8 +725,42 @@ LogicalResult emitGatedDeltaScan(RewriterBase &rw, scf::ForOp loop,
     }
     return vals;
   };
-  auto stageStores = [&](OpBuilder &b, ArrayRef<Value> vals, Value buf) {
+  // The hoisted values are computed here, after the chunk's tokens (their
+  // inputs' loads had the chunk to arrive).
+  auto stageStores = [&](OpBuilder &b, ArrayRef<Value> raw, Value buf) {
+    SmallVector<Value> vals(raw);
+    SmallVector<unsigned> first; // each stage's first value in vals
     unsigned n = 0;
+    for (const Stage &st : stages) {
+      first.push_back(n);
+      n += st.slots;
+    }
+    for (const Stage &st : stages) {
+      if (st.derived) {
+        // Slot k of a head value holds the same token in every such stage
+        // (extent 1): the hoisted ops run on the raw slot-k values.
+        linalg::GenericOp from = st.from;
+        Block &gb = from.getRegion().front();
+        for (int64_t k = 0; k < st.slots; ++k) {
+          IRMapping map;
+          for (OpOperand *in : from.getDpsInputOperands()) {
+            auto it = stageOf.find(in);
+            if (it != stageOf.end() && !stages[it->second].usesM &&
+                !stages[it->second].usesD)
+              map.map(gb.getArgument(in->getOperandNumber()),
+                      vals[first[it->second] + k]);
+          }
+          for (Operation &op : gb.without_terminator()) {
+            if (hoisted.contains(&op))
+              b.clone(op, map);
+            if (&op == st.derived)
+              break;
+          }
+          vals.push_back(map.lookup(st.derived->getResult(0)));
+        }
+      }
+    }
+    n = 0;
     for (auto [s, st] : llvm::enumerate(stages)) {
       Value base =
           arith::MulIOp::create(b, loc, buf, idx(b, st.slots * threads));
@@ -595,14 +776,23 @@ LogicalResult emitGatedDeltaScan(RewriterBase &rw, scf::ForOp loop,
   // One generic body at one element: inputs substituted (state, retrieved
   // vector, staged values), the init block argument bound to `out`.
   auto apply = [&](OpBuilder &b, linalg::GenericOp g, Value out,
-                   llvm::function_ref<Value(OpOperand *)> substitute) {
+                   llvm::function_ref<Value(OpOperand *)> substitute,
+                   llvm::function_ref<Value(unsigned, int64_t)> stagedAt) {
     Block &gb = g.getRegion().front();
     IRMapping map;
     for (OpOperand *in : g.getDpsInputOperands())
       map.map(gb.getArgument(in->getOperandNumber()), substitute(in));
     map.map(gb.getArguments().back(), out);
-    for (Operation &op : gb.without_terminator())
-      b.clone(op, map);
+    for (Operation &op : gb.without_terminator()) {
+      if (!hoisted.contains(&op)) {
+        b.clone(op, map);
+        continue;
+      }
+      // Computed in the staging step: only the values the rest reads.
+      auto it = derivedOf.find(&op);
+      if (it != derivedOf.end())
+        map.map(op.getResult(0), stagedAt(it->second, -1));
+    }
     return map.lookupOrDefault(gb.getTerminator()->getOperand(0));
   };
   auto warpSum = [&](OpBuilder &b, Value v) {
@@ -627,10 +817,29 @@ LogicalResult emitGatedDeltaScan(RewriterBase &rw, scf::ForOp loop,
                        ValueRange s) {
     // A staged value at key row i (or the column / head value), loaded
     // from shared memory once per token.
-    DenseMap<std::pair<unsigned, int64_t>, Value> cache;
-    auto staged = [&](OpOperand *in, int64_t i) -> Value {
-      unsigned si = stageOf.at(in);
+    DenseMap<std::pair<unsigned, int64_t>, Value> cache, vectors;
+    auto stagedAt = [&](unsigned si, int64_t i) -> Value {
       const Stage &st = stages[si];
+      if (st.vec > 1) {
+        // Rows i of the thread: element i % vec of its vector i / vec.
+        auto [it, fresh] = vectors.try_emplace({si, i / st.vec}, Value());
+        if (fresh) {
+          Value at = arith::AddIOp::create(
+              b, loc,
+              arith::MulIOp::create(b, loc, buf, idx(b, st.slots * threads)),
+              arith::MulIOp::create(b, loc, tl, idx(b, st.extent / st.vec)));
+          at = arith::AddIOp::create(
+              b, loc, at,
+              arith::AddIOp::create(
+                  b, loc,
+                  arith::MulIOp::create(b, loc, group,
+                                        idx(b, st.pitch / st.vec)),
+                  idx(b, i / st.vec)));
+          it->second = memref::LoadOp::create(
+              b, loc, launch.getWorkgroupAttributions()[si], ValueRange{at});
+        }
+        return vector::ExtractOp::create(b, loc, it->second, i % st.vec);
+      }
       int64_t key = st.usesD ? i : -1;
       auto [it, fresh] = cache.try_emplace({si, key}, Value());
       if (!fresh)
@@ -645,6 +854,9 @@ LogicalResult emitGatedDeltaScan(RewriterBase &rw, scf::ForOp loop,
           b, loc, launch.getWorkgroupAttributions()[si], ValueRange{at});
       return it->second;
     };
+    auto staged = [&](OpOperand *in, int64_t i) {
+      return stagedAt(stageOf.at(in), i);
+    };
     // A sum over the thread's rows in `chains` independent partial sums
     // (row i into sum i % chains; the fill in the first), then added
     // pairwise: a short dependent chain instead of R additions in a row.
@@ -658,10 +870,12 @@ LogicalResult emitGatedDeltaScan(RewriterBase &rw, scf::ForOp loop,
         // included), so the first term's addition folds away.
         acc[c] = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(-0.0));
       for (int64_t i = 0; i < R; ++i)
-        acc[i % chains] =
-            apply(b, g, acc[i % chains], [&](OpOperand *in) -> Value {
+        acc[i % chains] = apply(
+            b, g, acc[i % chains],
+            [&](OpOperand *in) -> Value {
               return in->get() == S ? stateAt(i) : staged(in, i);
-            });
+            },
+            stagedAt);
       while (acc.size() > 1) {
         SmallVector<Value> half;
         for (size_t k = 0; k + 1 < acc.size(); k += 2)
@@ -675,9 +889,12 @@ LogicalResult emitGatedDeltaScan(RewriterBase &rw, scf::ForOp loop,
     Value r = rowSum(retrieve, *r0, [&](int64_t i) { return s[i]; });
     SmallVector<Value> next;
     for (int64_t i = 0; i < R; ++i)
-      next.push_back(apply(b, update, s[i], [&](OpOperand *in) -> Value {
-        return in->get() == rBuf ? r : staged(in, i);
-      }));
+      next.push_back(apply(
+          b, update, s[i],
+          [&](OpOperand *in) -> Value {
+            return in->get() == rBuf ? r : staged(in, i);
+          },
+          stagedAt));
     Value o = rowSum(readout, *o0, [&](int64_t i) { return next[i]; });
     // Every row group holds the same sum (the xor butterfly adds the same
     // two values in each lane of a pair, and addition commutes exactly),
