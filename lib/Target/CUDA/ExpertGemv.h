@@ -41,6 +41,9 @@ constexpr int64_t kThreads = 256, kCombineThreads = 512;
 constexpr int64_t kTargetCombineBlocks = 128;
 /// Trips of a thread whose loads are issued together.
 constexpr int64_t kMaxUnroll = 8;
+/// The deep combine plan (ExpertGemvMatch.cpp's plan): threads a block and
+/// trips a group (two groups in flight: 32 vectors, 128 registers).
+constexpr int64_t kDeepCombineThreads = 256, kMaxDeepUnroll = 16;
 /// Groups of trips a pipelined thread walks (unrolled: code size).
 constexpr int64_t kMaxPipelinedGroups = 16;
 /// Bytes of x a block may copy into shared memory.

@@ -15,8 +15,18 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/bit.h"
+#include "llvm/Support/CommandLine.h"
 
 using namespace mlir;
+
+/// The deep combine plan (see plan): off to compile the 512-thread plan for
+/// a side-by-side measurement.
+static llvm::cl::opt<bool> clExpertDownDeep(
+    "sinter-cuda-expert-down-deep", llvm::cl::init(true), llvm::cl::Hidden,
+    llvm::cl::desc("Expert GEMV with the weighted sum folded in (the MoE "
+                   "down projection): 256 threads a block with up to 32 "
+                   "weight vectors in flight a thread when K is long, "
+                   "instead of 512 threads with 8"));
 
 namespace sinter::cuda::expert_gemv {
 
@@ -438,13 +448,17 @@ void matchFusions(ExpertMatch &m) {
     m.prologue = nullptr;
 }
 
-Plan plan(const ExpertMatch &m) {
+/// The plan with `combineThreads` threads a combine block; `deep`: up to
+/// 2 * kMaxDeepUnroll weight vectors a thread (register-limited to one
+/// block an SM anyway, see plan).
+static Plan planFor(const ExpertMatch &m, int64_t combineThreads,
+                    bool deep) {
   Plan p;
   p.vec = std::max<int64_t>(1, 128 / m.wType.getIntOrFloatBitWidth());
   while (p.vec > 1 && m.n % p.vec)
     p.vec /= 2;
   bool combine = bool(m.combine);
-  int64_t threads = combine ? kCombineThreads : kThreads;
+  int64_t threads = combine ? combineThreads : kThreads;
   auto blocks = [&](int64_t rt) {
     int64_t tiles = m.n / (rt * p.vec);
     return combine ? tiles : tiles * m.j;
@@ -495,8 +509,9 @@ Plan plan(const ExpertMatch &m) {
   // pipelined (the group in flight and the one being added): at most 8
   // (32 registers) where a block may have 64 registers a thread (512 or
   // more threads, two blocks an SM), else 16.
-  int64_t maxVectors = p.threads >= 512 ? 8 : 16;
-  while (p.unroll < kMaxUnroll && 2 * p.unroll <= maxVectors &&
+  int64_t maxVectors = deep ? 2 * kMaxDeepUnroll : p.threads >= 512 ? 8 : 16;
+  int64_t maxUnroll = deep ? kMaxDeepUnroll : kMaxUnroll;
+  while (p.unroll < maxUnroll && 2 * p.unroll <= maxVectors &&
          p.trips % (2 * p.unroll) == 0)
     p.unroll *= 2;
   p.groups = p.trips / p.unroll;
@@ -512,6 +527,25 @@ Plan plan(const ExpertMatch &m) {
     }
   }
   return p;
+}
+
+Plan plan(const ExpertMatch &m) {
+  // The combine block (the MoE down projection: all J experts of its
+  // columns) needs about 126 registers a thread at 512 threads, so one
+  // block an SM with 8 weight vectors in flight a thread: bench8's down
+  // projection streamed at 46% of the copy bandwidth (13.8 us, H100). At
+  // 256 threads the same registers a thread buy 32 vectors in flight when
+  // each thread walks 32 or more trips (K a multiple of 32 x an expert's
+  // row slots: bench8's K = 512 at 16 slots): the block's whole share of
+  // the weights is requested up front, twice the bytes in flight an SM
+  // (ptxas sm_90a: 252 registers, no spills). Shorter K keeps the
+  // 512-thread plan.
+  if (m.combine && clExpertDownDeep) {
+    Plan d = planFor(m, kDeepCombineThreads, /*deep=*/true);
+    if (d.slotsPerExpert && d.pipelined && d.unroll == kMaxDeepUnroll)
+      return d;
+  }
+  return planFor(m, kCombineThreads, /*deep=*/false);
 }
 
 } // namespace sinter::cuda::expert_gemv
