@@ -140,8 +140,10 @@ LogicalResult emitExpertGrouped(RewriterBase &rw, linalg::LinalgOp op,
   auto g = dyn_cast<linalg::GenericOp>(op.getOperation());
   // The fill of the accumulator comes first in program order, and the row
   // template would take it with the projection: take the projection from
-  // its fill (the fill stays, for the generic mapping).
-  if (auto fill = dyn_cast<linalg::FillOp>(op.getOperation())) {
+  // its fill (the scalar kernel leaves the fill to the generic mapping; the
+  // tensor-core one folds it into its epilogue).
+  linalg::FillOp fill = dyn_cast<linalg::FillOp>(op.getOperation());
+  if (fill) {
     Operation *next = fill->getNextNode();
     while (next && isMemoryEffectFree(next))
       next = next->getNextNode();
@@ -288,7 +290,7 @@ LogicalResult emitExpertGrouped(RewriterBase &rw, linalg::LinalgOp op,
     if (slice.contains(&o))
       ordered.push_back(&o);
   ExpertGroupedMatch match{g,     x, ids, out, wLoad,    T,      J,
-                           N,     K, E,   xPerPick, ordered};
+                           N,     K, E,   xPerPick, ordered, fill};
   std::string mmaWhy;
   if (succeeded(emitExpertGroupedMma(rw, match, options, mmaWhy)))
     return success();

@@ -27,6 +27,10 @@ struct ExpertGroupedMatch {
   bool xPerPick;
   /// The body ops computing the expert from the routing index, in order.
   llvm::SmallVector<mlir::Operation *> expertOps;
+  /// The fill of `out` right before the projection (null if the op was not
+  /// reached from one). A kernel that stores every routed out[t, j, n]
+  /// exactly once may start its sums from the fill's value and erase it.
+  mutable mlir::linalg::FillOp fill;
 
   /// The expert of routing index `index` (the body's own expression).
   mlir::Value expertOf(mlir::OpBuilder &b, mlir::Value index) const;

@@ -40,17 +40,33 @@ module {
 }
 
 // The up projection: K = 64 (two 32-deep slices), N = 80 (one partial
-// column tile); the down: K = 40 (a partial second slice), N = 64.
+// column tile); the down: K = 40 (a partial second slice), N = 64. The
+// fills of their f32 outputs are folded into the epilogues (which store
+// fill + sum instead of loading the filled buffer): no fill kernel before
+// them; the reduce_sum's fill stays.
 // CHECK-LABEL: func.func @sinter_forward
+// CHECK-NOT:   linalg.fill
 // CHECK:       gpu.launch
 // CHECK:       memref.atomic_rmw addi
 // CHECK:       nvvm.cp.async.shared.global
 // CHECK:       nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>
 // CHECK:       nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<col>
 // CHECK:       nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>
-// CHECK:       sinter.kernel = "expert_grouped_mma t=40 j=2 n=80 k=64 experts=3 grid=1x3 threads=128 tile=32x128x32 stages=4 mma=mma.sync.m16n8k16"
+// The up projection's bf16 rounding copy into [40, 2, 1, 80] (truncf,
+// extf) is computed by its epilogue from the sums it stores: no kernel of
+// its own reads the [40, 2, 80] output back.
+// CHECK-NOT:   llvm.load {{.*}}vector<2xf32>
+// CHECK:       llvm.store {{.*}}vector<2xf32>
+// CHECK:       llvm.extractelement
+// CHECK-NEXT:  arith.truncf {{.*}} : f32 to bf16
+// CHECK-NEXT:  arith.extf {{.*}} : bf16 to f32
+// CHECK:       llvm.store {{.*}}vector<2xf32>
+// CHECK:       sinter.kernel = "expert_grouped_mma t=40 j=2 n=80 k=64 experts=3 grid=1x3 threads=128 tile=32x128x32 stages=4 mma=mma.sync.m16n8k16 fill=folded consumer=fused"
+// CHECK-NOT:   memref<40x2x80xf32>
+// CHECK-NOT:   linalg.fill
 // CHECK:       gpu.launch
-// CHECK:       sinter.kernel = "expert_grouped_mma t=40 j=2 n=64 k=40 experts=3 grid=1x3 threads=128 tile=32x128x32 stages=4 mma=mma.sync.m16n8k16"
+// CHECK:       sinter.kernel = "expert_grouped_mma t=40 j=2 n=64 k=40 experts=3 grid=1x3 threads=128 tile=32x128x32 stages=4 mma=mma.sync.m16n8k16 fill=folded"
+// CHECK:       linalg.fill {{.*}}memref<40x1x64xf32>
 
 // PTX:         atom.shared.add.u32
 // PTX:         cp.async.cg.shared.global
@@ -63,4 +79,6 @@ module {
 // reason.
 // K44: remark: sinter-cuda-form-kernels: tensor-core grouped expert kernel not used: K = 44 and N = 64 are not both multiples of 8
 // K44: sinter.kernel = "expert_grouped_mma t=40 j=2 n=88 k=64
+// The scalar kernel accumulates onto its output: its fill stays.
+// K44: linalg.fill {{.*}}memref<40x2x64xf32>
 // K44: sinter.kernel = "expert_grouped t=40 j=2 n=64 k=44
