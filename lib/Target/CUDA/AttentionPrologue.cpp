@@ -5,11 +5,12 @@
 // tiny (a few thousand elements each), so each costs a launch, not
 // bandwidth. The split attention kernel replays them instead: each of its
 // blocks runs every absorbed op over its whole iteration space with all of
-// its threads (a barrier between ops), on copies in shared memory of the
-// buffers they write. A buffer written once, by an elementwise op over the
-// whole buffer whose inputs do not change afterwards (a cast, a transpose,
-// the normalization after the RMS), is not stored at all: where it is read,
-// its writer's body is cloned at that element. The bodies are cloned, so
+// its threads (a barrier between ops that share a buffer), on copies in
+// shared memory of the buffers they write. A buffer written once, by an
+// elementwise op over the whole buffer whose inputs do not change
+// afterwards (a cast, a transpose, the normalization after the RMS), is
+// not stored at all: where it is read, its writer's body is cloned at
+// that element. The bodies are cloned, so
 // the arithmetic is the generic path's; only the order of the f32 adds of
 // a reduction (a warp per output, then shuffles) differs.
 //
@@ -25,12 +26,22 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/Support/CommandLine.h"
 
 using namespace mlir;
 
 namespace sinter::cuda {
 namespace {
+
+// Off: a barrier after every replayed op (the form before; kept to
+// measure against).
+llvm::cl::opt<bool> clFewerBarriers(
+    "sinter-cuda-attention-prologue-fewer-barriers", llvm::cl::init(true),
+    llvm::cl::Hidden,
+    llvm::cl::desc("Decode attention prologue replay: a barrier only "
+                   "between ops that share a buffer"));
 
 /// Largest iteration space of an absorbed op, and of all shared buffers
 /// together (bytes; the attention's own shared memory comes on top).
@@ -529,16 +540,62 @@ matchAttentionPrologue(Operation *chainStart, ArrayRef<Value> consumed,
 static void emitReplayOf(RewriterBase &rw, Location loc, Operation *op,
                          Value tid, int64_t threads, int64_t warps);
 
+/// The buffers (roots) `op` reads, through the inlined buffers it reads
+/// (recomputed from their writer's inputs), and writes.
+static void replayAccesses(const AttentionPrologue &p, Operation *op,
+                           llvm::DenseSet<Value> &reads,
+                           llvm::DenseSet<Value> &writes) {
+  SmallVector<Value> r, w;
+  accesses(op, r, w);
+  for (Value x : w)
+    writes.insert(viewSource(x));
+  SmallVector<Value> work;
+  for (Value x : r)
+    work.push_back(viewSource(x));
+  while (!work.empty()) {
+    Value root = work.pop_back_val();
+    if (!reads.insert(root).second)
+      continue;
+    if (Operation *writer = p.inlined.lookup(root)) {
+      SmallVector<Value> r2, w2;
+      accesses(writer, r2, w2);
+      for (Value x : r2)
+        work.push_back(viewSource(x));
+    }
+  }
+}
+
 void emitPrologueReplay(RewriterBase &rw, Location loc,
                         const AttentionPrologue &p, Value tid, int64_t threads,
                         ArrayRef<Value> buffers) {
   int64_t warps = threads / 32;
   (void)buffers;
-  for (Operation *op : p.replayed) {
+  // What the ops since the last barrier read and wrote: the next op waits
+  // for a barrier only if it reads or writes what they wrote, or writes
+  // what they read (each buffer is its own shared copy, so roots compare
+  // exactly; globals are only read).
+  llvm::DenseSet<Value> pendingReads, pendingWrites;
+  for (auto [i, op] : llvm::enumerate(p.replayed)) {
+    llvm::DenseSet<Value> reads, writes;
+    replayAccesses(p, op, reads, writes);
+    bool conflict =
+        !clFewerBarriers ||
+        llvm::any_of(reads,
+                     [&](Value v) { return pendingWrites.contains(v); }) ||
+        llvm::any_of(writes, [&](Value v) {
+          return pendingWrites.contains(v) || pendingReads.contains(v);
+        });
+    if (i > 0 && conflict) {
+      // Outside the ops' loops, which threads enter unevenly.
+      gpu::BarrierOp::create(rw, loc);
+      pendingReads.clear();
+      pendingWrites.clear();
+    }
     emitReplayOf(rw, loc, op, tid, threads, warps);
-    // Outside the op's loops, which threads enter unevenly.
-    gpu::BarrierOp::create(rw, loc);
+    pendingReads.insert(reads.begin(), reads.end());
+    pendingWrites.insert(writes.begin(), writes.end());
   }
+  gpu::BarrierOp::create(rw, loc);
 }
 
 /// Runs `load(lin)` then `store(lin, value)` for every element lin < n, a

@@ -26,7 +26,8 @@ namespace sinter::cuda {
 struct AttentionPrologue {
   /// Every absorbed op, in program order (all erased with the chain).
   llvm::SmallVector<mlir::Operation *> ops;
-  /// The absorbed ops the kernel runs, in order, a barrier after each.
+  /// The absorbed ops the kernel runs, in order (a barrier between two
+  /// that share a buffer, after the last).
   llvm::SmallVector<mlir::Operation *> replayed;
   /// Buffers (memref.view roots) the replay keeps in shared memory, with
   /// the index of their workgroup buffer.
@@ -58,7 +59,10 @@ matchAttentionPrologue(mlir::Operation *chainStart,
 
 /// Emits the replay at the insertion point, inside a launch of `threads`
 /// threads (a multiple of 32) whose thread id is `tid`; `buffers` are the
-/// workgroup buffers of `p.shared`. Ends with a barrier.
+/// workgroup buffers of `p.shared`. A barrier separates an op from the
+/// ops since the last one when it reads or writes what they wrote or
+/// writes what they read (all of them with
+/// --sinter-cuda-attention-prologue-fewer-barriers=false); ends with one.
 void emitPrologueReplay(mlir::RewriterBase &rw, mlir::Location loc,
                         const AttentionPrologue &p, mlir::Value tid,
                         int64_t threads, llvm::ArrayRef<mlir::Value> buffers);

@@ -22,9 +22,11 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <limits>
+#include <optional>
 
 using namespace mlir;
 
@@ -44,6 +46,18 @@ Value workspace(RewriterBase &rw, Location loc, Operation *anchor, Type elt,
 }
 
 namespace {
+
+// Off: the chunk's key loads wait for the prologue (the form before; kept
+// to measure against).
+llvm::cl::opt<bool> clAttentionEarlyLoads(
+    "sinter-cuda-attention-early-loads", llvm::cl::init(true),
+    llvm::cl::Hidden,
+    llvm::cl::desc("Split decode attention: issue the chunk's key loads "
+                   "before the absorbed prologue"));
+
+/// The most key vectors a lane, and values a thread, holds across the
+/// prologue (registers).
+constexpr int64_t kMaxEarlyVectors = 8, kMaxEarlyValues = 32;
 
 /// The element of `cache` at `ivs` after the folded in-place update
 /// `scatter` (its body applied to the old value `old`); the new value is
@@ -109,11 +123,6 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
   Value tile = launch.getWorkgroupAttributions()[0];
   Value stats = launch.getWorkgroupAttributions()[1];
   Value tid = launch.getThreadIds().x;
-  if (pro) {
-    SmallVector<Value> buffers(
-        launch.getWorkgroupAttributions().drop_front(2));
-    emitPrologueReplay(rw, loc, *pro, tid, kThreads, buffers);
-  }
   Value warp = arith::DivUIOp::create(rw, loc, tid, idx(kWarp));
   Value lane = arith::RemUIOp::create(rw, loc, tid, idx(kWarp));
   Value split = launch.getBlockIds().x, kvh = launch.getBlockIds().y,
@@ -121,6 +130,164 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
   Value zeroIdx = idx(0);
   Value zero = arith::ConstantOp::create(rw, loc, rw.getF32FloatAttr(0));
   Value first = arith::MulIOp::create(rw, loc, split, idx(chunk));
+  // Keys of this chunk inside the cache.
+  Value count = arith::MinUIOp::create(
+      rw, loc, idx(chunk), arith::SubIOp::create(rw, loc, idx(c.T), first));
+  SmallVector<Value> heads;
+  for (int64_t g = 0; g < G; ++g)
+    heads.push_back(arith::AddIOp::create(
+        rw, loc, arith::MulIOp::create(rw, loc, kvh, idx(G)), idx(g)));
+  AffineMap qMap = c.scores.getIndexingMapsArray()[0];
+  AffineMap kMap = c.scores.getIndexingMapsArray()[1];
+  Type kElt = cast<MemRefType>(c.k.getType()).getElementType();
+
+  // Warp w takes keys w, w + 8, ... of the chunk, `unroll` at a time (past
+  // the cache: the last key, not stored); a lane reads `vec` dims of each
+  // key per step of kWarp * vec.
+  int64_t perWarp = chunk / kWarps;
+  int64_t unroll = std::min<int64_t>(perWarp, 4);
+  auto roundKeys = [&](Value round, SmallVectorImpl<Value> &jls,
+                       SmallVectorImpl<Value> &js) {
+    for (int64_t u = 0; u < unroll; ++u) {
+      Value r = arith::AddIOp::create(rw, loc, round, idx(u));
+      Value jl = arith::AddIOp::create(
+          rw, loc, warp, arith::MulIOp::create(rw, loc, r, idx(kWarps)));
+      jls.push_back(jl);
+      js.push_back(arith::MinUIOp::create(
+          rw, loc, arith::AddIOp::create(rw, loc, first, jl), idx(c.T - 1)));
+    }
+  };
+  // The old cache contents of keys `js` at dims d0 .. d0 + vec - 1.
+  auto loadKeys = [&](Value d0, ArrayRef<Value> js) {
+    SmallVector<SmallVector<Value>> ks(unroll);
+    for (int64_t u = 0; u < unroll; ++u) {
+      SmallVector<Value> kIvs{bat, heads[0], zeroIdx, js[u], d0, kvh};
+      if (vec > 1) {
+        unsigned align = vec * kElt.getIntOrFloatBitWidth() / 8;
+        Value kv = vector::LoadOp::create(
+            rw, loc, VectorType::get({vec}, kElt), c.k,
+            indicesOf(rw, loc, kMap, kIvs), /*nontemporal=*/false,
+            llvm::MaybeAlign(align));
+        for (int64_t e = 0; e < vec; ++e)
+          ks[u].push_back(vector::ExtractOp::create(rw, loc, kv, e));
+      } else {
+        ks[u].push_back(memref::LoadOp::create(
+            rw, loc, c.k, indicesOf(rw, loc, kMap, kIvs)));
+      }
+    }
+    return ks;
+  };
+  // The chunk's key loads (all of a lane's, when they are one round of at
+  // most kMaxEarlyVectors vectors) are issued first, before the prologue:
+  // they read only the cache (the new token's row is merged in after the
+  // load, from what the prologue leaves), so their DRAM latency overlaps
+  // the prologue's instead of following it. (Keys the prologue computes,
+  // with no cache, are not there yet.) Without a prologue the same form
+  // (the dim steps unrolled) only issues them a little earlier.
+  // A head shorter than a step of the warp (ragged) leaves the last step
+  // to the lanes inside it.
+  int64_t span = kWarp * vec, dimSteps = (c.D + span - 1) / span;
+  bool ragged = c.D % span != 0;
+  bool early = clAttentionEarlyLoads && (!pro || !pro->writes(c.k)) &&
+               vec > 1 && c.D % vec == 0 && perWarp == unroll &&
+               unroll * dimSteps <= kMaxEarlyVectors;
+  auto stepStart = [&](int64_t i) -> Value {
+    return arith::AddIOp::create(
+        rw, loc, arith::MulIOp::create(rw, loc, lane, idx(vec)),
+        idx(i * span));
+  };
+  auto inHead = [&](Value d0) -> Value {
+    return arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, d0,
+                                 idx(c.D));
+  };
+  SmallVector<Value> earlyJls, earlyJs;
+  SmallVector<SmallVector<SmallVector<Value>>> earlyKs;
+  if (early) {
+    roundKeys(zeroIdx, earlyJls, earlyJs);
+    auto vecTy = VectorType::get({vec}, kElt);
+    for (int64_t i = 0; i < dimSteps; ++i) {
+      Value d0 = stepStart(i);
+      if (!ragged || i + 1 < dimSteps) {
+        earlyKs.push_back(loadKeys(d0, earlyJs));
+        continue;
+      }
+      // Lanes past the head load nothing (zeros, never used).
+      auto ifOp = scf::IfOp::create(
+          rw, loc, SmallVector<Type>(unroll, vecTy), inHead(d0), true);
+      {
+        OpBuilder::InsertionGuard guard(rw);
+        rw.setInsertionPointToStart(ifOp.thenBlock());
+        SmallVector<Value> vs;
+        for (int64_t u = 0; u < unroll; ++u)
+          vs.push_back(vector::LoadOp::create(
+              rw, loc, vecTy, c.k,
+              indicesOf(rw, loc, kMap,
+                        {bat, heads[0], zeroIdx, earlyJs[u], d0, kvh}),
+              /*nontemporal=*/false,
+              llvm::MaybeAlign(vec * kElt.getIntOrFloatBitWidth() / 8)));
+        scf::YieldOp::create(rw, loc, vs);
+        rw.setInsertionPointToStart(ifOp.elseBlock());
+        Value none = arith::ConstantOp::create(
+            rw, loc, vecTy,
+            DenseElementsAttr::get(vecTy, rw.getZeroAttr(kElt)));
+        scf::YieldOp::create(rw, loc, SmallVector<Value>(unroll, none));
+      }
+      SmallVector<SmallVector<Value>> ks(unroll);
+      for (int64_t u = 0; u < unroll; ++u)
+        for (int64_t e = 0; e < vec; ++e)
+          ks[u].push_back(
+              vector::ExtractOp::create(rw, loc, ifOp.getResult(u), e));
+      earlyKs.push_back(ks);
+    }
+  }
+  // The chunk's values too, a thread per column (the partial output's
+  // layout: one column a thread, `vUnroll` keys at a time), when the keys
+  // go first and a thread's are at most 32, for at most 8 heads (bench8,
+  // 8 heads: 215 registers, no spills; more heads' accumulators were not
+  // checked).
+  AffineMap vMap = c.pv.getIndexingMapsArray()[1];
+  int64_t vUnroll = std::min<int64_t>(chunk, 16);
+  bool earlyV = early && (!pro || !pro->writes(c.v)) && c.Dv <= kThreads &&
+                chunk <= kMaxEarlyValues && chunk % vUnroll == 0 && G <= 8;
+  SmallVector<Value> earlyVs;
+  if (earlyV) {
+    Type vElt = cast<MemRefType>(c.v.getType()).getElementType();
+    auto loadValues = [&] {
+      SmallVector<Value> vs;
+      for (int64_t jl = 0; jl < chunk; ++jl) {
+        Value j = arith::MinUIOp::create(
+            rw, loc, arith::AddIOp::create(rw, loc, first, idx(jl)),
+            idx(c.T - 1));
+        SmallVector<Value> ivs{bat, heads[0], zeroIdx, tid, j, kvh};
+        vs.push_back(memref::LoadOp::create(rw, loc, c.v,
+                                            indicesOf(rw, loc, vMap, ivs)));
+      }
+      return vs;
+    };
+    if (c.Dv == kThreads) {
+      earlyVs = loadValues();
+    } else {
+      // Threads past the columns load nothing (zeros, never used).
+      auto ifOp = scf::IfOp::create(
+          rw, loc, SmallVector<Type>(chunk, vElt),
+          arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, tid,
+                                idx(c.Dv)),
+          true);
+      OpBuilder::InsertionGuard guard(rw);
+      rw.setInsertionPointToStart(ifOp.thenBlock());
+      scf::YieldOp::create(rw, loc, loadValues());
+      rw.setInsertionPointToStart(ifOp.elseBlock());
+      Value none = arith::ConstantOp::create(
+          rw, loc, vElt, cast<TypedAttr>(rw.getZeroAttr(vElt)));
+      scf::YieldOp::create(rw, loc, SmallVector<Value>(chunk, none));
+      earlyVs.assign(ifOp.getResults().begin(), ifOp.getResults().end());
+    }
+  }
+  if (pro) {
+    SmallVector<Value> buffers(
+        launch.getWorkgroupAttributions().drop_front(2));
+    emitPrologueReplay(rw, loc, *pro, tid, kThreads, buffers);
+  }
   if (!plan.staged.empty()) {
     // The output gate's operands that the prologue computes: the first
     // chunk's block of each kv head stores its heads' to the workspace,
@@ -148,62 +315,13 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
                                                   h, e)});
     }
   }
-  // Keys of this chunk inside the cache.
-  Value count = arith::MinUIOp::create(
-      rw, loc, idx(chunk), arith::SubIOp::create(rw, loc, idx(c.T), first));
-  SmallVector<Value> heads;
-  for (int64_t g = 0; g < G; ++g)
-    heads.push_back(arith::AddIOp::create(
-        rw, loc, arith::MulIOp::create(rw, loc, kvh, idx(G)), idx(g)));
-  AffineMap qMap = c.scores.getIndexingMapsArray()[0];
-  AffineMap kMap = c.scores.getIndexingMapsArray()[1];
-  Type kElt = cast<MemRefType>(c.k.getType()).getElementType();
-
-  // 1. Logits: warp w takes keys w, w + 8, ... of the chunk, `unroll` at a
-  // time (past the cache: the last key, not stored).
-  int64_t perWarp = chunk / kWarps;
-  int64_t unroll = std::min<int64_t>(perWarp, 4);
+  // 1. Logits, a round of `unroll` keys per warp at a time.
   {
-    auto rounds =
-        scf::ForOp::create(rw, loc, zeroIdx, idx(perWarp), idx(unroll));
-    OpBuilder::InsertionGuard guard(rw);
-    rw.setInsertionPointToStart(rounds.getBody());
-    SmallVector<Value> jls, js;
-    for (int64_t u = 0; u < unroll; ++u) {
-      Value r = arith::AddIOp::create(rw, loc, rounds.getInductionVar(),
-                                      idx(u));
-      Value jl = arith::AddIOp::create(
-          rw, loc, warp, arith::MulIOp::create(rw, loc, r, idx(kWarps)));
-      jls.push_back(jl);
-      js.push_back(arith::MinUIOp::create(
-          rw, loc, arith::AddIOp::create(rw, loc, first, jl), idx(c.T - 1)));
-    }
-    SmallVector<Value> init(unroll * G, zero);
-    auto dims = scf::ForOp::create(
-        rw, loc, arith::MulIOp::create(rw, loc, lane, idx(vec)), idx(c.D),
-        idx(kWarp * vec), init);
-    {
-      OpBuilder::InsertionGuard g2(rw);
-      rw.setInsertionPointToStart(dims.getBody());
-      Value d0 = dims.getInductionVar();
-      // The keys first (their loads in flight together), then q.
-      SmallVector<SmallVector<Value>> ks(unroll);
-      for (int64_t u = 0; u < unroll; ++u) {
-        SmallVector<Value> kIvs{bat, heads[0], zeroIdx, js[u], d0, kvh};
-        if (vec > 1) {
-          unsigned align = vec * kElt.getIntOrFloatBitWidth() / 8;
-          Value kv = vector::LoadOp::create(
-              rw, loc, VectorType::get({vec}, kElt), c.k,
-              indicesOf(rw, loc, kMap, kIvs), /*nontemporal=*/false,
-              llvm::MaybeAlign(align));
-          for (int64_t e = 0; e < vec; ++e)
-            ks[u].push_back(vector::ExtractOp::create(rw, loc, kv, e));
-        } else {
-          ks[u].push_back(memref::LoadOp::create(
-              rw, loc, c.k, indicesOf(rw, loc, kMap, kIvs)));
-        }
-      }
-      SmallVector<Value> acc(dims.getRegionIterArgs());
+    // One step of kWarp * vec dims at d0 of the keys `ks` (loaded), into
+    // the accumulators `acc` [u * G + g].
+    auto dimStep = [&](Value d0, SmallVector<SmallVector<Value>> ks,
+                       ArrayRef<Value> jls, ArrayRef<Value> js,
+                       SmallVector<Value> acc) {
       for (int64_t e = 0; e < vec; ++e) {
         Value d = arith::AddIOp::create(rw, loc, d0, idx(e));
         for (int64_t g = 0; g < G; ++g) {
@@ -236,14 +354,60 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
           }
         }
       }
-      scf::YieldOp::create(rw, loc, acc);
+      return acc;
+    };
+    SmallVector<Value> jls, js, sums;
+    std::optional<OpBuilder::InsertionGuard> roundGuard;
+    if (early) {
+      // One round, its dim steps unrolled on the keys loaded early (each
+      // lane's steps in the loop's order).
+      jls = earlyJls;
+      js = earlyJs;
+      SmallVector<Value> acc(unroll * G, zero);
+      for (int64_t i = 0; i < dimSteps; ++i) {
+        Value d0 = stepStart(i);
+        if (!ragged || i + 1 < dimSteps) {
+          acc = dimStep(d0, earlyKs[i], jls, js, acc);
+          continue;
+        }
+        auto ifOp = scf::IfOp::create(rw, loc, ValueRange(acc).getTypes(),
+                                      inHead(d0), true);
+        OpBuilder::InsertionGuard guard(rw);
+        rw.setInsertionPointToStart(ifOp.thenBlock());
+        scf::YieldOp::create(rw, loc, dimStep(d0, earlyKs[i], jls, js, acc));
+        rw.setInsertionPointToStart(ifOp.elseBlock());
+        scf::YieldOp::create(rw, loc, acc);
+        acc.assign(ifOp.getResults().begin(), ifOp.getResults().end());
+      }
+      sums = acc;
+    } else {
+      auto rounds =
+          scf::ForOp::create(rw, loc, zeroIdx, idx(perWarp), idx(unroll));
+      roundGuard.emplace(rw);
+      rw.setInsertionPointToStart(rounds.getBody());
+      roundKeys(rounds.getInductionVar(), jls, js);
+      SmallVector<Value> init(unroll * G, zero);
+      auto dims = scf::ForOp::create(
+          rw, loc, arith::MulIOp::create(rw, loc, lane, idx(vec)), idx(c.D),
+          idx(kWarp * vec), init);
+      {
+        OpBuilder::InsertionGuard g2(rw);
+        rw.setInsertionPointToStart(dims.getBody());
+        Value d0 = dims.getInductionVar();
+        // The keys first (their loads in flight together), then q.
+        SmallVector<SmallVector<Value>> ks = loadKeys(d0, js);
+        scf::YieldOp::create(
+            rw, loc,
+            dimStep(d0, ks, jls, js,
+                    SmallVector<Value>(dims.getRegionIterArgs())));
+      }
+      sums.assign(dims.getResults().begin(), dims.getResults().end());
     }
     for (int64_t u = 0; u < unroll; ++u) {
       Value inChunk = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult,
                                             jls[u], count);
       for (int64_t g = 0; g < G; ++g) {
-        Value total =
-            warpReduce(rw, loc, dims.getResult(u * G + g), false, false);
+        Value total = warpReduce(rw, loc, sums[u * G + g], false, false);
         Value writer = arith::AndIOp::create(
             rw, loc, inChunk,
             arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::eq, lane,
@@ -344,32 +508,30 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
       rw, loc, arith::MulIOp::create(rw, loc, bk, idx(nSplit)), split);
   int64_t statsBase = c.B * c.Hkv * nSplit * G * c.Dv;
   int64_t sumBase = statsBase + c.B * c.Hkv * nSplit * G;
-  AffineMap vMap = c.pv.getIndexingMapsArray()[1];
-  int64_t vUnroll = std::min<int64_t>(chunk, 16);
   {
     auto cols = scf::ForOp::create(rw, loc, tid, idx(c.Dv), idx(kThreads));
     OpBuilder::InsertionGuard guard(rw);
     rw.setInsertionPointToStart(cols.getBody());
     Value e = cols.getInductionVar();
     SmallVector<Value> init(G, zero);
-    auto keys =
-        scf::ForOp::create(rw, loc, zeroIdx, idx(chunk), idx(vUnroll), init);
-    {
-      OpBuilder::InsertionGuard g2(rw);
-      rw.setInsertionPointToStart(keys.getBody());
+    // The `vUnroll` keys from r0 (their values `loaded`, or loaded here
+    // together) into the accumulators `acc` [g].
+    auto valueRound = [&](Value r0, ArrayRef<Value> loaded,
+                          SmallVector<Value> acc) {
       SmallVector<Value> jls, js, vs;
       for (int64_t u = 0; u < vUnroll; ++u) {
-        Value jl = arith::AddIOp::create(rw, loc, keys.getInductionVar(),
-                                         idx(u));
+        Value jl = arith::AddIOp::create(rw, loc, r0, idx(u));
         Value j = arith::MinUIOp::create(
             rw, loc, arith::AddIOp::create(rw, loc, first, jl), idx(c.T - 1));
         SmallVector<Value> ivs{bat, heads[0], zeroIdx, e, j, kvh};
         jls.push_back(jl);
         js.push_back(j);
-        vs.push_back(memref::LoadOp::create(rw, loc, c.v,
-                                            indicesOf(rw, loc, vMap, ivs)));
+        vs.push_back(loaded.empty()
+                         ? memref::LoadOp::create(
+                               rw, loc, c.v, indicesOf(rw, loc, vMap, ivs))
+                               .getResult()
+                         : loaded[u]);
       }
-      SmallVector<Value> acc(keys.getRegionIterArgs());
       for (int64_t u = 0; u < vUnroll; ++u) {
         Value v = vs[u];
         if (c.vScatter) {
@@ -395,7 +557,27 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
           acc[g] = cloneBody(rw, loc, c.pv, {p, v, acc[g]}, gIvs);
         }
       }
-      scf::YieldOp::create(rw, loc, acc);
+      return acc;
+    };
+    SmallVector<Value> outs;
+    if (!earlyVs.empty()) {
+      // This thread's only column (e is tid): the values loaded first.
+      SmallVector<Value> acc = init;
+      for (int64_t r = 0; r < chunk; r += vUnroll)
+        acc = valueRound(idx(r), ArrayRef(earlyVs).slice(r, vUnroll), acc);
+      outs = acc;
+    } else {
+      auto keys =
+          scf::ForOp::create(rw, loc, zeroIdx, idx(chunk), idx(vUnroll), init);
+      {
+        OpBuilder::InsertionGuard g2(rw);
+        rw.setInsertionPointToStart(keys.getBody());
+        scf::YieldOp::create(
+            rw, loc,
+            valueRound(keys.getInductionVar(), {},
+                       SmallVector<Value>(keys.getRegionIterArgs())));
+      }
+      outs.assign(keys.getResults().begin(), keys.getResults().end());
     }
     for (int64_t g = 0; g < G; ++g) {
       Value at = arith::AddIOp::create(
@@ -407,7 +589,7 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
                   idx(g)),
               idx(c.Dv)),
           e);
-      memref::StoreOp::create(rw, loc, keys.getResult(g), ws, ValueRange{at});
+      memref::StoreOp::create(rw, loc, outs[g], ws, ValueRange{at});
     }
   }
   Value statThread =

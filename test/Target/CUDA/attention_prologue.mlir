@@ -1,5 +1,7 @@
 // RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels=remarks=1 -verify-diagnostics | FileCheck %s
 // RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels=attention-prologue=0 | FileCheck %s --check-prefix=OFF
+// RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels --sinter-cuda-attention-early-loads=false | FileCheck %s --check-prefix=LATE
+// RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels --sinter-cuda-attention-prologue-fewer-barriers=false | FileCheck %s --check-prefix=ALLB
 // The ops between the QKV projection and a decode attention absorbed into
 // the split kernel (lib/Target/CUDA/AttentionPrologue.cpp), as Qwen3.5's
 // attention writes them: casts of the packed bf16 q (with its output gate)
@@ -31,6 +33,14 @@
 // The sums of squares, the RoPE'd k and q and their inputs in shared memory.
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c3, {{.*}} = %c2,
 // CHECK-SAME: workgroup(%{{[a-z0-9]+}} : memref<32xf32, #gpu.address_space<workgroup>>, %{{[a-z0-9]+}} : memref<4xf32, #gpu.address_space<workgroup>>, %[[KS:[a-z0-9]+]] : memref<2xf32, #gpu.address_space<workgroup>>, %[[QS:[a-z0-9]+]] : memref<4xf32, #gpu.address_space<workgroup>>, %[[KT:[a-z0-9]+]] : memref<32xf32, #gpu.address_space<workgroup>>, %[[QT:[a-z0-9]+]] : memref<64xf32, #gpu.address_space<workgroup>>, %{{[a-z0-9]+}} : memref<16xf32, #gpu.address_space<workgroup>>, %{{[a-z0-9]+}} : memref<32xf32, #gpu.address_space<workgroup>>)
+// The chunk's keys (16-byte vectors, from the cache) and values (a thread
+// per column) loaded first, before the prologue, so that their latency
+// overlaps it.
+// CHECK-NOT: gpu.barrier
+// CHECK: vector.load %[[KC]]
+// CHECK-NEXT: vector.load %[[KC]]
+// CHECK-NOT: gpu.barrier
+// CHECK-COUNT-16: memref.load %[[VC]]
 // k's sum of squares: zeroed, then a warp per row (the bf16 row cast where
 // read); each op's loops closed before its barrier (threads enter them
 // unevenly).
@@ -42,19 +52,47 @@
 // CHECK: memref.store %{{.+}}, %[[KS]]
 // CHECK-NEXT: }
 // CHECK-NEXT: }
+// A barrier only between ops that share a buffer: q's sums are zeroed
+// right after k's sums (no barrier), then one before q's sum of squares.
+// CHECK-NOT: gpu.barrier
+// CHECK: memref.store %{{.+}}, %[[QS]]
+// CHECK-NEXT: }
 // CHECK-NEXT: gpu.barrier
-// q's normalized rows into shared memory (the norm cloned at each element).
+// CHECK: gpu.shuffle xor
+// CHECK: memref.store %{{.+}}, %[[QS]]
+// k's normalized rows (their sums are final) with no barrier after q's
+// sums, one before q's normalized rows (which read them).
+// CHECK-NOT: gpu.barrier
+// CHECK: math.sqrt
+// CHECK: memref.store %{{.+}}, %[[KT]]
+// CHECK-NEXT: }
+// CHECK-NEXT: gpu.barrier
 // CHECK: math.sqrt
 // CHECK: memref.store %{{.+}}, %[[QT]]
+// The RoPE of k reads k's rows (final), no barrier; the copy back into
+// them waits for that read; the RoPE of q beside it; then q's copy after
+// one more, and the last barrier.
+// CHECK-NOT: gpu.barrier
+// CHECK: memref.load %[[KT]]
 // CHECK: gpu.barrier
+// CHECK-NOT: gpu.barrier
+// CHECK: memref.store %{{.+}}, %[[KT]]
+// CHECK-NOT: gpu.barrier
+// CHECK: memref.load %[[QT]]
+// CHECK: gpu.barrier
+// CHECK-NOT: gpu.barrier
+// CHECK: memref.store %{{.+}}, %[[QT]]
+// CHECK-NEXT: }
+// CHECK-NEXT: gpu.barrier
+// CHECK-NOT: gpu.barrier
 // The gate's input to the workspace by the first chunk's blocks.
 // CHECK: memref.store %{{.+}}, %[[WS]]
-// The keys as 16-byte vectors, q from shared memory, the new token's key
-// stored where it changes.
-// CHECK: vector.load %[[KC]]
+// q from shared memory, the new token's key (merged into the loaded
+// vectors) stored where it changes; no key is loaded again.
+// CHECK-NOT: vector.load %[[KC]]
 // CHECK: memref.load %[[QT]]
 // CHECK: memref.store %{{.+}}, %[[KC]]
-// CHECK: memref.load %[[VC]]
+// CHECK-NOT: memref.load %[[VC]]
 // CHECK: memref.store %{{.+}}, %[[VC]]
 // The last block of each kv head combines, reading the staged gate input
 // back.
@@ -66,6 +104,26 @@
 // CHECK: memref.store %{{.+}}, %[[Z]]
 // CHECK: sinter.kernel = "attention_split heads=4/2 d=16 t=40 dv=16 chunk=16 vec=4 grid=3x2x1 prologue=16"
 // CHECK-NOT: gpu.launch
+// With the early loads off, the keys are loaded in the logits loop, after
+// the prologue.
+// LATE-LABEL: func.func @prologue
+// LATE: gpu.launch
+// LATE-NOT: vector.load
+// LATE: gpu.barrier
+// LATE: scf.for
+// LATE: vector.load %{{.+}} : memref<1x2x40x16xf32>, vector<4xf32>
+// LATE: gpu.barrier
+// LATE: gpu.barrier
+// LATE: scf.for
+// LATE: scf.for
+// LATE-COUNT-16: memref.load %{{.+}} : memref<1x2x40x16xf32>
+// LATE: sinter.kernel = "attention_split heads=4/2 d=16 t=40 dv=16 chunk=16 vec=4 grid=3x2x1 prologue=16"
+// With a barrier after every replayed op (10 ops; 6 barriers above).
+// ALLB-LABEL: func.func @prologue
+// ALLB: gpu.launch
+// ALLB-COUNT-10: gpu.barrier
+// ALLB-NOT: gpu.barrier
+// ALLB: memref.store %{{.+}} : memref<280xf32>
 // With the option off, the plain split.
 // OFF-LABEL: func.func @prologue
 // OFF: sinter.kernel = "attention_split heads=4/2 d=16 t=40 dv=16 chunk=16 vec=4 grid=3x2x1"
