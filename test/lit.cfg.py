@@ -72,6 +72,13 @@ if _have_ptxas:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", _ptxas))
 
+# nvcc (same toolkit) regenerates PTX that the runtime embeds as text, to
+# check that the embedded copy matches its CUDA source.
+_nvcc = os.environ.get("SINTER_NVCC", os.path.join(os.path.dirname(_ptxas), "nvcc"))
+if os.access(_nvcc, os.X_OK):
+    config.available_features.add("nvcc")
+    config.substitutions.append(("%nvcc", _nvcc))
+
 # Without an NVIDIA driver a CUDA executable must say so and exit 1.
 try:
     import ctypes

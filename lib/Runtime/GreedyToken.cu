@@ -4,7 +4,8 @@
 // no CUDA library and the build needs no nvcc). After a change, regenerate:
 //   nvcc -ptx -arch=compute_75 -O3 lib/Runtime/GreedyToken.cu -o g.ptx
 // and paste g.ptx into GreedyTokenPtx.cpp (each line a string piece).
-// test/Runtime/greedy_token_ptx.test checks that the PTX assembles.
+// test/Runtime/greedy_token_ptx.test checks that the PTX assembles, and
+// greedy_token_source.test (where nvcc is installed) that it is this file's.
 //
 //===----------------------------------------------------------------------===//
 //
