@@ -32,9 +32,17 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
+
+static llvm::cl::opt<bool> clTransposeFold(
+    "sinter-cuda-transpose-fold", llvm::cl::init(false), llvm::cl::Hidden,
+    llvm::cl::desc("Tiled transpose: fold the bf16->f32 widening before it "
+                   "(widen=extf) and the copy of its output into another "
+                   "buffer after it (copy=folded) (not yet run on a GPU; off "
+                   "until measured)"));
 
 namespace sinter::cuda {
 namespace {
@@ -284,12 +292,16 @@ LogicalResult emitTiledTranspose(RewriterBase &rw, linalg::LinalgOp linalgOp,
     return failure();
   }
   // Read through a widening conversion's source when it can be folded.
+  // Both folds are behind --sinter-cuda-transpose-fold (off: the plain
+  // tiled transpose, the GPU-verified form).
   std::string widenWhy;
-  linalg::GenericOp widen =
-      foldableWidening(op.getInput(), op.getOperation(), widenWhy);
+  linalg::GenericOp widen;
+  if (clTransposeFold)
+    widen = foldableWidening(op.getInput(), op.getOperation(), widenWhy);
   if (widen && mayOverlap(widen.getDpsInputs()[0], op.getInit()))
     widen = nullptr;
-  if (!widen && options.remarks && op.getInput().getDefiningOp() &&
+  if (clTransposeFold && !widen && options.remarks &&
+      op.getInput().getDefiningOp() &&
       llvm::any_of(op.getInput().getUsers(), [&](Operation *u) {
         return u != op.getOperation() && isa<linalg::GenericOp>(u);
       }))
@@ -299,14 +311,16 @@ LogicalResult emitTiledTranspose(RewriterBase &rw, linalg::LinalgOp linalgOp,
   Value source = widen ? widen.getDpsInputs()[0] : op.getInput();
   std::string copyWhy;
   // `source`: what the kernel reads (the folded conversion's source).
-  memref::CopyOp copy = foldableCopy(op, source, copyWhy);
+  memref::CopyOp copy;
+  if (clTransposeFold)
+    copy = foldableCopy(op, source, copyWhy);
   if (copy) {
     SmallVector<Operation *> defs;
     (void)targetDefsAfter(op, copy.getTarget(), defs); // checked above
     for (Operation *d : defs)
       rw.moveOpBefore(d, op);
   }
-  if (!copy && options.remarks &&
+  if (clTransposeFold && !copy && options.remarks &&
       llvm::any_of(op.getInit().getUsers(),
                    [](Operation *u) { return isa<memref::CopyOp>(u); }))
     op->emitRemark() << "sinter-cuda-form-kernels: transpose folds no copy: "
