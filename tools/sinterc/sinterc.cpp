@@ -91,6 +91,14 @@ static cl::opt<std::string> gpuArch(
     cl::desc("With --target=cuda: the GPU architecture (sm_80, sm_89, "
              "sm_90a; default sm_90a)"),
     cl::value_desc("sm_XX"), cl::init("sm_90a"), cl::cat(sinterCat));
+static cl::list<std::string> cudaExperimental(
+    "cuda-experimental",
+    cl::desc("With --target=cuda: kernel forms not yet run on a GPU to use "
+             "instead of the verified ones (attention-early-loads, "
+             "attention-prologue-fewer-barriers, expert-down-deep, "
+             "scan-hoist-vector, grouped-fold-fill, transpose-fold); off by "
+             "default"),
+    cl::value_desc("name,..."), cl::CommaSeparated, cl::cat(sinterCat));
 static cl::opt<std::string> cpuName(
     "cpu",
     cl::desc("x86-64 CPU to generate code for (default x86-64-v2, portable; "
@@ -701,6 +709,8 @@ static int compileModel(const std::string &input, const Job &job,
           return sinter::buildCpuCodegenPipeline(pm);
         sinter::cuda::CudaOptions cuda;
         cuda.gpuArch = gpuArch;
+        cuda.experimental.assign(cudaExperimental.begin(),
+                                 cudaExperimental.end());
         // --emit=ptx prints the PTX text, so no fatbin then.
         cuda.embedCubin = emitKind != "ptx";
         sinter::cuda::buildCudaCodegenPipeline(pm, cuda);
@@ -961,6 +971,14 @@ int main(int argc, char **argv) {
                  << ")\n";
     return 1;
   }
+  for (const std::string &name : cudaExperimental)
+    if (!llvm::is_contained(sinter::cuda::experimentalForms(), name)) {
+      llvm::errs() << "sinterc: error: unknown --cuda-experimental '" << name
+                   << "' (known: "
+                   << llvm::join(sinter::cuda::experimentalForms(), ", ")
+                   << ")\n";
+      return 1;
+    }
   if (emit == "ptx" && !cudaTarget) {
     llvm::errs() << "sinterc: error: --emit=ptx needs --target=cuda\n";
     return 1;

@@ -575,8 +575,9 @@ LogicalResult emitDecodeAttention(RewriterBase &rw, linalg::LinalgOp op,
       plan->counters =
           workspace(rw, loc, op, rw.getI32Type(),
                     plan->counterCount(c.B, c.Hkv), "__sinter_attention_cnt");
-      gpu::LaunchOp partial = emitSplitPartial(rw, loc, c, ws, plan->chunk,
-                                               plan->nSplit, plan->vec, *plan);
+      gpu::LaunchOp partial =
+          emitSplitPartial(rw, loc, c, ws, plan->chunk, plan->nSplit,
+                           plan->vec, *plan, options);
       SmallVector<Value> buffers(
           partial.getWorkgroupAttributions().drop_front(2));
       if (failed(redirectPrologueAccesses(rw, partial, pro, buffers,
@@ -607,7 +608,7 @@ LogicalResult emitDecodeAttention(RewriterBase &rw, linalg::LinalgOp op,
           workspace(rw, loc, op, rw.getI32Type(),
                     plan->counterCount(c.B, c.Hkv), "__sinter_attention_cnt");
       emitSplitPartial(rw, loc, c, ws, plan->chunk, plan->nSplit, plan->vec,
-                       *plan);
+                       *plan, options);
     }
     if (plan) {
       if (options.remarks)

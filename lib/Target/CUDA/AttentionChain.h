@@ -159,7 +159,8 @@ Value workspace(RewriterBase &rw, Location loc, Operation *anchor, Type elt,
 /// and writes o_c, m_c and l_c to the workspace.
 gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
                                Value ws, int64_t chunk, int64_t nSplit,
-                               int64_t vec, const SplitPlan &plan);
+                               int64_t vec, const SplitPlan &plan,
+                               const KernelOptions &options);
 
 /// The end of the partial kernel (`tile`, `stats`: its shared buffers,
 /// free by then). Each block counts itself on its (batch, kv head)'s

@@ -28,20 +28,11 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SetVector.h"
-#include "llvm/Support/CommandLine.h"
 
 using namespace mlir;
 
 namespace sinter::cuda {
 namespace {
-
-// Off by default: a barrier after every replayed op (the form run on a
-// GPU). On: checked by lit / ptxas on 2026-11-27, not yet run on a GPU.
-llvm::cl::opt<bool> clFewerBarriers(
-    "sinter-cuda-attention-prologue-fewer-barriers", llvm::cl::init(false),
-    llvm::cl::Hidden,
-    llvm::cl::desc("Decode attention prologue replay: a barrier only "
-                   "between ops that share a buffer"));
 
 /// Largest iteration space of an absorbed op, and of all shared buffers
 /// together (bytes; the attention's own shared memory comes on top).
@@ -567,19 +558,21 @@ static void replayAccesses(const AttentionPrologue &p, Operation *op,
 
 void emitPrologueReplay(RewriterBase &rw, Location loc,
                         const AttentionPrologue &p, Value tid, int64_t threads,
-                        ArrayRef<Value> buffers) {
+                        ArrayRef<Value> buffers, const KernelOptions &options) {
   int64_t warps = threads / 32;
   (void)buffers;
   // What the ops since the last barrier read and wrote: the next op waits
   // for a barrier only if it reads or writes what they wrote, or writes
   // what they read (each buffer is its own shared copy, so roots compare
-  // exactly; globals are only read).
+  // exactly; globals are only read). Only with the experimental form
+  // attention-prologue-fewer-barriers (not yet run on a GPU); off, a
+  // barrier after every op (the form run on a GPU).
   llvm::DenseSet<Value> pendingReads, pendingWrites;
   for (auto [i, op] : llvm::enumerate(p.replayed)) {
     llvm::DenseSet<Value> reads, writes;
     replayAccesses(p, op, reads, writes);
     bool conflict =
-        !clFewerBarriers ||
+        !options.experimental.prologueFewerBarriers ||
         llvm::any_of(reads,
                      [&](Value v) { return pendingWrites.contains(v); }) ||
         llvm::any_of(writes, [&](Value v) {

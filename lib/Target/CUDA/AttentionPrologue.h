@@ -14,6 +14,8 @@
 #ifndef SINTER_LIB_TARGET_CUDA_ATTENTIONPROLOGUE_H
 #define SINTER_LIB_TARGET_CUDA_ATTENTIONPROLOGUE_H
 
+#include "Kernels.h"
+
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/DenseMap.h"
@@ -61,11 +63,13 @@ matchAttentionPrologue(mlir::Operation *chainStart,
 /// threads (a multiple of 32) whose thread id is `tid`; `buffers` are the
 /// workgroup buffers of `p.shared`. A barrier separates an op from the
 /// ops since the last one when it reads or writes what they wrote or
-/// writes what they read (all of them with
-/// --sinter-cuda-attention-prologue-fewer-barriers=false); ends with one.
+/// writes what they read, with the experimental form
+/// attention-prologue-fewer-barriers (KernelOptions::Experimental); else
+/// after every op. Ends with one.
 void emitPrologueReplay(mlir::RewriterBase &rw, mlir::Location loc,
                         const AttentionPrologue &p, mlir::Value tid,
-                        int64_t threads, llvm::ArrayRef<mlir::Value> buffers);
+                        int64_t threads, llvm::ArrayRef<mlir::Value> buffers,
+                        const KernelOptions &options);
 
 /// Rewrites the loads and stores inside `launch` of the prologue's buffers:
 /// to the shared buffers `buffers`, or, for the inlined ones, loads to

@@ -22,7 +22,6 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/SymbolTable.h"
-#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <limits>
@@ -46,16 +45,6 @@ Value workspace(RewriterBase &rw, Location loc, Operation *anchor, Type elt,
 }
 
 namespace {
-
-// Off by default: the chunk's key loads wait for the prologue (the form run
-// on a GPU). On: written and checked by lit / ptxas on 2026-11-27, not yet
-// run on a GPU; turn on by default once a bench8 run and the bundle's
-// attention cases have measured it.
-llvm::cl::opt<bool> clAttentionEarlyLoads(
-    "sinter-cuda-attention-early-loads", llvm::cl::init(false),
-    llvm::cl::Hidden,
-    llvm::cl::desc("Split decode attention: issue the chunk's key loads "
-                   "before the absorbed prologue"));
 
 /// The most key vectors a lane, and values a thread, holds across the
 /// prologue (registers).
@@ -105,7 +94,8 @@ Value stagedAt(RewriterBase &rw, Location loc, Chain &c, const SplitPlan &plan,
 /// and writes o_c, m_c and l_c to the workspace.
 gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
                                Value ws, int64_t chunk, int64_t nSplit,
-                               int64_t vec, const SplitPlan &plan) {
+                               int64_t vec, const SplitPlan &plan,
+                               const KernelOptions &options) {
   const AttentionPrologue *pro = plan.prologue;
   int64_t G = c.G;
   auto idx = [&](int64_t v) -> Value {
@@ -187,12 +177,14 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
   // with no cache, are not there yet.) Without a prologue the same form
   // (the dim steps unrolled) only issues them a little earlier.
   // A head shorter than a step of the warp (ragged) leaves the last step
-  // to the lanes inside it.
+  // to the lanes inside it. Only with the experimental form
+  // attention-early-loads (not yet run on a GPU); off, the loads wait for
+  // the prologue (the form run on a GPU).
   int64_t span = kWarp * vec, dimSteps = (c.D + span - 1) / span;
   bool ragged = c.D % span != 0;
-  bool early = clAttentionEarlyLoads && (!pro || !pro->writes(c.k)) &&
-               vec > 1 && c.D % vec == 0 && perWarp == unroll &&
-               unroll * dimSteps <= kMaxEarlyVectors;
+  bool early = options.experimental.attentionEarlyLoads &&
+               (!pro || !pro->writes(c.k)) && vec > 1 && c.D % vec == 0 &&
+               perWarp == unroll && unroll * dimSteps <= kMaxEarlyVectors;
   auto stepStart = [&](int64_t i) -> Value {
     return arith::AddIOp::create(
         rw, loc, arith::MulIOp::create(rw, loc, lane, idx(vec)),
@@ -288,7 +280,7 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
   if (pro) {
     SmallVector<Value> buffers(
         launch.getWorkgroupAttributions().drop_front(2));
-    emitPrologueReplay(rw, loc, *pro, tid, kThreads, buffers);
+    emitPrologueReplay(rw, loc, *pro, tid, kThreads, buffers, options);
   }
   if (!plan.staged.empty()) {
     // The output gate's operands that the prologue computes: the first

@@ -443,6 +443,9 @@ void buildCudaCodegenPipeline(OpPassManager &pm, const CudaOptions &options) {
   // Kernel templates first; what they leave goes to the generic mapping.
   KernelOptions kernels;
   kernels.gpuArch = options.gpuArch;
+  for (const std::string &name : options.experimental)
+    if (bool *flag = experimentalFlag(kernels.experimental, name))
+      *flag = true; // the caller checks the names (experimentalForms())
   pm.addNestedPass<func::FuncOp>(createFormKernelsPass(kernels));
   pm.addNestedPass<func::FuncOp>(std::make_unique<PrepareLoopsPass>());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());

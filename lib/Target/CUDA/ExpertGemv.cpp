@@ -338,7 +338,7 @@ LogicalResult emitExpertGemv(RewriterBase &rw, linalg::LinalgOp op,
   } else if (!(why = matchExpert(target, m)).empty()) {
     // Not an expert GEMV: perhaps the shared expert beside one.
     auto g = dyn_cast<linalg::GenericOp>(target.getOperation());
-    std::string sharedWhy = g ? matchSharedFold(g, m, p)
+    std::string sharedWhy = g ? matchSharedFold(g, m, p, options)
                               : std::string("not a linalg.generic");
     if (!sharedWhy.empty()) {
       why += "; as a shared expert: " + sharedWhy;
@@ -354,10 +354,10 @@ LogicalResult emitExpertGemv(RewriterBase &rw, linalg::LinalgOp op,
       return failure();
     }
     matchFusions(m);
-    p = plan(m);
+    p = plan(m, options);
     if (m.combine && !p.slotsPerExpert) {
       m.combine = nullptr; // the slots of a block cannot cover all J experts
-      p = plan(m);
+      p = plan(m, options);
     }
   }
   // At the last fused op: buffers it writes may be defined just before it.

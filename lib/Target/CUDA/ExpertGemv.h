@@ -41,7 +41,8 @@ constexpr int64_t kThreads = 256, kCombineThreads = 512;
 constexpr int64_t kTargetCombineBlocks = 128;
 /// Trips of a thread whose loads are issued together.
 constexpr int64_t kMaxUnroll = 8;
-/// The deep combine plan (ExpertGemvMatch.cpp's plan): threads a block and
+/// The deep combine plan (ExpertGemvMatch.cpp's plan; the experimental
+/// form expert-down-deep, not yet run on a GPU): threads a block and
 /// trips a group (two groups in flight: 32 vectors, 128 registers).
 constexpr int64_t kDeepCombineThreads = 256, kMaxDeepUnroll = 16;
 /// Groups of trips a pipelined thread walks (unrolled: code size).
@@ -153,13 +154,13 @@ std::string matchExpert(mlir::linalg::LinalgOp lop, ExpertMatch &m);
 /// Sets the prologue, epilogue and combine that are safe to fuse.
 void matchFusions(ExpertMatch &m);
 /// The block shape and K walk for a match.
-Plan plan(const ExpertMatch &m);
+Plan plan(const ExpertMatch &m, const KernelOptions &options);
 
 /// The shared expert's down projection beside a routed MoE block
 /// (ExpertGemvShared.cpp): the refusal's reason, or "" with `m` and `p`
 /// the routed block's, `m.shared` set.
 std::string matchSharedFold(mlir::linalg::GenericOp target, ExpertMatch &m,
-                            Plan &p);
+                            Plan &p, const KernelOptions &options);
 
 /// The MoE router (the lowered sinter.moe_router generic `router`) folded
 /// into the up projection that first reads its indices

@@ -15,19 +15,8 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/bit.h"
-#include "llvm/Support/CommandLine.h"
 
 using namespace mlir;
-
-/// The deep combine plan (see plan). Off by default (the 512-thread plan,
-/// run on a GPU): on was written and checked by lit / ptxas on 2026-11-27
-/// and has not run on a GPU yet.
-static llvm::cl::opt<bool> clExpertDownDeep(
-    "sinter-cuda-expert-down-deep", llvm::cl::init(false), llvm::cl::Hidden,
-    llvm::cl::desc("Expert GEMV with the weighted sum folded in (the MoE "
-                   "down projection): 256 threads a block with up to 32 "
-                   "weight vectors in flight a thread when K is long, "
-                   "instead of 512 threads with 8"));
 
 namespace sinter::cuda::expert_gemv {
 
@@ -530,7 +519,7 @@ static Plan planFor(const ExpertMatch &m, int64_t combineThreads,
   return p;
 }
 
-Plan plan(const ExpertMatch &m) {
+Plan plan(const ExpertMatch &m, const KernelOptions &options) {
   // The combine block (the MoE down projection: all J experts of its
   // columns) needs about 126 registers a thread at 512 threads, so one
   // block an SM with 8 weight vectors in flight a thread: bench8's down
@@ -540,8 +529,9 @@ Plan plan(const ExpertMatch &m) {
   // row slots: bench8's K = 512 at 16 slots): the block's whole share of
   // the weights is requested up front, twice the bytes in flight an SM
   // (ptxas sm_90a: 252 registers, no spills). Shorter K keeps the
-  // 512-thread plan.
-  if (m.combine && clExpertDownDeep) {
+  // 512-thread plan. Only with the experimental form expert-down-deep (not
+  // yet run on a GPU); off, the 512-thread plan (run on a GPU).
+  if (m.combine && options.experimental.expertDownDeep) {
     Plan d = planFor(m, kDeepCombineThreads, /*deep=*/true);
     if (d.slotsPerExpert && d.pipelined && d.unroll == kMaxDeepUnroll)
       return d;

@@ -154,7 +154,7 @@ std::string matchRouterFold(linalg::GenericOp router, ExpertMatch &m, Plan &p,
   if (m.combine)
     return "the indices' first reader sums over the experts with the "
            "router's weights, which the folded router writes";
-  p = plan(m);
+  p = plan(m, options);
   if (m.j != k)
     return "the expert GEMV's J is not the router's k";
   if (p.threads % 32)

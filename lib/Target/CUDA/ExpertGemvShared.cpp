@@ -167,7 +167,7 @@ void Builder::storeShared(Value colBase) {
 /// the shared GEMV over their columns (one launch fewer a layer). On
 /// success `m` is the expert's match with `shared` set and `p` its plan.
 std::string matchSharedFold(linalg::GenericOp target, ExpertMatch &m,
-                            Plan &p) {
+                            Plan &p, const KernelOptions &options) {
   std::string why;
   FailureOr<ContractionMatch> cm = matchContraction(target, why);
   if (failed(cm))
@@ -201,7 +201,7 @@ std::string matchSharedFold(linalg::GenericOp target, ExpertMatch &m,
   if (!m.combine)
     return "no routed expert GEMV with a fused weighted sum whose result the "
            "elementwise op after it also reads";
-  p = plan(m);
+  p = plan(m, options);
   if (!p.slotsPerExpert)
     return "the routed experts' weighted sum is not fused (too many experts "
            "for a block)";

@@ -40,18 +40,9 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
-#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
-
-static llvm::cl::opt<bool> clGroupedFoldFill(
-    "sinter-cuda-grouped-fold-fill", llvm::cl::init(false), llvm::cl::Hidden,
-    llvm::cl::desc("Tensor-core grouped experts: fold the f32 fill of the "
-                   "output into the epilogue (fill=folded) and the "
-                   "elementwise consumer of the output into it "
-                   "(consumer=fused) (not yet run on a GPU; off until "
-                   "measured)"));
 
 namespace sinter::cuda {
 namespace {
@@ -504,17 +495,17 @@ LogicalResult emitExpertGroupedMma(RewriterBase &rw,
   // fill plus a sum of out-of-bounds weight loads (undefined either way).
   // The fill of the up projection's [512, 8, 1024] and the down's
   // [512, 8, 2048] f32 outputs were 12 and 22 us a launch in bench8 prefill.
-  // Both folds are behind --sinter-cuda-grouped-fold-fill (off: the fill
-  // stays and the epilogue loads its result, the consumer keeps its kernel,
-  // the GPU-verified form).
-  if (!clGroupedFoldFill ||
-      (m.fill && !m.fill.getDpsInputs()[0].getType().isF32()))
+  // Both folds are the experimental form grouped-fold-fill, not yet run on
+  // a GPU (off: the fill stays and the epilogue loads its result, the
+  // consumer keeps its kernel, the GPU-verified form).
+  bool fold = options.experimental.groupedFoldFill;
+  if (!fold || (m.fill && !m.fill.getDpsInputs()[0].getType().isF32()))
     m.fill = nullptr; // a converting fill: keep it, load its result
   std::string consumerWhy;
   linalg::GenericOp consumer;
-  if (clGroupedFoldFill)
+  if (fold)
     consumer = elementwiseConsumer(m, consumerWhy);
-  if (clGroupedFoldFill && !consumer && options.remarks)
+  if (fold && !consumer && options.remarks)
     m.op->emitRemark() << "sinter-cuda-form-kernels: grouped expert "
                           "epilogue takes no consumer: "
                        << consumerWhy;

@@ -22,6 +22,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Debug.h"
 
 #define DEBUG_TYPE "sinter-cuda-kernels"
@@ -29,6 +30,34 @@
 using namespace mlir;
 
 namespace sinter::cuda {
+
+/// The experimental kernel forms by name (KernelOptions::Experimental).
+static const std::pair<llvm::StringRef, bool KernelOptions::Experimental::*>
+    kExperimental[] = {
+        {"attention-early-loads",
+         &KernelOptions::Experimental::attentionEarlyLoads},
+        {"attention-prologue-fewer-barriers",
+         &KernelOptions::Experimental::prologueFewerBarriers},
+        {"expert-down-deep", &KernelOptions::Experimental::expertDownDeep},
+        {"scan-hoist-vector", &KernelOptions::Experimental::scanHoistVector},
+        {"grouped-fold-fill", &KernelOptions::Experimental::groupedFoldFill},
+        {"transpose-fold", &KernelOptions::Experimental::transposeFold},
+};
+
+llvm::ArrayRef<llvm::StringRef> experimentalForms() {
+  static const SmallVector<llvm::StringRef> names =
+      llvm::to_vector(llvm::make_first_range(llvm::ArrayRef(kExperimental)));
+  return names;
+}
+
+bool *experimentalFlag(KernelOptions::Experimental &forms,
+                       llvm::StringRef name) {
+  for (auto [known, flag] : kExperimental)
+    if (known == name)
+      return &(forms.*flag);
+  return nullptr;
+}
+
 namespace {
 
 struct FormKernelsPass
@@ -40,6 +69,9 @@ struct FormKernelsPass
     gpuArch = o.gpuArch;
     remarks = o.remarks;
     attentionPrologue = o.attentionPrologue;
+    for (auto [name, flag] : kExperimental)
+      if (o.experimental.*flag)
+        experimental.push_back(name.str());
   }
   Option<std::string> gpuArch{*this, "gpu-arch",
                               llvm::cl::desc("target architecture"),
@@ -53,6 +85,25 @@ struct FormKernelsPass
       llvm::cl::desc("absorb the small ops before a split decode attention "
                      "into its first kernel"),
       llvm::cl::init(true)};
+  ListOption<std::string> experimental{
+      *this, "experimental",
+      llvm::cl::desc("kernel forms not yet run on a GPU to use instead of "
+                     "the verified ones: attention-early-loads, "
+                     "attention-prologue-fewer-barriers, expert-down-deep, "
+                     "scan-hoist-vector, grouped-fold-fill, transpose-fold")};
+  LogicalResult initializeOptions(
+      StringRef options,
+      function_ref<LogicalResult(const Twine &)> errorHandler) override {
+    if (failed(PassWrapper::initializeOptions(options, errorHandler)))
+      return failure();
+    KernelOptions::Experimental forms;
+    for (const std::string &name : experimental)
+      if (!experimentalFlag(forms, name))
+        return errorHandler(
+            "sinter-cuda-form-kernels: unknown experimental kernel form '" +
+            name + "' (known: " + llvm::join(experimentalForms(), ", ") + ")");
+    return success();
+  }
   StringRef getArgument() const final { return "sinter-cuda-form-kernels"; }
   StringRef getDescription() const final {
     return "Bufferized linalg ops to the CUDA kernel templates (GEMM, GEMV, "
@@ -69,6 +120,9 @@ struct FormKernelsPass
     options.gpuArch = gpuArch;
     options.remarks = remarks;
     options.attentionPrologue = attentionPrologue;
+    for (const std::string &name : experimental)
+      if (bool *flag = experimentalFlag(options.experimental, name))
+        *flag = true; // unknown names are refused by initializeOptions
     IRRewriter scanRw(&getContext());
     // The delta-rule recurrence over the prompt first: its loop body is
     // the decode step's chain, which the templates below would take op by

@@ -29,11 +29,12 @@
 // key row, at every value column of the block's tile, or the head's one
 // value. Two tokens go per loop iteration (one basic block: the first's
 // readout overlaps the second's retrieve) and all row groups store the
-// output (no branch). With --sinter-cuda-scan-hoist-vector (off: not yet
-// run on a GPU) the body ops that depend only on the head's per-token
-// inputs (the gate's exp) are computed once per token in the staging step
-// and staged, not by every thread; k / q are staged with a thread's rows
-// contiguous and read as 4-vectors (ld.shared.v4); the budget is 48 KiB.
+// output (no branch). With the experimental form scan-hoist-vector (off:
+// not yet run on a GPU) the body ops that depend only on the head's
+// per-token inputs (the gate's exp) are computed once per token in the
+// staging step and staged, not by every thread; k / q are staged with a
+// thread's rows contiguous and read as 4-vectors (ld.shared.v4); the
+// budget is 48 KiB.
 //
 // Refusals (a reason each) when the loop is not exactly that chain, a
 // reduction is not `out + term`, the heads of the readout differ from the
@@ -54,7 +55,6 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
-#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
@@ -63,16 +63,6 @@ namespace sinter::cuda {
 using namespace gated_delta;
 namespace {
 
-/// Round two of the staging (hoisted per-head ops, k / q as 4-vectors, the
-/// 48 KiB budget). Off: round one's kernel, the form run on a GPU.
-static llvm::cl::opt<bool> clScanHoistVector(
-    "sinter-cuda-scan-hoist-vector", llvm::cl::init(false), llvm::cl::Hidden,
-    llvm::cl::desc("Prefill gated-delta scan: per-head per-token body ops "
-                   "computed once per token in the staging step, k / q "
-                   "staged as vector<4xf32> rows (ld.shared.v4), 48 KiB "
-                   "staging budget (not yet run on a GPU; off until "
-                   "measured)"));
-
 /// Key-row groups per warp (lanes sharing a column); 32 / kGroups columns.
 constexpr int64_t kGroups = 8;
 constexpr int64_t kMaxRowsPerThread = 64;
@@ -80,7 +70,8 @@ constexpr int64_t kMaxWarps = 4;
 /// Tokens staged in shared memory at a time (two buffers of them: one
 /// read, one filled); both buffers within this many bytes.
 constexpr int64_t kChunk = 16;
-/// 40 KiB with --sinter-cuda-scan-hoist-vector off (the GPU-run form).
+/// 40 KiB without the experimental form scan-hoist-vector (the GPU-run
+/// form).
 constexpr int64_t kMaxStageBytes = 48 * 1024;
 constexpr int64_t kMaxStageBytesRoundOne = 40 * 1024;
 /// Values of a key-row input per shared load (ld.shared.v4), where a
@@ -240,7 +231,6 @@ std::optional<double> fillValue(linalg::FillOp f) {
 LogicalResult emitGatedDeltaScan(RewriterBase &rw, scf::ForOp loop,
                                  const KernelOptions &options,
                                  std::string &why) {
-  (void)options;
   if (loop.getNumResults() != 0) {
     why = "the loop carries values (the bufferized recurrence carries none)";
     return failure();
@@ -455,7 +445,10 @@ LogicalResult emitGatedDeltaScan(RewriterBase &rw, scf::ForOp loop,
   DenseSet<Operation *> hoisted;
   DenseMap<Operation *, unsigned> derivedOf;
   unsigned rawStages = stages.size();
-  bool roundTwo = clScanHoistVector;
+  // Round two of the staging (these hoisted ops, k / q as 4-vectors, the
+  // 48 KiB budget) is the experimental form scan-hoist-vector (not yet run
+  // on a GPU); off, round one's kernel (run on a GPU).
+  bool roundTwo = options.experimental.scanHoistVector;
   for (linalg::GenericOp g : {retrieve, update, readout}) {
     if (!roundTwo)
       break;

@@ -31,7 +31,35 @@ struct KernelOptions {
   /// Absorb the small ops before a split decode attention into its first
   /// kernel (AttentionPrologue.h); off: they stay launches of their own.
   bool attentionPrologue = true;
+  /// Kernel forms checked by lit and ptxas but not yet run on a GPU: off
+  /// (the GPU-verified form) until measured; turned on by name
+  /// (experimentalForms(), docs/cli.md).
+  struct Experimental {
+    /// attention-early-loads: the split decode attention issues the
+    /// chunk's key loads before the absorbed prologue (AttentionSplit.cpp).
+    bool attentionEarlyLoads = false;
+    /// attention-prologue-fewer-barriers: the prologue replay puts a
+    /// barrier only between ops that share a buffer (AttentionPrologue.cpp).
+    bool prologueFewerBarriers = false;
+    /// expert-down-deep: the expert GEMV with the weighted sum folded in
+    /// uses the 256-thread deep plan when K is long (ExpertGemvMatch.cpp).
+    bool expertDownDeep = false;
+    /// scan-hoist-vector: the prefill gated-delta scan's round two
+    /// (GatedDeltaPrefill.cpp).
+    bool scanHoistVector = false;
+    /// grouped-fold-fill: the tensor-core grouped experts fold the f32
+    /// fill and the elementwise consumer (ExpertGroupedMma.cpp).
+    bool groupedFoldFill = false;
+    /// transpose-fold: the tiled transpose folds the widening before it and
+    /// the copy after it (Transpose.cpp).
+    bool transposeFold = false;
+  } experimental;
 };
+
+/// The flag of KernelOptions::Experimental named `name` (its spelling in
+/// experimentalForms()), or null for an unknown name.
+bool *experimentalFlag(KernelOptions::Experimental &forms,
+                       llvm::StringRef name);
 
 /// Tensor-core GEMM for f16/bf16 contractions with M > 8 rows (Gemm.cpp).
 mlir::LogicalResult emitTensorCoreGemm(mlir::RewriterBase &rw,

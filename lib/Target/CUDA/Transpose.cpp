@@ -32,17 +32,9 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
-
-static llvm::cl::opt<bool> clTransposeFold(
-    "sinter-cuda-transpose-fold", llvm::cl::init(false), llvm::cl::Hidden,
-    llvm::cl::desc("Tiled transpose: fold the bf16->f32 widening before it "
-                   "(widen=extf) and the copy of its output into another "
-                   "buffer after it (copy=folded) (not yet run on a GPU; off "
-                   "until measured)"));
 
 namespace sinter::cuda {
 namespace {
@@ -292,16 +284,16 @@ LogicalResult emitTiledTranspose(RewriterBase &rw, linalg::LinalgOp linalgOp,
     return failure();
   }
   // Read through a widening conversion's source when it can be folded.
-  // Both folds are behind --sinter-cuda-transpose-fold (off: the plain
-  // tiled transpose, the GPU-verified form).
+  // Both folds are the experimental form transpose-fold, not yet run on a
+  // GPU (off: the plain tiled transpose, the GPU-verified form).
+  bool fold = options.experimental.transposeFold;
   std::string widenWhy;
   linalg::GenericOp widen;
-  if (clTransposeFold)
+  if (fold)
     widen = foldableWidening(op.getInput(), op.getOperation(), widenWhy);
   if (widen && mayOverlap(widen.getDpsInputs()[0], op.getInit()))
     widen = nullptr;
-  if (clTransposeFold && !widen && options.remarks &&
-      op.getInput().getDefiningOp() &&
+  if (fold && !widen && options.remarks && op.getInput().getDefiningOp() &&
       llvm::any_of(op.getInput().getUsers(), [&](Operation *u) {
         return u != op.getOperation() && isa<linalg::GenericOp>(u);
       }))
@@ -312,7 +304,7 @@ LogicalResult emitTiledTranspose(RewriterBase &rw, linalg::LinalgOp linalgOp,
   std::string copyWhy;
   // `source`: what the kernel reads (the folded conversion's source).
   memref::CopyOp copy;
-  if (clTransposeFold)
+  if (fold)
     copy = foldableCopy(op, source, copyWhy);
   if (copy) {
     SmallVector<Operation *> defs;
@@ -320,7 +312,7 @@ LogicalResult emitTiledTranspose(RewriterBase &rw, linalg::LinalgOp linalgOp,
     for (Operation *d : defs)
       rw.moveOpBefore(d, op);
   }
-  if (clTransposeFold && !copy && options.remarks &&
+  if (fold && !copy && options.remarks &&
       llvm::any_of(op.getInit().getUsers(),
                    [](Operation *u) { return isa<memref::CopyOp>(u); }))
     op->emitRemark() << "sinter-cuda-form-kernels: transpose folds no copy: "

@@ -1,7 +1,7 @@
-// RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels=remarks=1 --sinter-cuda-attention-early-loads=true --sinter-cuda-attention-prologue-fewer-barriers=true -verify-diagnostics | FileCheck %s
+// RUN: sinter-opt %s --split-input-file "--sinter-cuda-form-kernels=remarks=1 experimental=attention-early-loads,attention-prologue-fewer-barriers" -verify-diagnostics | FileCheck %s
 // RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels=attention-prologue=0 | FileCheck %s --check-prefix=OFF
-// RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels --sinter-cuda-attention-early-loads=false --sinter-cuda-attention-prologue-fewer-barriers=true | FileCheck %s --check-prefix=LATE
-// RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels --sinter-cuda-attention-prologue-fewer-barriers=false --sinter-cuda-attention-early-loads=true | FileCheck %s --check-prefix=ALLB
+// RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels=experimental=attention-prologue-fewer-barriers | FileCheck %s --check-prefix=LATE
+// RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels=experimental=attention-early-loads | FileCheck %s --check-prefix=ALLB
 // The ops between the QKV projection and a decode attention absorbed into
 // the split kernel (lib/Target/CUDA/AttentionPrologue.cpp), as Qwen3.5's
 // attention writes them: casts of the packed bf16 q (with its output gate)

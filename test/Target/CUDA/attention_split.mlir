@@ -1,4 +1,4 @@
-// RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels=remarks=1 --sinter-cuda-attention-early-loads=true --sinter-cuda-attention-prologue-fewer-barriers=true -verify-diagnostics | FileCheck %s
+// RUN: sinter-opt %s --split-input-file "--sinter-cuda-form-kernels=remarks=1 experimental=attention-early-loads,attention-prologue-fewer-barriers" -verify-diagnostics | FileCheck %s
 // The decode attention split over the cache (flash-decoding,
 // lib/Target/CUDA/Attention.cpp): a launch over (chunk of 16 keys, kv
 // head, batch), the keys read as 16-byte vectors, each block's partial

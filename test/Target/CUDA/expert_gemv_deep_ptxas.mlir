@@ -5,17 +5,17 @@
 // each with its 32 trips over K in two pipelined groups of 16 16-byte
 // loads, so all of them are in flight before the first FMA. ptxas keeps
 // it in registers (no spills, at most 255 a thread for 256 threads).
-// The plan is behind --sinter-cuda-expert-down-deep (off by default until
+// The plan is behind experimental=expert-down-deep (off by default until
 // it has run on a GPU); off gives the 512-thread plan.
 // REQUIRES: ptxas
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: sinterc %s --target=cuda --gpu-arch=sm_90a --compile-to=lower -o %t/lower.mlir
-// RUN: sinter-opt %t/lower.mlir --sinter-cuda-form-kernels --sinter-cuda-expert-down-deep=true | FileCheck %s --check-prefix=DEEP
-// RUN: sinter-opt %t/lower.mlir --sinter-cuda-form-kernels --sinter-cuda-expert-down-deep=false | FileCheck %s --check-prefix=FLAT
-// RUN: sinterc %s --target=cuda --gpu-arch=sm_90a --emit=ptx --sinter-cuda-expert-down-deep=true -o %t/sm_90a.ptx
+// RUN: sinter-opt %t/lower.mlir --sinter-cuda-form-kernels=experimental=expert-down-deep | FileCheck %s --check-prefix=DEEP
+// RUN: sinter-opt %t/lower.mlir --sinter-cuda-form-kernels | FileCheck %s --check-prefix=FLAT
+// RUN: sinterc %s --target=cuda --gpu-arch=sm_90a --emit=ptx --cuda-experimental=expert-down-deep -o %t/sm_90a.ptx
 // RUN: FileCheck %s --check-prefix=PTX < %t/sm_90a.ptx
 // RUN: %ptxas -arch=sm_90a -v %t/sm_90a.ptx -o %t/sm_90a.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS
-// RUN: sinterc %s --target=cuda --gpu-arch=sm_80 --emit=ptx --sinter-cuda-expert-down-deep=true -o %t/sm_80.ptx
+// RUN: sinterc %s --target=cuda --gpu-arch=sm_80 --emit=ptx --cuda-experimental=expert-down-deep -o %t/sm_80.ptx
 // RUN: %ptxas -arch=sm_80 -v %t/sm_80.ptx -o %t/sm_80.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS
 
 // DEEP: sinter.kernel = "expert_gemv j=8 n=1024 k=2048 {{.*}} combine=false

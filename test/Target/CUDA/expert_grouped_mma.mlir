@@ -1,11 +1,11 @@
 // REQUIRES: ptxas
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: sinterc %s --target=cuda --compile-to=lower | sinter-opt --sinter-cuda-form-kernels | FileCheck %s
-// RUN: sinterc %s --target=cuda --compile-to=lower | sinter-opt --sinter-cuda-form-kernels --sinter-cuda-grouped-fold-fill=true | FileCheck %s --check-prefix=FOLD
+// RUN: sinterc %s --target=cuda --compile-to=lower | sinter-opt --sinter-cuda-form-kernels=experimental=grouped-fold-fill | FileCheck %s --check-prefix=FOLD
 // RUN: sinterc %s --target=cuda --gpu-arch=sm_90a --emit=ptx -o %t/sm_90a.ptx
 // RUN: FileCheck %s --check-prefix=PTX < %t/sm_90a.ptx
 // RUN: %ptxas -arch=sm_90a %t/sm_90a.ptx -o %t/sm_90a.cubin
-// RUN: sinterc %s --target=cuda --gpu-arch=sm_90a --emit=ptx --sinter-cuda-grouped-fold-fill=true -o %t/fold.ptx
+// RUN: sinterc %s --target=cuda --gpu-arch=sm_90a --emit=ptx --cuda-experimental=grouped-fold-fill -o %t/fold.ptx
 // RUN: FileCheck %s --check-prefix=PTX < %t/fold.ptx
 // RUN: %ptxas -arch=sm_90a %t/fold.ptx -o %t/fold.cubin
 // RUN: sinterc %s --target=cuda --gpu-arch=sm_80 --emit=ptx -o %t/sm_80.ptx
@@ -63,7 +63,7 @@ module {
 // CHECK:       gpu.launch
 // CHECK:       sinter.kernel = "expert_grouped_mma t=40 j=2 n=64 k=40 experts=3 grid=1x3 threads=128 tile=32x128x32 stages=4 mma=mma.sync.m16n8k16"
 
-// With --sinter-cuda-grouped-fold-fill=true (off by default: not yet run
+// With experimental=grouped-fold-fill (off by default: not yet run
 // on a GPU), the fills of their f32 outputs are folded into the epilogues
 // (which store fill + sum instead of loading the filled buffer): no fill
 // kernel before them; the reduce_sum's fill stays.

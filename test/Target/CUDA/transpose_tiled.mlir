@@ -1,5 +1,5 @@
 // RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels=gpu-arch=sm_90a | FileCheck %s --enable-var-scope --check-prefixes=CHECK,OFF
-// RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels=gpu-arch=sm_90a --sinter-cuda-transpose-fold=true | FileCheck %s --enable-var-scope --check-prefixes=CHECK,FOLD
+// RUN: sinter-opt %s --split-input-file "--sinter-cuda-form-kernels=gpu-arch=sm_90a experimental=transpose-fold" | FileCheck %s --enable-var-scope --check-prefixes=CHECK,FOLD
 // The tiled transpose template (lib/Target/CUDA/Transpose.cpp): a
 // linalg.transpose that moves the innermost dimension goes through 32 x 32
 // tiles of shared memory (rows padded to 33), 32 x 8 threads per block,
@@ -80,7 +80,7 @@ func.func @in_place(%x: memref<64x64xf32>) {
 // -----
 
 // A bf16 -> f32 widening read only by the transpose (the GDN conv input's
-// conversion before its layout change). With --sinter-cuda-transpose-fold
+// conversion before its layout change). With experimental=transpose-fold
 // (off by default: not yet run on a GPU) it is folded into the read phase
 // (extf of the bf16 source into the f32 tile); the generic is gone. Off,
 // the generic stays and the transpose reads its f32 result.
@@ -163,7 +163,7 @@ func.func @widen_into_argument(%x: memref<1x64x96xbf16>, %t: memref<1x64x96xf32>
 // The GDN conv's padded buffer: the transposed [1, 96, 64] is copied into
 // columns 3..66 of a [1, 96, 67] buffer after the state is copied into
 // columns 0..2 (interleaved columns: disjoint). The transpose stores into
-// both (`copy=folded`, with --sinter-cuda-transpose-fold); the copy of its
+// both (`copy=folded`, with experimental=transpose-fold); the copy of its
 // output is gone, the state's stays. Off: both copies stay, after the
 // transpose.
 // CHECK-LABEL: func.func @copy_folded

@@ -36,11 +36,20 @@ struct CudaOptions {
   /// driver loads the cubin on a GPU of that architecture and JIT-compiles
   /// the PTX on any other. Off (or without the tools): the PTX alone.
   bool embedCubin = true;
+  /// Kernel forms not yet run on a GPU to use instead of the verified ones,
+  /// by name: each one of experimentalForms(), which the caller checks
+  /// (sinterc --cuda-experimental).
+  std::vector<std::string> experimental;
 };
 
 /// The GPU architectures this build can generate code for.
 llvm::ArrayRef<llvm::StringRef> supportedGpuArchs();
 bool isSupportedGpuArch(llvm::StringRef arch);
+/// The names of the experimental kernel forms (not yet run on a GPU, off
+/// by default): CudaOptions::experimental, the form-kernels pass's
+/// `experimental` option.
+llvm::ArrayRef<llvm::StringRef> experimentalForms();
+
 /// The PTX feature string used for `arch` (e.g. "+ptx80").
 std::string ptxFeaturesFor(llvm::StringRef arch);
 
