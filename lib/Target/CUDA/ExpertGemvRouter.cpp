@@ -202,7 +202,6 @@ Value Builder::routerPick(Value j, Value bid) {
   auto xTy = cast<MemRefType>(m.logits.getType());
   Type xElt = xTy.getElementType();
   int64_t e = xTy.getShape().back(), k = m.routerK;
-  int64_t slots = (e + 31) / 32;
   Value lane = arith::RemUIOp::create(rw, loc, tid, idx(32));
   SmallVector<Value> row(xTy.getRank() - 1, idx(0));
 
@@ -216,36 +215,11 @@ Value Builder::routerPick(Value j, Value bid) {
     return narrow ? fromNarrowKey(b, l, key) : moe_router::fromKey(b, l, key);
   };
   Value zeroKey = arith::ConstantIntOp::create(rw, loc, keyTy, 0);
-  SmallVector<Value> keys, values, cols, oks;
-  for (int64_t t = 0; t < slots; ++t) {
-    Value col = arith::AddIOp::create(rw, loc, lane, idx(32 * t));
-    SmallVector<Value> at(row);
-    at.push_back(col);
-    Value v, ok;
-    if (32 * (t + 1) <= e) {
-      v = memref::LoadOp::create(rw, loc, m.logits, at);
-    } else {
-      ok = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, col,
-                                 idx(e));
-      auto load = scf::IfOp::create(
-          rw, loc, ok,
-          [&](OpBuilder &b, Location l) {
-            scf::YieldOp::create(
-                b, l, ValueRange{memref::LoadOp::create(b, l, m.logits, at)});
-          },
-          [&](OpBuilder &b, Location l) {
-            Value z =
-                arith::ConstantOp::create(b, l, b.getFloatAttr(xElt, 0.0));
-            scf::YieldOp::create(b, l, ValueRange{z});
-          });
-      v = load.getResult(0);
-    }
-    values.push_back(v);
-    cols.push_back(col);
-    oks.push_back(ok);
-  }
+  SmallVector<Value> keys;
+  SmallVector<moe_router::LaneLogit> lanes =
+      moe_router::loadLaneLogits(rw, loc, m.logits, row, lane, e);
   preloadX(j);
-  for (auto [v, col, ok] : llvm::zip(values, cols, oks)) {
+  for (auto [v, col, ok] : lanes) {
     if (!xElt.isF32())
       v = arith::ExtFOp::create(rw, loc, f32, v);
     Value key = moe_router::selectionKey(
@@ -267,13 +241,7 @@ Value Builder::routerPick(Value j, Value bid) {
       [&](OpBuilder &b, Location l, Value r, ValueRange it) {
         // The largest key below the previous pick (below all ones first).
         Value prev = it[0];
-        Value best = zeroKey;
-        for (Value key : keys) {
-          Value below =
-              arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, key, prev);
-          best = arith::MaxUIOp::create(
-              b, l, best, arith::SelectOp::create(b, l, below, key, zeroKey));
-        }
+        Value best = moe_router::bestKeyBelow(b, l, keys, prev, zeroKey);
         // The warp's max: of the high halves, then of the low halves of
         // the lanes holding that high half.
         Value c32i64 = arith::ConstantIntOp::create(b, l, i64, 32);

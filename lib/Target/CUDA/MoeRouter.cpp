@@ -87,6 +87,52 @@ std::pair<Value, Value> fromKey(OpBuilder &b, Location l, Value key) {
   return {v, col};
 }
 
+SmallVector<LaneLogit> loadLaneLogits(OpBuilder &b, Location l, Value logits,
+                                      ValueRange rowIvs, Value lane,
+                                      int64_t e) {
+  Type elt = cast<MemRefType>(logits.getType()).getElementType();
+  auto idx = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, l, v);
+  };
+  SmallVector<LaneLogit> out;
+  for (int64_t t = 0; t < (e + 31) / 32; ++t) {
+    Value col = arith::AddIOp::create(b, l, lane, idx(32 * t));
+    SmallVector<Value> at(rowIvs);
+    at.push_back(col);
+    if (32 * (t + 1) <= e) {
+      out.push_back({memref::LoadOp::create(b, l, logits, at), col, Value()});
+      continue;
+    }
+    // The last, partial slot: lanes past the row's end load nothing.
+    Value ok =
+        arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, col, idx(e));
+    auto load = scf::IfOp::create(
+        b, l, ok,
+        [&](OpBuilder &tb, Location tl) {
+          scf::YieldOp::create(
+              tb, tl, ValueRange{memref::LoadOp::create(tb, tl, logits, at)});
+        },
+        [&](OpBuilder &eb, Location el) {
+          Value z = arith::ConstantOp::create(eb, el, eb.getFloatAttr(elt, 0.0));
+          scf::YieldOp::create(eb, el, ValueRange{z});
+        });
+    out.push_back({load.getResult(0), col, ok});
+  }
+  return out;
+}
+
+Value bestKeyBelow(OpBuilder &b, Location l, ArrayRef<Value> keys, Value prev,
+                   Value zeroKey) {
+  Value best = zeroKey;
+  for (Value key : keys) {
+    Value below =
+        arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, key, prev);
+    best = arith::MaxUIOp::create(
+        b, l, best, arith::SelectOp::create(b, l, below, key, zeroKey));
+  }
+  return best;
+}
+
 } // namespace moe_router
 
 namespace {
@@ -213,30 +259,7 @@ LogicalResult emitMoeRouter(RewriterBase &rw, linalg::LinalgOp op,
   // The lane's keys; 0 (below every element's) past the row's end.
   Value zeroKey = arith::ConstantIntOp::create(rw, loc, i64, 0);
   SmallVector<Value> keys;
-  for (int64_t t = 0; t < slots; ++t) {
-    Value col = arith::AddIOp::create(rw, loc, lane, idx(32 * t));
-    SmallVector<Value> at(rowIvs);
-    at.push_back(col);
-    Value v, ok;
-    if (32 * (t + 1) <= e) {
-      v = memref::LoadOp::create(rw, loc, logits, at);
-    } else {
-      // The last, partial slot: lanes past the row's end load nothing.
-      ok = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, col,
-                                 idx(e));
-      auto load = scf::IfOp::create(
-          rw, loc, ok,
-          [&](OpBuilder &b, Location l) {
-            scf::YieldOp::create(
-                b, l, ValueRange{memref::LoadOp::create(b, l, logits, at)});
-          },
-          [&](OpBuilder &b, Location l) {
-            Value z = arith::ConstantOp::create(
-                b, l, b.getFloatAttr(xElt, 0.0));
-            scf::YieldOp::create(b, l, ValueRange{z});
-          });
-      v = load.getResult(0);
-    }
+  for (auto [v, col, ok] : moe_router::loadLaneLogits(rw, loc, logits, rowIvs, lane, e)) {
     if (!xElt.isF32())
       v = arith::ExtFOp::create(rw, loc, f32, v);
     Value key = selectionKey(rw, loc, v,
@@ -255,13 +278,7 @@ LogicalResult emitMoeRouter(RewriterBase &rw, linalg::LinalgOp op,
       [&](OpBuilder &b, Location l, Value r, ValueRange it) {
         // The largest key below the previous pick (below all ones first).
         Value prev = it[0];
-        Value best = zeroKey;
-        for (Value key : keys) {
-          Value below =
-              arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, key, prev);
-          best = arith::MaxUIOp::create(
-              b, l, best, arith::SelectOp::create(b, l, below, key, zeroKey));
-        }
+        Value best = moe_router::bestKeyBelow(b, l, keys, prev, zeroKey);
         Value c32i64 = arith::ConstantIntOp::create(b, l, i64, 32);
         for (int32_t offset = 16; offset >= 1; offset /= 2) {
           auto sh = [&](Value v) {

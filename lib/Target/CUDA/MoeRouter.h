@@ -28,6 +28,25 @@ mlir::Value selectionKey(mlir::OpBuilder &b, mlir::Location l, mlir::Value v,
 std::pair<mlir::Value, mlir::Value> fromKey(mlir::OpBuilder &b,
                                             mlir::Location l, mlir::Value key);
 
+/// A lane's logit of one 32-column slot: its value (the logits' element
+/// type), its column (index) and, for the last, partial slot, whether the
+/// column is inside the row (null when every lane's is).
+struct LaneLogit {
+  mlir::Value value, col, ok;
+};
+/// Lane `lane`'s logits of the row at `rowIvs`: columns lane, lane + 32,
+/// ... below `e` (0 loaded nowhere past the row's end).
+llvm::SmallVector<LaneLogit> loadLaneLogits(mlir::OpBuilder &b,
+                                            mlir::Location l,
+                                            mlir::Value logits,
+                                            mlir::ValueRange rowIvs,
+                                            mlir::Value lane, int64_t e);
+/// The largest of `keys` below `prev` (unsigned), or `zeroKey`: one lane's
+/// candidate of a selection round.
+mlir::Value bestKeyBelow(mlir::OpBuilder &b, mlir::Location l,
+                         mlir::ArrayRef<mlir::Value> keys, mlir::Value prev,
+                         mlir::Value zeroKey);
+
 } // namespace sinter::cuda::moe_router
 
 #endif // SINTER_LIB_TARGET_CUDA_MOEROUTER_H

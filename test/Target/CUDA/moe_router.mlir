@@ -17,10 +17,13 @@
 // CHECK-NOT: linalg.generic
 // CHECK-DAG: %[[C96:.+]] = arith.constant 96 : index
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}) threads({{.*}}) in ({{.*}} = %[[C96]],
+// The lane's logits are loaded together (the partial slot's under an
+// scf.if), then made keys.
 // CHECK: memref.load %[[X]]
-// CHECK: arith.bitcast {{.*}} : f32 to i32
 // CHECK: scf.if
 // CHECK: memref.load %[[X]]
+// CHECK: arith.bitcast {{.*}} : f32 to i32
+// CHECK: arith.bitcast {{.*}} : f32 to i32
 // CHECK: scf.for
 // CHECK: arith.cmpi ult, {{.*}} : i64
 // CHECK: arith.maxui
