@@ -701,20 +701,24 @@ void emitLastBlockCombine(RewriterBase &rw, Location loc, Chain &c, Value ws,
       rw, loc, arith::MulIOp::create(rw, loc, bat, idx(c.Hkv)), kvh);
   Value counter = bk;
   Value zeroCount = arith::ConstantOp::create(rw, loc, rw.getI32IntegerAttr(0));
-  // Every thread's partial stores are done (barrier) before thread 0
-  // counts the block.
-  gpu::BarrierOp::create(rw, loc);
   Value isFirst =
       arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::eq, tid, zeroIdx);
-  {
-    auto ifOp = scf::IfOp::create(rw, loc, isFirst, false);
-    OpBuilder::InsertionGuard guard(rw);
-    rw.setInsertionPointToStart(ifOp.thenBlock());
-    Value before = countArrival(rw, loc, plan.counters, counter);
-    memref::StoreOp::create(rw, loc, before, stats, ValueRange{zeroIdx});
-  }
-  gpu::BarrierOp::create(rw, loc);
-  Value arrived = memref::LoadOp::create(rw, loc, stats, ValueRange{zeroIdx});
+  // Thread 0 counts the block at `counters[at]` once every thread's stores
+  // are done (barrier); the count before it, shared through `stats`, is
+  // the block's (uniform) answer.
+  auto arrive = [&](Value at) -> Value {
+    gpu::BarrierOp::create(rw, loc);
+    {
+      auto ifOp = scf::IfOp::create(rw, loc, isFirst, false);
+      OpBuilder::InsertionGuard guard(rw);
+      rw.setInsertionPointToStart(ifOp.thenBlock());
+      Value before = countArrival(rw, loc, plan.counters, at);
+      memref::StoreOp::create(rw, loc, before, stats, ValueRange{zeroIdx});
+    }
+    gpu::BarrierOp::create(rw, loc);
+    return memref::LoadOp::create(rw, loc, stats, ValueRange{zeroIdx});
+  };
+  Value arrived = arrive(counter);
   Value last = arith::CmpFOp::create(rw, loc, arith::CmpFPredicate::OEQ,
                                      arrived, f32(double(nSplit - 1)));
   // Uniform over the block (one shared value): the barriers inside are
@@ -852,17 +856,8 @@ void emitLastBlockCombine(RewriterBase &rw, Location loc, Chain &c, Value ws,
   // 4. The output may share bytes with what other kv heads' blocks read:
   // the combined values wait in the workspace for the last of these
   // blocks, which stores the outputs of every head once no block reads.
-  gpu::BarrierOp::create(rw, loc);
   Value done = idx(c.B * c.Hkv);
-  {
-    auto ifOp = scf::IfOp::create(rw, loc, isFirst, false);
-    OpBuilder::InsertionGuard g2(rw);
-    rw.setInsertionPointToStart(ifOp.thenBlock());
-    Value before = countArrival(rw, loc, plan.counters, done);
-    memref::StoreOp::create(rw, loc, before, stats, ValueRange{zeroIdx});
-  }
-  gpu::BarrierOp::create(rw, loc);
-  Value heads = memref::LoadOp::create(rw, loc, stats, ValueRange{zeroIdx});
+  Value heads = arrive(done);
   auto finalIf = scf::IfOp::create(
       rw, loc,
       arith::CmpFOp::create(rw, loc, arith::CmpFPredicate::OEQ, heads,
