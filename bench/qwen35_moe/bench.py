@@ -128,6 +128,11 @@ def fill_once(d):
 
 
 def bench8(build, work, n_stream, name="bench8", profile_out=None):
+    # NAME@serial: the build dir NAME run with --no-programmatic-launch
+    # (each kernel launched when the one before has finished).
+    name, _, mode = name.partition("@")
+    extra = ["--no-programmatic-launch"] if mode == "serial" else []
+    label = name + ("@" + mode if mode else "")
     d = os.path.join(build, name)
     t = time.time()
     n = fill_once(d)
@@ -141,8 +146,8 @@ def bench8(build, work, n_stream, name="bench8", profile_out=None):
     # need not be where this build directory is now (a copied variant).
     out, outs = run_exe(exe, os.path.join(d, "step_inputs"), names,
                         os.path.join(work, name + "_out"),
-                        ["--weights", d, "--bench-stream", str(n_stream)])
-    if profile_out:
+                        ["--weights", d, "--bench-stream", str(n_stream), *extra])
+    if profile_out and not mode:
         profile(exe, os.path.join(d, "step_inputs"), names, os.path.join(work, name + "_ncu"),
                 os.path.join(profile_out, f"ncu_{name}.csv"), ["--weights", d])
     m = re.search(r"mean ([0-9.eE+-]+) ms per forward", out)
@@ -151,7 +156,7 @@ def bench8(build, work, n_stream, name="bench8", profile_out=None):
                                        outs["logits"][0, 0])
     rep = json.load(open(os.path.join(d, "report.json")))
     launches = rep["ops_after_codegen"].get("gpu.launch_func")
-    log(what="bench8_sinter", variant=name, ms_per_step=ms, wall_s=round(time.time() - t, 1),
+    log(what="bench8_sinter", variant=label, ms_per_step=ms, wall_s=round(time.time() - t, 1),
         kernels_per_step=launches, kernels_after_fuse=rep["kernels_per_forward"]["after_fuse"],
         ok=cmp["max_rel"] <= 0.05 and cmp["argmax_equal"], **cmp, stdout=out.strip()[-300:])
     return ms, launches
@@ -363,6 +368,8 @@ def prefill(build, work, n_stream, bw, name="bench8_prefill512", weights_from="b
     FLOPs / matmul peak)."""
     import onnx
     import torch
+    name, _, mode = name.partition("@")   # NAME@serial as in bench8()
+    extra = ["--no-programmatic-launch"] if mode == "serial" else []
     d = os.path.join(build, name)
     model = [f for f in os.listdir(d) if f.endswith(".onnx")][0]
     exe = os.path.join(d, "qwen35_bench8_prefill")
@@ -385,10 +392,10 @@ def prefill(build, work, n_stream, bw, name="bench8_prefill512", weights_from="b
     t = time.time()
     out, outs = run_exe(exe, os.path.join(work, name + "_in"), names,
                         os.path.join(work, name + "_out"),
-                        ["--weights", d, "--bench-stream", str(n_stream)])
+                        ["--weights", d, "--bench-stream", str(n_stream), *extra])
     m = re.search(r"mean ([0-9.eE+-]+) ms per forward", out)
     ms = float(m.group(1)) if m else None
-    if profile_out:
+    if profile_out and not mode:
         profile(exe, os.path.join(work, name + "_in"), names, os.path.join(work, name + "_ncu"),
                 os.path.join(profile_out, f"ncu_{name}.csv"), ["--weights", d])
     cfg, dec = bench_weights.torch_decoder(d, "cuda")
@@ -407,7 +414,7 @@ def prefill(build, work, n_stream, bw, name="bench8_prefill512", weights_from="b
     nbytes, flops = prefill_cost(T, cfg)
     peak = matmul_peak()
     roof_ms = max(nbytes / bw, flops / peak) * 1e3
-    log(what="prefill", tokens=T, ms=ms, torch_reference_eager_ms=round(torch_ms, 2),
+    log(what="prefill", variant=name + ("@" + mode if mode else ""), tokens=T, ms=ms, torch_reference_eager_ms=round(torch_ms, 2),
         bytes=nbytes, flops=flops, matmul_peak_tflops=round(peak / 1e12), roofline_ms=round(roof_ms, 3),
         pct_of_roofline=round(100 * roof_ms / ms, 1) if ms else None,
         ok=cmp["max_rel"] <= 0.05 and cmp["argmax_equal"], **cmp, wall_s=round(time.time() - t, 1))
@@ -496,8 +503,11 @@ def main():
     ap.add_argument("--torch-baseline-modes", default="eager",
                     help="MODES of torch_baseline.py (eager,compile; '' to skip it)")
     ap.add_argument("--baseline-timeout", type=int, default=150)
-    ap.add_argument("--variants", default="bench8", help="comma list of bench8 build dirs "
-                    "(bench8 = TopK as ArgMax rounds, bench8_topk = TopK)")
+    ap.add_argument("--variants", default="bench8", help="comma list of bench8 build dirs; "
+                    "DIR@serial runs DIR with --no-programmatic-launch")
+    ap.add_argument("--prefill-variants", default="bench8_prefill512",
+                    help="comma list of prefill build dirs; the first one's time goes in the "
+                    "bench8 row, each other one gets a row of its own")
     ap.add_argument("--profile", action="store_true", help="also run each variant once under ncu")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -538,9 +548,17 @@ def main():
             if r:
                 row(f"Sinter (CUDA graph, {v})", *r)
     pre = None
-    if "prefill" not in skip and os.path.isdir(os.path.join(args.build, "bench8_prefill512")):
-        pre = timed("prefill", lambda: prefill(args.build, work, max(2, args.stream // 10), bw,
-                                               profile_out=args.out if args.profile else None))
+    for i, v in enumerate(args.prefill_variants.split(",") if "prefill" not in skip else []):
+        if not os.path.isdir(os.path.join(args.build, v.partition("@")[0])):
+            log(what="prefill", variant=v, skipped="no such build dir")
+            continue
+        r = timed(f"prefill ({v})", lambda: prefill(args.build, work, max(2, args.stream // 10), bw,
+                                                    name=v,
+                                                    profile_out=args.out if args.profile else None))
+        if i == 0:
+            pre = r
+        elif r:
+            row(f"Sinter prefill ({v})", None, None, prefill_ms=r[1])
     T = pre[0] if pre else 512
     # The prefill graph is build/bench8_prefill512 (this build's compiler): its
     # time goes on the row of the variant named bench8, else the first one.

@@ -77,6 +77,10 @@ extern const Backend cpuBackend;
 extern const Backend cudaBackend;
 /// false with --no-graph: every forward launches kernel by kernel.
 extern bool useCudaGraphs;
+/// false with --no-programmatic-launch: the kernels of a forward launch one
+/// after the other even where the model allows overlap
+/// (SINTER_LAUNCH_PROGRAMMATIC).
+extern bool useProgrammaticLaunch;
 /// The name of the GPU the CUDA backend runs on ("" before it starts).
 std::string cudaDeviceName();
 

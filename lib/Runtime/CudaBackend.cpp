@@ -41,6 +41,27 @@ using CUgraph = void *;
 using CUgraphExec = void *;
 using CUdeviceptr = unsigned long long;
 
+/// CUlaunchAttribute (cuda.h): an id, padding to 8 bytes, a 64-byte value
+/// union of which this runtime sets one int.
+struct LaunchAttribute {
+  int id = 0;
+  char pad[4] = {};
+  union {
+    char bytes[64];
+    int value;
+  } u = {};
+};
+/// CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION.
+constexpr int kProgrammaticSerialization = 6;
+
+/// CUlaunchConfig (cuda.h).
+struct LaunchConfig {
+  unsigned gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes;
+  CUstream stream;
+  LaunchAttribute *attrs;
+  unsigned numAttrs;
+};
+
 /// CUDA_MEMCPY2D (cuda.h), the fields this runtime sets.
 struct Memcpy2D {
   size_t srcXInBytes = 0, srcY = 0;
@@ -79,6 +100,10 @@ struct Driver {
   CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned,
                              unsigned, unsigned, unsigned, unsigned, CUstream,
                              void **, void **);
+  /// Optional (CUDA 12): without it kernels launch one after the other.
+  CUresult (*cuLaunchKernelEx)(const LaunchConfig *, CUfunction, void **,
+                               void **);
+  CUresult (*cuDeviceGetAttribute)(int *, int, CUdevice);
   CUresult (*cuStreamCreate)(CUstream *, unsigned);
   CUresult (*cuStreamSynchronize)(CUstream);
   CUresult (*cuStreamBeginCapture)(CUstream, int);
@@ -95,6 +120,12 @@ Driver drv;
 bool loaded = false;
 CUstream stream = nullptr;
 std::string deviceName;
+/// The device has griddepcontrol (compute capability 9.0 or later) and the
+/// driver cuLaunchKernelEx.
+bool deviceHasProgrammaticLaunch = false;
+/// The forward being launched lets its kernels overlap the kernel before
+/// (SINTER_LAUNCH_PROGRAMMATIC, and the device and the options allow it).
+bool programmaticLaunch = false;
 
 std::string describe(CUresult r) {
   const char *name = nullptr, *text = nullptr;
@@ -196,6 +227,7 @@ bool cudaInit(std::string &err) {
   SYM(cuMemcpy2DAsync, "cuMemcpy2DAsync_v2")
   SYM(cuMemsetD8Async, "cuMemsetD8Async")
   SYM(cuLaunchKernel, "cuLaunchKernel")
+  SYM(cuDeviceGetAttribute, "cuDeviceGetAttribute")
   SYM(cuStreamCreate, "cuStreamCreate")
   SYM(cuStreamSynchronize, "cuStreamSynchronize")
   SYM(cuStreamBeginCapture, "cuStreamBeginCapture_v2")
@@ -215,6 +247,12 @@ bool cudaInit(std::string &err) {
   char name[256] = {0};
   if (drv.cuDeviceGetName(name, sizeof(name), dev) == 0)
     deviceName = name;
+  drv.cuLaunchKernelEx = reinterpret_cast<decltype(drv.cuLaunchKernelEx)>(
+      dlsym(lib, "cuLaunchKernelEx"));
+  int major = 0; // CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75
+  deviceHasProgrammaticLaunch =
+      drv.cuLaunchKernelEx &&
+      drv.cuDeviceGetAttribute(&major, 75, dev) == 0 && major >= 9;
   CUcontext ctx;
   if (!check(drv.cuDevicePrimaryCtxRetain(&ctx, dev),
              "cuDevicePrimaryCtxRetain(device 0)", err) ||
@@ -549,7 +587,13 @@ std::map<const SinterModel *, ForwardGraph> &forwardGraphs() {
 bool forwardOnce(const SinterModel *model, void *const *buffers,
                  std::string &err) {
   launchError.clear();
+  programmaticLaunch = sinter::rt::useProgrammaticLaunch &&
+                       deviceHasProgrammaticLaunch &&
+                       (model->launch_flags & SINTER_LAUNCH_PROGRAMMATIC);
   int rc = model->forward(buffers);
+  // Only this forward's kernels wait on griddepcontrol (the weight packing
+  // and greedy-token kernels launch with cuLaunchKernel).
+  programmaticLaunch = false;
   if (!launchError.empty()) {
     err = launchError;
     return false;
@@ -620,6 +664,7 @@ bool cudaZero(void *dst, size_t bytes, std::string &err) {
 
 namespace sinter::rt {
 bool useCudaGraphs = true;
+bool useProgrammaticLaunch = true;
 const Backend cudaBackend = {"cuda",       cudaInit,  cudaAlloc, cudaFree,
                              cudaToTarget, cudaToHost, cudaRun,  cudaSync,
                              cudaOnTarget, cudaGreedy, cudaZero};
@@ -699,10 +744,25 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
     }
     sharedOptIn[function] = smem;
   }
-  CUresult r = drv.cuLaunchKernel(function, unsigned(gridX), unsigned(gridY),
-                                  unsigned(gridZ), unsigned(blockX),
-                                  unsigned(blockY), unsigned(blockZ),
-                                  unsigned(smem), stream, params, extra);
+  CUresult r;
+  if (programmaticLaunch) {
+    // The kernel starts with griddepcontrol.wait (sinter-cuda-grid-
+    // dependency): it may be launched before the kernel ahead of it on the
+    // stream has finished. A CUDA graph captures the programmatic edge.
+    LaunchAttribute attr;
+    attr.id = kProgrammaticSerialization;
+    attr.u.value = 1;
+    LaunchConfig config{unsigned(gridX),  unsigned(gridY),  unsigned(gridZ),
+                        unsigned(blockX), unsigned(blockY), unsigned(blockZ),
+                        unsigned(smem),   stream,           &attr,
+                        1};
+    r = drv.cuLaunchKernelEx(&config, function, params, extra);
+  } else {
+    r = drv.cuLaunchKernel(function, unsigned(gridX), unsigned(gridY),
+                           unsigned(gridZ), unsigned(blockX), unsigned(blockY),
+                           unsigned(blockZ), unsigned(smem), stream, params,
+                           extra);
+  }
   if (r != 0) {
     std::string name = "?";
     for (Module *m : modules()) {

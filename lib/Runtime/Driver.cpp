@@ -56,10 +56,15 @@ std::string typeString(const SinterTensorInfo &t) {
 }
 
 void printHelp(const SinterModel *m, const std::string &prog) {
+  std::string target = m->target ? m->target : "?";
+  target += " target";
+  if (m->launch_flags & SINTER_LAUNCH_PROGRAMMATIC)
+    target += " (a kernel may launch before the one ahead of it has "
+              "completed:\nprogrammatic dependent launch, on sm_90 and later)";
   std::printf(
       "usage: %s --input NAME=FILE ... [--output-dir DIR] [--bench N] "
       "[--weights DIR]\n\n"
-      "Runs the model '%s', compiled by sinterc for the %s target.\n\n"
+      "Runs the model '%s', compiled by sinterc for the %s.\n\n"
       "options:\n"
       "  --input NAME=FILE  the input NAME from FILE: .npy, or an ONNX "
       "TensorProto\n"
@@ -92,8 +97,13 @@ void printHelp(const SinterModel *m, const std::string &prog) {
       "  --no-graph         (cuda target) launch the kernels one by one "
       "every forward\n"
       "                     instead of replaying a CUDA graph of it\n"
+      "  --no-programmatic-launch\n"
+      "                     (cuda target) launch each kernel only when the "
+      "one before\n"
+      "                     has finished (no programmatic dependent "
+      "launch)\n"
       "  --help             print this message\n\n",
-      prog.c_str(), m->name ? m->name : "?", m->target ? m->target : "?",
+      prog.c_str(), m->name ? m->name : "?", target.c_str(),
       m->weights_dir ? ", " : "", m->weights_dir ? m->weights_dir : "");
   size_t width = 0;
   for (int i = 0; i < m->num_inputs; ++i)
@@ -171,6 +181,10 @@ bool parseArgs(int argc, char **argv, const SinterModel *m, Options &o,
       // CUDA target: launch kernel by kernel instead of replaying the
       // forward's CUDA graph (no effect on the CPU target).
       useCudaGraphs = false;
+    } else if (a == "--no-programmatic-launch") {
+      // CUDA target: each kernel waits for the one before to finish before
+      // it is launched (A/B of SINTER_LAUNCH_PROGRAMMATIC).
+      useProgrammaticLaunch = false;
     } else if (args.flag("--bench")) {
       if (!args.takeValue("--bench", err))
         return false;

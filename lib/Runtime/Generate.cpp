@@ -428,6 +428,8 @@ bool parseGenArgs(int argc, char **argv, GenOptions &o, std::string &err) {
       o.warmup = true;
     } else if (a == "--no-graph") {
       useCudaGraphs = false;
+    } else if (a == "--no-programmatic-launch") {
+      useProgrammaticLaunch = false;
     } else {
       err = "unknown argument '" + a + "' (see --help)" + args.seedHint();
       return false;
@@ -450,7 +452,8 @@ void printGenHelp(const std::string &prog, const SinterModel *pre,
                   const SinterModel *dec, const Plan *plan) {
   std::printf(
       "usage: %s --generate N --prompt-ids ID,ID,... [--weights DIR | "
-      "--random-weights[=SEED]] [--warmup] [--no-graph]\n\n"
+      "--random-weights[=SEED]] [--warmup] [--no-graph]\n"
+      "       [--no-programmatic-launch]\n\n"
       "Greedy generation with a prefill and a decode graph compiled by "
       "sinterc for the %s target\n"
       "(sinterc PREFILL DECODE --generate-driver).\n\n"
@@ -475,6 +478,9 @@ void printGenHelp(const std::string &prog, const SinterModel *pre,
       "CUDA graphs captured)\n"
       "  --no-graph         (cuda target) launch kernel by kernel instead "
       "of replaying CUDA graphs\n"
+      "  --no-programmatic-launch\n"
+      "                     (cuda target) launch each kernel only when the "
+      "one before has finished\n"
       "  --help             print this message\n\n",
       prog.c_str(), dec->target ? dec->target : "?");
   if (plan) {

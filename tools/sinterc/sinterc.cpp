@@ -18,6 +18,7 @@
 #include "sinter/Pipelines/Pipelines.h"
 #include "sinter/Target/CPU/CPUTarget.h"
 #include "sinter/Target/CUDA/CUDATarget.h"
+#include "sinter/Runtime/sinter_runtime.h"
 
 #include "GenerateDriver.h"
 
@@ -93,12 +94,27 @@ static cl::opt<std::string> gpuArch(
     cl::value_desc("sm_XX"), cl::init("sm_90a"), cl::cat(sinterCat));
 static cl::list<std::string> cudaExperimental(
     "cuda-experimental",
-    cl::desc("With --target=cuda: kernel forms not yet run on a GPU to use "
-             "instead of the verified ones (attention-early-loads, "
+    cl::desc("With --target=cuda: alternative kernel forms, measured "
+             "without a gain (docs/cli.md), to use instead of the default "
+             "ones (attention-early-loads, "
              "attention-prologue-fewer-barriers, expert-down-deep, "
-             "scan-hoist-vector, grouped-fold-fill, transpose-fold); off by "
-             "default"),
+             "scan-hoist-vector); off by default"),
     cl::value_desc("name,..."), cl::CommaSeparated, cl::cat(sinterCat));
+static cl::opt<sinter::cuda::ProgrammaticLaunch> cudaProgrammaticLaunch(
+    "cuda-programmatic-launch",
+    cl::desc("With --target=cuda and sm_90 or later: whether a kernel may "
+             "launch before the one ahead of it has completed (programmatic "
+             "dependent launch; every kernel then waits on griddepcontrol "
+             "before it touches memory)"),
+    cl::values(
+        clEnumValN(sinter::cuda::ProgrammaticLaunch::None, "none",
+                   "each kernel launches when the one before has completed"),
+        clEnumValN(sinter::cuda::ProgrammaticLaunch::Wait, "wait",
+                   "as the blocks of the one before exit (default)"),
+        clEnumValN(sinter::cuda::ProgrammaticLaunch::Early, "early",
+                   "while the one before runs, its blocks waiting on the "
+                   "SMs")),
+    cl::init(sinter::cuda::ProgrammaticLaunch::Wait), cl::cat(sinterCat));
 static cl::opt<std::string> cpuName(
     "cpu",
     cl::desc("x86-64 CPU to generate code for (default x86-64-v2, portable; "
@@ -711,6 +727,7 @@ static int compileModel(const std::string &input, const Job &job,
         cuda.gpuArch = gpuArch;
         cuda.experimental.assign(cudaExperimental.begin(),
                                  cudaExperimental.end());
+        cuda.programmaticLaunch = cudaProgrammaticLaunch;
         // --emit=ptx prints the PTX text, so no fatbin then.
         cuda.embedCubin = emitKind != "ptx";
         sinter::cuda::buildCudaCodegenPipeline(pm, cuda);
@@ -780,6 +797,9 @@ static int compileModel(const std::string &input, const Job &job,
   // The weights the executable loads at run time (sinter-bind-weights).
   if (failed(sinter::cpu::describeWeights(*module, *model)))
     return 1;
+  // Kernels that wait on griddepcontrol (sinter-cuda-grid-dependency).
+  if ((*module)->removeAttr("sinter.programmatic_launch"))
+    model->launchFlags |= SINTER_LAUNCH_PROGRAMMATIC;
   // The kernel workspaces sinter-bind-weights moved into the arena, after
   // the memory plan's bytes (docs/runtime.md, "Kernel workspaces").
   if (auto ws =

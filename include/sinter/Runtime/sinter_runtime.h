@@ -25,7 +25,7 @@
 extern "C" {
 #endif
 
-#define SINTER_MODEL_ABI_VERSION 2
+#define SINTER_MODEL_ABI_VERSION 3
 
 /* Element types, numbered as ONNX's TensorProto.DataType. */
 enum SinterDType {
@@ -118,7 +118,16 @@ typedef struct SinterModel {
    * forward updates that input in place, and the runtime passes the
    * input's buffer at the output's position in `buffers`. */
   const int32_t *output_donors;
+  /* How the runtime may launch the forward's kernels (ABI 3): SINTER_LAUNCH_*
+   * bits, 0 for none. */
+  uint32_t launch_flags;
 } SinterModel;
+
+/* Every kernel of the forward starts with griddepcontrol.wait (ahead of
+ * any memory access): the CUDA runtime may launch it with programmatic
+ * stream serialization, before the kernel ahead of it has completed
+ * (docs/runtime.md). */
+#define SINTER_LAUNCH_PROGRAMMATIC 1u
 
 /*===--------------------------------------------------------------------===*
  * The C API of a compiled model (libmodel.so from --emit=shared; the same

@@ -214,7 +214,8 @@ std::string generateEntrySource(const ModelDesc &model, bool shared) {
      << (model.weights.empty() ? "0" : "sinter_weights") << ", "
      << model.packs.size() << ", "
      << (model.packs.empty() ? "0" : "sinter_packs") << ",\n"
-     << "  " << (donated ? "sinter_output_donors" : "0") << "};\n\n"
+     << "  " << (donated ? "sinter_output_donors" : "0") << ", "
+     << model.launchFlags << "u};\n\n"
      << "const SinterModel *sinter_model_descriptor(void) {\n"
      << "  return &sinter_model;\n}\n";
   if (!shared)

@@ -10,6 +10,7 @@
 
 #include "sinter/Target/CUDA/CUDATarget.h"
 #include "DedupKernels.h"
+#include "GridDependency.h"
 #include "RegisterAccumulators.h"
 #include "Kernels.h"
 #include "sinter/Target/Passes.h"
@@ -49,6 +50,10 @@ llvm::ArrayRef<llvm::StringRef> supportedGpuArchs() { return kArchs; }
 
 bool isSupportedGpuArch(llvm::StringRef arch) {
   return llvm::is_contained(kArchs, arch);
+}
+
+bool supportsProgrammaticLaunch(llvm::StringRef arch) {
+  return arch.starts_with("sm_90") || arch.starts_with("sm_100");
 }
 
 std::string ptxFeaturesFor(llvm::StringRef arch) {
@@ -463,6 +468,11 @@ void buildCudaCodegenPipeline(OpPassManager &pm, const CudaOptions &options) {
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(std::make_unique<MergeModulesPass>());
   pm.addPass(createDedupKernelsPass());
+  // griddepcontrol is sm_90's; older GPUs launch kernel after kernel.
+  if (options.programmaticLaunch != ProgrammaticLaunch::None &&
+      supportsProgrammaticLaunch(options.gpuArch))
+    pm.addPass(createGridDependencyPass(options.programmaticLaunch ==
+                                        ProgrammaticLaunch::Early));
   // Before sinter-bind-weights consumes the plans.
   pm.addPass(createPackKernelsPass());
   pm.addPass(createConvertMathToFuncs());
@@ -527,6 +537,7 @@ void registerCudaPasses() {
   PassRegistration<MergeModulesPass>();
   registerFormKernelsPass();
   registerDedupKernelsPass();
+  registerGridDependencyPass();
   registerRegisterAccumulatorsPass();
   registerPackKernelsPass();
   PassPipelineRegistration<>(

@@ -40,8 +40,6 @@ static const std::pair<llvm::StringRef, bool KernelOptions::Experimental::*>
          &KernelOptions::Experimental::prologueFewerBarriers},
         {"expert-down-deep", &KernelOptions::Experimental::expertDownDeep},
         {"scan-hoist-vector", &KernelOptions::Experimental::scanHoistVector},
-        {"grouped-fold-fill", &KernelOptions::Experimental::groupedFoldFill},
-        {"transpose-fold", &KernelOptions::Experimental::transposeFold},
 };
 
 llvm::ArrayRef<llvm::StringRef> experimentalForms() {
@@ -87,10 +85,10 @@ struct FormKernelsPass
       llvm::cl::init(true)};
   ListOption<std::string> experimental{
       *this, "experimental",
-      llvm::cl::desc("kernel forms not yet run on a GPU to use instead of "
-                     "the verified ones: attention-early-loads, "
+      llvm::cl::desc("alternative kernel forms, off by default (measured "
+                     "without a gain, docs/cli.md): attention-early-loads, "
                      "attention-prologue-fewer-barriers, expert-down-deep, "
-                     "scan-hoist-vector, grouped-fold-fill, transpose-fold")};
+                     "scan-hoist-vector")};
   LogicalResult initializeOptions(
       StringRef options,
       function_ref<LogicalResult(const Twine &)> errorHandler) override {

@@ -31,9 +31,9 @@ struct KernelOptions {
   /// Absorb the small ops before a split decode attention into its first
   /// kernel (AttentionPrologue.h); off: they stay launches of their own.
   bool attentionPrologue = true;
-  /// Kernel forms checked by lit and ptxas but not yet run on a GPU: off
-  /// (the GPU-verified form) until measured; turned on by name
-  /// (experimentalForms(), docs/cli.md).
+  /// Alternative kernel forms checked by lit and ptxas and run on a GPU
+  /// without a measured gain (docs/cli.md has the numbers): off (the
+  /// default form); turned on by name (experimentalForms()).
   struct Experimental {
     /// attention-early-loads: the split decode attention issues the
     /// chunk's key loads before the absorbed prologue (AttentionSplit.cpp).
@@ -47,12 +47,6 @@ struct KernelOptions {
     /// scan-hoist-vector: the prefill gated-delta scan's round two
     /// (GatedDeltaPrefill.cpp).
     bool scanHoistVector = false;
-    /// grouped-fold-fill: the tensor-core grouped experts fold the f32
-    /// fill and the elementwise consumer (ExpertGroupedMma.cpp).
-    bool groupedFoldFill = false;
-    /// transpose-fold: the tiled transpose folds the widening before it and
-    /// the copy after it (Transpose.cpp).
-    bool transposeFold = false;
   } experimental;
 };
 

@@ -1,5 +1,4 @@
-// RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels=gpu-arch=sm_90a | FileCheck %s --enable-var-scope --check-prefixes=CHECK,OFF
-// RUN: sinter-opt %s --split-input-file "--sinter-cuda-form-kernels=gpu-arch=sm_90a experimental=transpose-fold" | FileCheck %s --enable-var-scope --check-prefixes=CHECK,FOLD
+// RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels=gpu-arch=sm_90a | FileCheck %s --enable-var-scope
 // The tiled transpose template (lib/Target/CUDA/Transpose.cpp): a
 // linalg.transpose that moves the innermost dimension goes through 32 x 32
 // tiles of shared memory (rows padded to 33), 32 x 8 threads per block,
@@ -80,26 +79,18 @@ func.func @in_place(%x: memref<64x64xf32>) {
 // -----
 
 // A bf16 -> f32 widening read only by the transpose (the GDN conv input's
-// conversion before its layout change). With experimental=transpose-fold
-// (off by default: not yet run on a GPU) it is folded into the read phase
-// (extf of the bf16 source into the f32 tile); the generic is gone. Off,
-// the generic stays and the transpose reads its f32 result.
+// conversion before its layout change) is folded into the read phase
+// (extf of the bf16 source into the f32 tile); the generic is gone.
 // CHECK-LABEL: func.func @widen_folded
-// OFF: %[[T:.+]] = memref.view
-// OFF: linalg.generic
-// OFF: gpu.launch
-// OFF: memref.load %[[T]][%{{.+}}, %{{.+}}, %{{.+}}] : memref<1x64x96xf32>
-// OFF-NOT: arith.extf
-// OFF: sinter.kernel = "transpose 96x64 batch=1 tile=32x32 grid=3x2x1 threads=32x8"
-// FOLD-NOT: linalg.generic
-// FOLD: gpu.launch
-// FOLD-SAME: workgroup(%[[TILE:.+]] : memref<32x33xf32, #gpu.address_space<workgroup>>)
-// FOLD: %[[V:.+]] = memref.load %arg0[%{{.+}}, %{{.+}}, %{{.+}}] : memref<1x64x96xbf16>
-// FOLD: %[[E:.+]] = arith.extf %[[V]] : bf16 to f32
-// FOLD: memref.store %[[E]], %[[TILE]]
-// FOLD: gpu.barrier
-// FOLD: sinter.kernel = "transpose 96x64 batch=1 tile=32x32 grid=3x2x1 threads=32x8 widen=extf"
-// FOLD-NOT: linalg.generic
+// CHECK-NOT: linalg.generic
+// CHECK: gpu.launch
+// CHECK-SAME: workgroup(%[[TILE:.+]] : memref<32x33xf32, #gpu.address_space<workgroup>>)
+// CHECK: %[[V:.+]] = memref.load %arg0[%{{.+}}, %{{.+}}, %{{.+}}] : memref<1x64x96xbf16>
+// CHECK: %[[E:.+]] = arith.extf %[[V]] : bf16 to f32
+// CHECK: memref.store %[[E]], %[[TILE]]
+// CHECK: gpu.barrier
+// CHECK: sinter.kernel = "transpose 96x64 batch=1 tile=32x32 grid=3x2x1 threads=32x8 widen=extf"
+// CHECK-NOT: linalg.generic
 #id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 func.func @widen_folded(%x: memref<1x64x96xbf16>, %arena: memref<24576xi8>, %y: memref<1x96x64xf32>) {
   %c0 = arith.constant 0 : index
@@ -163,23 +154,16 @@ func.func @widen_into_argument(%x: memref<1x64x96xbf16>, %t: memref<1x64x96xf32>
 // The GDN conv's padded buffer: the transposed [1, 96, 64] is copied into
 // columns 3..66 of a [1, 96, 67] buffer after the state is copied into
 // columns 0..2 (interleaved columns: disjoint). The transpose stores into
-// both (`copy=folded`, with experimental=transpose-fold); the copy of its
-// output is gone, the state's stays. Off: both copies stay, after the
-// transpose.
+// both (`copy=folded`); the copy of its output is gone, the state's stays.
 // CHECK-LABEL: func.func @copy_folded
-// OFF: gpu.launch
-// OFF: sinter.kernel = "transpose 96x64 batch=1 tile=32x32 grid=3x2x1 threads=32x8"
-// OFF: memref.copy %arg2
-// OFF: %[[D:.+]] = memref.subview %{{.+}}[0, 0, 3] [1, 96, 64] [1, 1, 1]
-// OFF: memref.copy %{{.+}}, %[[D]]
-// FOLD: %[[D:.+]] = memref.subview %{{.+}}[0, 0, 3] [1, 96, 64] [1, 1, 1]
-// FOLD: gpu.launch
-// FOLD: gpu.barrier
-// FOLD: memref.store %[[W:.+]], %[[Y:.+]][
-// FOLD-NEXT: memref.store %[[W]], %[[D]][
-// FOLD: sinter.kernel = "transpose 96x64 batch=1 tile=32x32 grid=3x2x1 threads=32x8 copy=folded"
-// FOLD: memref.copy %arg2
-// FOLD-NOT: memref.copy
+// CHECK: %[[D:.+]] = memref.subview %{{.+}}[0, 0, 3] [1, 96, 64] [1, 1, 1]
+// CHECK: gpu.launch
+// CHECK: gpu.barrier
+// CHECK: memref.store %[[W:.+]], %[[Y:.+]][
+// CHECK-NEXT: memref.store %[[W]], %[[D]][
+// CHECK: sinter.kernel = "transpose 96x64 batch=1 tile=32x32 grid=3x2x1 threads=32x8 copy=folded"
+// CHECK: memref.copy %arg2
+// CHECK-NOT: memref.copy
 // CHECK: return
 func.func @copy_folded(%x: memref<1x64x96xf32>, %arena: memref<50304xi8>, %state: memref<1x96x3xf32>) {
   %c0 = arith.constant 0 : index

@@ -80,6 +80,8 @@ struct ModelDesc {
   std::vector<WeightDesc> weights;
   std::vector<PackDesc> packs;
   std::string weightsDir;
+  /// SINTER_LAUNCH_* bits of the SinterModel (sinter_runtime.h).
+  uint32_t launchFlags = 0;
 };
 
 /// Reads the weight table that sinter-bind-weights left in the module

@@ -23,6 +23,18 @@
 
 namespace sinter::cuda {
 
+/// How kernels may overlap the kernel before them (CudaOptions).
+enum class ProgrammaticLaunch {
+  /// Each kernel launches when the one before has completed.
+  None,
+  /// Each kernel waits (griddepcontrol.wait) at its start; it launches as
+  /// the blocks of the one before exit.
+  Wait,
+  /// Also griddepcontrol.launch_dependents after the wait: the next kernel
+  /// launches while this one runs, its blocks waiting on the SMs.
+  Early,
+};
+
 struct CudaOptions {
   /// sm_80, sm_89, sm_90a, sm_100 or sm_100a.
   std::string gpuArch = "sm_90a";
@@ -36,19 +48,26 @@ struct CudaOptions {
   /// driver loads the cubin on a GPU of that architecture and JIT-compiles
   /// the PTX on any other. Off (or without the tools): the PTX alone.
   bool embedCubin = true;
-  /// Kernel forms not yet run on a GPU to use instead of the verified ones,
-  /// by name: each one of experimentalForms(), which the caller checks
+  /// Alternative kernel forms (measured without a gain, docs/cli.md) to
+  /// use instead of the default ones, by name: each one of experimentalForms(), which the caller checks
   /// (sinterc --cuda-experimental).
   std::vector<std::string> experimental;
+  /// Start every kernel with griddepcontrol (sinter-cuda-grid-dependency)
+  /// so that the runtime may launch it before the kernel ahead of it has
+  /// completed (programmatic dependent launch); sm_90 and later only.
+  ProgrammaticLaunch programmaticLaunch = ProgrammaticLaunch::Wait;
 };
 
 /// The GPU architectures this build can generate code for.
 llvm::ArrayRef<llvm::StringRef> supportedGpuArchs();
 bool isSupportedGpuArch(llvm::StringRef arch);
-/// The names of the experimental kernel forms (not yet run on a GPU, off
-/// by default): CudaOptions::experimental, the form-kernels pass's
+/// The names of the experimental kernel forms (alternatives measured
+/// without a gain, off by default): CudaOptions::experimental, the form-kernels pass's
 /// `experimental` option.
 llvm::ArrayRef<llvm::StringRef> experimentalForms();
+
+/// Whether `arch` has griddepcontrol (programmatic dependent launch).
+bool supportsProgrammaticLaunch(llvm::StringRef arch);
 
 /// The PTX feature string used for `arch` (e.g. "+ptx80").
 std::string ptxFeaturesFor(llvm::StringRef arch);
