@@ -289,17 +289,14 @@ LogicalResult foldEpilogue(Chain &c, std::string &why) {
 }
 
 /// The chunks, the key loads' width and the workspace of a split.
-bool planShape(Chain &c, SplitPlan &p, const KernelOptions &options,
-               std::string &why) {
+bool planShape(Chain &c, SplitPlan &p, std::string &why) {
   // At most 16 chunks a head where the chunk's logits fit (the last block
   // of a kv head reads G x chunks x Dv partials to combine them), else 32.
-  // The experimental form attention-fewer-splits takes at most 8: half the
-  // partials for the combine, twice the keys a block.
   auto chunkFor = [&](int64_t maxSplits) {
     int64_t want = (c.T + maxSplits - 1) / maxSplits;
     return want <= 16 ? int64_t(16) : (want + 31) / 32 * 32;
   };
-  p.chunk = chunkFor(options.experimental.attentionFewerSplits ? 8 : 16);
+  p.chunk = chunkFor(16);
   if (c.G * p.chunk + 2 * c.G > 12 * 1024)
     p.chunk = chunkFor(kWarp);
   p.nSplit = (c.T + p.chunk - 1) / p.chunk;
@@ -352,12 +349,11 @@ void planFusedCombine(Chain &c, SplitPlan &p, ArrayRef<Value> reads) {
 /// The split of the cache: at most 32 chunks a head (the combine reduces
 /// them in one warp) of 16 keys or a multiple of 32 (whole rounds of the
 /// unrolled key loops); the chunk's logits stay in shared memory.
-std::optional<SplitPlan> planSplit(Chain &c, const KernelOptions &options,
-                                   std::string &why) {
+std::optional<SplitPlan> planSplit(Chain &c, std::string &why) {
   if (failed(checkSplittable(c, why)))
     return std::nullopt;
   SplitPlan p;
-  if (!planShape(c, p, options, why))
+  if (!planShape(c, p, why))
     return std::nullopt;
 
   // What every block reads (q, the caches, the logits ops' inputs): the
@@ -427,11 +423,10 @@ void resetFolds(Chain &c) {
 /// `why`) the plain split is planned instead. `candidate` tells whether
 /// there was a prologue to absorb (a refusal worth a remark).
 std::optional<SplitPlan> planSplitPrologue(Chain &c, AttentionPrologue &pro,
-                                           const KernelOptions &options,
                                            bool &candidate, std::string &why) {
   candidate = false;
   SplitPlan p;
-  if (failed(checkSplittable(c, why)) || !planShape(c, p, options, why))
+  if (failed(checkSplittable(c, why)) || !planShape(c, p, why))
     return std::nullopt;
   std::string w;
   linalg::GenericOp kS = foldScatter(c, c.k, w, nullptr, true);
@@ -572,7 +567,7 @@ LogicalResult emitDecodeAttention(RewriterBase &rw, linalg::LinalgOp op,
     bool candidate = false;
     std::optional<SplitPlan> plan;
     if (options.attentionPrologue)
-      plan = planSplitPrologue(c, pro, options, candidate, proWhy);
+      plan = planSplitPrologue(c, pro, candidate, proWhy);
     if (plan) {
       rw.setInsertionPointAfter(c.gate);
       Value ws = workspace(rw, loc, op, rw.getF32Type(), plan->wsFloats,
@@ -602,7 +597,7 @@ LogicalResult emitDecodeAttention(RewriterBase &rw, linalg::LinalgOp op,
                          << proWhy;
       pro = AttentionPrologue();
       rw.setInsertionPointAfter(c.pv);
-      plan = planSplit(c, options, splitWhy);
+      plan = planSplit(c, splitWhy);
       if (plan && c.gate)
         rw.setInsertionPointAfter(c.gate);
     }

@@ -36,8 +36,6 @@ static const std::pair<llvm::StringRef, bool KernelOptions::Experimental::*>
     kExperimental[] = {
         {"attention-early-loads",
          &KernelOptions::Experimental::attentionEarlyLoads},
-        {"attention-fewer-splits",
-         &KernelOptions::Experimental::attentionFewerSplits},
         {"attention-prologue-fewer-barriers",
          &KernelOptions::Experimental::prologueFewerBarriers},
         {"expert-down-deep", &KernelOptions::Experimental::expertDownDeep},
@@ -89,7 +87,6 @@ struct FormKernelsPass
       *this, "experimental",
       llvm::cl::desc("alternative kernel forms, off by default (measured "
                      "without a gain, docs/cli.md): attention-early-loads, "
-                     "attention-fewer-splits, "
                      "attention-prologue-fewer-barriers, expert-down-deep, "
                      "scan-hoist-vector")};
   LogicalResult initializeOptions(

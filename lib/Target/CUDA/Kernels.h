@@ -38,9 +38,6 @@ struct KernelOptions {
     /// attention-early-loads: the split decode attention issues the
     /// chunk's key loads before the absorbed prologue (AttentionSplit.cpp).
     bool attentionEarlyLoads = false;
-    /// attention-fewer-splits: the split decode attention over at most 8
-    /// chunks a kv head instead of 16 (Attention.cpp planShape).
-    bool attentionFewerSplits = false;
     /// attention-prologue-fewer-barriers: the prologue replay puts a
     /// barrier only between ops that share a buffer (AttentionPrologue.cpp).
     bool prologueFewerBarriers = false;

@@ -9,12 +9,12 @@
 // RUN: not sinter-opt %s --sinter-cuda-form-kernels=experimental=transpose-fold 2>&1 | FileCheck %s --check-prefix=GONE-PASS
 // RUN: not sinter-opt %s --sinter-cuda-form-kernels=experimental=attention-early-loads,bogus 2>&1 | FileCheck %s --check-prefix=PASS
 // RUN: not sinter-opt %s "--pass-pipeline=builtin.module(func.func(sinter-cuda-form-kernels{experimental=bogus}))" 2>&1 | FileCheck %s --check-prefix=PASS
-// RUN: sinter-opt %s "--pass-pipeline=builtin.module(func.func(sinter-cuda-form-kernels{experimental=attention-early-loads,attention-fewer-splits,attention-prologue-fewer-barriers,expert-down-deep,scan-hoist-vector}))" | FileCheck %s
+// RUN: sinter-opt %s "--pass-pipeline=builtin.module(func.func(sinter-cuda-form-kernels{experimental=attention-early-loads,attention-prologue-fewer-barriers,expert-down-deep,scan-hoist-vector}))" | FileCheck %s
 
-// SINTERC: sinterc: error: unknown --cuda-experimental 'early-loads' (known: attention-early-loads, attention-fewer-splits, attention-prologue-fewer-barriers, expert-down-deep, scan-hoist-vector)
-// PASS: error: sinter-cuda-form-kernels: unknown experimental kernel form 'bogus' (known: attention-early-loads, attention-fewer-splits, attention-prologue-fewer-barriers, expert-down-deep, scan-hoist-vector)
-// GONE: sinterc: error: unknown --cuda-experimental 'grouped-fold-fill' (known: attention-early-loads, attention-fewer-splits, attention-prologue-fewer-barriers, expert-down-deep, scan-hoist-vector)
-// GONE-PASS: error: sinter-cuda-form-kernels: unknown experimental kernel form 'transpose-fold' (known: attention-early-loads, attention-fewer-splits, attention-prologue-fewer-barriers, expert-down-deep, scan-hoist-vector)
+// SINTERC: sinterc: error: unknown --cuda-experimental 'early-loads' (known: attention-early-loads, attention-prologue-fewer-barriers, expert-down-deep, scan-hoist-vector)
+// PASS: error: sinter-cuda-form-kernels: unknown experimental kernel form 'bogus' (known: attention-early-loads, attention-prologue-fewer-barriers, expert-down-deep, scan-hoist-vector)
+// GONE: sinterc: error: unknown --cuda-experimental 'grouped-fold-fill' (known: attention-early-loads, attention-prologue-fewer-barriers, expert-down-deep, scan-hoist-vector)
+// GONE-PASS: error: sinter-cuda-form-kernels: unknown experimental kernel form 'transpose-fold' (known: attention-early-loads, attention-prologue-fewer-barriers, expert-down-deep, scan-hoist-vector)
 
 // CHECK-LABEL: func.func @f
 func.func @f() {
