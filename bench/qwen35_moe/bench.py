@@ -127,12 +127,20 @@ def fill_once(d):
     return n
 
 
+def variant_args(spec):
+    """DIR or DIR@serial (DIR's executable with --no-programmatic-launch:
+    each kernel launched when the one before has completed) -> (DIR, the
+    executable's extra arguments, the label)."""
+    name, _, mode = spec.partition("@")
+    if mode not in ("", "serial"):
+        raise ValueError(f"variant '{spec}': unknown mode '@{mode}' (known: @serial)")
+    return name, ["--no-programmatic-launch"] if mode else [], spec
+
+
 def bench8(build, work, n_stream, name="bench8", profile_out=None):
     # NAME@serial: the build dir NAME run with --no-programmatic-launch
     # (each kernel launched when the one before has finished).
-    name, _, mode = name.partition("@")
-    extra = ["--no-programmatic-launch"] if mode == "serial" else []
-    label = name + ("@" + mode if mode else "")
+    name, extra, label = variant_args(name)
     d = os.path.join(build, name)
     t = time.time()
     n = fill_once(d)
@@ -147,7 +155,7 @@ def bench8(build, work, n_stream, name="bench8", profile_out=None):
     out, outs = run_exe(exe, os.path.join(d, "step_inputs"), names,
                         os.path.join(work, name + "_out"),
                         ["--weights", d, "--bench-stream", str(n_stream), *extra])
-    if profile_out and not mode:
+    if profile_out and not extra:
         profile(exe, os.path.join(d, "step_inputs"), names, os.path.join(work, name + "_ncu"),
                 os.path.join(profile_out, f"ncu_{name}.csv"), ["--weights", d])
     m = re.search(r"mean ([0-9.eE+-]+) ms per forward", out)
@@ -368,8 +376,7 @@ def prefill(build, work, n_stream, bw, name="bench8_prefill512", weights_from="b
     FLOPs / matmul peak)."""
     import onnx
     import torch
-    name, _, mode = name.partition("@")   # NAME@serial as in bench8()
-    extra = ["--no-programmatic-launch"] if mode == "serial" else []
+    name, extra, label = variant_args(name)
     d = os.path.join(build, name)
     model = [f for f in os.listdir(d) if f.endswith(".onnx")][0]
     exe = os.path.join(d, "qwen35_bench8_prefill")
@@ -395,7 +402,7 @@ def prefill(build, work, n_stream, bw, name="bench8_prefill512", weights_from="b
                         ["--weights", d, "--bench-stream", str(n_stream), *extra])
     m = re.search(r"mean ([0-9.eE+-]+) ms per forward", out)
     ms = float(m.group(1)) if m else None
-    if profile_out and not mode:
+    if profile_out and not extra:
         profile(exe, os.path.join(work, name + "_in"), names, os.path.join(work, name + "_ncu"),
                 os.path.join(profile_out, f"ncu_{name}.csv"), ["--weights", d])
     cfg, dec = bench_weights.torch_decoder(d, "cuda")
@@ -414,7 +421,7 @@ def prefill(build, work, n_stream, bw, name="bench8_prefill512", weights_from="b
     nbytes, flops = prefill_cost(T, cfg)
     peak = matmul_peak()
     roof_ms = max(nbytes / bw, flops / peak) * 1e3
-    log(what="prefill", variant=name + ("@" + mode if mode else ""), tokens=T, ms=ms, torch_reference_eager_ms=round(torch_ms, 2),
+    log(what="prefill", variant=label, tokens=T, ms=ms, torch_reference_eager_ms=round(torch_ms, 2),
         bytes=nbytes, flops=flops, matmul_peak_tflops=round(peak / 1e12), roofline_ms=round(roof_ms, 3),
         pct_of_roofline=round(100 * roof_ms / ms, 1) if ms else None,
         ok=cmp["max_rel"] <= 0.05 and cmp["argmax_equal"], **cmp, wall_s=round(time.time() - t, 1))

@@ -2,12 +2,11 @@
 //
 // sinter-cuda-grid-dependency: makes every kernel safe to launch with
 // programmatic stream serialization (Hopper's programmatic dependent
-// launch), so that the runtime can let a kernel's grid start while the
-// one before it is still finishing. In a decode step of small kernels the
-// gap between two dependent launches (the grid's launch, its blocks being
-// placed on the multiprocessors) is a fixed cost per kernel that the
-// bandwidth floor does not pay; with the overlap the next grid is resident
-// and waiting when its predecessor's last block exits.
+// launch), so that the runtime can launch a kernel before the one ahead of
+// it has completed. In a decode step of small kernels the gap between two
+// dependent launches (the grid's completion, the next grid's launch, its
+// blocks being placed) is a fixed cost per kernel that the bandwidth floor
+// does not pay; the overlap hides part of it.
 //
 // Each kernel starts with griddepcontrol.wait (the grids before it have
 // completed and their writes are visible), before any memory access: a
@@ -19,14 +18,14 @@
 // while this one runs and its blocks wait on the multiprocessors (at most
 // one grid behind a running one, since the trigger comes after the wait).
 // Measured on an H200 (bench8 decode, docs/benchmarks.md) that is slower
-// than no overlap at all (0.690 against 0.668 ms a step); the likely cause,
-// not confirmed, is placement: the early blocks take whichever
-// multiprocessors are free, so a one-wave kernel is not spread one block
-// per multiprocessor. Launched
-// without the attribute (--no-programmatic-launch, a GPU before sm_90) the
-// instructions do nothing. The module gets `sinter.programmatic_launch`,
-// which reaches the runtime as SinterModel::launch_flags; the runtime
-// launches with the attribute only the kernels of such a model.
+// than no overlap at all (0.690 against 0.668 ms a step, 0.660 with the
+// wait alone); the likely cause, not confirmed, is placement: the early
+// blocks take whichever multiprocessors are free, so a one-wave kernel is
+// not spread one block per multiprocessor. Launched without the attribute
+// (--no-programmatic-launch, a GPU before sm_90) the instructions do
+// nothing. The module gets `sinter.programmatic_launch`, which reaches the
+// runtime as SinterModel::launch_flags; the runtime launches with the
+// attribute only the kernels of such a model.
 // docs/cuda-target.md ("Programmatic dependent launch").
 //
 //===----------------------------------------------------------------------===//
@@ -57,9 +56,9 @@ struct GridDependencyPass
       llvm::cl::init(false)};
   StringRef getArgument() const final { return "sinter-cuda-grid-dependency"; }
   StringRef getDescription() const final {
-    return "Start every kernel with griddepcontrol.wait and "
-           "griddepcontrol.launch_dependents (programmatic dependent launch, "
-           "sm_90+)";
+    return "Start every kernel with griddepcontrol.wait (with early-trigger, "
+           "also griddepcontrol.launch_dependents): programmatic dependent "
+           "launch, sm_90+";
   }
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<LLVM::LLVMDialect>();

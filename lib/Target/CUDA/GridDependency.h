@@ -13,8 +13,8 @@
 
 namespace sinter::cuda {
 
-/// The module attribute the pass leaves: every kernel of the module waits
-/// for the grid before it (the executable's SinterModel launch_flags).
+/// The module attribute the pass leaves: every kernel of the module starts
+/// with griddepcontrol.wait (the executable's SinterModel launch_flags).
 inline constexpr llvm::StringLiteral kProgrammaticLaunchAttr =
     "sinter.programmatic_launch";
 
