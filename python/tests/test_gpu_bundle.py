@@ -79,3 +79,32 @@ def test_pack_fits_and_unpacks(tmp_path, capsys):
     with tarfile.open(tar) as t:
         names = set(t.getnames())
     assert {"bundle/run.sh", "bundle/bin/a", "bundle/bin/b"} <= names
+
+
+def test_drop_large_keeps_shared_files(tmp_path):
+    """--max-case-mb leaves out large cases but keeps a file that a kept
+    case shares (several decode steps run one executable), and --keep
+    overrides the size."""
+    gb = load_script()
+    out = tmp_path
+    (out / "bin").mkdir()
+    (out / "data").mkdir()
+    (out / "bin" / "big").write_bytes(b"x" * 3_000_000)
+    (out / "bin" / "small").write_bytes(b"x" * 10)
+    (out / "data" / "a.npy").write_bytes(b"x" * 2_000_000)
+    (out / "data" / "b.npy").write_bytes(b"x" * 10)
+    entries = [
+        {"name": "step0", "exe": "bin/big", "inputs": [["x", "data/a.npy"]], "outputs": []},
+        {"name": "step1", "exe": "bin/big", "inputs": [["x", "data/b.npy"]], "outputs": []},
+        {"name": "tiny", "exe": "bin/small", "inputs": [["x", "data/b.npy"]], "outputs": []},
+        {"name": "wanted", "exe": "bin/big", "inputs": [], "outputs": []},
+    ]
+    kept, dropped = gb.drop_large(str(out), entries, 4.0, keep="^wanted$")
+    assert [e["name"] for e in dropped] == ["step0"]
+    assert [e["name"] for e in kept] == ["step1", "tiny", "wanted"]
+    assert (out / "bin" / "big").exists()        # step1 and wanted still run it
+    assert not (out / "data" / "a.npy").exists()  # only step0 used it
+    kept, dropped = gb.drop_large(str(out), kept, 2.0)
+    assert [e["name"] for e in kept] == ["tiny"]
+    assert not (out / "bin" / "big").exists()
+    assert (out / "data" / "b.npy").exists()
