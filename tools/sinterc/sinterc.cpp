@@ -262,6 +262,14 @@ std::vector<FusionDecision> &fusionDecisions() {
 /// attached notes; keeps errors readable for people who never saw MLIR.
 /// Fuse-phase decisions are collected for the report and printed only with
 /// --remarks.
+/// Errors printed so far: a pass may emit an error and still succeed (MLIR's
+/// NVVM serialization when the CUDA toolkit path does not exist), which
+/// must still fail the compile.
+int &errorsPrinted() {
+  static int n = 0;
+  return n;
+}
+
 void installDiagnosticPrinter(MLIRContext &ctx) {
   ctx.getDiagEngine().registerHandler([](Diagnostic &diag) {
     if (std::optional<FusionDecision> d = parseFusionRemark(diag)) {
@@ -287,6 +295,7 @@ void installDiagnosticPrinter(MLIRContext &ctx) {
     };
     switch (diag.getSeverity()) {
     case DiagnosticSeverity::Error:
+      ++errorsPrinted();
       print(diag, "error");
       break;
     case DiagnosticSeverity::Warning:
@@ -637,8 +646,14 @@ static int compileModel(const std::string &input, const Job &job,
       return false;
     applyDefaultTimingPassManagerCLOptions(pm); // --mlir-timing
     build(pm);
+    int errorsBefore = errorsPrinted();
     if (failed(pm.run(*module)))
       return false;
+    if (errorsPrinted() > errorsBefore) {
+      llvm::errs() << "sinterc: error: the " << sinter::phaseName(phase)
+                   << " phase reported errors (above)\n";
+      return false;
+    }
     phases.push_back(sinter::phaseName(phase));
     lap(sinter::phaseName(phase));
     report[("ops_after_" + sinter::phaseName(phase)).str()] =
