@@ -813,7 +813,7 @@ static int compileModel(const std::string &input, const Job &job,
   if (failed(sinter::cpu::describeWeights(*module, *model)))
     return 1;
   // Kernels that wait on griddepcontrol (sinter-cuda-grid-dependency).
-  if ((*module)->removeAttr("sinter.programmatic_launch"))
+  if ((*module)->removeAttr(sinter::cuda::kProgrammaticLaunchAttr))
     model->launchFlags |= SINTER_LAUNCH_PROGRAMMATIC;
   // The kernel workspaces sinter-bind-weights moved into the arena, after
   // the memory plan's bytes (docs/runtime.md, "Kernel workspaces").

@@ -49,8 +49,9 @@ struct CudaOptions {
   /// the PTX on any other. Off (or without the tools): the PTX alone.
   bool embedCubin = true;
   /// Alternative kernel forms (measured without a gain, docs/cli.md) to
-  /// use instead of the default ones, by name: each one of experimentalForms(), which the caller checks
-  /// (sinterc --cuda-experimental).
+  /// use instead of the default ones, by name: each one of
+  /// experimentalForms(), which the caller checks (sinterc
+  /// --cuda-experimental).
   std::vector<std::string> experimental;
   /// Start every kernel with griddepcontrol (sinter-cuda-grid-dependency)
   /// so that the runtime may launch it before the kernel ahead of it has
@@ -62,9 +63,15 @@ struct CudaOptions {
 llvm::ArrayRef<llvm::StringRef> supportedGpuArchs();
 bool isSupportedGpuArch(llvm::StringRef arch);
 /// The names of the experimental kernel forms (alternatives measured
-/// without a gain, off by default): CudaOptions::experimental, the form-kernels pass's
-/// `experimental` option.
+/// without a gain, off by default): CudaOptions::experimental, the
+/// form-kernels pass's `experimental` option.
 llvm::ArrayRef<llvm::StringRef> experimentalForms();
+
+/// The module attribute sinter-cuda-grid-dependency leaves: every kernel of
+/// the module starts with griddepcontrol.wait (the executable's
+/// SinterModel launch_flags get SINTER_LAUNCH_PROGRAMMATIC).
+inline constexpr llvm::StringLiteral kProgrammaticLaunchAttr =
+    "sinter.programmatic_launch";
 
 /// Whether `arch` has griddepcontrol (programmatic dependent launch).
 bool supportsProgrammaticLaunch(llvm::StringRef arch);
