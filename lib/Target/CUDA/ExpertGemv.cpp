@@ -29,6 +29,9 @@
 //                 row slots cover all J experts, and the sum over j runs in
 //                 slot order in the block, cloning the combine's body, so
 //                 the result is written once with no float atomics;
+//                 or, split over blocks (Plan::splits), each block's
+//                 experts' sums go to a workspace and the last block of
+//                 the column tile (an arrival counter) runs that fold;
 //       router    the MoE router whose indices the up projection reads:
 //                 each block selects its expert itself (offered the
 //                 router's generic, ExpertGemvRouter.cpp).
@@ -46,6 +49,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ExpertGemv.h"
+#include "GemmBuffers.h"
 #include "MoeRouter.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -72,8 +76,22 @@ void Builder::build() {
     shared.push_back(
         MemRefType::get({m.shared->k}, m.shared->accType, AffineMap(), space));
     shared.push_back(MemRefType::get(
-        {p.cols * p.sharedChunks / p.sharedWidth}, m.shared->accType,
+        {p.sharedCols * p.sharedChunks / p.sharedWidth}, m.shared->accType,
         AffineMap(), space));
+  }
+  int64_t tiles = m.n / p.cols;
+  // The split combine's column sums and arrival counters (module-wide
+  // scratch: the expert kernels run one after the other; the counters are
+  // left at zero).
+  Value splitSums, counters;
+  if (p.splits > 1) {
+    splitSums = zeroWorkspace(rw, loc, m.op, MemRefType::get({m.j * m.n},
+                                                        rw.getF32Type()),
+                         llvm::formatv("sinter_expert_sums_{0}", m.j * m.n)
+                             .str());
+    counters = zeroWorkspace(
+        rw, loc, m.op, MemRefType::get({tiles}, rw.getI32Type()),
+        llvm::formatv("sinter_expert_arrivals_{0}", tiles).str());
   }
   auto launch = gpu::LaunchOp::create(
       rw, loc, idx(p.grid), one, one, idx(p.threads), one, one,
@@ -98,6 +116,12 @@ void Builder::build() {
                           m.shared->n, m.shared->k, p.sharedChunks,
                           p.sharedWidth, p.sharedPasses)
                 .str()));
+  if (p.splits > 1)
+    launch->setAttr(
+        "sinter.kernel",
+        rw.getStringAttr(
+            launch->getAttrOfType<StringAttr>("sinter.kernel").str() +
+            llvm::formatv(" splits={0}", p.splits).str()));
   if (m.router)
     launch->setAttr(
         "sinter.kernel",
@@ -122,13 +146,18 @@ void Builder::build() {
   Value bid = launch.getBlockIds().x;
   Value slot = arith::DivUIOp::create(rw, loc, tid, idx(p.rowThreads));
   Value q = arith::RemUIOp::create(rw, loc, tid, idx(p.rowThreads));
-  int64_t tiles = m.n / p.cols;
   // Which expert slot and which K rows this thread walks.
-  Value j, tile, first;
+  Value j, tile, first, split;
   int64_t stride;
   if (m.combine) {
     tile = bid;
     j = arith::DivUIOp::create(rw, loc, slot, idx(p.slotsPerExpert));
+    if (p.splits > 1) {
+      split = arith::DivUIOp::create(rw, loc, bid, idx(tiles));
+      tile = arith::RemUIOp::create(rw, loc, bid, idx(tiles));
+      splitBase = arith::MulIOp::create(rw, loc, split, idx(m.j / p.splits));
+      j = arith::AddIOp::create(rw, loc, j, splitBase);
+    }
     first = arith::RemUIOp::create(rw, loc, slot, idx(p.slotsPerExpert));
     stride = p.slotsPerExpert;
   } else {
@@ -138,6 +167,13 @@ void Builder::build() {
     stride = p.rows;
   }
   Value colBase = arith::MulIOp::create(rw, loc, tile, idx(p.cols));
+  // The shared expert's rows of this block: the tile's, or its split's
+  // part of them.
+  Value sharedBase = colBase;
+  if (split)
+    sharedBase = arith::AddIOp::create(
+        rw, loc, colBase, arith::MulIOp::create(rw, loc, split,
+                                                idx(p.sharedCols)));
   Value n0 = arith::AddIOp::create(
       rw, loc, colBase, arith::MulIOp::create(rw, loc, q, idx(p.vec)));
 
@@ -151,7 +187,7 @@ void Builder::build() {
                           .getResult());
   Value expert = cloneValue(rw, m.expert, m.body, eMap);
   if (m.shared)
-    issueSharedLoads(colBase);
+    issueSharedLoads(sharedBase);
   SmallVector<Value> sums = accumulate(expert, j, n0, first, stride);
   if (m.shared)
     stageSharedX();
@@ -243,9 +279,9 @@ void Builder::build() {
     gpu::BarrierOp::create(rw, loc); // the segment sums
   Value isWriter = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult,
                                          tid, idx(p.cols));
+  Value col = arith::AddIOp::create(rw, loc, colBase, tid);
   auto wr = scf::IfOp::create(rw, loc, isWriter, /*withElse=*/false);
   rw.setInsertionPointToStart(wr.thenBlock());
-  Value col = arith::AddIOp::create(rw, loc, colBase, tid);
   Value init = m.fill.getInputs()[0];
   // init + the folded rows [from, from + count) of this column.
   auto sumRows = [&](int64_t from, int64_t count) {
@@ -259,32 +295,79 @@ void Builder::build() {
   if (!m.combine) {
     Value v = sumRows(0, groupRows);
     storeResult(j, col, v);
-  } else {
-    Block *cb = m.combine.getBody();
-    AffineMap accMap = m.combine.getIndexingMapsArray()[m.combineAccInput];
-    Value run = m.combineFill.getInputs()[0];
-    SmallVector<Value> it;
-    for (int64_t e = 0; e < m.j; ++e) {
-      Value v = sumRows(e * groupRows, groupRows);
-      it = iterationOf(rw, loc, m.combine, accMap, {idx(0), idx(e), col});
-      IRMapping cm;
-      for (auto [n, in] : llvm::enumerate(m.combine.getDpsInputOperands())) {
-        Value arg = cb->getArgument(in->getOperandNumber());
-        cm.map(arg, int64_t(in->getOperandNumber()) == m.combineAccInput
-                        ? v
-                        : combineIn[e][n]);
-      }
-      cm.map(cb->getArgument(m.combine.getNumDpsInputs()), run);
-      run = cloneValue(rw, cast<linalg::YieldOp>(cb->getTerminator())
-                               .getValues()[0],
-                       cb, cm);
-    }
-    OpOperand *outOp = m.combine.getDpsInitOperand(0);
-    memref::StoreOp::create(
-        rw, loc, run, outOp->get(),
-        applyMap(rw, loc, m.combine.getMatchingIndexingMap(outOp), it));
+  } else if (p.splits == 1) {
+    storeCombined(
+        col, [&](int64_t e) { return sumRows(e * groupRows, groupRows); },
+        combineIn);
     if (m.shared)
-      storeShared(colBase);
+      storeShared(sharedBase);
+  } else {
+    // This block's experts' column sums to the workspace, then the
+    // shared rows; the last block of the tile folds all J.
+    int64_t per = m.j / p.splits;
+    for (int64_t e = 0; e < per; ++e) {
+      Value at = arith::AddIOp::create(
+          rw, loc,
+          arith::MulIOp::create(
+              rw, loc,
+              arith::AddIOp::create(
+                  rw, loc, arith::MulIOp::create(rw, loc, split, idx(per)),
+                  idx(e)),
+              idx(m.n)),
+          col);
+      memref::StoreOp::create(rw, loc, sumRows(e * groupRows, groupRows),
+                              splitSums, ValueRange{at});
+    }
+    rw.setInsertionPointAfter(wr);
+    if (m.shared) {
+      auto sw = scf::IfOp::create(
+          rw, loc,
+          arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, tid,
+                                idx(p.sharedCols)),
+          /*withElse=*/false);
+      rw.setInsertionPointToStart(sw.thenBlock());
+      storeShared(sharedBase);
+      rw.setInsertionPointAfter(sw);
+    }
+    // Thread 0 counts the block once every thread's stores are done; the
+    // count before it goes through the (by then read) partial sums' first
+    // element to the whole block.
+    Value isFirst = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::eq,
+                                          tid, idx(0));
+    gpu::BarrierOp::create(rw, loc);
+    {
+      auto c = scf::IfOp::create(rw, loc, isFirst, /*withElse=*/false);
+      OpBuilder::InsertionGuard g(rw);
+      rw.setInsertionPointToStart(c.thenBlock());
+      memref::StoreOp::create(rw, loc, countArrival(rw, loc, counters, tile),
+                              smem, ValueRange{idx(0), idx(0)});
+    }
+    gpu::BarrierOp::create(rw, loc);
+    Value before = memref::LoadOp::create(rw, loc, smem,
+                                          ValueRange{idx(0), idx(0)});
+    Value last = arith::CmpFOp::create(
+        rw, loc, arith::CmpFPredicate::OEQ, before,
+        arith::ConstantOp::create(
+            rw, loc, rw.getF32FloatAttr(float(p.splits - 1))));
+    auto lastIf = scf::IfOp::create(
+        rw, loc, arith::AndIOp::create(rw, loc, last, isWriter),
+        /*withElse=*/false);
+    rw.setInsertionPointToStart(lastIf.thenBlock());
+    storeCombined(
+        col,
+        [&](int64_t e) -> Value {
+          return memref::LoadOp::create(
+              rw, loc, splitSums,
+              ValueRange{arith::AddIOp::create(rw, loc, idx(e * m.n), col)});
+        },
+        combineIn);
+    // The counter back to zero for the next launch (all of the tile's
+    // blocks have counted); thread 0 is always a writer (cols >= 1).
+    auto reset = scf::IfOp::create(rw, loc, isFirst, /*withElse=*/false);
+    rw.setInsertionPointToStart(reset.thenBlock());
+    memref::StoreOp::create(
+        rw, loc, arith::ConstantOp::create(rw, loc, rw.getI32IntegerAttr(0)),
+        counters, ValueRange{tile});
   }
   rw.setInsertionPointAfter(launch);
 }
@@ -306,6 +389,35 @@ void Builder::storeResult(Value j, Value col, Value v) {
   OpOperand *outOp = e.getDpsInitOperand(0);
   memref::StoreOp::create(rw, loc, y, outOp->get(),
                           applyMap(rw, loc, e.getMatchingIndexingMap(outOp), it));
+}
+
+/// The combine's fold over the J experts in slot order (its body cloned),
+/// stored at its output element of column `col`.
+void Builder::storeCombined(Value col, function_ref<Value(int64_t)> sumOf,
+                            ArrayRef<SmallVector<Value>> in) {
+  Block *cb = m.combine.getBody();
+  AffineMap accMap = m.combine.getIndexingMapsArray()[m.combineAccInput];
+  Value run = m.combineFill.getInputs()[0];
+  SmallVector<Value> it;
+  for (int64_t e = 0; e < m.j; ++e) {
+    Value v = sumOf(e);
+    it = iterationOf(rw, loc, m.combine, accMap, {idx(0), idx(e), col});
+    IRMapping cm;
+    for (auto [n, operand] : llvm::enumerate(m.combine.getDpsInputOperands())) {
+      Value arg = cb->getArgument(operand->getOperandNumber());
+      cm.map(arg, int64_t(operand->getOperandNumber()) == m.combineAccInput
+                      ? v
+                      : in[e][n]);
+    }
+    cm.map(cb->getArgument(m.combine.getNumDpsInputs()), run);
+    run = cloneValue(
+        rw, cast<linalg::YieldOp>(cb->getTerminator()).getValues()[0], cb,
+        cm);
+  }
+  OpOperand *outOp = m.combine.getDpsInitOperand(0);
+  memref::StoreOp::create(
+      rw, loc, run, outOp->get(),
+      applyMap(rw, loc, m.combine.getMatchingIndexingMap(outOp), it));
 }
 
 } // namespace sinter::cuda::expert_gemv
@@ -365,7 +477,7 @@ LogicalResult emitExpertGemv(RewriterBase &rw, linalg::LinalgOp op,
                     : m.epilogue ? m.epilogue.getOperation()
                                  : m.op.getOperation();
   rw.setInsertionPoint(last);
-  Builder{rw, m.op.getLoc(), m, p, {}, {}, {}, {}, {}, {}}.build();
+  Builder{rw, m.op.getLoc(), m, p, {}, {}, {}, {}, {}, {}, {}}.build();
   if (m.combine) {
     rw.eraseOp(m.combine);
     rw.eraseOp(m.combineFill);

@@ -106,6 +106,15 @@ struct Plan {
   /// `sharedWidth` lanes with xor shuffles, then by the writer over the
   /// row's segments.
   int64_t sharedVec = 0, sharedChunks = 0, sharedWidth = 0, sharedPasses = 0;
+  /// The combine's experts split over `splits` blocks a column tile (each
+  /// has J / splits of them; block b: split b / tiles, tile b mod tiles):
+  /// wider column tiles at the same block count (the row segments a block
+  /// reads of the [E, K, N] weight are `cols` elements wide). Each block
+  /// writes its experts' column sums to a workspace; the last of a tile's
+  /// blocks to arrive (a counter) folds the weighted sum over all J in
+  /// slot order. The shared expert's rows of the tile are split too
+  /// (`sharedCols` a block).
+  int64_t splits = 1, sharedCols = 0;
 };
 
 // Body and buffer helpers (ExpertGemvMatch.cpp).
@@ -177,6 +186,9 @@ struct Builder {
   const Plan &p;
   mlir::Value xs; // x's row in shared memory (stageX)
   mlir::Value tid;
+  /// The block's first expert slot when the combine is split (null else):
+  /// x's copy holds the rows of this block's slots only.
+  mlir::Value splitBase;
   /// The shared expert's activation (in shared memory, accumulator type),
   /// its per-segment sums, and this thread's weight chunks.
   mlir::Value sharedX, sharedSums;
@@ -211,10 +223,10 @@ struct Builder {
   // The shared expert's part (ExpertGemvShared.cpp).
   std::tuple<mlir::Value, mlir::Value, mlir::Value> sharedChunk(int64_t pass);
   llvm::SmallVector<mlir::Value> rowIndex(mlir::Value buffer, mlir::Value i);
-  void issueSharedLoads(mlir::Value colBase);
+  void issueSharedLoads(mlir::Value rowBase);
   void stageSharedX();
   void sumSharedChunks();
-  void storeShared(mlir::Value colBase);
+  void storeShared(mlir::Value rowBase);
 
   // The folded router (ExpertGemvRouter.cpp): slot j's expert index (the
   // indices' element type), the router's results stored by the last block.
@@ -223,6 +235,11 @@ struct Builder {
   // The launch, the fold of the row slots and the store (ExpertGemv.cpp).
   void build();
   void storeResult(mlir::Value j, mlir::Value col, mlir::Value v);
+  /// The weighted sum over the J experts of column `col`: `sumOf(e)` is
+  /// expert e's column sum, `in[e]` the combine's other operands; stored.
+  void storeCombined(mlir::Value col,
+                     llvm::function_ref<mlir::Value(int64_t)> sumOf,
+                     llvm::ArrayRef<llvm::SmallVector<mlir::Value>> in);
 };
 
 } // namespace sinter::cuda::expert_gemv

@@ -24,7 +24,7 @@ namespace sinter::cuda::expert_gemv {
 /// Shared expert: chunk `pass` of this thread: (row in the block, first
 /// K element), and whether it exists (null when every thread's does).
 std::tuple<Value, Value, Value> Builder::sharedChunk(int64_t pass) {
-  int64_t total = p.cols * p.sharedChunks;
+  int64_t total = p.sharedCols * p.sharedChunks;
   Value flat = arith::AddIOp::create(rw, loc, tid, idx(pass * p.threads));
   Value row = arith::DivUIOp::create(rw, loc, flat, idx(p.sharedChunks));
   Value k0 = arith::MulIOp::create(
@@ -45,15 +45,16 @@ SmallVector<Value> Builder::rowIndex(Value buffer, Value i) {
   return at;
 }
 
-/// Issued first, so that they are in flight with the experts' loads.
-void Builder::issueSharedLoads(Value colBase) {
+/// Issued first, so that they are in flight with the experts' loads: the
+/// rows rowBase + [0, sharedCols).
+void Builder::issueSharedLoads(Value rowBase) {
   const ContractionMatch &s = *m.shared;
   auto vt = VectorType::get({p.sharedVec}, s.weightType);
   unsigned align = p.sharedVec * s.weightType.getIntOrFloatBitWidth() / 8;
   for (int64_t pass = 0; pass < p.sharedPasses; ++pass) {
     Value row, k0, valid;
     std::tie(row, k0, valid) = sharedChunk(pass);
-    Value n = arith::AddIOp::create(rw, loc, colBase, row);
+    Value n = arith::AddIOp::create(rw, loc, rowBase, row);
     auto load = [&](OpBuilder &b, Location l) {
       return vector::LoadOp::create(b, l, vt, s.weight, ValueRange{n, k0},
                                     /*nontemporal=*/false,
@@ -135,9 +136,10 @@ void Builder::sumSharedChunks() {
   }
 }
 
-/// In the writer (thread c < cols): the row's segments in order, plus the
-/// initial value, through the epilogue when fused, stored once.
-void Builder::storeShared(Value colBase) {
+/// In the writer (thread c < sharedCols) of row rowBase + c: the row's
+/// segments in order, plus the initial value, through the epilogue when
+/// fused, stored once.
+void Builder::storeShared(Value rowBase) {
   const ContractionMatch &s = *m.shared;
   int64_t segments = p.sharedChunks / p.sharedWidth;
   Value first = arith::MulIOp::create(rw, loc, tid, idx(segments));
@@ -148,7 +150,7 @@ void Builder::storeShared(Value colBase) {
         memref::LoadOp::create(
             rw, loc, sharedSums,
             ValueRange{arith::AddIOp::create(rw, loc, first, idx(i))}));
-  Value col = arith::AddIOp::create(rw, loc, colBase, tid);
+  Value col = arith::AddIOp::create(rw, loc, rowBase, tid);
   Value bias;
   if (s.init == AccInit::Bias)
     bias = memref::LoadOp::create(rw, loc, s.bias, ValueRange{col});
@@ -222,7 +224,7 @@ std::string matchSharedFold(linalg::GenericOp target, ExpertMatch &m,
            "of 32 (a row's lanes must be whole shuffle segments)";
   if (s.k * 4 > kMaxStagedX)
     return "the shared activation does not fit the block's copy";
-  p.sharedPasses = llvm::divideCeil(p.cols * p.sharedChunks, p.threads);
+  p.sharedPasses = llvm::divideCeil(p.sharedCols * p.sharedChunks, p.threads);
   // What the fused kernel reads and writes.
   SmallVector<Value> reads{m.idx, m.weight, s.weight};
   llvm::append_range(reads, s.activations);

@@ -28,7 +28,12 @@ SmallVector<Value> Builder::loadX(Value j, Value k) {
     Value at = k;
     if (p.stagedRows > 1)
       at = arith::AddIOp::create(
-          rw, loc, arith::MulIOp::create(rw, loc, j, idx(m.k)), k);
+          rw, loc,
+          arith::MulIOp::create(
+              rw, loc,
+              splitBase ? arith::SubIOp::create(rw, loc, j, splitBase) : j,
+              idx(m.k)),
+          k);
     return {memref::LoadOp::create(rw, loc, xs, ValueRange{at})};
   }
   return loadGlobalX(j, k);
@@ -107,6 +112,8 @@ void Builder::stageX(Value j) {
   Value i = loop.getInductionVar(), jj = j, kk = i;
   if (p.stagedRows > 1) {
     jj = arith::DivUIOp::create(rw, loc, i, idx(m.k));
+    if (splitBase)
+      jj = arith::AddIOp::create(rw, loc, jj, splitBase);
     kk = arith::RemUIOp::create(rw, loc, i, idx(m.k));
   }
   memref::StoreOp::create(rw, loc, computeX(loadGlobalX(jj, kk)), xs,
@@ -127,6 +134,8 @@ void Builder::preloadX(Value j) {
     Value jj = j, kk = i;
     if (p.stagedRows > 1) {
       jj = arith::DivUIOp::create(rw, loc, i, idx(m.k));
+      if (splitBase)
+        jj = arith::AddIOp::create(rw, loc, jj, splitBase);
       kk = arith::RemUIOp::create(rw, loc, i, idx(m.k));
     }
     preX.push_back(loadGlobalX(jj, kk));

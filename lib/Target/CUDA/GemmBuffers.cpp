@@ -6,6 +6,8 @@
 
 #include "GemmBuffers.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Matchers.h"
@@ -187,6 +189,36 @@ Value zeroWorkspace(RewriterBase &rw, Location loc, Operation *anchor,
     }
   }
   return memref::GetGlobalOp::create(rw, loc, type, name);
+}
+
+/// (Declared in GemmBuffers.h.) One `atom.acq_rel.gpu.add`: its
+/// release orders the block's partial stores (which the barrier before it
+/// orders before this thread's) ahead of the count, and its acquire, with
+/// the barrier after it, orders the last block's loads of the other
+/// blocks' partials after it (the semaphore pattern of split-K GEMMs).
+/// Inline PTX because memref.atomic_rmw has no ordering or scope (and a
+/// compare-and-swap loop serializes the blocks arriving together). The
+/// asm is not marked as having side effects, so that templates scanning
+/// the IR after this launch see only its loads and stores; its result is
+/// used (it cannot be dropped), it stays inside the thread-0 branch, and
+/// LLVM still treats the call as touching memory.
+Value countArrival(RewriterBase &rw, Location loc, Value counters,
+                   Value at) {
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(rw, loc,
+                                                              counters);
+  Value addr = arith::AddIOp::create(
+      rw, loc, base,
+      arith::MulIOp::create(rw, loc, at,
+                            arith::ConstantIndexOp::create(rw, loc, 4)));
+  Value addr64 =
+      arith::IndexCastUIOp::create(rw, loc, rw.getI64Type(), addr);
+  auto atom = LLVM::InlineAsmOp::create(
+      rw, loc, rw.getI32Type(), ValueRange{addr64},
+      "atom.acq_rel.gpu.add.u32 $0, [$1], 1;", "=r,l,~{memory}",
+      /*has_side_effects=*/false, /*is_align_stack=*/false,
+      LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(),
+      ArrayAttr());
+  return arith::UIToFPOp::create(rw, loc, rw.getF32Type(), atom.getResult(0));
 }
 
 } // namespace sinter::cuda

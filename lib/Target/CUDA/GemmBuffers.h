@@ -71,6 +71,14 @@ mlir::Value zeroWorkspace(mlir::RewriterBase &rw, mlir::Location loc,
                           mlir::Operation *anchor, mlir::MemRefType type,
                           llvm::StringRef name);
 
+/// Adds 1 to the arrival counter `counters[at]` (an i32 workspace) and
+/// returns the count before (as f32, exact below 2^24): the semaphore by
+/// which the last block of a group to finish knows it is last (the split
+/// decode attention, the expert GEMV split over its experts). Call it from
+/// one thread, between two barriers.
+mlir::Value countArrival(mlir::RewriterBase &rw, mlir::Location loc,
+                         mlir::Value counters, mlir::Value at);
+
 } // namespace sinter::cuda
 
 #endif // SINTER_LIB_TARGET_CUDA_GEMMBUFFERS_H

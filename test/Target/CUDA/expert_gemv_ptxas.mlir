@@ -5,8 +5,10 @@
 // (weight_kn) and ExpertGemv.cpp makes two kernels of it, the up projection
 // with its bf16 rounding (hidden 2048: two pipelined groups of loads, x
 // copied into shared memory), and the down projection with the gated
-// product computed as its input is loaded and the weighted sum in the same
-// kernel. ptxas accepts the PTX.
+// product computed into shared memory and the weighted sum in the same
+// kernel: its 4 experts split over 4 blocks a 32-column tile, the last of
+// them to arrive (an acq_rel counter) folding the sum. ptxas accepts the
+// PTX.
 // REQUIRES: ptxas
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: sinterc %s --target=cuda --gpu-arch=sm_90a --compile-to=lower | sinter-opt --sinter-cuda-form-kernels | FileCheck %s --check-prefix=KERNELS
@@ -19,7 +21,7 @@
 // KERNELS-NOT: linalg.generic
 // KERNELS: sinter.kernel = "expert_gemv j=4 n=128 k=2048 vec=8 cols=16 rows=128 threads=256 grid=32 unroll=8 groups=2 pipelined=true staged_x=true prologue=false epilogue=true combine=false"
 // KERNELS-NOT: linalg.generic
-// KERNELS: sinter.kernel = "expert_gemv j=4 n=2048 k=64 vec=8 cols=16 rows=256 threads=512 grid=128 unroll=1 groups=1 pipelined=false staged_x=false prologue=true epilogue=false combine=true"
+// KERNELS: sinter.kernel = "expert_gemv j=4 n=2048 k=64 vec=8 cols=32 rows=64 threads=256 grid=256 unroll=1 groups=1 pipelined=false staged_x=true prologue=true epilogue=false combine=true splits=4"
 // KERNELS-NOT: linalg.
 
 // Two kernels, each with 128-bit weight loads and shared-memory partials;
@@ -34,6 +36,7 @@
 // CHECK: .visible .entry
 // CHECK: ld.global.v4.b32
 // CHECK: bar.sync
+// CHECK: atom.acq_rel.gpu.add.u32
 // CHECK-NOT: .visible .entry
 
 module {

@@ -47,7 +47,7 @@
 // KERNELS: vector.load
 // KERNELS: sinter.kernel = "expert_gemv j=4 n=128 k=2048 {{.*}} combine=false router experts=16 k=4"
 // KERNELS-NOT: sinter.moe_router
-// KERNELS: sinter.kernel = "expert_gemv j=4 n=2048 k=64 {{.*}} combine=true"
+// KERNELS: sinter.kernel = "expert_gemv j=4 n=2048 k=64 {{.*}} combine=true splits=4"
 // KERNELS-NOT: moe_router rows
 
 // CHECK: .visible .entry
