@@ -468,7 +468,7 @@ static Plan planFor(const ExpertMatch &m, int64_t combineThreads,
   // first, then the fewest splits reaching kTargetBlocks. Measured on
   // bench8's down projection (H100, ncu, 8 layers; decode step in the same
   // run): 16 columns, 128 blocks of all 8 experts 110 us (0.859 ms); 64
-  // columns over 4 splits 104-108 us; with x staged 103 us (0.851); 1024
+  // columns over 4 splits 108 us; with x staged 103 us (0.851); 1024
   // threads 98-100 us (0.848); 8 splits of 512 threads (one expert a
   // block, 256 blocks) 99 us (0.845).
   if (combine && m.prologue && m.perSlot && !deep) {
@@ -513,7 +513,7 @@ static Plan planFor(const ExpertMatch &m, int64_t combineThreads,
   p.stagedRows = combine ? experts : 1;
   // A prologue shared by all slots (not per slot) is computed once a block
   // into the copy: the up projection's rounding of x. A per-slot one only
-  // when the experts are split (the block's few experts' rows: 104-108 us
+  // when the experts are split (the block's few experts' rows: 108 us
   // unstaged against 103 above).
   p.stageX = (!m.prologue || !m.perSlot || p.splits > 1) &&
              p.stagedRows * m.k *
