@@ -18,8 +18,10 @@
 
 #include "AttentionPrologue.h"
 #include "GemmBuffers.h"
+#include "sinter/Target/CUDA/CUDATarget.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -556,11 +558,72 @@ static void replayAccesses(const AttentionPrologue &p, Operation *op,
   }
 }
 
+void markPrefetchesEffectful(Operation *root) {
+  root->walk([](LLVM::InlineAsmOp op) {
+    if (!op->removeAttr(kPrefetchMarker))
+      return;
+    op.setHasSideEffects(true);
+  });
+}
+
+/// Largest buffer the prologue prefetch asks for (bytes): the RoPE tables
+/// the prologue reads one row of are whole buffers (64 KB each in bench8).
+constexpr int64_t kMaxPrefetchBytes = 1 << 20;
+
+/// The experimental form attention-prologue-prefetch: thread 0 starts an
+/// L2 bulk prefetch (cp.async.bulk.prefetch, sm_90 and later) of every
+/// buffer the absorbed ops read from outside, before the first of them.
+/// Why: the replay is a chain of ops, and each op whose input is a weight
+/// (the norms' scales, the RoPE tables: evicted from L2 by the step's
+/// weight stream) waits a DRAM round trip of its own (bench8, H100: the
+/// prologue costs about 9 us of each 23-26 us attention launch; ncu: long
+/// scoreboard stalls 39%); prefetched together, they wait about one. Only
+/// buffers of static contiguous shape whose base is known 16-byte aligned,
+/// their 16-byte multiple (the rest is read as before).
+void emitExternalPrefetch(RewriterBase &rw, Location loc,
+                          const AttentionPrologue &p, Value tid) {
+  auto isFirst = arith::CmpIOp::create(
+      rw, loc, arith::CmpIPredicate::eq, tid,
+      arith::ConstantIndexOp::create(rw, loc, 0));
+  auto ifOp = scf::IfOp::create(rw, loc, isFirst, /*withElse=*/false);
+  OpBuilder::InsertionGuard guard(rw);
+  rw.setInsertionPointToStart(ifOp.thenBlock());
+  for (Value v : p.externals) {
+    auto type = dyn_cast<MemRefType>(v.getType());
+    if (!type || !type.hasStaticShape() || !type.getLayout().isIdentity() ||
+        knownBaseAlignment(v) < 16)
+      continue;
+    int64_t bytes =
+        type.getNumElements() * type.getElementTypeBitWidth() / 8 / 16 * 16;
+    if (bytes < 16 || bytes > kMaxPrefetchBytes)
+      continue;
+    Value base = memref::ExtractAlignedPointerAsIndexOp::create(rw, loc, v);
+    Value addr = arith::IndexCastUIOp::create(rw, loc, rw.getI64Type(), base);
+    // Inline PTX, not nvvm.cp.async.bulk.prefetch: an op of unknown
+    // effects in this launch would make the templates that look across it
+    // (the conv window's) refuse. Created without side effects (so that
+    // they see none) and marked; sinter-cuda-form-kernels gives it its side
+    // effects once every template has run (markPrefetchesEffectful).
+    auto prefetch = LLVM::InlineAsmOp::create(
+        rw, loc, Type(),
+        ValueRange{addr, arith::ConstantOp::create(
+                             rw, loc, rw.getI32IntegerAttr(bytes))},
+        "cp.async.bulk.prefetch.L2.global [$0], $1;", "l,r",
+        /*has_side_effects=*/false, /*is_align_stack=*/false,
+        LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(),
+        ArrayAttr());
+    prefetch->setAttr(kPrefetchMarker, rw.getUnitAttr());
+  }
+}
+
 void emitPrologueReplay(RewriterBase &rw, Location loc,
                         const AttentionPrologue &p, Value tid, int64_t threads,
                         ArrayRef<Value> buffers, const KernelOptions &options) {
   int64_t warps = threads / 32;
   (void)buffers;
+  if (options.experimental.prologuePrefetch &&
+      supportsProgrammaticLaunch(options.gpuArch))
+    emitExternalPrefetch(rw, loc, p, tid);
   // What the ops since the last barrier read and wrote: the next op waits
   // for a barrier only if it reads or writes what they wrote, or writes
   // what they read (each buffer is its own shared copy, so roots compare

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "AttentionPrologue.h"
 #include "Kernels.h"
 #include "sinter/Target/CUDA/CUDATarget.h"
 
@@ -38,6 +39,8 @@ static const std::pair<llvm::StringRef, bool KernelOptions::Experimental::*>
          &KernelOptions::Experimental::attentionEarlyLoads},
         {"attention-prologue-fewer-barriers",
          &KernelOptions::Experimental::prologueFewerBarriers},
+        {"attention-prologue-prefetch",
+         &KernelOptions::Experimental::prologuePrefetch},
         {"expert-down-deep", &KernelOptions::Experimental::expertDownDeep},
         {"scan-hoist-vector", &KernelOptions::Experimental::scanHoistVector},
 };
@@ -215,6 +218,9 @@ struct FormKernelsPass
         if (tryEmit(op, name, emit))
           break;
     }
+    // Every template has looked across the attention launches: their
+    // prefetches (attention-prologue-prefetch) may now have effects.
+    markPrefetchesEffectful(getOperation());
   }
 };
 

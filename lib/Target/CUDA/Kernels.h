@@ -41,6 +41,10 @@ struct KernelOptions {
     /// attention-prologue-fewer-barriers: the prologue replay puts a
     /// barrier only between ops that share a buffer (AttentionPrologue.cpp).
     bool prologueFewerBarriers = false;
+    /// attention-prologue-prefetch: on sm_90 and later, thread 0 of every
+    /// block of the split decode attention starts an L2 bulk prefetch of
+    /// each buffer the absorbed prologue reads (AttentionPrologue.cpp).
+    bool prologuePrefetch = false;
     /// expert-down-deep: the expert GEMV with the weighted sum folded in
     /// uses the 256-thread deep plan when K is long (ExpertGemvMatch.cpp).
     bool expertDownDeep = false;

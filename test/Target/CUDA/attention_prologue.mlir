@@ -2,6 +2,8 @@
 // RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels=attention-prologue=0 | FileCheck %s --check-prefix=OFF
 // RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels=experimental=attention-prologue-fewer-barriers | FileCheck %s --check-prefix=LATE
 // RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels=experimental=attention-early-loads | FileCheck %s --check-prefix=ALLB
+// RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels=experimental=attention-prologue-prefetch | FileCheck %s --check-prefix=PREFETCH
+// RUN: sinter-opt %s --split-input-file "--sinter-cuda-form-kernels=experimental=attention-prologue-prefetch gpu-arch=sm_80" | FileCheck %s --check-prefix=NOPREFETCH
 // The ops between the QKV projection and a decode attention absorbed into
 // the split kernel (lib/Target/CUDA/AttentionPrologue.cpp), as Qwen3.5's
 // attention writes them: casts of the packed bf16 q (with its output gate)
@@ -21,6 +23,26 @@
 #row = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
 #last = affine_map<(d0, d1, d2, d3) -> (d3)>
 #mask = affine_map<(d0, d1, d2, d3) -> (d0, d3)>
+
+// With attention-prologue-prefetch (sm_90 and later), thread 0 of each
+// block first starts an L2 bulk prefetch of every buffer the absorbed ops
+// read: the packed row (192 bf16), the two norm scales (16 f32), the RoPE
+// tables (40 x 4 f32); not the 8-byte positions (below 16 bytes). The
+// prefetches end with side effects (the pass's last step) and unmarked.
+// On sm_80 there is none.
+// PREFETCH-LABEL: func.func @prologue
+// PREFETCH: gpu.launch
+// PREFETCH: scf.if
+// PREFETCH-NEXT: memref.extract_aligned_pointer_as_index
+// PREFETCH: llvm.inline_asm has_side_effects "cp.async.bulk.prefetch.L2.global [$0], $1;", "l,r" %{{.+}}, %c384_i32
+// PREFETCH: llvm.inline_asm has_side_effects "cp.async.bulk.prefetch.L2.global [$0], $1;", "l,r" %{{.+}}, %c64_i32
+// PREFETCH: llvm.inline_asm has_side_effects "cp.async.bulk.prefetch.L2.global [$0], $1;", "l,r" %{{.+}}, %c64_i32
+// PREFETCH: llvm.inline_asm has_side_effects "cp.async.bulk.prefetch.L2.global [$0], $1;", "l,r" %{{.+}}, %c640_i32
+// PREFETCH: llvm.inline_asm has_side_effects "cp.async.bulk.prefetch.L2.global [$0], $1;", "l,r" %{{.+}}, %c640_i32
+// PREFETCH-NOT: cp.async.bulk.prefetch
+// PREFETCH: gpu.barrier
+// PREFETCH-NOT: sinter.prologue_prefetch
+// NOPREFETCH-NOT: cp.async.bulk.prefetch
 
 // 4 q heads over 2 kv heads, head dim 16 (RoPE on 8), 40 keys.
 // CHECK-DAG: memref.global "private" constant @__sinter_attention_ws_280 : memref<280xf32>
