@@ -7,6 +7,7 @@ machine), and the ArgMax form of the router's TopK.
 
 import json
 import os
+import subprocess
 
 import numpy as np
 import onnx
@@ -18,6 +19,8 @@ from sinter.testing import runner
 
 SINTERC = runner.sinterc_path()
 needs_sinterc = pytest.mark.skipif(not os.path.exists(SINTERC), reason=f"{SINTERC} is not built")
+PTXAS = os.environ.get("SINTER_PTXAS", "/usr/local/cuda/bin/ptxas")
+needs_ptxas = pytest.mark.skipif(not os.access(PTXAS, os.X_OK), reason=f"no ptxas at {PTXAS}")
 
 
 def test_chunk_values_are_a_function_of_seed_name_chunk():
@@ -91,3 +94,25 @@ def test_tiny_bf16_external_on_cpu(tmp_path):
         exp, ref_st = dec.step(tok, pos, ref_st)
         r = bench_weights.compare_logits(exp, logits)
         assert r["max_rel"] < 0.02 and r["argmax_equal"], (pos, r)
+
+
+@needs_sinterc
+@needs_ptxas
+def test_tiny_bf16_attention_prologue_prefetch_ptxas(tmp_path):
+    """The experimental form attention-prologue-prefetch (docs/cli.md) on a
+    decode graph whose attention absorbs its prologue (the bf16 export with
+    external weights, as bench8's): on sm_90a the attention kernel starts
+    an L2 bulk prefetch of each buffer the prologue reads (the packed q/k/v
+    row, the two norm scales, the two RoPE tables: 5 a kernel), and ptxas
+    assembles it; sm_80 has no bulk prefetch, so none is emitted."""
+    path = bench_weights.do_export(TINY, str(tmp_path))
+    for arch, want in (("sm_90a", True), ("sm_80", False)):
+        ptx = tmp_path / f"{arch}.ptx"
+        subprocess.run([SINTERC, path, "--target=cuda", f"--gpu-arch={arch}",
+                        "--cuda-experimental=attention-prologue-prefetch", "--emit=ptx",
+                        "-o", str(ptx)], check=True, capture_output=True, text=True)
+        n = ptx.read_text().count("cp.async.bulk.prefetch.L2.global")
+        assert (n > 0 and n % 5 == 0) if want else n == 0, (arch, n)
+        p = subprocess.run([PTXAS, f"-arch={arch}", str(ptx), "-o", str(tmp_path / f"{arch}.cubin")],
+                           capture_output=True, text=True)
+        assert p.returncode == 0, (arch, p.stderr[-2000:])
