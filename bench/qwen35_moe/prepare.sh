@@ -2,14 +2,28 @@
 # Here (no GPU): exports and compiles the graphs bench.py runs on the GPU
 # machine into bench/qwen35_moe/build/ (git-ignored; about 37 MB, 44 with
 # --full: no weights).
-#   bench/qwen35_moe/prepare.sh [--full]   (--full: also the 40-layer decode
-#   executable, run by bench.py --full with --random-weights)
+#   bench/qwen35_moe/prepare.sh [--full] [--variant NAME=FLAGS ...]
+#   (--full: also the 40-layer decode executable, run by bench.py --full
+#   with --random-weights; --variant: also build/NAME, the bench8 decode
+#   graph compiled with the extra sinterc FLAGS (space-separated), for
+#   bench.py --variants bench8,NAME: an A/B in the same run)
 # BUILD=DIR writes DIR instead of bench/qwen35_moe/build.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"; ROOT="$(cd "$HERE/../.." && pwd)"
 PY="$ROOT/.venv/bin/python"; SINTERC="${SINTERC:-$ROOT/build/bin/sinterc}"
 ARCH="${GPU_ARCH:-sm_90a}"; B="$(mkdir -p "${BUILD:-$HERE/build}" && cd "${BUILD:-$HERE/build}" && pwd)"
 ANCHORS="${ANCHORS:-$ROOT/../shared/anchors}"
+FULL=0; VARIANTS=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --full) FULL=1 ;;
+    --variant) [ $# -ge 2 ] || { echo "prepare.sh: --variant needs NAME=FLAGS" >&2; exit 2; }
+               case "$2" in *=*) VARIANTS+=("$2") ;; *) echo "prepare.sh: --variant $2: not NAME=FLAGS" >&2; exit 2 ;; esac
+               shift ;;
+    *) echo "prepare.sh: unknown argument '$1' (--full, --variant NAME=FLAGS)" >&2; exit 2 ;;
+  esac
+  shift
+done
 rm -rf "$B"; mkdir -p "$B/anchors"
 cd "$ROOT/python"
 export_big() {  # config dir [args]: graph + layout + small.npz + sparse weights.bin
@@ -31,6 +45,16 @@ for c in tiny:tiny_bf16 bench8:bench8; do
   s=$(compile "$d/qwen35_${cfg}_decode_opset27.onnx" "$d/qwen35_${c##*:}" "$d/report.json")
   echo "$cfg bf16 (external weights, not read): compile $s s"
   echo "{\"config\": \"$cfg\", \"compile_s\": $s}" > "$d/compile.json"
+  if [ "$cfg" = bench8 ]; then
+    for v in "${VARIANTS[@]}"; do   # NAME=FLAGS: bench8's files, compiled with FLAGS
+      name=${v%%=*}; flags=${v#*=}; vd="$B/$name"; mkdir -p "$vd"
+      cp "$d/qwen35_bench8_decode_opset27.onnx" "$d/layout.json" "$d/small.npz" "$d/compile.json" "$vd/"
+      # shellcheck disable=SC2086 # FLAGS are split on spaces on purpose
+      "$SINTERC" "$d/qwen35_bench8_decode_opset27.onnx" --target=cuda --gpu-arch="$ARCH" $flags \
+        -o "$vd/qwen35_bench8" --report="$vd/report.json"
+      echo "bench8 variant $name ($flags): compiled"
+    done
+  fi
   rm -f "$d/weights.bin"   # regenerated on the GPU machine (bench_weights fill)
 done
 # bench8 prefill, 512 tokens from empty state (same weight layout as the
@@ -78,7 +102,7 @@ d="$B/random_check"
 "$SINTERC" "$d/rw.onnx" --target=cuda --gpu-arch="$ARCH" --compile-to=codegen -o "$d/codegen.mlir"
 "$PY" -c "import sys, json; sys.path.insert(0, '$HERE'); import random_weights as r; json.dump(r.weight_names(open('$d/codegen.mlir').read()), open('$d/weights.json', 'w'))"
 rm -f "$d/rw.bin" "$d/codegen.mlir"
-if [ "${1:-}" = --full ]; then
+if [ "$FULL" = 1 ]; then
   # 40 layers: only the executable, its report and the weights' size go to
   # the GPU machine (the weights are made there: --random-weights).
   d=$(mktemp -d); export_big full "$d"; f="$B/full"; mkdir -p "$f"
