@@ -672,20 +672,10 @@ void emitLastBlockCombine(RewriterBase &rw, Location loc, Chain &c, Value ws,
   Value zeroCount = arith::ConstantOp::create(rw, loc, rw.getI32IntegerAttr(0));
   Value isFirst =
       arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::eq, tid, zeroIdx);
-  // Thread 0 counts the block at `counters[at]` once every thread's stores
-  // are done (barrier); the count before it, shared through `stats`, is
-  // the block's (uniform) answer.
+  // The count before the block's, shared through `stats`.
   auto arrive = [&](Value at) -> Value {
-    gpu::BarrierOp::create(rw, loc);
-    {
-      auto ifOp = scf::IfOp::create(rw, loc, isFirst, false);
-      OpBuilder::InsertionGuard guard(rw);
-      rw.setInsertionPointToStart(ifOp.thenBlock());
-      Value before = countArrival(rw, loc, plan.counters, at);
-      memref::StoreOp::create(rw, loc, before, stats, ValueRange{zeroIdx});
-    }
-    gpu::BarrierOp::create(rw, loc);
-    return memref::LoadOp::create(rw, loc, stats, ValueRange{zeroIdx});
+    return arriveBlock(rw, loc, plan.counters, at, isFirst, stats,
+                       ValueRange{zeroIdx});
   };
   Value arrived = arrive(counter);
   Value last = arith::CmpFOp::create(rw, loc, arith::CmpFPredicate::OEQ,

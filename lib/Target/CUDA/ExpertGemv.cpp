@@ -309,10 +309,7 @@ void Builder::build() {
       Value at = arith::AddIOp::create(
           rw, loc,
           arith::MulIOp::create(
-              rw, loc,
-              arith::AddIOp::create(
-                  rw, loc, arith::MulIOp::create(rw, loc, split, idx(per)),
-                  idx(e)),
+              rw, loc, arith::AddIOp::create(rw, loc, splitBase, idx(e)),
               idx(m.n)),
           col);
       memref::StoreOp::create(rw, loc, sumRows(e * groupRows, groupRows),
@@ -329,22 +326,12 @@ void Builder::build() {
       storeShared(sharedBase);
       rw.setInsertionPointAfter(sw);
     }
-    // Thread 0 counts the block once every thread's stores are done; the
-    // count before it goes through the (by then read) partial sums' first
-    // element to the whole block.
+    // The block's arrival at its tile's counter; the count before it goes
+    // through the (by then read) partial sums' first element.
     Value isFirst = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::eq,
                                           tid, idx(0));
-    gpu::BarrierOp::create(rw, loc);
-    {
-      auto c = scf::IfOp::create(rw, loc, isFirst, /*withElse=*/false);
-      OpBuilder::InsertionGuard g(rw);
-      rw.setInsertionPointToStart(c.thenBlock());
-      memref::StoreOp::create(rw, loc, countArrival(rw, loc, counters, tile),
-                              smem, ValueRange{idx(0), idx(0)});
-    }
-    gpu::BarrierOp::create(rw, loc);
-    Value before = memref::LoadOp::create(rw, loc, smem,
-                                          ValueRange{idx(0), idx(0)});
+    Value before = arriveBlock(rw, loc, counters, tile, isFirst, smem,
+                               ValueRange{idx(0), idx(0)});
     Value last = arith::CmpFOp::create(
         rw, loc, arith::CmpFPredicate::OEQ, before,
         arith::ConstantOp::create(

@@ -7,8 +7,10 @@
 #include "GemmBuffers.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Matchers.h"
 
@@ -219,6 +221,20 @@ Value countArrival(RewriterBase &rw, Location loc, Value counters,
       LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(),
       ArrayAttr());
   return arith::UIToFPOp::create(rw, loc, rw.getF32Type(), atom.getResult(0));
+}
+
+Value arriveBlock(RewriterBase &rw, Location loc, Value counters, Value at,
+                  Value isFirst, Value scratch, ValueRange scratchIndex) {
+  gpu::BarrierOp::create(rw, loc);
+  {
+    auto ifOp = scf::IfOp::create(rw, loc, isFirst, /*withElse=*/false);
+    OpBuilder::InsertionGuard guard(rw);
+    rw.setInsertionPointToStart(ifOp.thenBlock());
+    memref::StoreOp::create(rw, loc, countArrival(rw, loc, counters, at),
+                            scratch, scratchIndex);
+  }
+  gpu::BarrierOp::create(rw, loc);
+  return memref::LoadOp::create(rw, loc, scratch, scratchIndex);
 }
 
 } // namespace sinter::cuda

@@ -79,6 +79,15 @@ mlir::Value zeroWorkspace(mlir::RewriterBase &rw, mlir::Location loc,
 mlir::Value countArrival(mlir::RewriterBase &rw, mlir::Location loc,
                          mlir::Value counters, mlir::Value at);
 
+/// The block's arrival at `counters[at]` once every thread's stores are
+/// done: a barrier, thread 0 (`isFirst`) counts (countArrival) into
+/// `scratch[scratchIndex]` (workgroup memory), a barrier; returns the count
+/// before, loaded by every thread (uniform over the block).
+mlir::Value arriveBlock(mlir::RewriterBase &rw, mlir::Location loc,
+                        mlir::Value counters, mlir::Value at,
+                        mlir::Value isFirst, mlir::Value scratch,
+                        mlir::ValueRange scratchIndex);
+
 } // namespace sinter::cuda
 
 #endif // SINTER_LIB_TARGET_CUDA_GEMMBUFFERS_H
