@@ -114,7 +114,13 @@ static cl::opt<sinter::cuda::ProgrammaticLaunch> cudaProgrammaticLaunch(
                    "as the blocks of the one before exit (default)"),
         clEnumValN(sinter::cuda::ProgrammaticLaunch::Early, "early",
                    "while the one before runs, its blocks waiting on the "
-                   "SMs")),
+                   "SMs"),
+        clEnumValN(sinter::cuda::ProgrammaticLaunch::Weights, "weights",
+                   "as wait, each kernel's leading loads of constant "
+                   "weights issued above its wait"),
+        clEnumValN(sinter::cuda::ProgrammaticLaunch::Late, "late",
+                   "as weights, and the next kernel launched once this one "
+                   "has issued its last weight load")),
     cl::init(sinter::cuda::ProgrammaticLaunch::Wait), cl::cat(sinterCat));
 static cl::opt<std::string> cpuName(
     "cpu",

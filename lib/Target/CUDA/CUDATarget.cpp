@@ -471,8 +471,7 @@ void buildCudaCodegenPipeline(OpPassManager &pm, const CudaOptions &options) {
   // griddepcontrol is sm_90's; older GPUs launch kernel after kernel.
   if (options.programmaticLaunch != ProgrammaticLaunch::None &&
       supportsProgrammaticLaunch(options.gpuArch))
-    pm.addPass(createGridDependencyPass(options.programmaticLaunch ==
-                                        ProgrammaticLaunch::Early));
+    pm.addPass(createGridDependencyPass(options.programmaticLaunch));
   // Before sinter-bind-weights consumes the plans.
   pm.addPass(createPackKernelsPass());
   pm.addPass(createConvertMathToFuncs());

@@ -15,7 +15,7 @@
 
 namespace sinter::cuda {
 
-std::unique_ptr<mlir::Pass> createGridDependencyPass(bool earlyTrigger);
+std::unique_ptr<mlir::Pass> createGridDependencyPass(ProgrammaticLaunch mode);
 void registerGridDependencyPass();
 
 } // namespace sinter::cuda

@@ -33,6 +33,14 @@ enum class ProgrammaticLaunch {
   /// Also griddepcontrol.launch_dependents after the wait: the next kernel
   /// launches while this one runs, its blocks waiting on the SMs.
   Early,
+  /// Wait, with each kernel's leading loads of constant weights (which no
+  /// kernel writes) issued above the wait, so that they overlap the end of
+  /// the kernel before.
+  Weights,
+  /// Weights, and griddepcontrol.launch_dependents once the kernel has
+  /// issued its last weight load: the next kernel launches (and issues its
+  /// own weight loads) while this one finishes.
+  Late,
 };
 
 struct CudaOptions {
