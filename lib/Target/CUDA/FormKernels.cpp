@@ -218,6 +218,9 @@ struct FormKernelsPass
         if (tryEmit(op, name, emit))
           break;
     }
+    // A per-column launch after a one-row GEMV (the conv window after
+    // GatedDeltaNet's in_proj) runs at the end of the GEMV's blocks.
+    mergeColumnConsumers(getOperation(), options.remarks);
     // Every template has looked across the attention launches: their
     // prefetches (attention-prologue-prefetch) may now have effects.
     markPrefetchesEffectful(getOperation());

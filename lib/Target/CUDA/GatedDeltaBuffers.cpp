@@ -69,6 +69,24 @@ bool overlap(const Buf &a, const Buf &b) {
   return a.begin() < b.end() && b.begin() < a.end();
 }
 
+/// Whether `a` is an argument of a function that promises it shares no
+/// byte with the other arguments (its own output, for a donated input,
+/// which nothing else accesses).
+bool distinctArg(mlir::BlockArgument a) {
+  auto f = dyn_cast<func::FuncOp>(a.getOwner()->getParentOp());
+  return f && (f.getArgAttr(a.getArgNumber(), "llvm.noalias") ||
+               f.getArgAttr(a.getArgNumber(), "sinter.donate_to"));
+}
+
+bool overlapDistinctArgs(const Buf &a, const Buf &b) {
+  auto aa = dyn_cast_or_null<BlockArgument>(a.base);
+  auto ba = dyn_cast_or_null<BlockArgument>(b.base);
+  if (a.global.empty() && b.global.empty() && aa && ba && aa != ba &&
+      (distinctArg(aa) || distinctArg(ba)))
+    return false;
+  return overlap(a, b);
+}
+
 bool covers(const Buf &outer, const Buf &inner) {
   return outer.sameBase(inner) && outer.begin() <= inner.begin() &&
          inner.end() <= outer.end();

@@ -65,6 +65,15 @@ std::optional<Buf> bufOf(Value v);
 /// Whether two views may share bytes (distinct arguments of one type may:
 /// state donation passes an input's buffer for the output).
 bool overlap(const Buf &a, const Buf &b);
+/// Whether `a` is an argument of a function that promises it shares no
+/// byte with the other arguments (below).
+bool distinctArg(mlir::BlockArgument a);
+/// overlap(), except that an argument of a function that promises it
+/// shares no byte with the other arguments (`llvm.noalias`, which
+/// sinter-finalize-entry puts on every argument but a donated output, or
+/// before that pass a donated input) is no other argument. The conv window
+/// template's rule, and the column consumer merge's.
+bool overlapDistinctArgs(const Buf &a, const Buf &b);
 /// Whether `outer`'s bytes include all of `inner`'s.
 bool covers(const Buf &outer, const Buf &inner);
 /// Views, constants, index math: no memory effect of their own.

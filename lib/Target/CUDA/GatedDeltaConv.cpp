@@ -59,27 +59,6 @@ const void *baseId(const Buf &b, MLIRContext *ctx) {
   return b.base.getAsOpaquePointer();
 }
 
-/// Whether `a` is an argument of a function that promises it shares no
-/// byte with the other arguments: `llvm.noalias` (sinter-finalize-entry
-/// puts it on every argument but a donated output, whose pointer is its
-/// input's and which nothing accesses) or, before that pass, a donated
-/// input (its own output).
-bool distinctArg(BlockArgument a) {
-  auto f = dyn_cast<func::FuncOp>(a.getOwner()->getParentOp());
-  return f && (f.getArgAttr(a.getArgNumber(), "llvm.noalias") ||
-               f.getArgAttr(a.getArgNumber(), "sinter.donate_to"));
-}
-
-/// overlap(), except that a distinct argument is no other argument.
-bool mayAlias(const Buf &a, const Buf &b) {
-  auto aa = dyn_cast_or_null<BlockArgument>(a.base);
-  auto ba = dyn_cast_or_null<BlockArgument>(b.base);
-  if (a.global.empty() && b.global.empty() && aa && ba && aa != ba &&
-      (distinctArg(aa) || distinctArg(ba)))
-    return false;
-  return overlap(a, b);
-}
-
 /// Every element of `b` in row-major order of its shape: calls f(linear
 /// position in the shape, byte address).
 void forEachElement(const Buf &b, function_ref<void(int64_t, int64_t)> f) {
@@ -215,7 +194,7 @@ struct ConvBuilder {
         return true;
       for (Value w : e->writes) {
         std::optional<Buf> wb = bufOf(w);
-        if (!wb || mayAlias(*wb, b))
+        if (!wb || overlapDistinctArgs(*wb, b))
           return true;
       }
     }
@@ -246,7 +225,7 @@ struct ConvBuilder {
       return {};
     }
     bool unknown = false;
-    Operation *w = latestWriter(*b, at, unknown, mayAlias);
+    Operation *w = latestWriter(*b, at, unknown, overlapDistinctArgs);
     if (w && !unknown) {
       if (auto fill = dyn_cast<linalg::FillOp>(w)) {
         std::optional<Buf> fb = bufOf(fill.getOutputs()[0]);
@@ -267,7 +246,7 @@ struct ConvBuilder {
         llvm::any_of(window, [&](const Buf &s) { return s.sameView(*b); });
     if (!isWindow)
       for (const Buf &k : written)
-        if (mayAlias(k, *b)) {
+        if (overlapDistinctArgs(k, *b)) {
           fail("an input of the conv window may alias a buffer the kernel "
                "writes");
           return {};
@@ -372,7 +351,7 @@ LogicalResult emitWindow(RewriterBase &rw, linalg::LinalgOp op,
     stateBufs.push_back(*opBufs[k]);
   auto inState = [&](const Buf &b) {
     return llvm::any_of(stateBufs,
-                        [&](const Buf &s) { return mayAlias(s, b); });
+                        [&](const Buf &s) { return overlapDistinctArgs(s, b); });
   };
   // A candidate (worth a remark when refused) once a copy after it
   // writes one of its state operands.
@@ -455,7 +434,7 @@ LogicalResult emitWindow(RewriterBase &rw, linalg::LinalgOp op,
       const void *sid = baseId(*s, ctx), *tid = baseId(*t, ctx);
       bool touchesState = inState(*s) || inState(*t);
       bool readsErased = false;
-      if (llvm::any_of(scratch, [&](const Buf &x) { return mayAlias(x, *s); }))
+      if (llvm::any_of(scratch, [&](const Buf &x) { return overlapDistinctArgs(x, *s); }))
         forEachElement(*s, [&](int64_t, int64_t byte) {
           readsErased |= erasedWrite.contains({sid, byte});
         });
@@ -463,7 +442,7 @@ LogicalResult emitWindow(RewriterBase &rw, linalg::LinalgOp op,
         // Unrelated, unless it overwrites scratch bytes (then those are
         // no longer the erased copies' to answer for).
         for (const Buf &x : scratch)
-          if (mayAlias(x, *t))
+          if (overlapDistinctArgs(x, *t))
             forEachElement(*t, [&](int64_t, int64_t byte) {
               for (int64_t i = 0; i < t->elemBytes; ++i) {
                 erasedWrite.erase({tid, byte + i});
@@ -532,7 +511,7 @@ LogicalResult emitWindow(RewriterBase &rw, linalg::LinalgOp op,
         return failure();
       }
       for (const Buf &x : scratch)
-        if (mayAlias(x, *rb)) {
+        if (overlapDistinctArgs(x, *rb)) {
           bool hit = false;
           forEachElement(*rb, [&](int64_t, int64_t byte) {
             hit |= erasedWrite.contains({baseId(*rb, ctx), byte});
@@ -553,7 +532,7 @@ LogicalResult emitWindow(RewriterBase &rw, linalg::LinalgOp op,
       }
       dirty.push_back(*wb);
       for (const Buf &x : scratch)
-        if (mayAlias(x, *wb))
+        if (overlapDistinctArgs(x, *wb))
           forEachElement(*wb, [&](int64_t, int64_t byte) {
             for (int64_t i = 0; i < wb->elemBytes; ++i) {
               erasedWrite.erase({baseId(*wb, ctx), byte + i});
@@ -628,11 +607,11 @@ LogicalResult emitWindow(RewriterBase &rw, linalg::LinalgOp op,
       break;
     bool reads = llvm::any_of(e->reads, [&](Value r) {
       std::optional<Buf> rb = bufOf(r);
-      return !rb || mayAlias(*rb, *outBuf);
+      return !rb || overlapDistinctArgs(*rb, *outBuf);
     });
     bool writes = llvm::any_of(e->writes, [&](Value w) {
       std::optional<Buf> wb = bufOf(w);
-      return !wb || mayAlias(*wb, *outBuf);
+      return !wb || overlapDistinctArgs(*wb, *outBuf);
     });
     if (!reads && !writes)
       continue;
@@ -642,7 +621,7 @@ LogicalResult emitWindow(RewriterBase &rw, linalg::LinalgOp op,
       std::optional<Buf> cout = bufOf(c.getDpsInits()[0]);
       AffineMap m = c.getMatchingIndexingMap(c.getDpsInputOperand(0));
       if (in && cout && in->sameView(*outBuf) && m.isPermutation() &&
-          cout->contiguous() && !mayAlias(*cout, *outBuf) && !inState(*cout)) {
+          cout->contiguous() && !overlapDistinctArgs(*cout, *outBuf) && !inState(*cout)) {
         bool touched = false;
         for (Operation *b = g->getNextNode(); b != o; b = b->getNextNode()) {
           std::optional<Effects> be = effectsOf(b);
@@ -651,7 +630,7 @@ LogicalResult emitWindow(RewriterBase &rw, linalg::LinalgOp op,
           else
             for (Value v : llvm::concat<Value>(be->reads, be->writes)) {
               std::optional<Buf> vb = bufOf(v);
-              touched |= !vb || mayAlias(*vb, *cout);
+              touched |= !vb || overlapDistinctArgs(*vb, *cout);
             }
         }
         // The kernel stores into the consumer's output at the window op:
@@ -784,7 +763,7 @@ LogicalResult emitWindow(RewriterBase &rw, linalg::LinalgOp op,
     std::optional<Buf> pout = bufOf(pl.getDpsInits()[0]);
     if (!pout || !pout->contiguous() ||
         llvm::any_of(kb.loads,
-                     [&](const Buf &l) { return mayAlias(l, *pout); }))
+                     [&](const Buf &l) { return overlapDistinctArgs(l, *pout); }))
       continue;
     bool touched = false;
     for (Operation *b = c->getNextNode(); b && b != launch.getOperation();
@@ -798,7 +777,7 @@ LogicalResult emitWindow(RewriterBase &rw, linalg::LinalgOp op,
       }
       for (Value v : llvm::concat<Value>(be->reads, be->writes)) {
         std::optional<Buf> vb = bufOf(v);
-        touched |= !vb || mayAlias(*vb, *pout);
+        touched |= !vb || overlapDistinctArgs(*vb, *pout);
       }
     }
     if (touched)

@@ -455,6 +455,11 @@ struct GemvBuilder {
             pro && p.prefetch && p.even(m.k / p.vec)
                 ? llvm::formatv(" prefetch={0}", p.prefetchSteps).str()
                 : "")));
+    // How the columns below are owned, for mergeColumnConsumers.
+    if (m.m == 1)
+      launch->setAttr(kGemvOwnerAttr,
+                      rw.getDenseI64ArrayAttr({p.colsPerWarp, p.splitK,
+                                               p.warpsPerBlock, m.n}));
     Block &body = launch.getBody().front();
     rw.setInsertionPointToStart(&body);
     gpu::TerminatorOp::create(rw, loc);
@@ -610,7 +615,10 @@ struct GemvBuilder {
                                         sums[r * p.colsPerWarp + c]);
         if (fuse)
           v = emitOutputElement(rw, m, v);
-        memref::StoreOp::create(rw, loc, v, out, at(out, r, cols[c]));
+        auto store =
+            memref::StoreOp::create(rw, loc, v, out, at(out, r, cols[c]));
+        if (m.m == 1)
+          store->setAttr(kGemvColumnAttr, rw.getUnitAttr());
       }
     }
     rw.setInsertionPointAfter(launch);

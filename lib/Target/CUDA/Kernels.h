@@ -12,6 +12,7 @@
 #ifndef SINTER_LIB_TARGET_CUDA_KERNELS_H
 #define SINTER_LIB_TARGET_CUDA_KERNELS_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/PatternMatch.h"
@@ -163,6 +164,21 @@ mlir::LogicalResult emitConvWindow(mlir::RewriterBase &rw,
                                    mlir::linalg::LinalgOp op,
                                    const KernelOptions &options,
                                    std::string &why);
+
+/// Marks of a one-row GEMV launch for mergeColumnConsumers: how it owns
+/// its columns (`sinter.gemv_owner` = [columns a warp, split-K, warps a
+/// block, N]: column bid * (warps / split-K) * cpw + (warp / split-K) *
+/// cpw + c, stored by the group's warps) and its column stores
+/// (`sinter.gemv_column`).
+inline constexpr llvm::StringLiteral kGemvOwnerAttr = "sinter.gemv_owner";
+inline constexpr llvm::StringLiteral kGemvColumnAttr = "sinter.gemv_column";
+
+/// After the templates: a launch right after a one-row GEMV whose threads
+/// each read only their own column of it runs at the end of the GEMV's
+/// blocks instead of as a launch (ColumnConsumer.cpp); drops the marks.
+/// With `remarks`, a launch after such a GEMV that stays gets a remark
+/// with the reason.
+void mergeColumnConsumers(mlir::func::FuncOp fn, bool remarks);
 
 /// linalg.transpose moving the innermost dimension (both transposed
 /// dimensions at least 32): 32 x 32 tiles through shared memory, reads
