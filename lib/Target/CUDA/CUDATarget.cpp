@@ -11,6 +11,7 @@
 #include "sinter/Target/CUDA/CUDATarget.h"
 #include "DedupKernels.h"
 #include "GridDependency.h"
+#include "MergeLaunches.h"
 #include "RegisterAccumulators.h"
 #include "Kernels.h"
 #include "sinter/Target/Passes.h"
@@ -460,6 +461,8 @@ void buildCudaCodegenPipeline(OpPassManager &pm, const CudaOptions &options) {
   pm.addPass(createParallelForToNestedForsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  // Independent generic launches in a row become one.
+  pm.addNestedPass<func::FuncOp>(createMergeLaunchesPass());
   // The canonicalizer hoists constants out of the launches; sink them back
   // so that they are immediates in the kernel, not kernel parameters.
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
@@ -536,6 +539,7 @@ void registerCudaPasses() {
   PassRegistration<MergeModulesPass>();
   registerFormKernelsPass();
   registerDedupKernelsPass();
+  registerMergeLaunchesPass();
   registerGridDependencyPass();
   registerRegisterAccumulatorsPass();
   registerPackKernelsPass();
