@@ -168,7 +168,7 @@ mlir::LogicalResult emitConvWindow(mlir::RewriterBase &rw,
 /// Marks of a one-row GEMV launch for mergeColumnConsumers: how it owns
 /// its columns (`sinter.gemv_owner` = [columns a warp, split-K, warps a
 /// block, N]: column bid * (warps / split-K) * cpw + (warp / split-K) *
-/// cpw + c, stored by the group's warps) and its column stores
+/// cpw + c, stored by lane 0 of the group's first warp) and its column stores
 /// (`sinter.gemv_column`).
 inline constexpr llvm::StringLiteral kGemvOwnerAttr = "sinter.gemv_owner";
 inline constexpr llvm::StringLiteral kGemvColumnAttr = "sinter.gemv_column";
