@@ -106,6 +106,10 @@ bool tryFoldIntegerOp(Converter &c, Operation *op, ArrayRef<Value> operands,
     return false;
   unsigned width = resultInt.getWidth();
   size_t n = rt.getNumElements();
+  // Nothing to fold in an empty result (the checks below read element 0;
+  // a fuzzer found a broadcast_in_dim to tensor<0x1xi32>).
+  if (n == 0)
+    return false;
   for (const Elements &e : in)
     if (e.size() != 1 && e.size() != n)
       return false;
