@@ -367,7 +367,10 @@ struct Merge {
             arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::eq, slice,
                                   idx(0)),
             ult(lane, idx(cpw))),
-        ult(col, idx(owner[3])));
+        // Columns the GEMV stores that are threads of the consumer grid
+        // (a column past the consumer's last thread has no consumer work).
+        ult(col, idx(std::min(owner[3], *constIndex(consumer.getGridSizeX()) *
+                                            *constIndex(consumer.getBlockSizeX())))));
     auto ifOwner = scf::IfOp::create(rw, loc, owns, /*withElse=*/false);
     rw.setInsertionPointToStart(ifOwner.thenBlock());
     int64_t threads = *constIndex(consumer.getBlockSizeX());

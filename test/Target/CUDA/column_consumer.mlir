@@ -194,3 +194,40 @@ func.func @barrier(%w: memref<8xf32> {llvm.noalias}, %out: memref<8xf32> {llvm.n
   } {sinter.kernel = "consumer stand-in"}
   return
 }
+
+// -----
+
+// A consumer grid of fewer threads than the GEMV has columns: only the
+// columns that are consumer threads (4 of 8) run its body.
+// CHECK-LABEL: func.func @fewer_threads
+// CHECK:       gpu.launch
+// CHECK:         gpu.barrier
+// CHECK:         %[[C4:.+]] = arith.constant 4 : index
+// CHECK:         arith.cmpi ult, %{{.+}}, %[[C4]] : index
+// CHECK:         scf.if
+// CHECK:           memref.store %{{.+}}, %arg2[
+// CHECK:       column_consumer=consumer
+// CHECK-NOT:   gpu.launch
+func.func @fewer_threads(%w: memref<8xf32> {llvm.noalias}, %out: memref<8xf32> {llvm.noalias}, %y: memref<4xf32> {llvm.noalias}) {
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %c32 = arith.constant 32 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c8, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c32, %sy = %c1, %sz = %c1) {
+    %c0 = arith.constant 0 : index
+    %is0 = arith.cmpi eq, %tx, %c0 : index
+    scf.if %is0 {
+      %v = memref.load %w[%bx] : memref<8xf32>
+      memref.store %v, %out[%bx] {sinter.gemv_column} : memref<8xf32>
+    }
+    gpu.terminator
+  } {sinter.gemv_owner = array<i64: 1, 1, 1, 8>, sinter.kernel = "gemv stand-in"}
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c4, %sy = %c1, %sz = %c1) {
+    %x = memref.load %out[%tx] : memref<8xf32>
+    memref.store %x, %y[%tx] : memref<4xf32>
+    gpu.terminator
+  } {sinter.kernel = "consumer stand-in"}
+  return
+}
