@@ -29,14 +29,13 @@
 
 #include "GatedDeltaBuffers.h"
 #include "Kernels.h"
+#include "LaunchBodies.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/IR/IRMapping.h"
-#include "mlir/IR/Matchers.h"
 #include "llvm/Support/Debug.h"
 
 #define DEBUG_TYPE "sinter-cuda-kernels"
@@ -50,13 +49,6 @@ namespace {
 constexpr int64_t kWarp = 32;
 /// Threads the check evaluates one by one (decode widths: 12544 here).
 constexpr int64_t kMaxThreads = 1 << 16;
-
-std::optional<int64_t> constIndex(Value v) {
-  APInt c;
-  if (matchPattern(v, m_ConstantInt(&c)))
-    return c.getSExtValue();
-  return std::nullopt;
-}
 
 /// The consumer's integer arithmetic at one linear thread p.
 struct ThreadEval {
@@ -186,16 +178,13 @@ struct Merge {
   /// Every thread's accesses, checked against what the GEMV does.
   bool threadsAgree(const Buf &column, ArrayRef<Buf> gemvReads,
                     ArrayRef<Buf> gemvWrites) {
-    std::optional<int64_t> gx = constIndex(consumer.getGridSizeX()),
-                           gy = constIndex(consumer.getGridSizeY()),
-                           gz = constIndex(consumer.getGridSizeZ()),
-                           bx = constIndex(consumer.getBlockSizeX()),
-                           by = constIndex(consumer.getBlockSizeY()),
-                           bz = constIndex(consumer.getBlockSizeZ());
-    if (!gx || !bx || gy != 1 || gz != 1 || by != 1 || bz != 1)
+    std::optional<std::pair<int64_t, int64_t>> shape =
+        static1DShape(consumer);
+    if (!shape)
       return fail("the consumer launch is not a static 1-D grid of 1-D "
                   "blocks");
-    int64_t total = *gx * *bx;
+    auto [gx, bx] = *shape;
+    int64_t total = gx * bx;
     if (total > kMaxThreads)
       return fail("the consumer launch has more than " +
                   std::to_string(kMaxThreads) + " threads to check");
@@ -231,7 +220,7 @@ struct Merge {
     for (int64_t p = 0; p < total && ok; ++p) {
       ThreadEval eval;
       eval.launch = consumer;
-      eval.threads = *bx;
+      eval.threads = bx;
       eval.p = p;
       // The accesses thread p performs: the taken branches only.
       std::function<void(Block &)> run = [&](Block &block) {
@@ -310,19 +299,15 @@ struct Merge {
     std::optional<Buf> column = columnBuffer();
     if (!column)
       return false;
-    std::optional<Effects> e = effectsOf(gemv);
+    std::optional<LaunchAccesses> e = launchAccesses(gemv);
     if (!e)
-      return fail("the GEMV's accesses are not known");
-    SmallVector<Buf> reads, writes;
-    for (auto [vals, into] : {std::make_pair(&e->reads, &reads),
-                              std::make_pair(&e->writes, &writes)})
-      for (Value v : *vals) {
-        std::optional<Buf> b = bufOf(v);
-        if (!b)
-          return fail("a buffer of the GEMV is not a static view");
-        into->push_back(*b);
-      }
-    return threadsAgree(*column, reads, writes);
+      return fail("the GEMV's accesses are not known or not static views");
+    return threadsAgree(*column, e->reads, e->writes);
+  }
+
+  int64_t consumerThreads() {
+    auto [grid, threads] = *static1DShape(consumer);
+    return grid * threads;
   }
 
   /// The consumer's body at the end of the GEMV's block, run by lane c of
@@ -330,11 +315,7 @@ struct Merge {
   void apply(RewriterBase &rw) {
     Location loc = consumer.getLoc();
     // The views and constants between the two launches go above the GEMV.
-    for (Operation *op = gemv->getNextNode(); op != consumer;) {
-      Operation *next = op->getNextNode();
-      rw.moveOpBefore(op, gemv);
-      op = next;
-    }
+    hoistBetween(rw, gemv, consumer);
     int64_t cpw = owner[0], splitK = owner[1], warps = owner[2];
     Block &body = gemv.getBody().front();
     rw.setInsertionPoint(body.getTerminator());
@@ -369,31 +350,13 @@ struct Merge {
             ult(lane, idx(cpw))),
         // Columns the GEMV stores that are threads of the consumer grid
         // (a column past the consumer's last thread has no consumer work).
-        ult(col, idx(std::min(owner[3], *constIndex(consumer.getGridSizeX()) *
-                                            *constIndex(consumer.getBlockSizeX())))));
+        ult(col, idx(std::min(owner[3], consumerThreads()))));
     auto ifOwner = scf::IfOp::create(rw, loc, owns, /*withElse=*/false);
     rw.setInsertionPointToStart(ifOwner.thenBlock());
-    int64_t threads = *constIndex(consumer.getBlockSizeX());
-    IRMapping map;
-    Value zero = idx(0);
-    map.map(consumer.getBlockIds().x,
-            arith::DivUIOp::create(rw, loc, col, idx(threads)));
-    map.map(consumer.getThreadIds().x,
-            arith::RemUIOp::create(rw, loc, col, idx(threads)));
-    for (Value v : {consumer.getBlockIds().y, consumer.getBlockIds().z,
-                    consumer.getThreadIds().y, consumer.getThreadIds().z})
-      map.map(v, zero);
-    auto sizes = consumer.getGridSize(), bsizes = consumer.getBlockSize();
-    for (auto [arg, operand] :
-         {std::make_pair(sizes.x, consumer.getGridSizeX()),
-          std::make_pair(sizes.y, consumer.getGridSizeY()),
-          std::make_pair(sizes.z, consumer.getGridSizeZ()),
-          std::make_pair(bsizes.x, consumer.getBlockSizeX()),
-          std::make_pair(bsizes.y, consumer.getBlockSizeY()),
-          std::make_pair(bsizes.z, consumer.getBlockSizeZ())})
-      map.map(arg, idx(*constIndex(operand)));
-    for (Operation &op : consumer.getBody().front().without_terminator())
-      rw.clone(op, map);
+    int64_t threads = static1DShape(consumer)->second;
+    cloneLaunchBody(rw, consumer,
+                    arith::DivUIOp::create(rw, loc, col, idx(threads)),
+                    arith::RemUIOp::create(rw, loc, col, idx(threads)));
     auto name = [](Operation *op) {
       auto k = op->getAttrOfType<StringAttr>("sinter.kernel");
       return k ? k.getValue().split(' ').first.str() : std::string("launch");
@@ -419,12 +382,7 @@ void mergeColumnConsumers(func::FuncOp fn, bool remarks) {
   IRRewriter rw(fn.getContext());
   for (gpu::LaunchOp gemv : gemvs) {
     auto owner = gemv->getAttrOfType<DenseI64ArrayAttr>(kGemvOwnerAttr);
-    // The next launch, past views and constants only.
-    Operation *op = gemv->getNextNode();
-    while (op && !isa<gpu::LaunchOp>(op) && isViewOrPure(op) &&
-           op->getNumRegions() == 0)
-      op = op->getNextNode();
-    auto consumer = dyn_cast_or_null<gpu::LaunchOp>(op);
+    gpu::LaunchOp consumer = nextLaunch(gemv);
     if (!consumer || owner.size() != 4)
       continue;
     std::string why;

@@ -23,13 +23,12 @@
 #include "MergeLaunches.h"
 
 #include "GatedDeltaBuffers.h"
+#include "LaunchBodies.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/IR/IRMapping.h"
-#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
 using namespace mlir;
@@ -40,13 +39,6 @@ namespace {
 
 constexpr StringLiteral kMergedAttr = "sinter.merged_launches";
 
-std::optional<int64_t> constIndex(Value v) {
-  APInt c;
-  if (matchPattern(v, m_ConstantInt(&c)))
-    return c.getSExtValue();
-  return std::nullopt;
-}
-
 /// A launch this pass may merge: its static grid and block widths.
 std::optional<std::pair<int64_t, int64_t>> shape(gpu::LaunchOp l) {
   if (l->hasAttr("sinter.kernel") || l.getDynamicSharedMemorySize() ||
@@ -54,33 +46,7 @@ std::optional<std::pair<int64_t, int64_t>> shape(gpu::LaunchOp l) {
       l.getNumWorkgroupAttributions() || l.getNumPrivateAttributions() ||
       !l.getBody().hasOneBlock() || l.getClusterSizeX())
     return std::nullopt;
-  std::optional<int64_t> gx = constIndex(l.getGridSizeX()),
-                         gy = constIndex(l.getGridSizeY()),
-                         gz = constIndex(l.getGridSizeZ()),
-                         bx = constIndex(l.getBlockSizeX()),
-                         by = constIndex(l.getBlockSizeY()),
-                         bz = constIndex(l.getBlockSizeZ());
-  if (!gx || !bx || gy != 1 || gz != 1 || by != 1 || bz != 1)
-    return std::nullopt;
-  return std::make_pair(*gx, *bx);
-}
-
-/// The static views a launch reads and writes; nullopt when unknown.
-std::optional<std::pair<SmallVector<Buf>, SmallVector<Buf>>>
-accesses(gpu::LaunchOp l) {
-  std::optional<Effects> e = effectsOf(l);
-  if (!e)
-    return std::nullopt;
-  std::pair<SmallVector<Buf>, SmallVector<Buf>> out;
-  for (auto [vals, into] : {std::make_pair(&e->reads, &out.first),
-                            std::make_pair(&e->writes, &out.second)})
-    for (Value v : *vals) {
-      std::optional<Buf> b = bufOf(v);
-      if (!b)
-        return std::nullopt;
-      into->push_back(*b);
-    }
-  return out;
+  return static1DShape(l);
 }
 
 bool anyOverlap(ArrayRef<Buf> a, ArrayRef<Buf> b) {
@@ -94,35 +60,12 @@ bool anyOverlap(ArrayRef<Buf> a, ArrayRef<Buf> b) {
 /// Whether `a` then `b` may run at once: neither writes what the other
 /// reads or writes.
 bool independent(gpu::LaunchOp a, gpu::LaunchOp b) {
-  auto ea = accesses(a), eb = accesses(b);
+  auto ea = launchAccesses(a), eb = launchAccesses(b);
   if (!ea || !eb)
     return false;
-  return !anyOverlap(ea->second, eb->first) &&
-         !anyOverlap(ea->second, eb->second) &&
-         !anyOverlap(eb->second, ea->first);
-}
-
-/// Clones `from`'s body at the builder's point as block `block` of its
-/// own grid.
-void cloneBody(RewriterBase &rw, gpu::LaunchOp from, Value block,
-               Value thread) {
-  Location loc = from.getLoc();
-  auto idx = [&](int64_t v) -> Value {
-    return arith::ConstantIndexOp::create(rw, loc, v);
-  };
-  IRMapping map;
-  map.map(from.getBlockIds().x, block);
-  map.map(from.getThreadIds().x, thread);
-  for (Value v : {from.getBlockIds().y, from.getBlockIds().z,
-                  from.getThreadIds().y, from.getThreadIds().z})
-    map.map(v, idx(0));
-  auto g = from.getGridSize(), s = from.getBlockSize();
-  map.map(g.x, idx(*constIndex(from.getGridSizeX())));
-  map.map(s.x, idx(*constIndex(from.getBlockSizeX())));
-  for (Value v : {g.y, g.z, s.y, s.z})
-    map.map(v, idx(1));
-  for (Operation &op : from.getBody().front().without_terminator())
-    rw.clone(op, map);
+  return !anyOverlap(ea->writes, eb->reads) &&
+         !anyOverlap(ea->writes, eb->writes) &&
+         !anyOverlap(eb->writes, ea->reads);
 }
 
 int64_t mergedCount(gpu::LaunchOp l) {
@@ -134,11 +77,7 @@ int64_t mergedCount(gpu::LaunchOp l) {
 gpu::LaunchOp merge(RewriterBase &rw, gpu::LaunchOp a, gpu::LaunchOp b,
                     int64_t ga, int64_t gb, int64_t threads) {
   // The views and constants between them go above `a`.
-  for (Operation *op = a->getNextNode(); op != b;) {
-    Operation *next = op->getNextNode();
-    rw.moveOpBefore(op, a);
-    op = next;
-  }
+  hoistBetween(rw, a, b);
   Location loc = a.getLoc();
   rw.setInsertionPoint(a);
   Value one = arith::ConstantIndexOp::create(rw, loc, 1);
@@ -158,9 +97,9 @@ gpu::LaunchOp merge(RewriterBase &rw, gpu::LaunchOp a, gpu::LaunchOp b,
       arith::ConstantIndexOp::create(rw, loc, ga));
   auto branch = scf::IfOp::create(rw, loc, first, /*withElse=*/true);
   rw.setInsertionPointToStart(branch.thenBlock());
-  cloneBody(rw, a, bid, tid);
+  cloneLaunchBody(rw, a, bid, tid);
   rw.setInsertionPointToStart(branch.elseBlock());
-  cloneBody(rw, b,
+  cloneLaunchBody(rw, b,
             arith::SubIOp::create(rw, loc, bid,
                                   arith::ConstantIndexOp::create(rw, loc, ga)),
             tid);
@@ -198,12 +137,7 @@ struct MergeLaunchesPass
           op = op->getNextNode();
           continue;
         }
-        // The next launch, past views and constants.
-        Operation *n = a->getNextNode();
-        while (n && !isa<gpu::LaunchOp>(n) && n->getNumRegions() == 0 &&
-               isViewOrPure(n))
-          n = n->getNextNode();
-        auto b = dyn_cast_or_null<gpu::LaunchOp>(n);
+        gpu::LaunchOp b = nextLaunch(a);
         auto sa = shape(a);
         auto sb = b ? shape(b) : std::nullopt;
         if (!b || !sa || !sb || sa->second != sb->second ||
