@@ -81,8 +81,16 @@ bool isConstantGlobal(Value v, SymbolTableCollection &symbols) {
   return global && global.getConstant();
 }
 
+/// Whether `v` is a view of one of the kernel arguments in `weights`
+/// (entry block arguments of the kernel).
+bool isWeight(Value v, Block *entry, const llvm::BitVector &weights) {
+  auto arg = dyn_cast<BlockArgument>(viewRoot(v));
+  return arg && arg.getOwner() == entry && arg.getArgNumber() < weights.size() &&
+         weights.test(arg.getArgNumber());
+}
+
 /// Whether `op` and everything nested in it only computes and reads the
-/// kernel arguments in `weights` (entry block arguments of the kernel).
+/// weights; `readsWeight` is set when it reads one.
 bool onlyReadsWeights(Operation *op, Block *entry,
                       const llvm::BitVector &weights, bool &readsWeight) {
   WalkResult r = op->walk([&](Operation *nested) {
@@ -94,12 +102,8 @@ bool onlyReadsWeights(Operation *op, Block *entry,
     SmallVector<MemoryEffects::EffectInstance> effects;
     iface.getEffects(effects);
     for (const MemoryEffects::EffectInstance &e : effects) {
-      if (!isa<MemoryEffects::Read>(e.getEffect()) || !e.getValue())
-        return WalkResult::interrupt();
-      auto arg = dyn_cast<BlockArgument>(viewRoot(e.getValue()));
-      if (!arg || arg.getOwner() != entry ||
-          arg.getArgNumber() >= weights.size() ||
-          !weights.test(arg.getArgNumber()))
+      if (!isa<MemoryEffects::Read>(e.getEffect()) || !e.getValue() ||
+          !isWeight(e.getValue(), entry, weights))
         return WalkResult::interrupt();
       readsWeight = true;
     }
@@ -114,15 +118,10 @@ bool readsWeights(Operation *op, Block *entry,
   WalkResult r = op->walk([&](MemoryEffectOpInterface iface) {
     SmallVector<MemoryEffects::EffectInstance> effects;
     iface.getEffects(effects);
-    for (const MemoryEffects::EffectInstance &e : effects) {
-      if (!isa<MemoryEffects::Read>(e.getEffect()) || !e.getValue())
-        continue;
-      auto arg = dyn_cast<BlockArgument>(viewRoot(e.getValue()));
-      if (arg && arg.getOwner() == entry &&
-          arg.getArgNumber() < weights.size() &&
-          weights.test(arg.getArgNumber()))
+    for (const MemoryEffects::EffectInstance &e : effects)
+      if (isa<MemoryEffects::Read>(e.getEffect()) && e.getValue() &&
+          isWeight(e.getValue(), entry, weights))
         return WalkResult::interrupt();
-    }
     return WalkResult::advance();
   });
   return r.wasInterrupted();
