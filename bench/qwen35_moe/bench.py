@@ -137,7 +137,13 @@ def variant_args(spec):
     return name, ["--no-programmatic-launch"] if mode else [], spec
 
 
-def bench8(build, work, n_stream, name="bench8", profile_out=None):
+def work_out(d):
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+def bench8(build, work, n_stream, name="bench8", profile_out=None, detail=None,
+           detail_out=None):
     # NAME@serial: the build dir NAME run with --no-programmatic-launch
     # (each kernel launched when the one before has finished).
     name, extra, label = variant_args(name)
@@ -158,6 +164,10 @@ def bench8(build, work, n_stream, name="bench8", profile_out=None):
     if profile_out and not extra:
         profile(exe, os.path.join(d, "step_inputs"), names, os.path.join(work, name + "_ncu"),
                 os.path.join(profile_out, f"ncu_{name}.csv"), ["--weights", d])
+    if detail and not extra:
+        profile_detail(exe, os.path.join(d, "step_inputs"), names, os.path.join(work, name + "_ncud"),
+                       os.path.join(work_out(detail_out), f"ncu_detail_{name}"), detail,
+                       ["--weights", d])
     m = re.search(r"mean ([0-9.eE+-]+) ms per forward", out)
     ms = float(m.group(1)) if m else None
     cmp = bench_weights.compare_logits(np.load(os.path.join(d, "expected_logits.npy")),
@@ -493,6 +503,38 @@ def profile(exe, feeds_dir, names, out_dir, csv_path, extra=()):
     print(b.stdout + b.stderr, flush=True)
 
 
+def profile_detail(exe, feeds_dir, names, out_dir, prefix, regex, extra=()):
+    """The kernels whose names match `regex`, one forward without the CUDA
+    graph, under Nsight Compute's full section set: PREFIX.ncu-rep, the
+    details page (PREFIX.txt: stall reasons, occupancy, registers) and the
+    SASS with each instruction's stall samples (PREFIX_sass_<id>.csv), to
+    see where a latency-bound kernel waits."""
+    cmd = ["ncu", "--clock-control", "none", "--set", "full", "--import-source", "no",
+           "-k", f"regex:{regex}", "-f", "-o", prefix, exe, *extra, "--no-graph",
+           "--output-dir", out_dir]
+    for n in names:
+        cmd += ["--input", f"{n}={os.path.join(feeds_dir, n + '.npy')}"]
+    t = time.time()
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    log(what="ncu_detail", exe=os.path.basename(exe), rc=r.returncode, s=round(time.time() - t, 1),
+        stderr=r.stderr.strip()[-300:])
+    rep = prefix + ".ncu-rep"
+    if not os.path.exists(rep):
+        return
+    with open(prefix + ".txt", "w") as f:
+        subprocess.run(["ncu", "--import", rep, "--page", "details", "--print-details", "all"],
+                       stdout=f, stderr=subprocess.STDOUT, text=True, timeout=600)
+    ids = subprocess.run(["ncu", "--import", rep, "--page", "raw", "--csv", "--metrics",
+                          "gpu__time_duration.sum"], capture_output=True, text=True, timeout=600)
+    n = max(0, len([l for l in ids.stdout.splitlines() if l.startswith('"')]) - 2)
+    for i in range(n):
+        with open(f"{prefix}_sass_{i}.csv", "w") as f:
+            subprocess.run(["ncu", "--import", rep, "--page", "source", "--csv", "--print-source",
+                            "sass", "--launch-skip", str(i), "--launch-count", "1"],
+                           stdout=f, stderr=subprocess.STDOUT, text=True, timeout=600)
+    log(what="ncu_detail_files", prefix=prefix, kernels=n, s=round(time.time() - t, 1))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.path.join(HERE, "build"))
@@ -516,6 +558,9 @@ def main():
                     help="comma list of prefill build dirs; the first one's time goes in the "
                     "bench8 row, each other one gets a row of its own")
     ap.add_argument("--profile", action="store_true", help="also run each variant once under ncu")
+    ap.add_argument("--profile-detail", metavar="REGEX", help="also the kernels of each variant "
+                    "whose names match REGEX under ncu's full sections (report, details, SASS "
+                    "stall samples in --out)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     work = os.path.join("/tmp", "qwen35_moe_work")
@@ -551,7 +596,8 @@ def main():
     if "bench8" not in skip:
         for v in args.variants.split(","):
             r = timed(f"bench8 ({v})", lambda: bench8(args.build, work, args.stream, v,
-                                                      args.out if args.profile else None))
+                                                      args.out if args.profile else None,
+                                                      args.profile_detail, args.out))
             if r:
                 row(f"Sinter (CUDA graph, {v})", *r)
     pre = None

@@ -357,9 +357,12 @@ SmallVector<Value> indicesOf(OpBuilder &b, Location loc, AffineMap map,
 /// loaded through the operand's map at `ivs`) and linalg.index to `ivs`;
 /// returns the yielded value.
 Value cloneBody(OpBuilder &b, Location loc, linalg::GenericOp op,
-                ArrayRef<Value> args, ArrayRef<Value> ivs) {
+                ArrayRef<Value> args, ArrayRef<Value> ivs,
+                const IRMapping *pre) {
   Block *body = op.getBlock();
   IRMapping mapping;
+  if (pre)
+    mapping = *pre;
   for (OpOperand &operand : op->getOpOperands()) {
     BlockArgument arg = op.getMatchingBlockArgument(&operand);
     Value bound = args[operand.getOperandNumber()];
@@ -375,9 +378,30 @@ Value cloneBody(OpBuilder &b, Location loc, linalg::GenericOp op,
       mapping.map(index.getResult(), ivs[index.getDim()]);
       continue;
     }
+    if (inner.getNumResults() &&
+        llvm::all_of(inner.getResults(),
+                      [&](Value r) { return mapping.contains(r); }))
+      continue;
     b.clone(inner, mapping);
   }
   return mapping.lookupOrDefault(body->getTerminator()->getOperand(0));
+}
+
+void cloneInvariant(OpBuilder &b, Location loc, linalg::GenericOp op,
+                    IRMapping &pre) {
+  Block *body = op.getBlock();
+  for (Operation &inner : body->without_terminator()) {
+    bool invariant =
+        inner.getNumResults() && !inner.getNumRegions() &&
+        !isa<linalg::IndexOp>(inner) &&
+        (isa<memref::LoadOp>(inner) || isMemoryEffectFree(&inner)) &&
+        llvm::all_of(inner.getOperands(), [&](Value v) {
+          return pre.contains(v) ||
+                 !op->getRegion(0).isAncestor(v.getParentRegion());
+        });
+    if (invariant)
+      b.clone(inner, pre);
+  }
 }
 
 /// Adds `v` across the 32 lanes of a warp (every lane gets the result).

@@ -17,6 +17,7 @@
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 
 #include <array>
@@ -25,6 +26,7 @@
 namespace sinter::cuda::attention {
 
 using mlir::AffineMap;
+using mlir::IRMapping;
 using mlir::ArrayRef;
 using mlir::Location;
 using mlir::LogicalResult;
@@ -92,9 +94,21 @@ SmallVector<Value> indicesOf(OpBuilder &b, Location loc, AffineMap map,
 
 /// Clones the body of `op` with its block arguments bound to `args` (null:
 /// loaded through the operand's map at `ivs`) and linalg.index to `ivs`;
-/// returns the yielded value.
+/// returns the yielded value. Body ops whose results `pre` maps
+/// (cloneInvariant) are not cloned again.
 Value cloneBody(OpBuilder &b, Location loc, linalg::GenericOp op,
-                ArrayRef<Value> args, ArrayRef<Value> ivs);
+                ArrayRef<Value> args, ArrayRef<Value> ivs,
+                const IRMapping *pre = nullptr);
+
+/// Clones at the builder's point, into `pre`, the ops of `op`'s body that
+/// depend neither on its block arguments nor on linalg.index: computations
+/// and loads (a cache update's position), for cloneBody to reuse. The
+/// caller guarantees that the kernel writes nothing those loads read
+/// after that point: cloned per element after the kernel's own cache
+/// stores, the loads were issued again after each store (LLVM cannot
+/// tell the buffers apart), each an L2 round trip in a row.
+void cloneInvariant(OpBuilder &b, Location loc, linalg::GenericOp op,
+                    IRMapping &pre);
 
 /// Adds `v` across the 32 lanes of a warp (every lane gets the result).
 Value warpReduce(OpBuilder &b, Location loc, Value v, bool max, bool maxNum);

@@ -654,6 +654,11 @@ void emitPrologueReplay(RewriterBase &rw, Location loc,
   gpu::BarrierOp::create(rw, loc);
 }
 
+/// Marks the batched loops of forEachElement, whose loads
+/// hoistBatchLoads moves ahead of their arithmetic once the loads of
+/// recomputed buffers have become their writers' bodies.
+constexpr llvm::StringLiteral kReplayBatch = "sinter.replay_batch";
+
 /// Runs `load(lin)` then `store(lin, value)` for every element lin < n, a
 /// thread per element in rounds of `threads`. Up to 8 rounds are emitted
 /// together, their loads before their stores: each thread's global loads
@@ -671,6 +676,7 @@ static void forEachElement(
     OpBuilder::InsertionGuard guard(rw);
     auto loop = scf::ForOp::create(rw, loc, cst(rw, loc, 0),
                                    cst(rw, loc, batched), cst(rw, loc, batch));
+    loop->setAttr(kReplayBatch, rw.getUnitAttr());
     rw.setInsertionPointToStart(loop.getBody());
     SmallVector<Value> lins, values;
     for (int64_t u = 0; u < batch; ++u) {
@@ -789,6 +795,49 @@ static void emitReplayOf(RewriterBase &rw, Location loc, Operation *op,
   }
 }
 
+/// In each batch of forEachElement (marked kReplayBatch), the loads of
+/// its elements and the index arithmetic they need move ahead of the
+/// rest, keeping their order: every load of a thread's elements is in
+/// flight before the first element's arithmetic. A recomputed element
+/// carries its writer's body, RMSNorm's f32 division among them, which
+/// ptxas expands with a branch to a slow path; no load crosses that
+/// branch, so each element's load waited for the one before (bench8's
+/// q norm: 8 L2 round trips in a row). Only the ops before the batch's
+/// first store move, and those only compute and load.
+static void hoistBatchLoads(RewriterBase &rw, Operation *launch) {
+  SmallVector<scf::ForOp> batches;
+  launch->walk([&](scf::ForOp loop) {
+    if (loop->removeAttr(kReplayBatch))
+      batches.push_back(loop);
+  });
+  for (scf::ForOp loop : batches) {
+    SmallVector<Operation *> phase;
+    for (Operation &op : loop.getBody()->without_terminator()) {
+      bool load = isa<memref::LoadOp, vector::LoadOp>(op);
+      if (op.getNumRegions() || (!load && !isMemoryEffectFree(&op)))
+        break;
+      phase.push_back(&op);
+    }
+    // The loads and what they depend on, found from the back.
+    llvm::DenseSet<Operation *> slice;
+    for (Operation *op : llvm::reverse(phase))
+      if (isa<memref::LoadOp, vector::LoadOp>(op) ||
+          llvm::any_of(op->getUsers(),
+                       [&](Operation *u) { return slice.contains(u); }))
+        slice.insert(op);
+    Operation *rest = nullptr;
+    for (Operation *op : phase) {
+      if (!slice.contains(op)) {
+        if (!rest)
+          rest = op;
+        continue;
+      }
+      if (rest)
+        rw.moveOpBefore(op, rest);
+    }
+  }
+}
+
 LogicalResult redirectPrologueAccesses(RewriterBase &rw, Operation *launch,
                                        const AttentionPrologue &p,
                                        ArrayRef<Value> buffers,
@@ -817,8 +866,10 @@ LogicalResult redirectPrologueAccesses(RewriterBase &rw, Operation *launch,
       why = "a vector access to a buffer the prologue writes";
       return failure();
     }
-    if (todo.empty())
+    if (todo.empty()) {
+      hoistBatchLoads(rw, launch);
       return success();
+    }
     for (Operation *op : todo) {
       Location loc = op->getLoc();
       rw.setInsertionPoint(op);

@@ -48,6 +48,7 @@
 // CHECK-DAG: memref.global "private" constant @__sinter_attention_ws_280 : memref<280xf32>
 // CHECK-DAG: memref.global "private" constant @__sinter_attention_cnt_2 : memref<2xi32>
 // CHECK-LABEL: func.func @prologue
+// CHECK-SAME: %{{[a-z0-9]+}}: memref<1x1xi64>, %[[POS:[a-z0-9]+]]: memref<1xi64>
 // CHECK-SAME: %[[KC:[a-z0-9]+]]: memref<1x2x40x16xf32>, %[[VC:[a-z0-9]+]]: memref<1x2x40x16xf32>, %[[Z:[a-z0-9]+]]: memref<1x1x4x16xbf16>
 // CHECK-NOT: linalg.
 // CHECK-NOT: memref.copy
@@ -109,13 +110,20 @@
 // CHECK-NOT: gpu.barrier
 // The gate's input to the workspace by the first chunk's blocks.
 // CHECK: memref.store %{{.+}}, %[[WS]]
+// The position both cache writes read, loaded once each before the
+// logits (cloneInvariant), not again after each store to a cache.
+// CHECK: memref.load %[[POS]][%c0] : memref<1xi64>
+// CHECK: memref.load %[[POS]][%c0] : memref<1xi64>
+// CHECK-NOT: memref.load %[[POS]]
 // q from shared memory, the new token's key (merged into the loaded
 // vectors) stored where it changes; no key is loaded again.
 // CHECK-NOT: vector.load %[[KC]]
 // CHECK: memref.load %[[QT]]
 // CHECK: memref.store %{{.+}}, %[[KC]]
+// CHECK-NOT: memref.load %[[POS]]
 // CHECK-NOT: memref.load %[[VC]]
 // CHECK: memref.store %{{.+}}, %[[VC]]
+// CHECK-NOT: memref.load %[[POS]]
 // The last block of each kv head combines, reading the staged gate input
 // back.
 // CHECK: llvm.inline_asm "atom.acq_rel.gpu.add.u32
