@@ -50,7 +50,9 @@ def run_exe(exe, feeds_dir, names, out_dir, extra=()):
         raise RuntimeError(f"{os.path.basename(exe)}: exit {r.returncode}: {r.stderr.strip()[-600:]}")
     outs = {f[:-4]: np.load(os.path.join(out_dir, f)) for f in os.listdir(out_dir)
             if f.endswith(".npy")}
-    return r.stdout, outs
+    # The runtime's own notes (SINTER_CUDA_VERBOSE=1) go with the output.
+    notes = "".join(l + "\n" for l in r.stderr.splitlines() if l.startswith("sinter: "))
+    return r.stdout + notes, outs
 
 
 def save_feeds(d, feeds):

@@ -99,8 +99,8 @@ def test_tiny_bf16_external_on_cpu(tmp_path):
 @needs_sinterc
 @needs_ptxas
 def test_tiny_bf16_attention_prologue_prefetch_ptxas(tmp_path):
-    """The experimental form attention-prologue-prefetch (docs/cli.md) on a
-    decode graph whose attention absorbs its prologue (the bf16 export with
+    """The attention prologue's L2 prefetch (on by default since 2026-11-27;
+    docs/cuda-target.md) on a decode graph whose attention absorbs its prologue (the bf16 export with
     external weights, as bench8's): on sm_90a the attention kernel starts
     an L2 bulk prefetch of each buffer the prologue reads (the packed q/k/v
     row, the two norm scales, the two RoPE tables: 5 a kernel), and ptxas
@@ -109,7 +109,7 @@ def test_tiny_bf16_attention_prologue_prefetch_ptxas(tmp_path):
     for arch, want in (("sm_90a", True), ("sm_80", False)):
         ptx = tmp_path / f"{arch}.ptx"
         subprocess.run([SINTERC, path, "--target=cuda", f"--gpu-arch={arch}",
-                        "--cuda-experimental=attention-prologue-prefetch", "--emit=ptx",
+                        "--emit=ptx",
                         "-o", str(ptx)], check=True, capture_output=True, text=True)
         n = ptx.read_text().count("cp.async.bulk.prefetch.L2.global")
         assert (n > 0 and n % 5 == 0) if want else n == 0, (arch, n)

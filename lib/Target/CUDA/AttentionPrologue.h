@@ -71,8 +71,8 @@ void emitPrologueReplay(mlir::RewriterBase &rw, mlir::Location loc,
                         int64_t threads, llvm::ArrayRef<mlir::Value> buffers,
                         const KernelOptions &options);
 
-/// Marks the L2 prefetches of the experimental form
-/// attention-prologue-prefetch (emitPrologueReplay) until
+/// Marks the L2 prefetches of the prologue (emitPrologueReplay,
+/// KernelOptions::attentionProloguePrefetch) until
 /// markPrefetchesEffectful gives them their side effects.
 inline constexpr llvm::StringLiteral kPrefetchMarker =
     "sinter.prologue_prefetch";

@@ -39,8 +39,6 @@ static const std::pair<llvm::StringRef, bool KernelOptions::Experimental::*>
          &KernelOptions::Experimental::attentionEarlyLoads},
         {"attention-prologue-fewer-barriers",
          &KernelOptions::Experimental::prologueFewerBarriers},
-        {"attention-prologue-prefetch",
-         &KernelOptions::Experimental::prologuePrefetch},
         {"expert-down-deep", &KernelOptions::Experimental::expertDownDeep},
         {"scan-hoist-vector", &KernelOptions::Experimental::scanHoistVector},
 };
@@ -70,6 +68,7 @@ struct FormKernelsPass
     gpuArch = o.gpuArch;
     remarks = o.remarks;
     attentionPrologue = o.attentionPrologue;
+    attentionProloguePrefetch = o.attentionProloguePrefetch;
     for (auto [name, flag] : kExperimental)
       if (o.experimental.*flag)
         experimental.push_back(name.str());
@@ -85,6 +84,11 @@ struct FormKernelsPass
       *this, "attention-prologue",
       llvm::cl::desc("absorb the small ops before a split decode attention "
                      "into its first kernel"),
+      llvm::cl::init(true)};
+  Option<bool> attentionProloguePrefetch{
+      *this, "attention-prologue-prefetch",
+      llvm::cl::desc("with the prologue, on sm_90 and later: an L2 bulk "
+                     "prefetch of what it reads, first"),
       llvm::cl::init(true)};
   ListOption<std::string> experimental{
       *this, "experimental",
@@ -121,6 +125,7 @@ struct FormKernelsPass
     options.gpuArch = gpuArch;
     options.remarks = remarks;
     options.attentionPrologue = attentionPrologue;
+    options.attentionProloguePrefetch = attentionProloguePrefetch;
     for (const std::string &name : experimental)
       if (bool *flag = experimentalFlag(options.experimental, name))
         *flag = true; // unknown names are refused by initializeOptions

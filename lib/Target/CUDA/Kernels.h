@@ -32,6 +32,10 @@ struct KernelOptions {
   /// Absorb the small ops before a split decode attention into its first
   /// kernel (AttentionPrologue.h); off: they stay launches of their own.
   bool attentionPrologue = true;
+  /// With the prologue, on sm_90 and later: thread 0 of every block first
+  /// starts an L2 bulk prefetch of each buffer the absorbed ops read from
+  /// outside (AttentionPrologue.cpp, emitExternalPrefetch).
+  bool attentionProloguePrefetch = true;
   /// Alternative kernel forms checked by lit and ptxas and run on a GPU
   /// without a measured gain (docs/cli.md has the numbers): off (the
   /// default form); turned on by name (experimentalForms()).
@@ -42,10 +46,6 @@ struct KernelOptions {
     /// attention-prologue-fewer-barriers: the prologue replay puts a
     /// barrier only between ops that share a buffer (AttentionPrologue.cpp).
     bool prologueFewerBarriers = false;
-    /// attention-prologue-prefetch: on sm_90 and later, thread 0 of every
-    /// block of the split decode attention starts an L2 bulk prefetch of
-    /// each buffer the absorbed prologue reads (AttentionPrologue.cpp).
-    bool prologuePrefetch = false;
     /// expert-down-deep: the expert GEMV with the weighted sum folded in
     /// uses the 256-thread deep plan when K is long (ExpertGemvMatch.cpp).
     bool expertDownDeep = false;

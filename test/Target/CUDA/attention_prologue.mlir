@@ -1,9 +1,10 @@
-// RUN: sinter-opt %s --split-input-file "--sinter-cuda-form-kernels=remarks=1 experimental=attention-early-loads,attention-prologue-fewer-barriers" -verify-diagnostics | FileCheck %s
+// RUN: sinter-opt %s --split-input-file "--sinter-cuda-form-kernels=remarks=1 attention-prologue-prefetch=0 experimental=attention-early-loads,attention-prologue-fewer-barriers" -verify-diagnostics | FileCheck %s
 // RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels=attention-prologue=0 | FileCheck %s --check-prefix=OFF
-// RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels=experimental=attention-prologue-fewer-barriers | FileCheck %s --check-prefix=LATE
-// RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels=experimental=attention-early-loads | FileCheck %s --check-prefix=ALLB
-// RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels=experimental=attention-prologue-prefetch | FileCheck %s --check-prefix=PREFETCH
-// RUN: sinter-opt %s --split-input-file "--sinter-cuda-form-kernels=experimental=attention-prologue-prefetch gpu-arch=sm_80" | FileCheck %s --check-prefix=NOPREFETCH
+// RUN: sinter-opt %s --split-input-file "--sinter-cuda-form-kernels=attention-prologue-prefetch=0 experimental=attention-prologue-fewer-barriers" | FileCheck %s --check-prefix=LATE
+// RUN: sinter-opt %s --split-input-file "--sinter-cuda-form-kernels=attention-prologue-prefetch=0 experimental=attention-early-loads" | FileCheck %s --check-prefix=ALLB
+// RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels | FileCheck %s --check-prefix=PREFETCH
+// RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels=gpu-arch=sm_80 | FileCheck %s --check-prefix=NOPREFETCH
+// RUN: sinter-opt %s --split-input-file --sinter-cuda-form-kernels=attention-prologue-prefetch=0 | FileCheck %s --check-prefix=NOPREFETCH
 // The ops between the QKV projection and a decode attention absorbed into
 // the split kernel (lib/Target/CUDA/AttentionPrologue.cpp), as Qwen3.5's
 // attention writes them: casts of the packed bf16 q (with its output gate)
@@ -24,12 +25,12 @@
 #last = affine_map<(d0, d1, d2, d3) -> (d3)>
 #mask = affine_map<(d0, d1, d2, d3) -> (d0, d3)>
 
-// With attention-prologue-prefetch (sm_90 and later), thread 0 of each
+// By default (sm_90 and later), thread 0 of each
 // block first starts an L2 bulk prefetch of every buffer the absorbed ops
 // read: the packed row (192 bf16), the two norm scales (16 f32), the RoPE
 // tables (40 x 4 f32); not the 8-byte positions (below 16 bytes). The
 // prefetches end with side effects (the pass's last step) and unmarked.
-// On sm_80 there is none.
+// On sm_80, or with attention-prologue-prefetch=0, there is none.
 // PREFETCH-LABEL: func.func @prologue
 // PREFETCH: gpu.launch
 // PREFETCH: scf.if
