@@ -378,9 +378,9 @@ Value cloneBody(OpBuilder &b, Location loc, linalg::GenericOp op,
       mapping.map(index.getResult(), ivs[index.getDim()]);
       continue;
     }
-    if (inner.getNumResults() &&
-        llvm::all_of(inner.getResults(),
-                      [&](Value r) { return mapping.contains(r); }))
+    if (inner.getNumResults() && llvm::all_of(inner.getResults(), [&](Value r) {
+          return mapping.contains(r);
+        }))
       continue;
     b.clone(inner, mapping);
   }

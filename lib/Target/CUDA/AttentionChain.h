@@ -26,8 +26,8 @@
 namespace sinter::cuda::attention {
 
 using mlir::AffineMap;
-using mlir::IRMapping;
 using mlir::ArrayRef;
+using mlir::IRMapping;
 using mlir::Location;
 using mlir::LogicalResult;
 using mlir::MemRefType;

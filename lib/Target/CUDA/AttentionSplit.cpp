@@ -313,8 +313,7 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
             rw, loc, arith::MulIOp::create(rw, loc, kvh, idx(G)),
             arith::DivUIOp::create(rw, loc, i, idx(c.Dv)));
         for (auto [s, operand] : llvm::enumerate(plan.staged)) {
-          Value v = memref::LoadOp::create(rw, loc,
-                                           c.gate->getOperand(operand),
+          Value v = memref::LoadOp::create(rw, loc, c.gate->getOperand(operand),
                                            ValueRange{bat, zeroIdx, h, e});
           if (!v.getType().isF32())
             v = arith::ExtFOp::create(rw, loc, rw.getF32Type(), v);
@@ -376,8 +375,8 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
                                               inChunk, true);
                 OpBuilder::InsertionGuard g3(rw);
                 rw.setInsertionPointToStart(ifOp.thenBlock());
-                Value now = updateCached(rw, loc, c.kScatter, kInvariant, c.k, k,
-                                         {bat, kvh, js[u], d});
+                Value now = updateCached(rw, loc, c.kScatter, kInvariant, c.k,
+                                         k, {bat, kvh, js[u], d});
                 scf::YieldOp::create(rw, loc, now);
                 rw.setInsertionPointToStart(ifOp.elseBlock());
                 scf::YieldOp::create(rw, loc, k);
@@ -578,8 +577,8 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
           OpBuilder::InsertionGuard g3(rw);
           rw.setInsertionPointToStart(ifOp.thenBlock());
           scf::YieldOp::create(rw, loc,
-                               updateCached(rw, loc, c.vScatter, vInvariant, c.v, v,
-                                            {bat, kvh, js[u], e}));
+                               updateCached(rw, loc, c.vScatter, vInvariant,
+                                            c.v, v, {bat, kvh, js[u], e}));
           rw.setInsertionPointToStart(ifOp.elseBlock());
           scf::YieldOp::create(rw, loc, v);
           v = ifOp.getResult(0);
