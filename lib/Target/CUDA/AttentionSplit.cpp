@@ -305,8 +305,7 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
     // bench8's first-chunk blocks waited 8 in a row, and the combine
     // waits for the slowest block.
     auto stage = [&](ArrayRef<Value> is) {
-      SmallVector<std::tuple<Value, Value, int64_t>> at;
-      SmallVector<Value> vs;
+      SmallVector<std::pair<Value, Value>> staged; // value, workspace index
       for (Value i : is) {
         Value e = arith::RemUIOp::create(rw, loc, i, idx(c.Dv));
         Value h = arith::AddIOp::create(
@@ -317,16 +316,11 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
                                            ValueRange{bat, zeroIdx, h, e});
           if (!v.getType().isF32())
             v = arith::ExtFOp::create(rw, loc, rw.getF32Type(), v);
-          vs.push_back(v);
-          at.push_back({h, e, int64_t(s)});
+          staged.push_back({v, stagedAt(rw, loc, c, plan, s, bat, h, e)});
         }
       }
-      for (auto [v, a] : llvm::zip(vs, at)) {
-        auto [h, e, s] = a;
-        memref::StoreOp::create(
-            rw, loc, v, ws,
-            ValueRange{stagedAt(rw, loc, c, plan, s, bat, h, e)});
-      }
+      for (auto [v, at] : staged)
+        memref::StoreOp::create(rw, loc, v, ws, ValueRange{at});
     };
     int64_t n = G * c.Dv;
     if (n % kThreads == 0 &&
