@@ -104,10 +104,15 @@ constexpr int64_t kMaxPrologueLoopLoads = 8;
 /// out_proj's first 4 of 8 (a loop after them) gave 74.
 constexpr int64_t kMaxFullPrefetch = 4;
 /// With a prologue (GemvPrologue.h) every block recomputes the norm from
-/// L2 (tens of KB): blocks of 16 warps, and no prologue past 1024 blocks
-/// (the lm_head's 15520 would read more from L2 than the norm kernel costs).
+/// L2 (a few KB): blocks of 16 warps, and no prologue past 4096 blocks.
+/// The lm_head's final norm is one (3880 blocks at a 248320 vocabulary):
+/// measured on an H100 (bench8 decode, 2026-11-27, eleventh session) the
+/// lm_head ran at the same 330 us (103% of the copy bandwidth) with the
+/// norm in every block as without, and the step lost the norm's own
+/// launch: 0.8295-0.8300 against 0.8319-0.8325 ms. (The cap was 1024,
+/// on the guess that the re-reads would cost more than that launch.)
 constexpr int64_t kPrologueWarps = 16;
-constexpr int64_t kMaxPrologueBlocks = 1024;
+constexpr int64_t kMaxPrologueBlocks = 4096;
 /// Prologue GEMV blocks that are all resident at once: two 16-warp blocks
 /// on each of 132 SMs (up to 64 registers a thread). Past it the grid runs
 /// in more than one wave and the last wave's blocks redo the norm after the

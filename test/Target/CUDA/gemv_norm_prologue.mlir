@@ -484,3 +484,115 @@ func.func @layernorm_gemv(%x: memref<1x1x2048xf32>, %wt: memref<1000x2048xbf16>,
   }
   return
 }
+
+// -----
+
+#x = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#row = affine_map<(d0, d1, d2) -> (d0, d1)>
+#a = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+#b = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#c = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+
+// The lm_head's final norm (a 248320-wide vocabulary): 3880 blocks each
+// recompute the norm, under the 4096-block cap (Gemv.cpp,
+// kMaxPrologueBlocks: measured as fast as the GEMV alone on an H100, the
+// norm's launch gone).
+// CHECK-LABEL: func.func @lm_head_norm
+// CHECK: gpu.launch
+// CHECK: sinter.kernel = "gemv m=1 n=248320 k=2048 {{.*}} warps=16 grid=3880 {{.*}}prologue=rows
+// CHECK-NOT: gpu.launch
+func.func @lm_head_norm(%x: memref<1x1x2048xf32>, %wt: memref<248320x2048xbf16>, %arena: memref<1003520xi8>, %out: memref<1x1x248320xbf16>) {
+  %c0 = arith.constant 0 : index
+  %c16384 = arith.constant 995328 : index
+  %zero = arith.constant 0.0 : f32
+  %s = memref.view %arena[%c0][] : memref<1003520xi8> to memref<1x1xf32>
+  %acc = memref.view %arena[%c0][] : memref<1003520xi8> to memref<1x1x248320xf32>
+  %a = memref.view %arena[%c16384][] : memref<1003520xi8> to memref<1x1x2048xbf16>
+  linalg.fill ins(%zero : f32) outs(%s : memref<1x1xf32>)
+  linalg.generic {indexing_maps = [#x, #row], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x : memref<1x1x2048xf32>) outs(%s : memref<1x1xf32>) {
+  ^bb0(%p: f32, %acc0: f32):
+    %sq = arith.mulf %p, %p : f32
+    %r2 = arith.addf %acc0, %sq : f32
+    linalg.yield %r2 : f32
+  }
+  linalg.generic {indexing_maps = [#x, #row, #x], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x, %s : memref<1x1x2048xf32>, memref<1x1xf32>) outs(%a : memref<1x1x2048xbf16>) {
+  ^bb0(%p: f32, %sum: f32, %o: bf16):
+    %t = arith.divf %p, %sum : f32
+    %u = arith.truncf %t : f32 to bf16
+    linalg.yield %u : bf16
+  }
+  linalg.fill ins(%zero : f32) outs(%acc : memref<1x1x248320xf32>)
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %wt : memref<1x1x2048xbf16>, memref<248320x2048xbf16>) outs(%acc : memref<1x1x248320xf32>) {
+  ^bb0(%p: bf16, %q: bf16, %o: f32):
+    %pe = arith.extf %p : bf16 to f32
+    %qe = arith.extf %q : bf16 to f32
+    %m = arith.mulf %pe, %qe : f32
+    %sum = arith.addf %o, %m : f32
+    linalg.yield %sum : f32
+  }
+  linalg.generic {indexing_maps = [#x, #x], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%acc : memref<1x1x248320xf32>) outs(%out : memref<1x1x248320xbf16>) {
+  ^bb0(%p: f32, %o: bf16):
+    %t = arith.truncf %p : f32 to bf16
+    linalg.yield %t : bf16
+  }
+  return
+}
+
+// -----
+
+#x = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#row = affine_map<(d0, d1, d2) -> (d0, d1)>
+#a = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+#b = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#c = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+
+// Past 4096 blocks the norm stays a kernel of its own.
+// CHECK-LABEL: func.func @too_many_blocks
+// CHECK: sinter.kernel = "rows count=1 length=2048
+// CHECK: sinter.kernel = "gemv m=1 n=266240 k=2048 {{.*}} grid=16640
+// CHECK-NOT: prologue=rows
+func.func @too_many_blocks(%x: memref<1x1x2048xf32>, %wt: memref<266240x2048xbf16>, %arena: memref<1073152xi8>, %out: memref<1x1x266240xbf16>) {
+  %c0 = arith.constant 0 : index
+  %c16384 = arith.constant 1064960 : index
+  %zero = arith.constant 0.0 : f32
+  %s = memref.view %arena[%c0][] : memref<1073152xi8> to memref<1x1xf32>
+  %acc = memref.view %arena[%c0][] : memref<1073152xi8> to memref<1x1x266240xf32>
+  %a = memref.view %arena[%c16384][] : memref<1073152xi8> to memref<1x1x2048xbf16>
+  linalg.fill ins(%zero : f32) outs(%s : memref<1x1xf32>)
+  linalg.generic {indexing_maps = [#x, #row], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x : memref<1x1x2048xf32>) outs(%s : memref<1x1xf32>) {
+  ^bb0(%p: f32, %acc0: f32):
+    %sq = arith.mulf %p, %p : f32
+    %r2 = arith.addf %acc0, %sq : f32
+    linalg.yield %r2 : f32
+  }
+  linalg.generic {indexing_maps = [#x, #row, #x], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x, %s : memref<1x1x2048xf32>, memref<1x1xf32>) outs(%a : memref<1x1x2048xbf16>) {
+  ^bb0(%p: f32, %sum: f32, %o: bf16):
+    %t = arith.divf %p, %sum : f32
+    %u = arith.truncf %t : f32 to bf16
+    linalg.yield %u : bf16
+  }
+  linalg.fill ins(%zero : f32) outs(%acc : memref<1x1x266240xf32>)
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %wt : memref<1x1x2048xbf16>, memref<266240x2048xbf16>) outs(%acc : memref<1x1x266240xf32>) {
+  ^bb0(%p: bf16, %q: bf16, %o: f32):
+    %pe = arith.extf %p : bf16 to f32
+    %qe = arith.extf %q : bf16 to f32
+    %m = arith.mulf %pe, %qe : f32
+    %sum = arith.addf %o, %m : f32
+    linalg.yield %sum : f32
+  }
+  linalg.generic {indexing_maps = [#x, #x], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%acc : memref<1x1x266240xf32>) outs(%out : memref<1x1x266240xbf16>) {
+  ^bb0(%p: f32, %o: bf16):
+    %t = arith.truncf %p : f32 to bf16
+    linalg.yield %t : bf16
+  }
+  return
+}
+
