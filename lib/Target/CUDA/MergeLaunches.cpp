@@ -16,7 +16,16 @@
 // is by block, so a barrier or shuffle inside a body stays uniform. Only
 // views and constants may sit between the two (they move above the
 // first). The merged launch carries `sinter.merged_launches` = how many
-// it replaced. docs/cuda-target.md ("Merged launches").
+// it replaced.
+//
+// One exception: a generic launch right before a template's (static 1-D,
+// blocks at least as wide, one body block) that touches no buffer the
+// template's body takes from above joins it: its blocks are appended to
+// the template's grid and run its body (no barrier or shuffle in it) in
+// their first threads; the template's body runs unchanged in its own
+// blocks. bench8 decode's start kernel (the position copy and the
+// attention mask) joins layer 0's in_proj this way: 50 -> 49 launches.
+// docs/cuda-target.md ("Merged launches").
 //
 //===----------------------------------------------------------------------===//
 
@@ -68,6 +77,17 @@ bool independent(gpu::LaunchOp a, gpu::LaunchOp b) {
          !anyOverlap(eb->writes, ea->reads);
 }
 
+/// Whether a launch's body synchronizes its block (then it may not run in
+/// part of a larger block).
+bool hasBarrier(gpu::LaunchOp l) {
+  return l.getBody()
+      .walk([](Operation *op) {
+        return isa<gpu::BarrierOp, gpu::ShuffleOp>(op) ? WalkResult::interrupt()
+                                                       : WalkResult::advance();
+      })
+      .wasInterrupted();
+}
+
 int64_t mergedCount(gpu::LaunchOp l) {
   auto a = l->getAttrOfType<IntegerAttr>(kMergedAttr);
   return a ? a.getInt() : 1;
@@ -110,6 +130,87 @@ gpu::LaunchOp merge(RewriterBase &rw, gpu::LaunchOp a, gpu::LaunchOp b,
   return launch;
 }
 
+/// A template's launch `t` that a small generic launch may join (its
+/// blocks appended after t's): a static 1-D grid of 1-D blocks at least
+/// `threads` wide, one body block, no async tokens or clusters.
+std::optional<int64_t> templateGrid(gpu::LaunchOp t, int64_t threads) {
+  if (!t->hasAttr("sinter.kernel") || t.getDynamicSharedMemorySize() ||
+      !t.getAsyncDependencies().empty() || t.getAsyncToken() ||
+      !t.getBody().hasOneBlock() || t.getClusterSizeX())
+    return std::nullopt;
+  auto shape = static1DShape(t);
+  if (!shape || shape->second < threads)
+    return std::nullopt;
+  return shape->first;
+}
+
+/// Whether the generic launch `a` (accesses known) touches no byte of any
+/// buffer the template's launch `t` uses: every memref `t`'s body takes
+/// from above counts as read and written (a template's body is not
+/// analysed op by op).
+bool independentOfTemplate(gpu::LaunchOp a, gpu::LaunchOp t) {
+  auto ea = launchAccesses(a);
+  if (!ea)
+    return false;
+  SmallVector<Buf> used;
+  bool known = true;
+  t.getBody().walk([&](Operation *op) {
+    for (Value v : op->getOperands()) {
+      if (!isa<MemRefType>(v.getType()) ||
+          t.getBody().isAncestor(v.getParentRegion()))
+        continue;
+      std::optional<Buf> b = bufOf(v);
+      if (!b)
+        known = false;
+      else
+        used.push_back(*b);
+    }
+  });
+  return known && !anyOverlap(ea->writes, used) && !anyOverlap(ea->reads, used);
+}
+
+/// Appends the blocks of the generic launch `a` (grid `ga` of `threads`)
+/// to the template's launch `t` (grid `gt`): t's body runs in blocks
+/// b < gt as before (its own grid size a constant), `a`'s body in the
+/// others as block b - gt, in threads below `threads`. The partition is by
+/// block, so t's barriers stay uniform. Returns the launch (`t`).
+gpu::LaunchOp mergeIntoTemplate(RewriterBase &rw, gpu::LaunchOp a,
+                                gpu::LaunchOp t, int64_t ga, int64_t gt,
+                                int64_t threads) {
+  hoistBetween(rw, a, t);
+  Location loc = t.getLoc();
+  Block &body = t.getBody().front();
+  // t's body must not see the larger grid.
+  rw.setInsertionPointToStart(&body);
+  Value gtConst = arith::ConstantIndexOp::create(rw, loc, gt);
+  rw.replaceAllUsesWith(t.getGridSize().x, gtConst);
+  Value bid = t.getBlockIds().x, tid = t.getThreadIds().x;
+  Value mine =
+      arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, bid, gtConst);
+  auto branch = scf::IfOp::create(rw, loc, mine, /*withElse=*/true);
+  // t's ops (all after the branch) into its then-block.
+  Operation *thenEnd = branch.thenBlock()->getTerminator();
+  for (Operation *op = branch->getNextNode(); op != body.getTerminator();) {
+    Operation *next = op->getNextNode();
+    rw.moveOpBefore(op, thenEnd);
+    op = next;
+  }
+  rw.setInsertionPointToStart(branch.elseBlock());
+  Value active =
+      arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, tid,
+                            arith::ConstantIndexOp::create(rw, loc, threads));
+  auto guard = scf::IfOp::create(rw, loc, active, /*withElse=*/false);
+  rw.setInsertionPointToStart(guard.thenBlock());
+  cloneLaunchBody(rw, a, arith::SubIOp::create(rw, loc, bid, gtConst), tid);
+  rw.setInsertionPoint(t);
+  Value grid = arith::ConstantIndexOp::create(rw, loc, gt + ga);
+  rw.modifyOpInPlace(t, [&] { t.getGridSizeXMutable().assign(grid); });
+  t->setAttr(kMergedAttr,
+             rw.getI64IntegerAttr(mergedCount(t) + mergedCount(a)));
+  rw.eraseOp(a);
+  return t;
+}
+
 struct MergeLaunchesPass
     : PassWrapper<MergeLaunchesPass, OperationPass<func::FuncOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(MergeLaunchesPass)
@@ -140,6 +241,15 @@ struct MergeLaunchesPass
         gpu::LaunchOp b = nextLaunch(a);
         auto sa = shape(a);
         auto sb = b ? shape(b) : std::nullopt;
+        // A generic launch before a template's: its blocks join it.
+        if (b && sa && !sb) {
+          std::optional<int64_t> gt = templateGrid(b, sa->second);
+          if (gt && !hasBarrier(a) && independentOfTemplate(a, b)) {
+            op = mergeIntoTemplate(rw, a, b, sa->first, *gt, sa->second);
+            op = op->getNextNode();
+            continue;
+          }
+        }
         if (!b || !sa || !sb || sa->second != sb->second ||
             !independent(a, b)) {
           op = a->getNextNode();

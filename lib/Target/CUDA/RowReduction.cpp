@@ -17,6 +17,13 @@
 // row's result (combined with the init value, or with the fill that
 // initialized the output, which is absorbed).
 //
+// The group passes over an all-parallel op over other rows that shares no
+// byte with the members before it in a way that orders them (a write on
+// either side), whose body only loads: that op moves above the group once
+// the group is taken (bench8's attention mask sits between the embedding
+// gather and layer 0's norm; passed over, the gather joins the norm in
+// the in_proj GEMV's prologue).
+//
 // Correctness across blocks: a row's phases may only read what the group
 // writes for that same row (maps whose leading results are the row dims,
 // the same buffer value), and must not read or write, at other rows, memory
@@ -36,6 +43,8 @@
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/Debug.h"
 #include "llvm/Support/FormatVariadic.h"
+
+#include <functional>
 
 #define DEBUG_TYPE "sinter-cuda-kernels"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -385,6 +394,99 @@ FailureOr<Member> memberOf(linalg::LinalgOp op, const Rows *rows,
   return m;
 }
 
+/// The memrefs `op` reads and writes: its operands, and the buffers its
+/// body loads from (captured from above, e.g. an embedding table); false
+/// when its body has any other memory effect.
+bool accessesOf(linalg::LinalgOp op, SmallVectorImpl<Value> &reads,
+                SmallVectorImpl<Value> &writes) {
+  for (OpOperand *in : op.getDpsInputOperands())
+    if (isa<MemRefType>(in->get().getType()))
+      reads.push_back(in->get());
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    reads.push_back(init.get());
+    writes.push_back(init.get());
+  }
+  WalkResult r = op->walk([&](Operation *inner) {
+    if (inner == op.getOperation() || isMemoryEffectFree(inner))
+      return WalkResult::advance();
+    if (auto load = dyn_cast<memref::LoadOp>(inner)) {
+      reads.push_back(load.getMemRef());
+      return WalkResult::advance();
+    }
+    return WalkResult::interrupt();
+  });
+  return !r.wasInterrupted();
+}
+
+/// Whether `op`, an all-parallel op, may move above `start`: it shares no
+/// byte with what the group's members so far (all between `start` and
+/// `op`) read or write in a way that orders them (a write on either side),
+/// its body only loads, and every op between `start` and `op` that defines
+/// one of its operands is a view or pure op (moved with it). Appends the
+/// ops to move (in order, `op` last) to `moves`.
+bool canHoist(linalg::LinalgOp op, Operation *start,
+              MutableArrayRef<Member> members,
+              SmallVectorImpl<Operation *> &moves) {
+  if (op.getNumLoops() != op.getNumParallelLoops())
+    return false;
+  SmallVector<Value> opReads, opWrites;
+  if (!accessesOf(op, opReads, opWrites))
+    return false;
+  for (Member &m : members) {
+    SmallVector<Value> reads, writes;
+    if (!accessesOf(m.op, reads, writes))
+      return false;
+    if (m.fill)
+      writes.push_back(m.fill.getOutputs()[0]);
+    auto clash = [](ArrayRef<Value> a, ArrayRef<Value> b) {
+      for (Value x : a)
+        for (Value y : b)
+          if (mayOverlap(extentOf(x), extentOf(y)))
+            return true;
+      return false;
+    };
+    if (clash(opWrites, reads) || clash(opWrites, writes) ||
+        clash(opReads, writes))
+      return false;
+  }
+  // Its operands' definitions between `start` and `op`, in order.
+  SmallVector<Operation *> defs;
+  llvm::SmallPtrSet<Operation *, 8> seen;
+  std::function<bool(Value)> need = [&](Value v) {
+    Operation *d = v.getDefiningOp();
+    if (!d || d->getBlock() != op->getBlock() || d->isBeforeInBlock(start) ||
+        d == start)
+      return d != start;
+    if (!seen.insert(d).second)
+      return true;
+    if (!isViewOrPure(d) || d->getNumRegions())
+      return false;
+    for (Value o : d->getOperands())
+      if (!need(o))
+        return false;
+    defs.push_back(d);
+    return true;
+  };
+  for (Value v : op->getOperands())
+    if (!need(v))
+      return false;
+  // Values from above used in the body (the table of a gather).
+  bool ok = true;
+  op->walk([&](Operation *inner) {
+    for (Value v : inner->getOperands())
+      if (v.getParentRegion() != &op->getRegion(0) &&
+          !op->getRegion(0).isAncestor(v.getParentRegion()) && !need(v))
+        ok = false;
+  });
+  if (!ok)
+    return false;
+  llvm::sort(defs,
+             [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+  llvm::append_range(moves, defs);
+  moves.push_back(op);
+  return true;
+}
+
 } // namespace
 
 LogicalResult emitRowReduction(RewriterBase &rw, linalg::LinalgOp start,
@@ -394,11 +496,13 @@ LogicalResult emitRowReduction(RewriterBase &rw, linalg::LinalgOp start,
   // initialize a member reduction's output).
   SmallVector<Member> members;
   SmallVector<linalg::FillOp> pendingFills;
+  SmallVector<Operation *> hoists;
   std::optional<Rows> rows;
   std::string firstWhy;
   Block *block = start->getBlock();
-  for (Operation *cur = start; cur && cur != block->getTerminator();
-       cur = cur->getNextNode()) {
+  for (Operation *cur = start, *next = nullptr;
+       cur && cur != block->getTerminator(); cur = next) {
+    next = cur->getNextNode();
     if (cur != start.getOperation() && isViewOrPure(cur))
       continue;
     if (auto fill = dyn_cast<linalg::FillOp>(cur)) {
@@ -415,6 +519,13 @@ LogicalResult emitRowReduction(RewriterBase &rw, linalg::LinalgOp start,
     if (failed(m)) {
       if (members.empty())
         firstWhy = memberWhy;
+      // An op over other rows that touches nothing the group has touched
+      // so far moves above the group, which goes on after it (bench8's
+      // attention mask between the embedding gather and layer 0's norm).
+      // (Moved once the group is taken, below.)
+      if (!members.empty() && pendingFills.empty() &&
+          canHoist(op, start.getOperation(), members, hoists))
+        continue;
       break;
     }
     if (!rows)
@@ -458,6 +569,10 @@ LogicalResult emitRowReduction(RewriterBase &rw, linalg::LinalgOp start,
     why = "a fill not followed by a row reduction of its buffer";
     return failure();
   }
+  // The ops the group passed over go above it: its kernel may be emitted
+  // anywhere from its first member to the op after its last.
+  for (Operation *op : hoists)
+    rw.moveOpBefore(op, start);
 
   // Memory safety across blocks: shrink the group until every access is
   // row-local or disjoint from what the group writes.

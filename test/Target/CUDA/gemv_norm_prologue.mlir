@@ -596,3 +596,91 @@ func.func @too_many_blocks(%x: memref<1x1x2048xf32>, %wt: memref<266240x2048xbf1
   return
 }
 
+
+// -----
+
+#tok = affine_map<(d0, d1, d2) -> (d0, d1)>
+#x = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#row = affine_map<(d0, d1, d2) -> (d0, d1)>
+#w = affine_map<(d0, d1, d2) -> (d2)>
+#a = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+#b = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#c = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+#m1 = affine_map<(d0, d1) -> (d1)>
+#m2 = affine_map<(d0, d1) -> (d0, d1)>
+#m0 = affine_map<(d0, d1) -> (d0, 0)>
+
+// An embedding gather, then an op over other rows that shares no buffer
+// with the group (bench8's attention mask), then the RMSNorm and the
+// linear: the mask op moves above the gather and the gather (its table
+// load cloned per element) joins the norm in the GEMV's prologue: one
+// launch, the mask a generic before it.
+// CHECK-LABEL: func.func @gather_norm_gemv
+// CHECK:       linalg.generic
+// CHECK-SAME:    outs(%{{.+}} : memref<1x64xi1>)
+// CHECK-NOT:   linalg.generic
+// CHECK:       gpu.launch
+// CHECK:         memref.load %{{.+}} : memref<1x1xi64>
+// CHECK:         memref.load %{{.+}} : memref<100x2048xbf16>
+// CHECK:       } {sinter.kernel = "gemv m=1 n=1000 k=2048 {{.*}}prologue=rows
+// CHECK-NOT:   gpu.launch
+func.func @gather_norm_gemv(%ids: memref<1x1xi64>, %pos: memref<1x1xi64>, %r: memref<64xi64>, %table: memref<100x2048xbf16>, %g: memref<2048xf32>, %wt: memref<1000x2048xbf16>, %arena: memref<65536xi8>, %out: memref<1x1x1000xbf16>) {
+  %c0 = arith.constant 0 : index
+  %c8192 = arith.constant 8192 : index
+  %c16384 = arith.constant 16384 : index
+  %c24576 = arith.constant 24576 : index
+  %zero = arith.constant 0.0 : f32
+  %h = memref.view %arena[%c8192][] : memref<65536xi8> to memref<1x1x2048xf32>
+  linalg.generic {indexing_maps = [#tok, #x], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%ids : memref<1x1xi64>) outs(%h : memref<1x1x2048xf32>) {
+  ^bb0(%id: i64, %o: f32):
+    %j = linalg.index 2 : index
+    %t = arith.index_cast %id : i64 to index
+    %e = memref.load %table[%t, %j] : memref<100x2048xbf16>
+    %f = arith.extf %e : bf16 to f32
+    linalg.yield %f : f32
+  }
+  %mask = memref.view %arena[%c24576][] : memref<65536xi8> to memref<1x64xi1>
+  linalg.generic {indexing_maps = [#m1, #m0, #m2], iterator_types = ["parallel", "parallel"]}
+      ins(%r, %pos : memref<64xi64>, memref<1x1xi64>) outs(%mask : memref<1x64xi1>) {
+  ^bb0(%i: i64, %p: i64, %o: i1):
+    %le = arith.cmpi sle, %i, %p : i64
+    linalg.yield %le : i1
+  }
+  %s = memref.view %arena[%c0][] : memref<65536xi8> to memref<1x1xf32>
+  %acc = memref.view %arena[%c0][] : memref<65536xi8> to memref<1x1x1000xf32>
+  %act = memref.view %arena[%c16384][] : memref<65536xi8> to memref<1x1x2048xbf16>
+  linalg.fill ins(%zero : f32) outs(%s : memref<1x1xf32>)
+  linalg.generic {indexing_maps = [#x, #row], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%h : memref<1x1x2048xf32>) outs(%s : memref<1x1xf32>) {
+  ^bb0(%p: f32, %acc0: f32):
+    %sq = arith.mulf %p, %p : f32
+    %r2 = arith.addf %acc0, %sq : f32
+    linalg.yield %r2 : f32
+  }
+  linalg.generic {indexing_maps = [#x, #row, #w, #x], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%h, %s, %g : memref<1x1x2048xf32>, memref<1x1xf32>, memref<2048xf32>) outs(%act : memref<1x1x2048xbf16>) {
+  ^bb0(%p: f32, %sum: f32, %gw: f32, %o: bf16):
+    %t = arith.divf %p, %sum : f32
+    %u = arith.mulf %t, %gw : f32
+    %v = arith.truncf %u : f32 to bf16
+    linalg.yield %v : bf16
+  }
+  linalg.fill ins(%zero : f32) outs(%acc : memref<1x1x1000xf32>)
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%act, %wt : memref<1x1x2048xbf16>, memref<1000x2048xbf16>) outs(%acc : memref<1x1x1000xf32>) {
+  ^bb0(%p: bf16, %q: bf16, %o: f32):
+    %pe = arith.extf %p : bf16 to f32
+    %qe = arith.extf %q : bf16 to f32
+    %m = arith.mulf %pe, %qe : f32
+    %sum = arith.addf %o, %m : f32
+    linalg.yield %sum : f32
+  }
+  linalg.generic {indexing_maps = [#x, #x], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%acc : memref<1x1x1000xf32>) outs(%out : memref<1x1x1000xbf16>) {
+  ^bb0(%p: f32, %o: bf16):
+    %t = arith.truncf %p : f32 to bf16
+    linalg.yield %t : bf16
+  }
+  return
+}

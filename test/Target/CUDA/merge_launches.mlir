@@ -65,7 +65,8 @@ func.func @three(%x: memref<4xf32> {llvm.noalias}, %a: memref<4xf32> {llvm.noali
 // -----
 
 // The second reads what the first writes; a template's launch
-// (sinter.kernel) and a launch of other block size are not merged either.
+// (sinter.kernel) reading what the one before writes and a launch of other
+// block size are not merged either.
 // CHECK-LABEL: func.func @dependent
 // CHECK-COUNT-4: gpu.launch
 // CHECK-NOT:   sinter.merged_launches
@@ -88,7 +89,7 @@ func.func @dependent(%x: memref<256xf32> {llvm.noalias}, %a: memref<256xf32> {ll
   }
   gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
              threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
-    %v = memref.load %x[%tx] : memref<256xf32>
+    %v = memref.load %b[%tx] : memref<256xf32>
     memref.store %v, %d[%tx] : memref<256xf32>
     gpu.terminator
   } {sinter.kernel = "a template"}
@@ -98,5 +99,83 @@ func.func @dependent(%x: memref<256xf32> {llvm.noalias}, %a: memref<256xf32> {ll
     memref.store %v, %x[%tx] : memref<256xf32>
     gpu.terminator
   }
+  return
+}
+
+// -----
+
+// A generic launch before a template's launch that shares no buffer with
+// it: its blocks are appended to the template's (grid 4 + 2), which runs
+// as before in blocks 0..3 (its own grid size now the constant 4), the
+// generic body in blocks 4..5 as blocks 0..1, in threads below its 64.
+// CHECK-LABEL: func.func @into_template
+// CHECK:       %[[G:.+]] = arith.constant 6 : index
+// CHECK:       gpu.launch blocks(%[[B:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %[[G]],
+// CHECK-SAME:    threads(%[[T:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %c128
+// CHECK:         %[[C4:.+]] = arith.constant 4 : index
+// CHECK:         %[[MINE:.+]] = arith.cmpi ult, %[[B]], %[[C4]]
+// CHECK:         scf.if %[[MINE]] {
+// CHECK:           gpu.barrier
+// CHECK:           arith.muli %[[B]], %[[C4]]
+// CHECK:           memref.store {{.*}} %[[D:.+]][
+// CHECK:         } else {
+// CHECK:           arith.cmpi ult, %[[T]], %c64
+// CHECK:           arith.subi %[[B]], %[[C4]]
+// CHECK:           memref.store {{.*}} %[[A:.+]][
+// CHECK:         }
+// CHECK:       } {sinter.kernel = "a template", sinter.merged_launches = 2 : i64}
+// CHECK-NOT:   gpu.launch
+func.func @into_template(%x: memref<128xf32> {llvm.noalias}, %a: memref<128xf32> {llvm.noalias},
+                         %y: memref<512xf32> {llvm.noalias}, %d: memref<512xf32> {llvm.noalias}) {
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %c64 = arith.constant 64 : index
+  %c128 = arith.constant 128 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c2, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c64, %sy = %c1, %sz = %c1) {
+    %i0 = arith.muli %bx, %sx : index
+    %i = arith.addi %i0, %tx : index
+    %v = memref.load %x[%i] : memref<128xf32>
+    memref.store %v, %a[%i] : memref<128xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c4, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c128, %sy = %c1, %sz = %c1) {
+    gpu.barrier
+    %i0 = arith.muli %bx, %gx : index
+    %i1 = arith.muli %tx, %c4 : index
+    %i = arith.addi %i0, %i1 : index
+    %v = memref.load %y[%i] : memref<512xf32>
+    memref.store %v, %d[%i] : memref<512xf32>
+    gpu.terminator
+  } {sinter.kernel = "a template"}
+  return
+}
+
+// -----
+
+// The template's blocks are narrower than the generic launch's: not
+// merged.
+// CHECK-LABEL: func.func @template_too_narrow
+// CHECK-COUNT-2: gpu.launch
+// CHECK-NOT:   sinter.merged_launches
+func.func @template_too_narrow(%x: memref<128xf32> {llvm.noalias}, %a: memref<128xf32> {llvm.noalias},
+                               %y: memref<512xf32> {llvm.noalias}, %d: memref<512xf32> {llvm.noalias}) {
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %c128 = arith.constant 128 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c128, %sy = %c1, %sz = %c1) {
+    %v = memref.load %x[%tx] : memref<128xf32>
+    memref.store %v, %a[%tx] : memref<128xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c64, %sy = %c1, %sz = %c1) {
+    %v = memref.load %y[%tx] : memref<512xf32>
+    memref.store %v, %d[%tx] : memref<512xf32>
+    gpu.terminator
+  } {sinter.kernel = "a template"}
   return
 }
