@@ -44,6 +44,8 @@
 #include "llvm/Support/Debug.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include "llvm/ADT/SetVector.h"
+
 #include <functional>
 
 #define DEBUG_TYPE "sinter-cuda-kernels"
@@ -571,7 +573,13 @@ LogicalResult emitRowReduction(RewriterBase &rw, linalg::LinalgOp start,
   }
   // The ops the group passed over go above it: its kernel may be emitted
   // anywhere from its first member to the op after its last.
-  for (Operation *op : hoists)
+  // Each op once, in its original order (two passed-over ops may share a
+  // view).
+  llvm::SetVector<Operation *> unique(hoists.begin(), hoists.end());
+  SmallVector<Operation *> ordered(unique.begin(), unique.end());
+  llvm::sort(ordered,
+             [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+  for (Operation *op : ordered)
     rw.moveOpBefore(op, start);
 
   // Memory safety across blocks: shrink the group until every access is

@@ -421,3 +421,43 @@ func.func @refused(%x: memref<8x8xf32>, %i: memref<8x8xi32>, %cols: memref<8xf32
   }
   return
 }
+
+// -----
+
+#x = affine_map<(d0, d1) -> (d0, d1)>
+#r = affine_map<(d0, d1) -> (d0)>
+#t = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+
+// The group (a scale, then a row sum) passes over two transposes over other
+// rows: both read one view of %qkv defined after the group's first op, and
+// touch nothing the group touches. Both move above
+// the group, the view once and before them (bench8's attention layer: the
+// q/k/v transposes of one fused projection), and the group is one launch.
+// CHECK-LABEL: func.func @pass_over_two
+// CHECK:       %[[V:.+]] = memref.subview
+// CHECK:       linalg.transpose ins(%[[V]]
+// CHECK:       linalg.transpose ins(%[[V]]
+// CHECK:       gpu.launch
+// CHECK:       sinter.kernel = "rows
+// CHECK-NOT:   linalg.generic
+func.func @pass_over_two(%x: memref<4x256xf32>, %qkv: memref<2x3x8xf32>, %a: memref<3x2x8xf32>, %b: memref<3x2x8xf32>, %y: memref<4x256xf32>, %s: memref<4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %two = arith.constant 2.0 : f32
+  linalg.generic {indexing_maps = [#x, #x], iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<4x256xf32>) outs(%y : memref<4x256xf32>) {
+  ^bb0(%p: f32, %o: f32):
+    %m = arith.mulf %p, %two : f32
+    linalg.yield %m : f32
+  }
+  %v = memref.subview %qkv[0, 0, 0] [2, 3, 8] [1, 1, 1] : memref<2x3x8xf32> to memref<2x3x8xf32, strided<[24, 8, 1]>>
+  linalg.transpose ins(%v : memref<2x3x8xf32, strided<[24, 8, 1]>>) outs(%a : memref<3x2x8xf32>) permutation = [1, 0, 2]
+  linalg.transpose ins(%v : memref<2x3x8xf32, strided<[24, 8, 1]>>) outs(%b : memref<3x2x8xf32>) permutation = [1, 0, 2]
+  linalg.fill ins(%zero : f32) outs(%s : memref<4xf32>)
+  linalg.generic {indexing_maps = [#x, #r], iterator_types = ["parallel", "reduction"]}
+      ins(%y : memref<4x256xf32>) outs(%s : memref<4xf32>) {
+  ^bb0(%p: f32, %acc: f32):
+    %q = arith.addf %acc, %p : f32
+    linalg.yield %q : f32
+  }
+  return
+}
