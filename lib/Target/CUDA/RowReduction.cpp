@@ -456,9 +456,10 @@ bool canHoist(linalg::LinalgOp op, Operation *start,
   llvm::SmallPtrSet<Operation *, 8> seen;
   std::function<bool(Value)> need = [&](Value v) {
     Operation *d = v.getDefiningOp();
-    if (!d || d->getBlock() != op->getBlock() || d->isBeforeInBlock(start) ||
-        d == start)
-      return d != start;
+    if (!d || d->getBlock() != op->getBlock() || d->isBeforeInBlock(start))
+      return true; // defined above the group
+    if (d == start)
+      return false;
     if (!seen.insert(d).second)
       return true;
     if (!isViewOrPure(d) || d->getNumRegions())
@@ -476,8 +477,7 @@ bool canHoist(linalg::LinalgOp op, Operation *start,
   bool ok = true;
   op->walk([&](Operation *inner) {
     for (Value v : inner->getOperands())
-      if (v.getParentRegion() != &op->getRegion(0) &&
-          !op->getRegion(0).isAncestor(v.getParentRegion()) && !need(v))
+      if (!op->getRegion(0).isAncestor(v.getParentRegion()) && !need(v))
         ok = false;
   });
   if (!ok)
