@@ -98,7 +98,7 @@ static cl::list<std::string> cudaExperimental(
              "without a gain or not measured yet (docs/cli.md), to use "
              "instead of the default ones (attention-early-loads, "
              "attention-prologue-fewer-barriers, expert-down-deep, "
-             "scan-hoist-vector); off by default"),
+             "expert-cluster-combine, scan-hoist-vector); off by default"),
     cl::value_desc("name,..."), cl::CommaSeparated, cl::cat(sinterCat));
 static cl::opt<sinter::cuda::ProgrammaticLaunch> cudaProgrammaticLaunch(
     "cuda-programmatic-launch",

@@ -558,14 +558,6 @@ static void replayAccesses(const AttentionPrologue &p, Operation *op,
   }
 }
 
-void markPrefetchesEffectful(Operation *root) {
-  root->walk([](LLVM::InlineAsmOp op) {
-    if (!op->removeAttr(kPrefetchMarker))
-      return;
-    op.setHasSideEffects(true);
-  });
-}
-
 /// Largest buffer the prologue prefetch asks for (bytes): the RoPE tables
 /// the prologue reads one row of are whole buffers (64 KB each in bench8).
 constexpr int64_t kMaxPrefetchBytes = 1 << 20;
@@ -605,7 +597,7 @@ void emitExternalPrefetch(RewriterBase &rw, Location loc,
     // effects in this launch would make the templates that look across it
     // (the conv window's) refuse. Created without side effects (so that
     // they see none) and marked; sinter-cuda-form-kernels gives it its side
-    // effects once every template has run (markPrefetchesEffectful).
+    // effects once every template has run (giveDeferredEffects).
     auto prefetch = LLVM::InlineAsmOp::create(
         rw, loc, Type(),
         ValueRange{addr, arith::ConstantOp::create(
@@ -614,7 +606,7 @@ void emitExternalPrefetch(RewriterBase &rw, Location loc,
         /*has_side_effects=*/false, /*is_align_stack=*/false,
         LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(),
         ArrayAttr());
-    prefetch->setAttr(kPrefetchMarker, rw.getUnitAttr());
+    prefetch->setAttr(kDeferredEffects, rw.getUnitAttr());
   }
 }
 

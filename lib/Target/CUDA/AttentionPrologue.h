@@ -71,17 +71,6 @@ void emitPrologueReplay(mlir::RewriterBase &rw, mlir::Location loc,
                         int64_t threads, llvm::ArrayRef<mlir::Value> buffers,
                         const KernelOptions &options);
 
-/// Marks the L2 prefetches of the prologue (emitPrologueReplay,
-/// KernelOptions::attentionProloguePrefetch) until
-/// markPrefetchesEffectful gives them their side effects.
-inline constexpr llvm::StringLiteral kPrefetchMarker =
-    "sinter.prologue_prefetch";
-
-/// Makes the marked prefetches under `root` side-effecting inline asm (so
-/// that nothing drops them); run after every template has looked at the
-/// IR (sinter-cuda-form-kernels).
-void markPrefetchesEffectful(mlir::Operation *root);
-
 /// Rewrites the loads and stores inside `launch` of the prologue's buffers:
 /// to the shared buffers `buffers`, or, for the inlined ones, loads to
 /// their writer's body at that element. With no `buffers` (a later kernel)

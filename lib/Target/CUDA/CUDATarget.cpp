@@ -9,11 +9,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "sinter/Target/CUDA/CUDATarget.h"
+#include "ClusterDims.h"
 #include "DedupKernels.h"
 #include "GridDependency.h"
+#include "Kernels.h"
 #include "MergeLaunches.h"
 #include "RegisterAccumulators.h"
-#include "Kernels.h"
 #include "sinter/Target/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -470,6 +471,8 @@ void buildCudaCodegenPipeline(OpPassManager &pm, const CudaOptions &options) {
   pm.addPass(createSinkDynamicViewsPass());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(std::make_unique<MergeModulesPass>());
+  // Before the dedup: a kernel's cluster size is part of what it is.
+  pm.addPass(createClusterDimsPass());
   pm.addPass(createDedupKernelsPass());
   // griddepcontrol is sm_90's; older GPUs launch kernel after kernel.
   if (options.programmaticLaunch != ProgrammaticLaunch::None &&
@@ -539,6 +542,7 @@ void registerCudaPasses() {
   PassRegistration<MergeModulesPass>();
   registerFormKernelsPass();
   registerDedupKernelsPass();
+  registerClusterDimsPass();
   registerMergeLaunchesPass();
   registerGridDependencyPass();
   registerRegisterAccumulatorsPass();

@@ -31,7 +31,10 @@
 //                 the result is written once with no float atomics;
 //                 or, split over blocks (Plan::splits), each block's
 //                 experts' sums go to a workspace and the last block of
-//                 the column tile (an arrival counter) runs that fold;
+//                 the column tile (an arrival counter) runs that fold (or,
+//                 the experimental form expert-cluster-combine, the tile's
+//                 blocks are a thread-block cluster and its rank 0 folds
+//                 from their shared memory: Plan::cluster);
 //       router    the MoE router whose indices the up projection reads:
 //                 each block selects its expert itself (offered the
 //                 router's generic, ExpertGemvRouter.cpp).
@@ -84,7 +87,7 @@ void Builder::build() {
   // scratch: the expert kernels run one after the other; the counters are
   // left at zero).
   Value splitSums, counters;
-  if (p.splits > 1) {
+  if (p.splits > 1 && !p.cluster) {
     splitSums = zeroWorkspace(rw, loc, m.op, MemRefType::get({m.j * m.n},
                                                         rw.getF32Type()),
                          llvm::formatv("sinter_expert_sums_{0}", m.j * m.n)
@@ -93,10 +96,20 @@ void Builder::build() {
         rw, loc, m.op, MemRefType::get({tiles}, rw.getI32Type()),
         llvm::formatv("sinter_expert_arrivals_{0}", tiles).str());
   }
+  Value clusterX = p.cluster ? idx(p.splits) : Value();
   auto launch = gpu::LaunchOp::create(
       rw, loc, idx(p.grid), one, one, idx(p.threads), one, one,
       /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-      /*asyncDependencies=*/{}, shared);
+      /*asyncDependencies=*/{}, shared, /*privateAttributions=*/{}, clusterX,
+      p.cluster ? one : Value(), p.cluster ? one : Value());
+  // LaunchOp's builder adds the 12 id/size arguments only, while its
+  // accessors (and the parser) expect 6 more for the cluster ids and sizes
+  // after them when there is a cluster size: add those.
+  if (p.cluster)
+    for (unsigned i = 0; i < 6; ++i)
+      launch.getBody().front().insertArgument(
+          gpu::LaunchOp::kNumConfigRegionAttributes + i, rw.getIndexType(),
+          loc);
   launch->setAttr(
       "sinter.kernel",
       rw.getStringAttr(llvm::formatv(
@@ -121,7 +134,9 @@ void Builder::build() {
         "sinter.kernel",
         rw.getStringAttr(
             launch->getAttrOfType<StringAttr>("sinter.kernel").str() +
-            llvm::formatv(" splits={0}", p.splits).str()));
+            llvm::formatv(" splits={0}{1}", p.splits,
+                          p.cluster ? " cluster" : "")
+                .str()));
   if (m.router)
     launch->setAttr(
         "sinter.kernel",
@@ -152,7 +167,13 @@ void Builder::build() {
   if (m.combine) {
     tile = bid;
     j = arith::DivUIOp::create(rw, loc, slot, idx(p.slotsPerExpert));
-    if (p.splits > 1) {
+    if (p.cluster) {
+      // A tile's splits are consecutive blocks: one cluster, rank = split.
+      split = arith::RemUIOp::create(rw, loc, bid, idx(p.splits));
+      tile = arith::DivUIOp::create(rw, loc, bid, idx(p.splits));
+      splitBase = arith::MulIOp::create(rw, loc, split, idx(m.j / p.splits));
+      j = arith::AddIOp::create(rw, loc, j, splitBase);
+    } else if (p.splits > 1) {
       split = arith::DivUIOp::create(rw, loc, bid, idx(tiles));
       tile = arith::RemUIOp::create(rw, loc, bid, idx(tiles));
       splitBase = arith::MulIOp::create(rw, loc, split, idx(m.j / p.splits));
@@ -301,6 +322,49 @@ void Builder::build() {
         combineIn);
     if (m.shared)
       storeShared(sharedBase);
+  } else if (p.cluster) {
+    // One expert a block: its column sums stay in row 0 of the fold's
+    // shared memory (only this column's writer reads or writes it here),
+    // then the shared rows; after a cluster barrier rank 0 reads the J
+    // sums of its columns from the cluster's blocks (rank e holds expert
+    // e), a second barrier keeps every block (and its shared memory)
+    // alive until those reads are done, and rank 0 folds in slot order.
+    memref::StoreOp::create(rw, loc, sumRows(0, groupRows), smem,
+                            ValueRange{idx(0), tid});
+    rw.setInsertionPointAfter(wr);
+    if (m.shared) {
+      auto sw = scf::IfOp::create(
+          rw, loc,
+          arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, tid,
+                                idx(p.sharedCols)),
+          /*withElse=*/false);
+      rw.setInsertionPointToStart(sw.thenBlock());
+      storeShared(sharedBase);
+      rw.setInsertionPointAfter(sw);
+    }
+    clusterBarrier(rw, loc);
+    Value folds = arith::AndIOp::create(
+        rw, loc, isWriter,
+        arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::eq, split,
+                              idx(0)));
+    SmallVector<Type> f32s(m.j, rw.getF32Type());
+    auto gather = scf::IfOp::create(rw, loc, f32s, folds,
+                                    /*withElseRegion=*/true);
+    rw.setInsertionPointToStart(gather.thenBlock());
+    SmallVector<Value> remote;
+    for (int64_t e = 0; e < m.j; ++e)
+      remote.push_back(loadClusterF32(rw, loc, smem, tid, idx(e)));
+    scf::YieldOp::create(rw, loc, remote);
+    rw.setInsertionPointToStart(gather.elseBlock());
+    Value zero =
+        arith::ConstantOp::create(rw, loc, rw.getFloatAttr(rw.getF32Type(), 0));
+    scf::YieldOp::create(rw, loc, SmallVector<Value>(m.j, zero));
+    rw.setInsertionPointAfter(gather);
+    clusterBarrier(rw, loc);
+    auto fold = scf::IfOp::create(rw, loc, folds, /*withElse=*/false);
+    rw.setInsertionPointToStart(fold.thenBlock());
+    storeCombined(
+        col, [&](int64_t e) { return gather.getResult(e); }, combineIn);
   } else {
     // This block's experts' column sums to the workspace, then the
     // shared rows; the last block of the tile folds all J.

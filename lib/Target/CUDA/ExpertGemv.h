@@ -115,6 +115,18 @@ struct Plan {
   /// slot order. The shared expert's rows of the tile are split too
   /// (`sharedCols` a block).
   int64_t splits = 1, sharedCols = 0;
+  /// The split combine over a thread-block cluster of `splits` blocks
+  /// (sm_90, one expert a block; the experimental form
+  /// expert-cluster-combine, off by default: measured slower):
+  /// block b is split b mod splits of tile b / splits, so a tile's blocks
+  /// form one cluster (`.reqnctapercluster`); each keeps its column sums in
+  /// its shared memory, and after a cluster barrier rank 0 reads all J
+  /// through distributed shared memory and folds them in slot order. No
+  /// workspace, counter or L2 round trip (the counter's release and
+  /// atomic cost bench8 about 0.9 us a launch), but a cluster must be
+  /// placed on one GPC at once: bench8's decode step measured 2.6 us a
+  /// launch slower with it.
+  bool cluster = false;
 };
 
 // Body and buffer helpers (ExpertGemvMatch.cpp).
@@ -164,6 +176,9 @@ std::string matchExpert(mlir::linalg::LinalgOp lop, ExpertMatch &m);
 void matchFusions(ExpertMatch &m);
 /// The block shape and K walk for a match.
 Plan plan(const ExpertMatch &m, const KernelOptions &options);
+
+/// The SM number of an `sm_NN[a]` architecture, or 0 (ExpertGemvRouter.cpp).
+int64_t smVersion(llvm::StringRef arch);
 
 /// The shared expert's down projection beside a routed MoE block
 /// (ExpertGemvShared.cpp): the refusal's reason, or "" with `m` and `p`

@@ -564,7 +564,16 @@ Plan plan(const ExpertMatch &m, const KernelOptions &options) {
     if (d.slotsPerExpert && d.pipelined && d.unroll == kMaxDeepUnroll)
       return d;
   }
-  return planFor(m, kCombineThreads, /*deep=*/false);
+  Plan p = planFor(m, kCombineThreads, /*deep=*/false);
+  // The experimental form expert-cluster-combine (Plan::cluster). Clusters
+  // are at most 8 blocks where every GPU supports them (portable size);
+  // `.reqnctapercluster` needs sm_90. Off by default: measured slower
+  // (bench8 decode on an H100, same call: 0.8478 against 0.8270 ms a
+  // step; docs/benchmarks.md).
+  p.cluster = options.experimental.expertClusterCombine && p.splits > 1 &&
+              p.splits == m.j && p.splits <= 8 &&
+              smVersion(options.gpuArch) >= 90;
+  return p;
 }
 
 } // namespace sinter::cuda::expert_gemv

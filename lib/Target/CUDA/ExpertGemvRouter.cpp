@@ -40,9 +40,6 @@ using namespace mlir;
 
 namespace sinter::cuda::expert_gemv {
 
-namespace {
-
-/// The SM number of an `sm_NN[a]` architecture, or 0.
 int64_t smVersion(StringRef arch) {
   int64_t v = 0;
   if (!arch.consume_front("sm_"))
@@ -50,6 +47,8 @@ int64_t smVersion(StringRef arch) {
   arch = arch.take_while([](char c) { return c >= '0' && c <= '9'; });
   return arch.getAsInteger(10, v) ? 0 : v;
 }
+
+namespace {
 
 /// The view the expert GEMV reads the indices through: `v` or a
 /// collapse_shape of it.

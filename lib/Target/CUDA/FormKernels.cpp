@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AttentionPrologue.h"
+#include "GemmBuffers.h"
 #include "Kernels.h"
 #include "sinter/Target/CUDA/CUDATarget.h"
 
@@ -40,6 +41,8 @@ static const std::pair<llvm::StringRef, bool KernelOptions::Experimental::*>
         {"attention-prologue-fewer-barriers",
          &KernelOptions::Experimental::prologueFewerBarriers},
         {"expert-down-deep", &KernelOptions::Experimental::expertDownDeep},
+        {"expert-cluster-combine",
+         &KernelOptions::Experimental::expertClusterCombine},
         {"scan-hoist-vector", &KernelOptions::Experimental::scanHoistVector},
 };
 
@@ -95,7 +98,7 @@ struct FormKernelsPass
       llvm::cl::desc("alternative kernel forms, off by default (measured "
                      "without a gain, docs/cli.md): attention-early-loads, "
                      "attention-prologue-fewer-barriers, expert-down-deep, "
-                     "scan-hoist-vector")};
+                     "expert-cluster-combine, scan-hoist-vector")};
   LogicalResult initializeOptions(
       StringRef options,
       function_ref<LogicalResult(const Twine &)> errorHandler) override {
@@ -226,9 +229,10 @@ struct FormKernelsPass
     // A per-column launch after a one-row GEMV (the conv window after
     // GatedDeltaNet's in_proj) runs at the end of the GEMV's blocks.
     mergeColumnConsumers(getOperation(), options.remarks);
-    // Every template has looked across the attention launches: their
-    // prefetches (attention-prologue-prefetch) may now have effects.
-    markPrefetchesEffectful(getOperation());
+    // Every template has looked across the launches: the asm they marked
+    // (the attention prologue's prefetches, cluster barriers) may now have
+    // its effects.
+    giveDeferredEffects(getOperation());
   }
 };
 

@@ -237,4 +237,42 @@ Value arriveBlock(RewriterBase &rw, Location loc, Value counters, Value at,
   return memref::LoadOp::create(rw, loc, scratch, scratchIndex);
 }
 
+void giveDeferredEffects(Operation *root) {
+  root->walk([](LLVM::InlineAsmOp op) {
+    if (op->removeAttr(kDeferredEffects))
+      op.setHasSideEffects(true);
+  });
+}
+
+void clusterBarrier(RewriterBase &rw, Location loc) {
+  auto asmOp = LLVM::InlineAsmOp::create(
+      rw, loc, Type(), ValueRange{},
+      "barrier.cluster.arrive;\n\tbarrier.cluster.wait;", "~{memory}",
+      /*has_side_effects=*/false, /*is_align_stack=*/false,
+      LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(),
+      ArrayAttr());
+  asmOp->setAttr(kDeferredEffects, rw.getUnitAttr());
+}
+
+Value loadClusterF32(RewriterBase &rw, Location loc, Value smem, Value index,
+                     Value rank) {
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(rw, loc, smem);
+  Value addr = arith::AddIOp::create(
+      rw, loc, base,
+      arith::MulIOp::create(rw, loc, index,
+                            arith::ConstantIndexOp::create(rw, loc, 4)));
+  Value addr32 = arith::IndexCastUIOp::create(rw, loc, rw.getI32Type(), addr);
+  Value rank32 = arith::IndexCastUIOp::create(rw, loc, rw.getI32Type(), rank);
+  // A result that is used and a memory clobber: kept, and not moved across
+  // the cluster barrier before it.
+  auto ld = LLVM::InlineAsmOp::create(
+      rw, loc, rw.getF32Type(), ValueRange{addr32, rank32},
+      "{\n\t.reg .b32 a;\n\tmapa.shared::cluster.u32 a, $1, $2;\n\t"
+      "ld.shared::cluster.f32 $0, [a];\n\t}",
+      "=f,r,r,~{memory}", /*has_side_effects=*/false, /*is_align_stack=*/false,
+      LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(),
+      ArrayAttr());
+  return ld.getResult(0);
+}
+
 } // namespace sinter::cuda

@@ -17,6 +17,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Value.h"
+#include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
 
@@ -87,6 +88,35 @@ mlir::Value arriveBlock(mlir::RewriterBase &rw, mlir::Location loc,
                         mlir::Value counters, mlir::Value at,
                         mlir::Value isFirst, mlir::Value scratch,
                         mlir::ValueRange scratchIndex);
+
+/// Marks inline asm that a template creates without side effects but that
+/// must be neither dropped nor moved (an L2 prefetch, a cluster barrier):
+/// the templates that look across launches for memory effects (the
+/// gated-delta conv window's) refuse ops of unknown effects, so until every
+/// template has run such asm shows none; giveDeferredEffects (run at the end
+/// of sinter-cuda-form-kernels) then makes each marked op side-effecting.
+inline constexpr llvm::StringLiteral kDeferredEffects =
+    "sinter.deferred_effects";
+
+/// Makes every inline asm under `root` marked kDeferredEffects
+/// side-effecting and drops the mark.
+void giveDeferredEffects(mlir::Operation *root);
+
+/// A barrier over the thread-block cluster (sm_90): every thread of every
+/// block of the cluster arrives (release) and waits (acquire), so the
+/// shared-memory stores before it are visible to the cluster's loads after
+/// it. Every thread of the cluster must reach it; not `.aligned`, since
+/// LLVM may duplicate the asm into both arms of a branch that a warp takes
+/// divergently. Marked kDeferredEffects.
+void clusterBarrier(mlir::RewriterBase &rw, mlir::Location loc);
+
+/// The f32 at element `index` (linear, in elements) of the workgroup buffer
+/// `smem` of the cluster's block `rank` (distributed shared memory: mapa,
+/// ld.shared::cluster; sm_90). The buffer is the same attribution in every
+/// block of the kernel, so its offset is this block's.
+mlir::Value loadClusterF32(mlir::RewriterBase &rw, mlir::Location loc,
+                           mlir::Value smem, mlir::Value index,
+                           mlir::Value rank);
 
 } // namespace sinter::cuda
 

@@ -49,6 +49,11 @@ struct KernelOptions {
     /// expert-down-deep: the expert GEMV with the weighted sum folded in
     /// uses the 256-thread deep plan when K is long (ExpertGemvMatch.cpp).
     bool expertDownDeep = false;
+    /// expert-cluster-combine: on sm_90 and later, the expert GEMV's combine
+    /// split one expert a block folds over a thread-block cluster
+    /// (distributed shared memory) instead of an arrival counter
+    /// (ExpertGemvMatch.cpp, Plan::cluster).
+    bool expertClusterCombine = false;
     /// scan-hoist-vector: the prefill gated-delta scan's round two
     /// (GatedDeltaPrefill.cpp).
     bool scanHoistVector = false;

@@ -42,7 +42,7 @@
 // PREFETCH: llvm.inline_asm has_side_effects "cp.async.bulk.prefetch.L2.global [$0], $1;", "l,r" %{{.+}}, %c640_i32
 // PREFETCH-NOT: cp.async.bulk.prefetch
 // PREFETCH: gpu.barrier
-// PREFETCH-NOT: sinter.prologue_prefetch
+// PREFETCH-NOT: sinter.deferred_effects
 // NOPREFETCH-NOT: cp.async.bulk.prefetch
 
 // 4 q heads over 2 kv heads, head dim 16 (RoPE on 8), 40 keys.

@@ -7,8 +7,12 @@
 // copied into shared memory), and the down projection with the gated
 // product computed into shared memory and the weighted sum in the same
 // kernel: its 4 experts split over 4 blocks a 32-column tile, the last of
-// them to arrive (an acq_rel counter) folding the sum. ptxas accepts the
-// PTX.
+// them to arrive (an acq_rel counter) folding the sum from a workspace.
+// With the experimental form expert-cluster-combine (CLUSTER, sm_90a) the
+// 4 blocks of a tile are one thread-block cluster (.reqnctapercluster, set
+// by sinter-cuda-cluster-dims) and rank 0 folds the sum from the others'
+// shared memory (mapa + ld.shared::cluster between two cluster barriers).
+// ptxas accepts all three.
 // REQUIRES: ptxas
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: sinterc %s --target=cuda --gpu-arch=sm_90a --compile-to=lower | sinter-opt --sinter-cuda-form-kernels | FileCheck %s --check-prefix=KERNELS
@@ -16,6 +20,9 @@
 // RUN: FileCheck %s < %t/sm_90a.ptx
 // RUN: %ptxas -arch=sm_90a %t/sm_90a.ptx -o %t/sm_90a.cubin
 // RUN: sinterc %s --target=cuda --gpu-arch=sm_80 --emit=ptx -o %t/sm_80.ptx
+// RUN: sinterc %s --target=cuda --gpu-arch=sm_90a --emit=ptx --cuda-experimental=expert-cluster-combine -o %t/cluster.ptx
+// RUN: FileCheck %s --check-prefix=CLUSTER < %t/cluster.ptx
+// RUN: %ptxas -arch=sm_90a %t/cluster.ptx -o %t/cluster.cubin
 // RUN: %ptxas -arch=sm_80 %t/sm_80.ptx -o %t/sm_80.cubin
 
 // KERNELS-NOT: linalg.generic
@@ -34,10 +41,25 @@
 // CHECK: ld.global.v4.b32
 // CHECK: ld.shared.b16
 // CHECK: .visible .entry
+// CHECK-NOT: cluster
 // CHECK: ld.global.v4.b32
 // CHECK: bar.sync
 // CHECK: atom.acq_rel.gpu.add.u32
 // CHECK-NOT: .visible .entry
+
+// CLUSTER: .visible .entry
+// CLUSTER: .visible .entry
+// CLUSTER: .explicitcluster
+// CLUSTER-NEXT: .reqnctapercluster 4, 1, 1
+// CLUSTER: ld.global.v4.b32
+// CLUSTER: bar.sync
+// CLUSTER: barrier.cluster.arrive;
+// CLUSTER-NEXT: barrier.cluster.wait;
+// CLUSTER: mapa.shared::cluster.u32
+// CLUSTER-NEXT: ld.shared::cluster.f32
+// CLUSTER: barrier.cluster.arrive;
+// CLUSTER-NOT: atom.
+// CLUSTER-NOT: .visible .entry
 
 module {
   func.func @main(%x: tensor<1x1x1x2048xbf16> {sinter.name = "x"},
