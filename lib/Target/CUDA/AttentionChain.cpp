@@ -1,4 +1,5 @@
-//===- AttentionChain.cpp - the decode attention's chain --------------------===//
+//===- AttentionChain.cpp - the decode attention's chain
+//--------------------===//
 //
 // Recognizes the bufferized chain of sinter.attention's lowering (the score
 // contraction, the logits ops, max, sum of exp, probabilities, p . v) for
@@ -420,12 +421,10 @@ Value warpReduce(OpBuilder &b, Location loc, Value v, bool max, bool maxNum) {
   return v;
 }
 
-/// A launch of kThreads threads on a (x, y, z) grid with the given shared
-/// buffers; the insertion point is left at the start of its body.
 gpu::LaunchOp createLaunch(RewriterBase &rw, Location loc,
                            std::array<int64_t, 3> grid,
                            ArrayRef<int64_t> sharedFloats, StringRef tag,
-                           ArrayRef<MemRefType> extraShared) {
+                           ArrayRef<MemRefType> extraShared, int64_t threads) {
   auto idx = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(rw, loc, v);
   };
@@ -438,8 +437,8 @@ gpu::LaunchOp createLaunch(RewriterBase &rw, Location loc,
   shared.append(extraShared.begin(), extraShared.end());
   Value one = idx(1);
   auto launch = gpu::LaunchOp::create(
-      rw, loc, idx(grid[0]), idx(grid[1]), idx(grid[2]), idx(kThreads), one,
-      one, /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+      rw, loc, idx(grid[0]), idx(grid[1]), idx(grid[2]), idx(threads), one, one,
+      /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
       /*asyncDependencies=*/{}, shared);
   launch->setAttr("sinter.kernel", rw.getStringAttr(tag));
   Block &body = launch.getBody().front();

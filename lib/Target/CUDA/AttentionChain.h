@@ -42,6 +42,13 @@ namespace gpu = mlir::gpu;
 namespace linalg = mlir::linalg;
 
 constexpr int64_t kWarp = 32, kWarps = 8, kThreads = kWarp * kWarps;
+/// The split decode attention's blocks (AttentionSplit.cpp): 16 warps. A
+/// block's time is a chain of dependent steps (the prologue replay, the
+/// chunk's key and value loads, the combine), and twice the threads halve
+/// each thread's share of the replay and issue twice the loads at once:
+/// bench8 decode 0.8268 -> 0.8234 ms a step on an H100 (twelfth session,
+/// docs/benchmarks.md). The two-kernel path keeps kThreads.
+constexpr int64_t kSplitWarps = 16, kSplitThreads = kWarp * kSplitWarps;
 
 bool isViewOrPure(Operation *op);
 
@@ -113,12 +120,13 @@ void cloneInvariant(OpBuilder &b, Location loc, linalg::GenericOp op,
 /// Adds `v` across the 32 lanes of a warp (every lane gets the result).
 Value warpReduce(OpBuilder &b, Location loc, Value v, bool max, bool maxNum);
 
-/// A launch of kThreads threads on a (x, y, z) grid with the given shared
+/// A launch of `threads` threads on a (x, y, z) grid with the given shared
 /// buffers; the insertion point is left at the start of its body.
 gpu::LaunchOp createLaunch(RewriterBase &rw, Location loc,
                            std::array<int64_t, 3> grid,
                            ArrayRef<int64_t> sharedFloats, StringRef tag,
-                           ArrayRef<MemRefType> extraShared = {});
+                           ArrayRef<MemRefType> extraShared = {},
+                           int64_t threads = kThreads);
 
 /// Kernel 1: scores and logits. Warp w of block (chunk, kvh, b) owns keys
 /// chunk * 8 * kpw + r * 8 + w (r < kpw).

@@ -116,7 +116,8 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
                     pro ? " prologue=" + std::to_string(pro->ops.size())
                         : std::string())
           .str(),
-      pro ? pro->sharedTypes(rw.getContext()) : SmallVector<MemRefType>{});
+      pro ? pro->sharedTypes(rw.getContext()) : SmallVector<MemRefType>{},
+      kSplitThreads);
   Value tile = launch.getWorkgroupAttributions()[0];
   Value stats = launch.getWorkgroupAttributions()[1];
   Value tid = launch.getThreadIds().x;
@@ -138,17 +139,17 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
   AffineMap kMap = c.scores.getIndexingMapsArray()[1];
   Type kElt = cast<MemRefType>(c.k.getType()).getElementType();
 
-  // Warp w takes keys w, w + 8, ... of the chunk, `unroll` at a time (past
-  // the cache: the last key, not stored); a lane reads `vec` dims of each
-  // key per step of kWarp * vec.
-  int64_t perWarp = chunk / kWarps;
+  // Warp w takes keys w, w + kSplitWarps, ... of the chunk, `unroll` at a
+  // time (past the cache: the last key, not stored); a lane reads `vec`
+  // dims of each key per step of kWarp * vec.
+  int64_t perWarp = chunk / kSplitWarps;
   int64_t unroll = std::min<int64_t>(perWarp, 4);
   auto roundKeys = [&](Value round, SmallVectorImpl<Value> &jls,
                        SmallVectorImpl<Value> &js) {
     for (int64_t u = 0; u < unroll; ++u) {
       Value r = arith::AddIOp::create(rw, loc, round, idx(u));
       Value jl = arith::AddIOp::create(
-          rw, loc, warp, arith::MulIOp::create(rw, loc, r, idx(kWarps)));
+          rw, loc, warp, arith::MulIOp::create(rw, loc, r, idx(kSplitWarps)));
       jls.push_back(jl);
       js.push_back(arith::MinUIOp::create(
           rw, loc, arith::AddIOp::create(rw, loc, first, jl), idx(c.T - 1)));
@@ -246,7 +247,7 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
   // checked).
   AffineMap vMap = c.pv.getIndexingMapsArray()[1];
   int64_t vUnroll = std::min<int64_t>(chunk, 16);
-  bool earlyV = early && (!pro || !pro->writes(c.v)) && c.Dv <= kThreads &&
+  bool earlyV = early && (!pro || !pro->writes(c.v)) && c.Dv <= kSplitThreads &&
                 chunk <= kMaxEarlyValues && chunk % vUnroll == 0 && G <= 8;
   SmallVector<Value> earlyVs;
   if (earlyV) {
@@ -263,7 +264,7 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
       }
       return vs;
     };
-    if (c.Dv == kThreads) {
+    if (c.Dv == kSplitThreads) {
       earlyVs = loadValues();
     } else {
       // Threads past the columns load nothing (zeros, never used).
@@ -285,7 +286,7 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
   if (pro) {
     SmallVector<Value> buffers(
         launch.getWorkgroupAttributions().drop_front(2));
-    emitPrologueReplay(rw, loc, *pro, tid, kThreads, buffers, options);
+    emitPrologueReplay(rw, loc, *pro, tid, kSplitThreads, buffers, options);
   }
   if (!plan.staged.empty()) {
     // The output gate's operands that the prologue computes: the first
@@ -323,14 +324,15 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
         memref::StoreOp::create(rw, loc, v, ws, ValueRange{at});
     };
     int64_t n = G * c.Dv;
-    if (n % kThreads == 0 &&
-        n / kThreads * int64_t(plan.staged.size()) <= kMaxStagedLoads) {
+    if (n % kSplitThreads == 0 &&
+        n / kSplitThreads * int64_t(plan.staged.size()) <= kMaxStagedLoads) {
       SmallVector<Value> is;
-      for (int64_t r = 0; r < n / kThreads; ++r)
-        is.push_back(arith::AddIOp::create(rw, loc, tid, idx(r * kThreads)));
+      for (int64_t r = 0; r < n / kSplitThreads; ++r)
+        is.push_back(
+            arith::AddIOp::create(rw, loc, tid, idx(r * kSplitThreads)));
       stage(is);
     } else {
-      auto loop = scf::ForOp::create(rw, loc, tid, idx(n), idx(kThreads));
+      auto loop = scf::ForOp::create(rw, loc, tid, idx(n), idx(kSplitThreads));
       rw.setInsertionPointToStart(loop.getBody());
       stage({loop.getInductionVar()});
     }
@@ -467,7 +469,7 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
       rw, loc, rw.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
   for (int64_t g = 0; g < G; ++g) {
     Value mine = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::eq, warp,
-                                       idx(g % kWarps));
+                                       idx(g % kSplitWarps));
     auto ifOp = scf::IfOp::create(rw, loc, mine, false);
     OpBuilder::InsertionGuard guard(rw);
     rw.setInsertionPointToStart(ifOp.thenBlock());
@@ -538,7 +540,7 @@ gpu::LaunchOp emitSplitPartial(RewriterBase &rw, Location loc, Chain &c,
   int64_t statsBase = c.B * c.Hkv * nSplit * G * c.Dv;
   int64_t sumBase = statsBase + c.B * c.Hkv * nSplit * G;
   {
-    auto cols = scf::ForOp::create(rw, loc, tid, idx(c.Dv), idx(kThreads));
+    auto cols = scf::ForOp::create(rw, loc, tid, idx(c.Dv), idx(kSplitThreads));
     OpBuilder::InsertionGuard guard(rw);
     rw.setInsertionPointToStart(cols.getBody());
     Value e = cols.getInductionVar();
@@ -747,11 +749,12 @@ void emitLastBlockCombine(RewriterBase &rw, Location loc, Chain &c, Value ws,
                               e),
         idx(plan.outBase));
   };
-  // 1. The chunk weights of head g by warp g % 8, lane s taking chunk s
-  // (as warp 0 of the former combine launch), to tile[g * nSplit + s].
+  // 1. The chunk weights of head g by warp g % kSplitWarps, lane s taking
+  // chunk s (as warp 0 of the former combine launch), to
+  // tile[g * nSplit + s].
   for (int64_t g = 0; g < G; ++g) {
     Value mine = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::eq, warp,
-                                       idx(g % kWarps));
+                                       idx(g % kSplitWarps));
     auto ifOp = scf::IfOp::create(rw, loc, mine, false);
     OpBuilder::InsertionGuard g2(rw);
     rw.setInsertionPointToStart(ifOp.thenBlock());
@@ -792,7 +795,7 @@ void emitLastBlockCombine(RewriterBase &rw, Location loc, Chain &c, Value ws,
   int64_t groups = c.Dv / vec;
   {
     auto loop =
-        scf::ForOp::create(rw, loc, tid, idx(G * groups), idx(kThreads));
+        scf::ForOp::create(rw, loc, tid, idx(G * groups), idx(kSplitThreads));
     OpBuilder::InsertionGuard g2(rw);
     rw.setInsertionPointToStart(loop.getBody());
     Value i = loop.getInductionVar();
@@ -862,16 +865,17 @@ void emitLastBlockCombine(RewriterBase &rw, Location loc, Chain &c, Value ws,
     // Up to 8 elements a thread at once: their loads, then their stores.
     int64_t n = c.B * c.Hq * c.Dv;
     int64_t batch = 1;
-    while (batch < 8 && n % (kThreads * batch * 2) == 0)
+    while (batch < 8 && n % (kSplitThreads * batch * 2) == 0)
       batch *= 2;
-    auto loop = scf::ForOp::create(rw, loc, tid, idx(n), idx(kThreads * batch));
+    auto loop =
+        scf::ForOp::create(rw, loc, tid, idx(n), idx(kSplitThreads * batch));
     OpBuilder::InsertionGuard g2(rw);
     rw.setInsertionPointToStart(loop.getBody());
     SmallVector<std::array<Value, 3>> at;
     SmallVector<SmallVector<Value>> args;
     for (int64_t u = 0; u < batch; ++u) {
       Value i = arith::AddIOp::create(rw, loc, loop.getInductionVar(),
-                                      idx(u * kThreads));
+                                      idx(u * kSplitThreads));
       Value e = arith::RemUIOp::create(rw, loc, i, idx(c.Dv));
       Value row = arith::DivUIOp::create(rw, loc, i, idx(c.Dv));
       Value h = arith::RemUIOp::create(rw, loc, row, idx(c.Hq));

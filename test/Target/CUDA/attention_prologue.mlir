@@ -57,12 +57,11 @@
 // The sums of squares, the RoPE'd k and q and their inputs in shared memory.
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c3, {{.*}} = %c2,
 // CHECK-SAME: workgroup(%{{[a-z0-9]+}} : memref<32xf32, #gpu.address_space<workgroup>>, %{{[a-z0-9]+}} : memref<4xf32, #gpu.address_space<workgroup>>, %[[KS:[a-z0-9]+]] : memref<2xf32, #gpu.address_space<workgroup>>, %[[QS:[a-z0-9]+]] : memref<4xf32, #gpu.address_space<workgroup>>, %[[KT:[a-z0-9]+]] : memref<32xf32, #gpu.address_space<workgroup>>, %[[QT:[a-z0-9]+]] : memref<64xf32, #gpu.address_space<workgroup>>, %{{[a-z0-9]+}} : memref<16xf32, #gpu.address_space<workgroup>>, %{{[a-z0-9]+}} : memref<32xf32, #gpu.address_space<workgroup>>)
-// The chunk's keys (16-byte vectors, from the cache) and values (a thread
-// per column) loaded first, before the prologue, so that their latency
-// overlaps it.
+// The chunk's keys (16-byte vectors, from the cache: one key a warp of
+// the 16) and values (a thread per column) loaded first, before the
+// prologue, so that their latency overlaps it.
 // CHECK-NOT: gpu.barrier
 // CHECK: vector.load %[[KC]]
-// CHECK-NEXT: vector.load %[[KC]]
 // CHECK-NOT: gpu.barrier
 // CHECK-COUNT-16: memref.load %[[VC]]
 // k's sum of squares: zeroed, then a warp per row (the bf16 row cast where
