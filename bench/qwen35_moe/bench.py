@@ -692,6 +692,16 @@ def main():
             print(f"decode bar (<= 1.25x the floor = {bar:.4f} ms): {r['name']} "
                   f"{r['ms']:.4f} ms = {r['ms'] / r['floor_ms']:.4f}x: "
                   f"{'met' if r['ms'] <= bar else 'not met'}")
+    # Compile times, measured by prepare.sh where sinterc ran (the build
+    # machine, not this one): issue 7's 40-layer compile bar is 60 s on 2
+    # cores, weights external and not read.
+    for d in ("bench8", "full"):
+        cj = os.path.join(args.build, d, "compile.json")
+        if os.path.exists(cj):
+            info = json.load(open(cj))
+            print(f"compile ({info.get('config', d)}, weights external, not read; "
+                  f"prepare.sh on the build machine): {info['compile_s']:.1f} s")
+            log(what="compile", config=info.get("config", d), s=info["compile_s"])
     print("\nwall seconds per part: " + ", ".join(f"{p} {t:.0f}" for p, t in parts))
     log(what="parts", wall_s={p: round(t, 1) for p, t in parts})
     json.dump(RECORDS, open(os.path.join(args.out, "qwen35_moe_bench.json"), "w"), indent=1)
