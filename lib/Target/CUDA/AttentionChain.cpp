@@ -1,5 +1,4 @@
-//===- AttentionChain.cpp - the decode attention's chain
-//--------------------===//
+//===- AttentionChain.cpp - the decode attention's chain --------------------===//
 //
 // Recognizes the bufferized chain of sinter.attention's lowering (the score
 // contraction, the logits ops, max, sum of exp, probabilities, p . v) for
