@@ -313,6 +313,20 @@ void Builder::build() {
           memref::LoadOp::create(rw, loc, smem, ValueRange{idx(r), tid}));
     return arith::AddFOp::create(rw, loc, init, s).getResult();
   };
+  // A split block's share of the shared expert's rows (its first
+  // `sharedCols` threads), after the writers' if.
+  auto storeSplitShared = [&] {
+    if (!m.shared)
+      return;
+    auto sw = scf::IfOp::create(rw, loc,
+                                arith::CmpIOp::create(rw, loc,
+                                                      arith::CmpIPredicate::ult,
+                                                      tid, idx(p.sharedCols)),
+                                /*withElse=*/false);
+    rw.setInsertionPointToStart(sw.thenBlock());
+    storeShared(sharedBase);
+    rw.setInsertionPointAfter(sw);
+  };
   if (!m.combine) {
     Value v = sumRows(0, groupRows);
     storeResult(j, col, v);
@@ -332,16 +346,7 @@ void Builder::build() {
     memref::StoreOp::create(rw, loc, sumRows(0, groupRows), smem,
                             ValueRange{idx(0), tid});
     rw.setInsertionPointAfter(wr);
-    if (m.shared) {
-      auto sw = scf::IfOp::create(
-          rw, loc,
-          arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, tid,
-                                idx(p.sharedCols)),
-          /*withElse=*/false);
-      rw.setInsertionPointToStart(sw.thenBlock());
-      storeShared(sharedBase);
-      rw.setInsertionPointAfter(sw);
-    }
+    storeSplitShared();
     clusterBarrier(rw, loc);
     Value folds = arith::AndIOp::create(
         rw, loc, isWriter,
@@ -380,16 +385,7 @@ void Builder::build() {
                               splitSums, ValueRange{at});
     }
     rw.setInsertionPointAfter(wr);
-    if (m.shared) {
-      auto sw = scf::IfOp::create(
-          rw, loc,
-          arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::ult, tid,
-                                idx(p.sharedCols)),
-          /*withElse=*/false);
-      rw.setInsertionPointToStart(sw.thenBlock());
-      storeShared(sharedBase);
-      rw.setInsertionPointAfter(sw);
-    }
+    storeSplitShared();
     // The block's arrival at its tile's counter; the count before it goes
     // through the (by then read) partial sums' first element.
     Value isFirst = arith::CmpIOp::create(rw, loc, arith::CmpIPredicate::eq,
